@@ -1,0 +1,102 @@
+package io.mlctl.cli;
+
+import io.mlctl.MlctlException;
+import io.mlctl.apply.ApplyResult;
+import io.mlctl.engine.Engine;
+import io.mlctl.plan.Plan;
+import io.mlctl.planner.PlanOptions;
+import io.mlctl.provider.Driver;
+import io.mlctl.spec.Environment;
+import java.io.IOException;
+import java.util.Optional;
+
+/** What apply and destroy share: plan, ask, apply with progress, report. */
+final class ApplyRunner {
+    private final Services s;
+    private final boolean color;
+
+    ApplyRunner(Services s, boolean color) {
+        this.s = s;
+        this.color = color;
+    }
+
+    /** Returns true when the environment is where the spec wants it. */
+    boolean run(Environment env, CloudOptions cloud, PlanOptions options, Optional<Plan> saved, boolean autoApprove,
+                boolean allowMassDelete, int parallelism, String purpose) {
+        try (Driver driver = s.driver(env, cloud.sandbox)) {
+            Engine engine = Commands.engine(s, driver, cloud);
+            ConsoleProgress progress = new ConsoleProgress(s.out());
+            Engine.ApplyOutcome outcome = engine.apply(env,
+                new Engine.ApplyRequest(options, saved, allowMassDelete, parallelism, purpose),
+                plan -> autoApprove || saved.isPresent() || ask(plan, options.destroy()), new Engine.Observer() {
+                    @Override
+                    public void resuming(io.mlctl.apply.Journal.Interrupted i) {
+                        progress.resuming(i);
+                    }
+
+                    @Override
+                    public void planned(Plan plan) {
+                        if (!plan.hasChanges()) s.out().print(Commands.render(plan, Format.text, color));
+                        else if (autoApprove || saved.isPresent()) s.out().println(plan.summary().sentence());
+                        s.out().flush();
+                    }
+
+                    @Override
+                    public void started(Step step, int index, int total) {
+                        progress.started(step, index, total);
+                    }
+
+                    @Override
+                    public void retrying(Step step, int attempt, java.time.Duration delay, String error) {
+                        progress.retrying(step, attempt, delay, error);
+                    }
+
+                    @Override
+                    public void finished(Step step, int index, int total, String cloudId, java.time.Duration took) {
+                        progress.finished(step, index, total, cloudId, took);
+                    }
+
+                    @Override
+                    public void failed(Step step, String error) {
+                        progress.failed(step, error);
+                    }
+
+                    @Override
+                    public void skipped(Step step, String because) {
+                        progress.skipped(step, because);
+                    }
+                });
+            if (!outcome.approved()) {
+                throw new MlctlException((options.destroy() ? "Destroy" : "Apply") + " cancelled.");
+            }
+            if (outcome.result().isEmpty()) return true;
+            ApplyResult r = outcome.result().get();
+            if (r.ok()) {
+                s.out().println((options.destroy() ? "Destroy" : "Apply") + " complete! " + r.sentence());
+                s.out().flush();
+                return true;
+            }
+            throw new MlctlException((options.destroy() ? "destroy" : "apply") + " of " + env.name() + " failed: " + r.sentence() + " "
+                + r.failures().size() + " failed, " + r.skipped().size() + " skipped:\n  " + String.join("\n  ", r.failures())
+                + "\nRun the same command again to retry; the journal lets it pick up where this one stopped.");
+        }
+    }
+
+    private boolean ask(Plan plan, boolean destroy) {
+        s.out().print(Commands.render(plan, Format.text, color));
+        s.out().println();
+        s.out().println(destroy ? "Do you really want to destroy all resources of " + plan.environment() + "?" : "Do you want to perform these actions in " + plan.environment() + "?");
+        s.out().println("  mlctl will perform the actions described above.");
+        s.out().println("  Only 'yes' will be accepted to approve.");
+        s.out().println();
+        s.out().print("  Enter a value: ");
+        s.out().flush();
+        try {
+            String answer = s.in().readLine();
+            s.out().println();
+            return answer != null && answer.trim().equals("yes");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

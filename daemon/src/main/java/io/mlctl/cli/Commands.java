@@ -1,0 +1,60 @@
+package io.mlctl.cli;
+
+import io.mlctl.MlctlException;
+import io.mlctl.apply.RetryPolicy;
+import io.mlctl.engine.Engine;
+import io.mlctl.plan.Plan;
+import io.mlctl.plan.render.MarkdownRenderer;
+import io.mlctl.plan.render.PlanJson;
+import io.mlctl.plan.render.TextRenderer;
+import io.mlctl.provider.Driver;
+import io.mlctl.spec.Address;
+import io.mlctl.spec.Environment;
+import java.io.IOException;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** Small helpers the commands share. */
+final class Commands {
+    private Commands() {
+    }
+
+    static Engine engine(Services s, Driver driver, CloudOptions cloud) {
+        return new Engine(driver, s.stateDir(cloud.stateDir), s.clock(), RetryPolicy.standard(new java.util.Random()));
+    }
+
+    static String render(Plan plan, Format format, boolean color) {
+        return switch (format) {
+            case text -> new TextRenderer(color).render(plan);
+            case markdown -> new MarkdownRenderer().render(plan);
+            case json -> new PlanJson().write(plan);
+        };
+    }
+
+    static Set<Address> targets(Environment env, List<String> targets) {
+        Set<Address> out = new TreeSet<>();
+        if (targets == null) return out;
+        // A target may name something only the cloud still has (to prune it alone), so it is not checked against the spec.
+        for (String t : targets) out.add(Address.parse(t));
+        return out;
+    }
+
+    static String readFile(Services s, java.nio.file.Path p) {
+        try {
+            return java.nio.file.Files.readString(s.cwd().resolve(p));
+        } catch (IOException e) {
+            throw new MlctlException("cannot read " + p + ": " + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
+        }
+    }
+
+    static void writeFile(Services s, java.nio.file.Path p, String text) {
+        try {
+            java.nio.file.Path f = s.cwd().resolve(p);
+            if (f.getParent() != null) java.nio.file.Files.createDirectories(f.getParent());
+            java.nio.file.Files.writeString(f, text);
+        } catch (IOException e) {
+            throw new MlctlException("cannot write " + p + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package io.mlctl.cli;
+
+import io.mlctl.planner.PlanOptions;
+import io.mlctl.spec.ConfigRepo;
+import io.mlctl.spec.Environment;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "destroy", mixinStandardHelpOptions = true,
+    description = {"Delete everything the environment owns in the cloud (resources carrying its ownership tags), in reverse dependency order.",
+        "Resources mlctl does not own are never touched."})
+final class DestroyCommand implements Callable<Integer> {
+    @ParentCommand MlctlCommand root;
+    @Mixin ConfigOptions config;
+    @Mixin CloudOptions cloud;
+
+    @Option(names = "--auto-approve", description = "Skip the interactive approval.")
+    boolean autoApprove;
+
+    @Option(names = "--parallelism", paramLabel = "N", defaultValue = "10", description = "At most N cloud operations at once (default ${DEFAULT-VALUE}).")
+    int parallelism;
+
+    @Override
+    public Integer call() {
+        Services s = root.services;
+        ConfigRepo repo = s.loadConfig(config.paths);
+        List<Environment> envs = repo.select(config.env);
+        ApplyRunner runner = new ApplyRunner(s, s.color(root.noColor));
+        for (Environment env : envs) {
+            if (envs.size() > 1) s.out().println("== " + env.name() + " (" + env.provider().id() + ", " + env.region() + ")");
+            runner.run(env, cloud, new PlanOptions(true, Set.of(), s.clock().instant()), Optional.empty(), autoApprove, true, parallelism, "mlctl destroy");
+        }
+        return 0;
+    }
+}

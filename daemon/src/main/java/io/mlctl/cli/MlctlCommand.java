@@ -1,0 +1,47 @@
+package io.mlctl.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+@Command(name = "mlctl",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = {
+        "Declarative, Git-driven infrastructure for ML on AWS, GCP and Azure.",
+        "",
+        "Declare networks, buckets, GPU instances, Kubernetes clusters, identities and model endpoints in YAML;",
+        "mlctl reads what exists in the cloud, shows the difference as a plan, and applies it.",
+        "Use --sandbox on any command to work against the built-in sandbox cloud (no account needed)."
+    },
+    footerHeading = "%nExit codes:%n",
+    footer = {
+        "  0  success (for plan --detailed-exitcode: no changes)",
+        "  1  error: invalid spec, stale plan, refused or failed apply, locked environment",
+        "  2  plan --detailed-exitcode: the plan has changes"
+    },
+    subcommands = {
+        ValidateCommand.class, PlanCommand.class, ApplyCommand.class, DestroyCommand.class, ShowCommand.class,
+        InventoryCommand.class, GraphCommand.class, SandboxCommand.class, CompletionCommand.class
+    })
+public final class MlctlCommand implements Runnable {
+    final Services services;
+
+    @Option(names = "--stacktrace", scope = ScopeType.INHERIT, description = "Print the stack trace of an error (for bug reports).")
+    boolean stacktrace;
+
+    @Option(names = "--no-color", scope = ScopeType.INHERIT, description = "Never color output (also: NO_COLOR in the environment).")
+    boolean noColor;
+
+    public MlctlCommand(Services services) {
+        this.services = services;
+    }
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(services.out());
+    }
+}

@@ -1,0 +1,67 @@
+package io.mlctl.cli;
+
+import io.mlctl.MlctlException;
+import io.mlctl.engine.Engine;
+import io.mlctl.plan.Plan;
+import io.mlctl.plan.render.PlanJson;
+import io.mlctl.planner.PlanOptions;
+import io.mlctl.provider.Driver;
+import io.mlctl.spec.ConfigRepo;
+import io.mlctl.spec.Environment;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "plan", mixinStandardHelpOptions = true,
+    description = {"Show what apply would change: the spec compared with what the environment owns in the cloud.",
+        "Owned resources no longer in the spec are planned for deletion (prune). Nothing is changed."})
+final class PlanCommand implements Callable<Integer> {
+    @ParentCommand MlctlCommand root;
+    @Mixin ConfigOptions config;
+    @Mixin CloudOptions cloud;
+
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text", description = "text (default), json or markdown (for a pull request).")
+    Format format;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Also save the plan to FILE (JSON) for a later 'mlctl apply --plan FILE'.")
+    Path out;
+
+    @Option(names = "--detailed-exitcode", description = "Exit 0 when there are no changes, 2 when there are, 1 on error.")
+    boolean detailedExitcode;
+
+    @Option(names = "--target", paramLabel = "ADDR", description = "Plan only this resource (type.name) and what it depends on; repeatable.")
+    List<String> targets;
+
+    @Option(names = "--destroy", description = "Plan the deletion of everything the environment owns.")
+    boolean destroy;
+
+    @Override
+    public Integer call() {
+        Services s = root.services;
+        ConfigRepo repo = s.loadConfig(config.paths);
+        List<Environment> envs = repo.select(config.env);
+        if (envs.size() > 1 && (out != null || format == Format.json)) {
+            throw new MlctlException("found " + envs.size() + " environments; choose one with --env for --out or --format json");
+        }
+        boolean changes = false;
+        for (Environment env : envs) {
+            try (Driver driver = s.driver(env, cloud.sandbox)) {
+                Engine engine = Commands.engine(s, driver, cloud);
+                Plan plan = engine.plan(env, new PlanOptions(destroy, Commands.targets(env, targets), s.clock().instant()));
+                changes |= plan.hasChanges();
+                s.out().print(Commands.render(plan, format, s.color(root.noColor)));
+                if (envs.size() > 1 && format != Format.json) s.out().println();
+                if (out != null) {
+                    Commands.writeFile(s, out, new PlanJson().write(plan));
+                    if (format != Format.json) s.out().println("\nSaved the plan to " + out + ". To apply exactly it: mlctl apply --plan " + out + " " + String.join(" ", config.paths.stream().map(Path::toString).toList()));
+                }
+            }
+        }
+        s.out().flush();
+        return detailedExitcode && changes ? 2 : 0;
+    }
+}

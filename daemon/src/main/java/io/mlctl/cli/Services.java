@@ -1,0 +1,98 @@
+package io.mlctl.cli;
+
+import io.mlctl.MlctlException;
+import io.mlctl.catalog.Catalog;
+import io.mlctl.provider.Driver;
+import io.mlctl.provider.sandbox.SandboxCloud;
+import io.mlctl.schema.SchemaValidator;
+import io.mlctl.spec.ConfigLoader;
+import io.mlctl.spec.ConfigRepo;
+import io.mlctl.spec.Environment;
+import io.mlctl.spec.YamlLoader;
+import java.io.BufferedReader;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a command needs from the outside world, made once in {@link Main} and passed in, so
+ * tests can run the real commands with their own directories, clock, input and output.
+ */
+public final class Services {
+    private final Path cwd;
+    private final Map<String, String> env;
+    private final Clock clock;
+    private final BufferedReader in;
+    private final PrintWriter out;
+    private final PrintWriter err;
+    private final boolean terminal;
+    private Catalog catalog;
+    private SchemaValidator schema;
+
+    public Services(Path cwd, Map<String, String> env, Clock clock, BufferedReader in, PrintWriter out, PrintWriter err, boolean terminal) {
+        this.cwd = cwd;
+        this.env = Map.copyOf(env);
+        this.clock = clock;
+        this.in = in;
+        this.out = out;
+        this.err = err;
+        this.terminal = terminal;
+    }
+
+    public Path cwd() { return cwd; }
+    public Map<String, String> env() { return env; }
+    public Clock clock() { return clock; }
+    public BufferedReader in() { return in; }
+    public PrintWriter out() { return out; }
+    public PrintWriter err() { return err; }
+
+    /** Colors only on a terminal, and never when NO_COLOR is set (no-color.org). */
+    public boolean color(boolean noColorFlag) {
+        return terminal && !noColorFlag && !env.containsKey("NO_COLOR") && !"dumb".equals(env.get("TERM"));
+    }
+
+    public boolean terminal() {
+        return terminal;
+    }
+
+    public synchronized Catalog catalog() {
+        if (catalog == null) catalog = Catalog.loadDefault();
+        return catalog;
+    }
+
+    public synchronized SchemaValidator schema() {
+        if (schema == null) schema = new SchemaValidator();
+        return schema;
+    }
+
+    public Path resolve(String path) {
+        return cwd.resolve(path).normalize();
+    }
+
+    public ConfigRepo loadConfig(List<Path> paths) {
+        return new ConfigLoader(new YamlLoader(), schema(), catalog(), cwd).load(paths.stream().map(p -> cwd.resolve(p).normalize()).toList());
+    }
+
+    public Path stateDir(Path flag) {
+        if (flag != null) return cwd.resolve(flag);
+        String e = env.get("MLCTL_STATE_DIR");
+        return e != null ? cwd.resolve(e) : cwd.resolve(".mlctl/state");
+    }
+
+    public Path sandboxDir() {
+        String e = env.get("MLCTL_SANDBOX");
+        return e != null && !e.isBlank() ? cwd.resolve(e) : cwd.resolve(".mlctl/sandbox");
+    }
+
+    public SandboxCloud sandbox() {
+        return new SandboxCloud(sandboxDir(), catalog(), clock);
+    }
+
+    /** The driver for an environment's cloud. */
+    public Driver driver(Environment environment, boolean sandbox) {
+        if (sandbox) return sandbox();
+        throw new MlctlException("no " + environment.provider().id() + " driver in this build yet; run with --sandbox to use the built-in sandbox cloud");
+    }
+}

@@ -1,0 +1,147 @@
+package io.mlctl.engine;
+
+import io.mlctl.MlctlException;
+import io.mlctl.apply.Applier;
+import io.mlctl.apply.ApplyListener;
+import io.mlctl.apply.ApplyResult;
+import io.mlctl.apply.EnvironmentLock;
+import io.mlctl.apply.Journal;
+import io.mlctl.apply.RetryPolicy;
+import io.mlctl.inventory.Inventory;
+import io.mlctl.inventory.InventoryReader;
+import io.mlctl.plan.Fingerprints;
+import io.mlctl.plan.Plan;
+import io.mlctl.planner.PlanOptions;
+import io.mlctl.planner.Planner;
+import io.mlctl.provider.Driver;
+import io.mlctl.spec.Environment;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The glue the CLI and the daemon share: read inventory, plan, and apply under the environment's
+ * lock with the journal, resuming what an interrupted apply left.
+ */
+public final class Engine {
+    private final Driver driver;
+    private final Path stateDir;
+    private final Clock clock;
+    private final RetryPolicy retry;
+    private final Planner planner = new Planner();
+
+    public Engine(Driver driver, Path stateDir, Clock clock, RetryPolicy retry) {
+        this.driver = driver;
+        this.stateDir = stateDir;
+        this.clock = clock;
+        this.retry = retry;
+    }
+
+    public Inventory inventory(Environment env) {
+        return new InventoryReader(driver).read(env);
+    }
+
+    public Plan plan(Environment env, PlanOptions options) {
+        return planner.plan(env, inventory(env), options);
+    }
+
+    /** Decides whether a plan may go ahead (a person answering "yes", or --auto-approve). */
+    public interface Approver {
+        boolean approve(Plan plan);
+    }
+
+    /** Told what happens before the steps run. */
+    public interface Observer extends ApplyListener {
+        default void resuming(Journal.Interrupted interrupted) { }
+
+        default void planned(Plan plan) { }
+    }
+
+    public record ApplyRequest(PlanOptions options, Optional<Plan> savedPlan, boolean allowMassDelete, int parallelism, String purpose) {
+    }
+
+    public record ApplyOutcome(Plan plan, Optional<ApplyResult> result, boolean approved) {
+    }
+
+    public Path environmentState(Environment env) {
+        return stateDir.resolve(env.name());
+    }
+
+    public ApplyOutcome apply(Environment env, ApplyRequest req, Approver approver, Observer observer) {
+        Path dir = environmentState(env);
+        try (EnvironmentLock lock = EnvironmentLock.acquire(dir, env.name(), req.purpose(), clock.instant());
+             Journal journal = new Journal(dir)) {
+            Optional<Journal.Interrupted> interrupted = journal.interrupted();
+            interrupted.ifPresent(observer::resuming);
+            Inventory inventory = inventory(env);
+            Plan fresh = planner.plan(env, inventory, req.options());
+            Plan plan = req.savedPlan().map(saved -> checkSaved(env, saved, fresh)).orElse(fresh);
+            observer.planned(plan);
+            if (!plan.hasChanges()) {
+                if (interrupted.isPresent()) {
+                    // The interrupted apply got everything done before it died; close its journal.
+                    journal.begin(interrupted.get().runId() + "-recovered", clock.instant().toString(), env.name(), plan.fingerprints().spec());
+                    journal.end("recovered");
+                }
+                return new ApplyOutcome(plan, Optional.empty(), true);
+            }
+            if (plan.massDelete() && !req.allowMassDelete()) {
+                throw new MlctlException("refusing to apply: " + plan.warnings().get(0).replace("; apply refuses it unless --allow-mass-delete is given", "")
+                    + "; review the plan and re-run with --allow-mass-delete if this is intended");
+            }
+            if (!approver.approve(plan)) return new ApplyOutcome(plan, Optional.empty(), false);
+            Applier applier = new Applier(driver, retry, clock, req.parallelism());
+            ApplyResult result = applier.apply(env, plan, journal, interrupted, observer);
+            return new ApplyOutcome(plan, Optional.of(result), true);
+        }
+    }
+
+    /** A saved plan applies only to the spec and inventory it was computed from. */
+    static Plan checkSaved(Environment env, Plan saved, Plan fresh) {
+        if (!saved.environment().equals(env.name())) {
+            throw new StalePlanException("the saved plan is for environment " + saved.environment() + ", not " + env.name());
+        }
+        if (saved.destroy() != fresh.destroy()) {
+            throw new StalePlanException("the saved plan is a " + (saved.destroy() ? "destroy" : "normal") + " plan; use the matching command");
+        }
+        Fingerprints was = saved.fingerprints();
+        Fingerprints now = fresh.fingerprints();
+        if (!was.spec().equals(now.spec())) {
+            throw new StalePlanException("the saved plan is stale: the spec of environment " + env.name() + " changed since it was made ("
+                + describe(was.specResources(), now.specResources()) + "); run mlctl plan again");
+        }
+        if (!was.inventory().equals(now.inventory())) {
+            throw new StalePlanException("the saved plan is stale: what environment " + env.name() + " owns in the cloud changed since it was made ("
+                + describe(was.inventoryResources(), now.inventoryResources()) + "); run mlctl plan again");
+        }
+        return saved;
+    }
+
+    private static String describe(Map<String, String> was, Map<String, String> now) {
+        Set<String> keys = new TreeSet<>(was.keySet());
+        keys.addAll(now.keySet());
+        List<String> parts = new ArrayList<>();
+        for (String k : keys) {
+            String a = was.get(k);
+            String b = now.get(k);
+            if (a == null) parts.add(k + " added");
+            else if (b == null) parts.add(k + " removed");
+            else if (!a.equals(b)) parts.add(k + " changed");
+        }
+        if (parts.isEmpty()) return "environment settings changed";
+        if (parts.size() > 5) return String.join(", ", parts.subList(0, 5)) + " and " + (parts.size() - 5) + " more";
+        return String.join(", ", parts);
+    }
+
+    /** A saved plan no longer matches the spec or the cloud. */
+    public static final class StalePlanException extends MlctlException {
+        public StalePlanException(String message) {
+            super(message);
+        }
+    }
+}

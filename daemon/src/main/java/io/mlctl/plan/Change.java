@@ -1,0 +1,81 @@
+package io.mlctl.plan;
+
+import io.mlctl.spec.Address;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One planned action on one resource. Sealed so that every consumer (apply, renderers, codecs)
+ * handles every action. {@code reason} is for humans only; apply never decides on it.
+ */
+public sealed interface Change permits Change.Create, Change.Update, Change.Replace, Change.Delete {
+    Address address();
+
+    Action action();
+
+    /** The cloud's id of the existing resource; null for a create. */
+    String cloudId();
+
+    /** Attributes as observed; empty for a create. */
+    Map<String, Object> before();
+
+    /** Attributes as they will be; empty for a delete. */
+    Map<String, Object> after();
+
+    List<AttributeChange> attributes();
+
+    String reason();
+
+    /** Addresses that must be applied first (for deletes: resources whose deletion must come first). */
+    Set<Address> dependsOn();
+
+    record Create(Address address, Map<String, Object> after, Set<Address> dependsOn) implements Change {
+        public Create {
+            after = io.mlctl.spec.Values.freezeMap(after);
+            dependsOn = Set.copyOf(dependsOn);
+        }
+
+        public Action action() { return Action.CREATE; }
+        public String cloudId() { return null; }
+        public Map<String, Object> before() { return Map.of(); }
+        public List<AttributeChange> attributes() { return List.of(); }
+        public String reason() { return "declared in the spec, not found in the cloud"; }
+    }
+
+    record Update(Address address, String cloudId, Map<String, Object> before, Map<String, Object> after,
+                  List<AttributeChange> attributes, Set<Address> dependsOn) implements Change {
+        public Update {
+            before = io.mlctl.spec.Values.freezeMap(before);
+            after = io.mlctl.spec.Values.freezeMap(after);
+            attributes = List.copyOf(attributes);
+            dependsOn = Set.copyOf(dependsOn);
+        }
+
+        public Action action() { return Action.UPDATE; }
+        public String reason() { return "attributes differ: " + String.join(", ", attributes.stream().map(AttributeChange::path).toList()); }
+    }
+
+    record Replace(Address address, String cloudId, Map<String, Object> before, Map<String, Object> after,
+                   List<AttributeChange> attributes, Set<Address> dependsOn, String reason) implements Change {
+        public Replace {
+            before = io.mlctl.spec.Values.freezeMap(before);
+            after = io.mlctl.spec.Values.freezeMap(after);
+            attributes = List.copyOf(attributes);
+            dependsOn = Set.copyOf(dependsOn);
+        }
+
+        public Action action() { return Action.REPLACE; }
+    }
+
+    record Delete(Address address, String cloudId, Map<String, Object> before, Set<Address> dependsOn, String reason) implements Change {
+        public Delete {
+            before = io.mlctl.spec.Values.freezeMap(before);
+            dependsOn = Set.copyOf(dependsOn);
+        }
+
+        public Action action() { return Action.DELETE; }
+        public Map<String, Object> after() { return Map.of(); }
+        public List<AttributeChange> attributes() { return List.of(); }
+    }
+}

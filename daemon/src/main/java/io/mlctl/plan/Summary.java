@@ -1,0 +1,33 @@
+package io.mlctl.plan;
+
+import java.util.Collection;
+
+/** Counts by action; the same object appears in plan JSON, the daemon's API and apply output. */
+public record Summary(int create, int update, int replace, int delete) {
+    public static Summary of(Collection<Change> changes) {
+        int c = 0, u = 0, r = 0, d = 0;
+        for (Change ch : changes) {
+            switch (ch.action()) {
+                case CREATE -> c++;
+                case UPDATE -> u++;
+                case REPLACE -> r++;
+                case DELETE -> d++;
+            }
+        }
+        return new Summary(c, u, r, d);
+    }
+
+    public int total() {
+        return create + update + replace + delete;
+    }
+
+    public boolean isEmpty() {
+        return total() == 0;
+    }
+
+    /** terraform's line: "Plan: 2 to add, 1 to change, 0 to destroy." with replaces counted in add and destroy. */
+    public String sentence() {
+        return "Plan: " + (create + replace) + " to add, " + update + " to change, " + (delete + replace) + " to destroy"
+            + (replace > 0 ? " (" + replace + " replaced)" : "") + ".";
+    }
+}

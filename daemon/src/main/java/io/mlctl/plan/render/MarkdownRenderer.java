@@ -1,0 +1,64 @@
+package io.mlctl.plan.render;
+
+import io.mlctl.plan.AttributeChange;
+import io.mlctl.plan.Change;
+import io.mlctl.plan.Plan;
+import io.mlctl.spec.Values;
+
+/** A plan as a pull-request comment: summary, a table of changes, and a collapsible diff. */
+public final class MarkdownRenderer {
+    public String render(Plan plan) {
+        StringBuilder b = new StringBuilder();
+        b.append("### mlctl plan: `").append(plan.environment()).append("` (").append(plan.provider()).append(", ")
+            .append(plan.region()).append(")\n\n");
+        if (!plan.hasChanges()) {
+            b.append("**No changes.** The environment matches the spec (").append(plan.unchanged().size()).append(" resources).\n");
+            return b.toString();
+        }
+        b.append("**").append(plan.summary().sentence()).append("**\n\n");
+        for (String w : plan.warnings()) b.append("> **Warning:** ").append(w).append("\n\n");
+        b.append("| Action | Resource | Cloud id | Why |\n|---|---|---|---|\n");
+        for (Change c : plan.changes()) {
+            b.append("| ").append(c.action().id()).append(" | `").append(c.address()).append("` | ")
+                .append(c.cloudId() == null ? "(new)" : "`" + c.cloudId() + "`").append(" | ")
+                .append(escape(c.reason())).append(" |\n");
+        }
+        b.append("\n<details><summary>Attribute changes</summary>\n\n```diff\n");
+        for (Change c : plan.changes()) {
+            switch (c.action()) {
+                case CREATE -> {
+                    Change.Create cr = (Change.Create) c;
+                    b.append("+ ").append(cr.address()).append('\n');
+                    cr.after().forEach((k, v) -> b.append("+     ").append(k).append(" = ").append(Values.render(v)).append('\n'));
+                }
+                case UPDATE -> {
+                    Change.Update up = (Change.Update) c;
+                    b.append("! ").append(up.address()).append('\n');
+                    diff(b, up);
+                }
+                case REPLACE -> {
+                    Change.Replace rp = (Change.Replace) c;
+                    b.append("- ").append(rp.address()).append(" (replace: ").append(rp.reason()).append(")\n");
+                    diff(b, rp);
+                }
+                case DELETE -> b.append("- ").append(c.address()).append(" (").append(c.reason()).append(")\n");
+            }
+        }
+        b.append("```\n\n</details>\n");
+        return b.toString();
+    }
+
+    private static void diff(StringBuilder b, Change c) {
+        for (AttributeChange a : c.attributes()) {
+            if (a.before() != null) b.append("-     ").append(a.path()).append(" = ").append(Values.render(a.before())).append('\n');
+            if (a.after() != null) {
+                b.append("+     ").append(a.path()).append(" = ").append(Values.render(a.after()))
+                    .append(a.forcesReplacement() ? "   # forces replacement" : "").append('\n');
+            }
+        }
+    }
+
+    private static String escape(String s) {
+        return s.replace("|", "\\|");
+    }
+}

@@ -1,0 +1,178 @@
+package io.mlctl.plan.render;
+
+import io.mlctl.MlctlException;
+import io.mlctl.plan.Action;
+import io.mlctl.plan.AttributeChange;
+import io.mlctl.plan.Change;
+import io.mlctl.plan.Fingerprints;
+import io.mlctl.plan.Plan;
+import io.mlctl.plan.Summary;
+import io.mlctl.plan.UnchangedResource;
+import io.mlctl.spec.Address;
+import io.mlctl.spec.Values;
+import io.mlctl.util.Hashing;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The machine-readable plan ({@code schema/plan.schema.json}), also the saved-plan file format. A
+ * {@code checksum} over the rest of the document detects a damaged or hand-edited file.
+ */
+public final class PlanJson {
+    private static final ObjectMapper COMPACT = JsonMapper.builder().build();
+    private static final ObjectMapper PRETTY = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+
+    public String write(Plan plan) {
+        ObjectNode doc = toJson(plan);
+        doc.put("checksum", checksum(doc));
+        return PRETTY.writeValueAsString(doc) + "\n";
+    }
+
+    public ObjectNode toJson(Plan plan) {
+        ObjectNode n = COMPACT.createObjectNode();
+        n.put("formatVersion", plan.formatVersion());
+        n.put("environment", plan.environment());
+        n.put("provider", plan.provider());
+        n.put("region", plan.region());
+        n.put("createdAt", plan.createdAt().toString());
+        n.put("destroy", plan.destroy());
+        n.set("summary", summary(plan.summary()));
+        n.put("applyable", plan.hasChanges());
+        n.put("massDelete", plan.massDelete());
+        ArrayNode warnings = n.putArray("warnings");
+        plan.warnings().forEach(warnings::add);
+        ArrayNode changes = n.putArray("resourceChanges");
+        for (Change c : plan.changes()) {
+            ObjectNode o = changes.addObject();
+            o.put("address", c.address().toString());
+            o.put("type", c.address().type().id());
+            o.put("name", c.address().name());
+            o.put("action", c.action().id());
+            ArrayNode actions = o.putArray("actions");
+            c.action().primitives().forEach(actions::add);
+            if (c.cloudId() == null) o.putNull("cloudId");
+            else o.put("cloudId", c.cloudId());
+            o.put("reason", c.reason());
+            o.set("before", c.before().isEmpty() && c.action() == Action.CREATE ? COMPACT.nullNode() : Values.toJson(c.before()));
+            o.set("after", c.action() == Action.DELETE ? COMPACT.nullNode() : Values.toJson(c.after()));
+            ArrayNode attrs = o.putArray("changes");
+            for (AttributeChange a : c.attributes()) {
+                ObjectNode an = attrs.addObject();
+                an.put("path", a.path());
+                an.set("before", Values.toJson(a.before()));
+                an.set("after", Values.toJson(a.after()));
+                an.put("forcesReplacement", a.forcesReplacement());
+            }
+            ArrayNode deps = o.putArray("dependsOn");
+            c.dependsOn().stream().sorted().forEach(d -> deps.add(d.toString()));
+        }
+        ArrayNode unchanged = n.putArray("unchanged");
+        for (UnchangedResource u : plan.unchanged()) {
+            unchanged.addObject().put("address", u.address().toString()).put("cloudId", u.cloudId());
+        }
+        ObjectNode fp = n.putObject("fingerprints");
+        fp.put("spec", plan.fingerprints().spec());
+        fp.put("inventory", plan.fingerprints().inventory());
+        fp.set("specResources", Values.toJson(plan.fingerprints().specResources()));
+        fp.set("inventoryResources", Values.toJson(plan.fingerprints().inventoryResources()));
+        return n;
+    }
+
+    public static ObjectNode summary(Summary s) {
+        ObjectNode o = COMPACT.createObjectNode();
+        o.put("create", s.create()).put("update", s.update()).put("replace", s.replace()).put("delete", s.delete());
+        return o;
+    }
+
+    private static String checksum(ObjectNode docWithoutChecksum) {
+        return "sha256:" + Hashing.sha256Text(COMPACT.writeValueAsString(docWithoutChecksum));
+    }
+
+    /** Reads a saved plan; {@code source} names it in errors. */
+    public Plan read(String text, String source) {
+        JsonNode root;
+        try {
+            root = COMPACT.readTree(text);
+        } catch (RuntimeException e) {
+            throw new PlanFileException(source, "not a valid plan file (not JSON: " + e.getMessage().lines().findFirst().orElse("") + ")");
+        }
+        if (!(root instanceof ObjectNode doc) || !doc.has("formatVersion")) {
+            throw new PlanFileException(source, "not an mlctl plan (no formatVersion)");
+        }
+        if (!Plan.FORMAT_VERSION.equals(doc.get("formatVersion").asString())) {
+            throw new PlanFileException(source, "plan format " + doc.get("formatVersion").asString() + " is not supported (this mlctl reads " + Plan.FORMAT_VERSION + ")");
+        }
+        String expected = doc.path("checksum").asString("");
+        doc.remove("checksum");
+        if (!expected.equals(checksum(doc))) {
+            throw new PlanFileException(source, "plan file is corrupt or was edited (checksum mismatch); run mlctl plan --out again");
+        }
+        try {
+            List<Change> changes = new ArrayList<>();
+            for (JsonNode c : doc.get("resourceChanges")) changes.add(change(c));
+            List<UnchangedResource> unchanged = new ArrayList<>();
+            for (JsonNode u : doc.path("unchanged")) {
+                unchanged.add(new UnchangedResource(Address.parse(u.get("address").asString()), u.get("cloudId").asString()));
+            }
+            List<String> warnings = new ArrayList<>();
+            doc.path("warnings").forEach(w -> warnings.add(w.asString()));
+            JsonNode fp = doc.get("fingerprints");
+            Fingerprints fingerprints = new Fingerprints(fp.get("spec").asString(), fp.get("inventory").asString(),
+                strings(fp.get("specResources")), strings(fp.get("inventoryResources")));
+            return new Plan(doc.get("formatVersion").asString(), doc.get("environment").asString(), doc.get("provider").asString(),
+                doc.get("region").asString(), Instant.parse(doc.get("createdAt").asString()), doc.get("destroy").asBoolean(),
+                changes, unchanged, warnings, doc.get("massDelete").asBoolean(), fingerprints);
+        } catch (RuntimeException e) {
+            throw new PlanFileException(source, "plan file is malformed: " + e.getMessage());
+        }
+    }
+
+    private static Map<String, String> strings(JsonNode n) {
+        Map<String, String> m = new LinkedHashMap<>();
+        n.properties().forEach(e -> m.put(e.getKey(), e.getValue().asString()));
+        return m;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(JsonNode n) {
+        Object v = Values.fromJson(n);
+        return v == null ? Map.of() : (Map<String, Object>) v;
+    }
+
+    private static Change change(JsonNode c) {
+        Address a = Address.parse(c.get("address").asString());
+        Action action = Action.of(c.get("action").asString());
+        Set<Address> deps = new TreeSet<>();
+        c.path("dependsOn").forEach(d -> deps.add(Address.parse(d.asString())));
+        List<AttributeChange> attrs = new ArrayList<>();
+        for (JsonNode x : c.path("changes")) {
+            attrs.add(new AttributeChange(x.get("path").asString(), Values.fromJson(x.get("before")), Values.fromJson(x.get("after")),
+                x.get("forcesReplacement").asBoolean()));
+        }
+        String id = c.get("cloudId").isNull() ? null : c.get("cloudId").asString();
+        return switch (action) {
+            case CREATE -> new Change.Create(a, map(c.get("after")), deps);
+            case UPDATE -> new Change.Update(a, id, map(c.get("before")), map(c.get("after")), attrs, deps);
+            case REPLACE -> new Change.Replace(a, id, map(c.get("before")), map(c.get("after")), attrs, deps, c.get("reason").asString());
+            case DELETE -> new Change.Delete(a, id, map(c.get("before")), deps, c.get("reason").asString());
+        };
+    }
+
+    /** A saved plan that cannot be used. */
+    public static final class PlanFileException extends MlctlException {
+        public PlanFileException(String source, String message) {
+            super(source + ": " + message);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package io.mlctl.plan.render;
+
+import io.mlctl.plan.AttributeChange;
+import io.mlctl.plan.Change;
+import io.mlctl.plan.Plan;
+import io.mlctl.spec.Values;
+import java.util.Map;
+
+/** terraform-style plan text; ANSI colors only when asked (a terminal), plain in a pipe. */
+public final class TextRenderer {
+    private final boolean color;
+
+    public TextRenderer(boolean color) {
+        this.color = color;
+    }
+
+    private String c(String code, String s) {
+        return color ? "\u001b[" + code + "m" + s + "\u001b[0m" : s;
+    }
+
+    String green(String s) { return c("32", s); }
+    String yellow(String s) { return c("33", s); }
+    String red(String s) { return c("31", s); }
+    String bold(String s) { return c("1", s); }
+
+    public String render(Plan plan) {
+        StringBuilder b = new StringBuilder();
+        String where = plan.environment() + " (" + plan.provider() + ", " + plan.region() + ")";
+        if (!plan.hasChanges()) {
+            b.append(bold("No changes.")).append(" Environment ").append(where).append(" matches the spec")
+                .append(plan.unchanged().isEmpty() ? "" : " (" + plan.unchanged().size() + " resources)").append(".\n");
+            return b.toString();
+        }
+        b.append("mlctl will perform the following actions in environment ").append(bold(where)).append(":\n\n");
+        for (Change ch : plan.changes()) {
+            String type = ch.address().type().id();
+            String name = ch.address().name();
+            switch (ch.action()) {
+                case CREATE -> {
+                    Change.Create cr = (Change.Create) ch;
+                    b.append(bold("  # " + cr.address() + " will be created")).append('\n');
+                    b.append(green("  +")).append(" ").append(type).append(" \"").append(name).append("\" {\n");
+                    attributes(b, cr.after(), green("+"));
+                }
+                case UPDATE -> {
+                    Change.Update up = (Change.Update) ch;
+                    b.append(bold("  # " + up.address() + " will be updated in place")).append('\n');
+                    b.append(yellow("  ~")).append(" ").append(type).append(" \"").append(name).append("\" {\n");
+                    b.append("        id = ").append(up.cloudId()).append('\n');
+                    for (AttributeChange a : up.attributes()) change(b, a);
+                }
+                case REPLACE -> {
+                    Change.Replace rp = (Change.Replace) ch;
+                    b.append(bold("  # " + rp.address() + " must be replaced")).append(" (").append(rp.reason()).append(")\n");
+                    b.append(red("-/+")).append(" ").append(type).append(" \"").append(name).append("\" {\n");
+                    b.append("        id = ").append(rp.cloudId()).append(" -> (known after apply)\n");
+                    for (AttributeChange a : rp.attributes()) change(b, a);
+                }
+                case DELETE -> {
+                    Change.Delete dl = (Change.Delete) ch;
+                    b.append(bold("  # " + dl.address() + " will be destroyed")).append(" (").append(dl.reason()).append(")\n");
+                    b.append(red("  -")).append(" ").append(type).append(" \"").append(name).append("\" {\n");
+                    b.append("        id = ").append(dl.cloudId()).append('\n');
+                }
+            }
+            b.append("    }\n\n");
+        }
+        b.append(bold(plan.summary().sentence())).append('\n');
+        for (String w : plan.warnings()) b.append('\n').append(yellow("Warning: ")).append(w).append('\n');
+        return b.toString();
+    }
+
+    private void attributes(StringBuilder b, Map<String, Object> attrs, String sign) {
+        int width = attrs.keySet().stream().mapToInt(String::length).max().orElse(0);
+        attrs.forEach((k, v) -> b.append("      ").append(sign).append(' ').append(pad(k, width)).append(" = ").append(Values.render(v)).append('\n'));
+    }
+
+    private void change(StringBuilder b, AttributeChange a) {
+        String line;
+        if (a.before() == null) line = green("+") + " " + a.path() + " = " + Values.render(a.after());
+        else if (a.after() == null) line = red("-") + " " + a.path() + " = " + Values.render(a.before()) + " -> null";
+        else line = yellow("~") + " " + a.path() + " = " + Values.render(a.before()) + " -> " + Values.render(a.after());
+        b.append("      ").append(line);
+        if (a.forcesReplacement()) b.append(red(" # forces replacement"));
+        b.append('\n');
+    }
+
+    private static String pad(String s, int w) {
+        return s + " ".repeat(Math.max(0, w - s.length()));
+    }
+}

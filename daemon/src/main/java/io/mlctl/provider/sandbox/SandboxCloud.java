@@ -1,0 +1,368 @@
+package io.mlctl.provider.sandbox;
+
+import io.mlctl.MlctlException;
+import io.mlctl.catalog.Catalog;
+import io.mlctl.inventory.ObservedResource;
+import io.mlctl.inventory.Ownership;
+import io.mlctl.provider.Driver;
+import io.mlctl.provider.DriverException;
+import io.mlctl.provider.Page;
+import io.mlctl.spec.Address;
+import io.mlctl.spec.Environment;
+import io.mlctl.spec.Provider;
+import io.mlctl.spec.References;
+import io.mlctl.spec.ResourceSpec;
+import io.mlctl.spec.ResourceType;
+import io.mlctl.spec.Values;
+import io.mlctl.util.Hashing;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * An embedded cloud that keeps its inventory on disk, one JSON file per resource under
+ * {@code <root>/<provider>/<kind>/}. It behaves like a real cloud where it matters to mlctl: it
+ * assigns cloud-like ids, checks machine types against the same catalogs, refuses in-place changes
+ * of immutable fields, refuses to delete what is still in use, lists in pages, and can be edited out
+ * of band (files or {@code mlctl sandbox}) to show drift. Faults can be injected through
+ * {@code <root>/faults.json} to exercise retries.
+ */
+public final class SandboxCloud implements Driver {
+    public static final String ACCOUNT = "000000000000";
+    public static final String PROJECT = "sandbox-project";
+    public static final String SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
+
+    private final Path root;
+    private final Catalog catalog;
+    private final Clock clock;
+    private final ObjectMapper mapper = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    private final AtomicLong requests = new AtomicLong();
+    private final SandboxFaults faults;
+    private final int pageSize;
+    private final long latencyMillis;
+
+    public SandboxCloud(Path root, Catalog catalog, Clock clock) {
+        this.root = root;
+        this.catalog = catalog;
+        this.clock = clock;
+        JsonNode config = readConfig();
+        this.pageSize = config.path("pageSize").asInt(100);
+        this.latencyMillis = config.path("latencyMillis").asLong(0);
+        this.faults = new SandboxFaults(root.resolve("faults.json"), mapper);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public String name() {
+        return "sandbox";
+    }
+
+    @Override
+    public long requestCount() {
+        return requests.get();
+    }
+
+    @Override
+    public Page list(Environment env, ResourceType kind, Optional<String> pageToken) {
+        call("list", kind.id());
+        List<StoredResource> owned = new ArrayList<>();
+        for (StoredResource r : all(env.provider(), kind)) {
+            if (Ownership.ownedAddress(r.tags(), env.name()).isPresent()) owned.add(r);
+        }
+        owned.sort(Comparator.comparing(StoredResource::cloudId));
+        int from = pageToken.map(Integer::parseInt).orElse(0);
+        int to = Math.min(owned.size(), from + pageSize);
+        List<ObservedResource> items = new ArrayList<>();
+        for (StoredResource r : owned.subList(Math.min(from, owned.size()), to)) {
+            items.add(new ObservedResource(Ownership.ownedAddress(r.tags(), env.name()).orElseThrow(), r.cloudId(), r.attributes(), r.tags()));
+        }
+        return new Page(items, to < owned.size() ? Optional.of(Integer.toString(to)) : Optional.empty());
+    }
+
+    @Override
+    public ObservedResource create(Environment env, ResourceSpec desired, Map<String, String> tags, String token) {
+        Address a = desired.address();
+        call("create", a.toString());
+        checkCatalog(env.provider(), desired);
+        Path tokenFile = root.resolve(env.provider().id()).resolve("tokens").resolve(Hashing.sha256Text(token));
+        synchronized (this) {
+            // Same token: the earlier create went through; return what it made instead of a second copy.
+            if (Files.exists(tokenFile)) {
+                String id = read(tokenFile);
+                Optional<StoredResource> existing = find(env.provider(), a.type(), id);
+                if (existing.isPresent()) return observed(env, existing.get());
+            }
+            String id = cloudId(env, a, token);
+            Optional<StoredResource> clash = find(env.provider(), a.type(), id);
+            if (clash.isPresent()) {
+                Optional<Address> owner = Ownership.ownedAddress(clash.get().tags(), env.name());
+                if (owner.isPresent() && owner.get().equals(a)) return observed(env, clash.get());
+                String who = clash.get().tags().containsKey(Ownership.ENVIRONMENT_TAG)
+                    ? "owned by mlctl environment '" + clash.get().tags().get(Ownership.ENVIRONMENT_TAG) + "'" : "not managed by mlctl";
+                throw new DriverException(a + ": the name " + physicalName(env, a) + " is already taken by " + id + " (" + who + ")", false);
+            }
+            StoredResource r = new StoredResource(id, a.type(), desired.attributes(), tags, clock.instant().toString());
+            write(env.provider(), r);
+            writeText(tokenFile, id);
+            return observed(env, r);
+        }
+    }
+
+    @Override
+    public ObservedResource update(Environment env, ObservedResource current, ResourceSpec desired) {
+        call("update", desired.address().toString());
+        checkCatalog(env.provider(), desired);
+        StoredResource r = find(env.provider(), desired.address().type(), current.cloudId())
+            .orElseThrow(() -> new DriverException(desired.address() + ": " + current.cloudId() + " no longer exists", false));
+        for (String field : desired.address().type().immutableFields()) {
+            if (!java.util.Objects.equals(r.attributes().get(field), desired.attributes().get(field))) {
+                throw new DriverException(desired.address() + ": " + field + " of " + current.cloudId() + " cannot be changed in place", false);
+            }
+        }
+        StoredResource updated = new StoredResource(r.cloudId(), r.kind(), desired.attributes(), r.tags(), r.createdAt());
+        write(env.provider(), updated);
+        return observed(env, updated);
+    }
+
+    @Override
+    public void delete(Environment env, ObservedResource current) {
+        call("delete", current.address().toString());
+        Optional<StoredResource> r = find(env.provider(), current.address().type(), current.cloudId());
+        if (r.isEmpty()) return;
+        if (!current.address().equals(Ownership.ownedAddress(r.get().tags(), env.name()).orElse(null))) {
+            throw new DriverException(current.cloudId() + " is not owned by environment " + env.name() + "; refusing to delete it", false);
+        }
+        // Like a real cloud: a network, identity or bucket still in use cannot go.
+        List<String> users = new ArrayList<>();
+        for (ResourceType kind : ResourceType.values()) {
+            for (StoredResource other : all(env.provider(), kind)) {
+                Optional<Address> oa = Ownership.ownedAddress(other.tags(), env.name());
+                if (oa.isPresent() && !other.cloudId().equals(current.cloudId())
+                    && References.of(kind, other.attributes()).contains(current.address())
+                    && !(kind == ResourceType.IDENTITY)) {
+                    users.add(oa.get().toString());
+                }
+            }
+        }
+        if (!users.isEmpty() && hasOnlyOneClaimant(env, current)) {
+            throw new DriverException(current.address() + " (" + current.cloudId() + ") is still in use by " + String.join(", ", users), false);
+        }
+        try {
+            Files.deleteIfExists(file(env.provider(), current.address().type(), current.cloudId()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A duplicate can go while the resource it duplicates still serves the dependents. */
+    private boolean hasOnlyOneClaimant(Environment env, ObservedResource current) {
+        int n = 0;
+        for (StoredResource r : all(env.provider(), current.address().type())) {
+            if (current.address().equals(Ownership.ownedAddress(r.tags(), env.name()).orElse(null))) n++;
+        }
+        return n <= 1;
+    }
+
+    private void checkCatalog(Provider p, ResourceSpec desired) {
+        Catalog.ProviderCatalog cat = catalog.of(p);
+        Object mt = desired.attributes().get("machineType");
+        Map<String, Catalog.MachineType> known = desired.address().type() == ResourceType.INFERENCE_ENDPOINT
+            ? cat.endpointMachineTypes() : cat.machineTypes();
+        if (mt instanceof String m && !known.containsKey(m)) {
+            throw new DriverException(desired.address() + ": machine type " + m + " is not offered by " + p.id(), false);
+        }
+        if (desired.attributes().get("region") instanceof String region && !cat.regions().containsKey(region)) {
+            throw new DriverException(desired.address() + ": region " + region + " does not exist in " + p.id(), false);
+        }
+    }
+
+    private void call(String op, String what) {
+        requests.incrementAndGet();
+        if (latencyMillis > 0) {
+            try {
+                Thread.sleep(latencyMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DriverException("interrupted", true);
+            }
+        }
+        faults.maybeFail(op, what);
+    }
+
+    private ObservedResource observed(Environment env, StoredResource r) {
+        Address a = Ownership.ownedAddress(r.tags(), env.name()).orElseThrow();
+        return new ObservedResource(a, r.cloudId(), r.attributes(), r.tags());
+    }
+
+    static String physicalName(Environment env, Address a) {
+        return a.type() == ResourceType.BUCKET ? a.name() : env.name() + "-" + a.name();
+    }
+
+    /** Ids shaped like each cloud's; name-derived where the cloud derives them, else from the create token. */
+    static String cloudId(Environment env, Address a, String token) {
+        String hex = Hashing.sha256Text(token).substring(0, 17);
+        String name = physicalName(env, a);
+        String region = env.region();
+        return switch (env.provider()) {
+            case AWS -> switch (a.type()) {
+                case NETWORK -> "vpc-" + hex;
+                case BUCKET -> name;
+                case IDENTITY -> "arn:aws:iam::" + ACCOUNT + ":role/" + name;
+                case INSTANCE -> "i-" + hex;
+                case KUBERNETES_CLUSTER -> "arn:aws:eks:" + region + ":" + ACCOUNT + ":cluster/" + name;
+                case INFERENCE_ENDPOINT -> "arn:aws:sagemaker:" + region + ":" + ACCOUNT + ":endpoint/" + name;
+            };
+            case GCP -> switch (a.type()) {
+                case NETWORK -> "projects/" + PROJECT + "/global/networks/" + name;
+                case BUCKET -> name;
+                case IDENTITY -> "projects/" + PROJECT + "/serviceAccounts/" + name + "@" + PROJECT + ".iam.gserviceaccount.com";
+                case INSTANCE -> "projects/" + PROJECT + "/zones/" + region + "-b/instances/" + name;
+                case KUBERNETES_CLUSTER -> "projects/" + PROJECT + "/locations/" + region + "/clusters/" + name;
+                case INFERENCE_ENDPOINT -> "projects/" + PROJECT + "/locations/" + region + "/endpoints/"
+                    + Long.parseUnsignedLong(hex.substring(0, 15), 16);
+            };
+            case AZURE -> {
+                String rg = "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/" + env.name() + "/providers/";
+                yield switch (a.type()) {
+                    case NETWORK -> rg + "Microsoft.Network/virtualNetworks/" + a.name();
+                    case BUCKET -> rg + "Microsoft.Storage/storageAccounts/" + env.name().replace("-", "") + "/blobServices/default/containers/" + a.name();
+                    case IDENTITY -> rg + "Microsoft.ManagedIdentity/userAssignedIdentities/" + a.name();
+                    case INSTANCE -> rg + "Microsoft.Compute/virtualMachines/" + a.name();
+                    case KUBERNETES_CLUSTER -> rg + "Microsoft.ContainerService/managedClusters/" + a.name();
+                    case INFERENCE_ENDPOINT -> rg + "Microsoft.MachineLearningServices/workspaces/" + env.name() + "/onlineEndpoints/" + a.name();
+                };
+            }
+        };
+    }
+
+    // ---- storage -------------------------------------------------------------------------------
+
+    public record StoredResource(String cloudId, ResourceType kind, Map<String, Object> attributes, Map<String, String> tags, String createdAt) {
+        public StoredResource {
+            attributes = Values.freezeMap(attributes);
+            tags = Map.copyOf(tags);
+        }
+    }
+
+    /** Every resource of a kind in the sandbox, owned by anyone or no one. */
+    public List<StoredResource> all(Provider p, ResourceType kind) {
+        Path dir = root.resolve(p.id()).resolve(kind.id());
+        List<StoredResource> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) return out;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
+            for (Path f : files) {
+                readResource(f, kind).ifPresent(out::add);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    public Optional<StoredResource> find(Provider p, ResourceType kind, String cloudId) {
+        return readResource(file(p, kind, cloudId), kind);
+    }
+
+    public void write(Provider p, StoredResource r) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("cloudId", r.cloudId());
+        n.put("kind", r.kind().id());
+        n.put("createdAt", r.createdAt());
+        n.set("attributes", Values.toJson(r.attributes()));
+        n.set("tags", Values.toJson(new TreeMap<>(r.tags())));
+        writeText(file(p, r.kind(), r.cloudId()), mapper.writeValueAsString(n) + "\n");
+    }
+
+    public void remove(Provider p, StoredResource r) {
+        try {
+            Files.deleteIfExists(file(p, r.kind(), r.cloudId()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private Optional<StoredResource> readResource(Path f, ResourceType kind) {
+        String text;
+        try {
+            text = Files.readString(f);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        JsonNode n;
+        try {
+            n = mapper.readTree(text);
+        } catch (RuntimeException e) {
+            throw new MlctlException("sandbox file " + f + " is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        Map<String, String> tags = new LinkedHashMap<>();
+        n.path("tags").properties().forEach(e -> tags.put(e.getKey(), e.getValue().asString()));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> attrs = (Map<String, Object>) Values.fromJson(n.path("attributes"));
+        return Optional.of(new StoredResource(n.path("cloudId").asString(), kind, attrs == null ? Map.of() : attrs, tags,
+            n.path("createdAt").asString("")));
+    }
+
+    private Path file(Provider p, ResourceType kind, String cloudId) {
+        // Cloud ids hold '/' and ':'; keep the file name readable and reversible enough for a person.
+        String safe = cloudId.replaceAll("[^A-Za-z0-9._-]", "_");
+        if (safe.length() > 120) safe = safe.substring(safe.length() - 100) + "-" + Hashing.sha256Text(cloudId).substring(0, 12);
+        return root.resolve(p.id()).resolve(kind.id()).resolve(safe + ".json");
+    }
+
+    private JsonNode readConfig() {
+        Path f = root.resolve("config.json");
+        if (!Files.exists(f)) return mapper.createObjectNode();
+        try {
+            return mapper.readTree(Files.readString(f));
+        } catch (IOException | RuntimeException e) {
+            throw new MlctlException("sandbox config " + f + " is not valid JSON");
+        }
+    }
+
+    private static String read(Path f) {
+        try {
+            return Files.readString(f).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void writeText(Path f, String text) {
+        try {
+            Files.createDirectories(f.getParent());
+            Path tmp = Files.createTempFile(f.getParent(), ".tmp-", ".json");
+            Files.writeString(tmp, text);
+            try {
+                Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.mlctl.spec;
+
+import io.mlctl.catalog.Catalog;
+import io.mlctl.schema.SchemaValidator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Loads a config repository (files and folders of YAML environment specs), validates every document
+ * against the schema and the semantic rules, and reports every error in one {@link SpecException}.
+ */
+public final class ConfigLoader {
+    private final YamlLoader yaml;
+    private final SchemaValidator schema;
+    private final Catalog catalog;
+    private final SchemaDefaults defaults;
+    private final Path base;
+
+    public ConfigLoader(YamlLoader yaml, SchemaValidator schema, Catalog catalog, Path base) {
+        this.yaml = yaml;
+        this.schema = schema;
+        this.catalog = catalog;
+        this.defaults = new SchemaDefaults(schema.schemaTree());
+        this.base = base.toAbsolutePath().normalize();
+    }
+
+    public ConfigRepo load(List<Path> paths) {
+        List<SpecError> errors = new ArrayList<>();
+        List<Path> files = new ArrayList<>();
+        for (Path p : paths) {
+            if (!Files.exists(p)) {
+                errors.add(new SpecError(SourcePosition.ofFile(display(p)), "no such file or directory"));
+            } else if (Files.isDirectory(p)) {
+                try (Stream<Path> s = Files.walk(p)) {
+                    s.filter(Files::isRegularFile).filter(ConfigLoader::isSpecFile)
+                        .filter(f -> !isHidden(p, f)).sorted().forEach(files::add);
+                } catch (IOException e) {
+                    errors.add(new SpecError(SourcePosition.ofFile(display(p)), "cannot list directory: " + e.getMessage()));
+                }
+            } else {
+                files.add(p);
+            }
+        }
+        List<Environment> envs = new ArrayList<>();
+        Map<String, SourcePosition> names = new HashMap<>();
+        for (Path f : files) {
+            List<YamlDocument> docs;
+            try {
+                docs = yaml.load(f, display(f));
+            } catch (SpecException e) {
+                errors.addAll(e.errors());
+                continue;
+            }
+            for (YamlDocument doc : docs) {
+                if (doc.root() == null || doc.root().isNull()) continue;
+                List<SpecError> schemaErrors = schema.validate(doc);
+                if (!schemaErrors.isEmpty()) {
+                    errors.addAll(schemaErrors);
+                    continue;
+                }
+                SpecChecker checker = new SpecChecker(doc, catalog, defaults);
+                Environment env = checker.check();
+                errors.addAll(checker.errors());
+                SourcePosition first = names.putIfAbsent(env.name(), doc.positionOf("/metadata/name"));
+                if (first != null) {
+                    errors.add(new SpecError(doc.positionOf("/metadata/name"),
+                        "duplicate environment name '" + env.name() + "' (first defined at " + first + ")"));
+                } else if (checker.errors().isEmpty()) {
+                    envs.add(env);
+                }
+            }
+        }
+        if (!errors.isEmpty()) throw new SpecException(errors);
+        return new ConfigRepo(envs);
+    }
+
+    private static boolean isSpecFile(Path f) {
+        String n = f.getFileName().toString();
+        return n.endsWith(".yaml") || n.endsWith(".yml");
+    }
+
+    private static boolean isHidden(Path root, Path f) {
+        for (Path part : root.relativize(f)) {
+            if (part.toString().startsWith(".")) return true;
+        }
+        return false;
+    }
+
+    private String display(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        return abs.startsWith(base) ? base.relativize(abs).toString() : p.toString();
+    }
+}

@@ -1,0 +1,323 @@
+package io.mlctl.spec;
+
+import io.mlctl.catalog.Catalog;
+import io.mlctl.graph.ResourceGraph;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The rules a schema cannot express: references resolve, no cycles, unique names, CIDRs nest and
+ * don't overlap, machine types and regions exist for the provider. Runs on a schema-valid document.
+ */
+final class SpecChecker {
+    private final YamlDocument doc;
+    private final Catalog.ProviderCatalog cat;
+    private final SchemaDefaults defaults;
+    private final List<SpecError> errors = new ArrayList<>();
+    private final Provider provider;
+    private final String region;
+    /** Resource name → index, by type. */
+    private final Map<ResourceType, Map<String, Integer>> byType = new HashMap<>();
+
+    SpecChecker(YamlDocument doc, Catalog catalog, SchemaDefaults defaults) {
+        this.doc = doc;
+        this.provider = Provider.of(doc.root().at("/spec/provider").asString());
+        this.cat = catalog.of(provider);
+        this.region = doc.root().at("/spec/region").asString();
+        this.defaults = defaults;
+    }
+
+    List<SpecError> errors() {
+        return errors;
+    }
+
+    Environment check() {
+        JsonNode root = doc.root();
+        String envName = root.at("/metadata/name").asString();
+        List<String> zones = cat.regions().get(region);
+        if (zones == null) {
+            error("/spec/region", "unknown region '" + region + "' for " + provider.id() + suggest(region, cat.regions().keySet()));
+        }
+        JsonNode resources = root.at("/spec/resources");
+        for (int i = 0; i < resources.size(); i++) {
+            JsonNode r = resources.get(i);
+            ResourceType type = ResourceType.of(r.get("type").asString()).orElseThrow();
+            Integer prev = byType.computeIfAbsent(type, t -> new HashMap<>()).putIfAbsent(r.get("name").asString(), i);
+            if (prev != null) {
+                error(res(i) + "/name", "duplicate resource " + type.id() + "." + r.get("name").asString()
+                    + " (first defined at " + doc.positionOf(res(prev)) + ")");
+            }
+        }
+        List<ResourceSpec> specs = new ArrayList<>();
+        for (int i = 0; i < resources.size(); i++) {
+            JsonNode raw = resources.get(i);
+            ResourceType type = ResourceType.of(raw.get("type").asString()).orElseThrow();
+            JsonNode r = defaults.apply(type.id(), raw);
+            Set<Address> deps = new TreeSet<>();
+            String p = res(i);
+            switch (type) {
+                case NETWORK -> checkNetwork(p, r, zones);
+                case BUCKET -> { }
+                case IDENTITY -> checkIdentity(p, r, deps);
+                case INSTANCE -> {
+                    checkMachine(p + "/machineType", r.get("machineType").asString(), cat.machineTypes(), "machine type");
+                    checkAccelerator(p, r);
+                    subnetRef(p + "/subnet", r.get("subnet").asString(), deps);
+                    optionalIdentity(p, r, deps);
+                }
+                case KUBERNETES_CLUSTER -> checkCluster(p, r, deps);
+                case INFERENCE_ENDPOINT -> checkEndpoint(p, r, deps);
+            }
+            Map<String, Object> attrs = new TreeMap<>(Values.freezeMap(asMap(r)));
+            attrs.remove("type");
+            attrs.remove("name");
+            attrs.put("region", region);
+            specs.add(new ResourceSpec(new Address(type, raw.get("name").asString()), attrs, deps, doc.positionOf(p)));
+        }
+        checkCycles(specs);
+        Map<String, String> labels = new LinkedHashMap<>();
+        root.at("/metadata/labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asString()));
+        Environment.ApplyMode mode = "auto".equals(root.at("/spec/apply").asString("manual"))
+            ? Environment.ApplyMode.AUTO : Environment.ApplyMode.MANUAL;
+        return new Environment(envName, labels, provider, region, mode, root.at("/spec/selfHeal").asBoolean(false),
+            specs, doc.positionOf(""));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> asMap(JsonNode n) {
+        return (Map<String, Object>) Values.fromJson(n);
+    }
+
+    private void checkNetwork(String p, JsonNode r, List<String> zones) {
+        Optional<Cidr> net = cidr(p + "/cidr", r.get("cidr").asString());
+        net.filter(c -> c.prefix() < 16 || c.prefix() > 28).ifPresent(c -> error(p + "/cidr",
+            "network CIDR " + c + " must have a prefix length between /16 and /28 (what AWS, GCP and Azure all accept)"));
+        Map<String, Integer> names = new HashMap<>();
+        List<Map.Entry<Integer, Cidr>> seen = new ArrayList<>();
+        JsonNode subnets = r.path("subnets");
+        for (int j = 0; j < subnets.size(); j++) {
+            JsonNode s = subnets.get(j);
+            String sp = p + "/subnets/" + j;
+            Integer dup = names.putIfAbsent(s.get("name").asString(), j);
+            if (dup != null) error(sp + "/name", "duplicate subnet '" + s.get("name").asString() + "' in network " + r.get("name").asString());
+            Optional<Cidr> c = cidr(sp + "/cidr", s.get("cidr").asString());
+            if (c.isPresent() && net.isPresent() && !net.get().contains(c.get())) {
+                error(sp + "/cidr", "subnet " + c.get() + " is not inside network " + net.get());
+            }
+            if (c.isPresent()) {
+                for (Map.Entry<Integer, Cidr> other : seen) {
+                    if (other.getValue().overlaps(c.get())) {
+                        error(sp + "/cidr", "subnet " + c.get() + " overlaps subnet '" + subnets.get(other.getKey()).get("name").asString()
+                            + "' (" + other.getValue() + ")");
+                    }
+                }
+                seen.add(Map.entry(j, c.get()));
+            }
+            if (s.has("zone") && zones != null && !zones.contains(s.get("zone").asString())) {
+                error(sp + "/zone", "zone '" + s.get("zone").asString() + "' is not in region " + region + " (zones: " + String.join(", ", zones) + ")");
+            }
+        }
+        Map<String, Integer> rules = new HashMap<>();
+        JsonNode fw = r.path("firewall");
+        for (int j = 0; j < fw.size(); j++) {
+            String fp = p + "/firewall/" + j;
+            if (rules.putIfAbsent(fw.get(j).get("name").asString(), j) != null) {
+                error(fp + "/name", "duplicate firewall rule '" + fw.get(j).get("name").asString() + "'");
+            }
+            JsonNode sources = fw.get(j).get("sources");
+            for (int k = 0; k < sources.size(); k++) cidr(fp + "/sources/" + k, sources.get(k).asString());
+        }
+    }
+
+    private void checkIdentity(String p, JsonNode r, Set<Address> deps) {
+        JsonNode grants = r.path("grants");
+        for (int j = 0; j < grants.size(); j++) {
+            String gp = p + "/grants/" + j + "/resource";
+            String ref = grants.get(j).get("resource").asString();
+            String[] parts = ref.split("/", 2);
+            Optional<ResourceType> t = ResourceType.of(parts[0]);
+            if (t.isEmpty()) {
+                error(gp, "unknown resource type '" + parts[0] + "' in reference '" + ref + "'");
+                continue;
+            }
+            reference(gp, t.get(), parts[1], deps);
+            JsonNode actions = grants.get(j).get("actions");
+            for (int k = 0; k < actions.size(); k++) {
+                String a = actions.get(k).asString();
+                String family = a.substring(0, a.indexOf('.'));
+                ResourceType expected = switch (family) {
+                    case "storage" -> ResourceType.BUCKET;
+                    case "endpoint" -> ResourceType.INFERENCE_ENDPOINT;
+                    case "kubernetes" -> ResourceType.KUBERNETES_CLUSTER;
+                    default -> ResourceType.INSTANCE;
+                };
+                if (expected != t.get()) {
+                    error(p + "/grants/" + j + "/actions/" + k, "action '" + a + "' applies to " + expected.id() + " resources, not " + t.get().id());
+                }
+            }
+        }
+    }
+
+    private void checkCluster(String p, JsonNode r, Set<Address> deps) {
+        String v = r.get("version").asString();
+        if (!cat.kubernetesVersions().contains(v)) {
+            error(p + "/version", "Kubernetes version " + v + " is not offered by " + provider.id() + " (offered: "
+                + String.join(", ", cat.kubernetesVersions()) + ")");
+        }
+        subnetRef(p + "/subnet", r.get("subnet").asString(), deps);
+        optionalIdentity(p, r, deps);
+        JsonNode pools = r.path("nodePools");
+        Map<String, Integer> names = new HashMap<>();
+        for (int j = 0; j < pools.size(); j++) {
+            JsonNode pool = pools.get(j);
+            String pp = p + "/nodePools/" + j;
+            if (names.putIfAbsent(pool.get("name").asString(), j) != null) {
+                error(pp + "/name", "duplicate node pool '" + pool.get("name").asString() + "'");
+            }
+            checkMachine(pp + "/machineType", pool.get("machineType").asString(), cat.machineTypes(), "machine type");
+            checkAccelerator(pp, pool);
+            if (pool.get("min").asInt() > pool.get("max").asInt()) {
+                error(pp + "/min", "min (" + pool.get("min").asInt() + ") is greater than max (" + pool.get("max").asInt() + ")");
+            }
+        }
+    }
+
+    private void checkEndpoint(String p, JsonNode r, Set<Address> deps) {
+        checkMachine(p + "/machineType", r.get("machineType").asString(), cat.endpointMachineTypes(), "endpoint machine type");
+        checkAccelerator(p, r);
+        optionalIdentity(p, r, deps);
+        if (r.get("minReplicas").asInt() > r.get("maxReplicas").asInt()) {
+            error(p + "/minReplicas", "minReplicas (" + r.get("minReplicas").asInt() + ") is greater than maxReplicas ("
+                + r.get("maxReplicas").asInt() + ")");
+        }
+        String uri = r.get("modelUri").asString();
+        if (cat.modelUriSchemes().stream().noneMatch(uri::startsWith)) {
+            error(p + "/modelUri", "model URI '" + uri + "' must start with " + String.join(" or ", cat.modelUriSchemes())
+                + " on " + provider.id());
+        } else {
+            // A model stored in a bucket of this environment must exist before the endpoint.
+            String rest = uri.substring(uri.indexOf("://") + 3);
+            String bucket = rest.contains("/") ? rest.substring(0, rest.indexOf('/')) : rest;
+            if (byType.getOrDefault(ResourceType.BUCKET, Map.of()).containsKey(bucket)) {
+                deps.add(new Address(ResourceType.BUCKET, bucket));
+            }
+        }
+    }
+
+    private void checkMachine(String pointer, String name, Map<String, Catalog.MachineType> known, String what) {
+        if (!known.containsKey(name)) {
+            error(pointer, "unknown " + what + " '" + name + "' for " + provider.id() + suggest(name, known.keySet()));
+        }
+    }
+
+    private void checkAccelerator(String p, JsonNode r) {
+        if (!r.has("accelerator")) return;
+        String type = r.at("/accelerator/type").asString();
+        Catalog.Accelerator acc = cat.accelerators().get(type);
+        if (cat.accelerators().isEmpty()) {
+            error(p + "/accelerator", provider.id() + " attaches GPUs through the machine type; remove 'accelerator' and choose a GPU machine type");
+        } else if (acc == null) {
+            error(p + "/accelerator/type", "unknown accelerator '" + type + "' for " + provider.id() + suggest(type, cat.accelerators().keySet()));
+        } else {
+            String machine = r.get("machineType").asString();
+            if (acc.machineFamilies().stream().noneMatch(machine::startsWith)) {
+                error(p + "/accelerator/type", "accelerator " + type + " can only be attached to " + String.join(", ", acc.machineFamilies())
+                    + " machine types, not " + machine);
+            }
+        }
+    }
+
+    private void subnetRef(String pointer, String ref, Set<Address> deps) {
+        String[] parts = ref.split("/", 2);
+        if (!reference(pointer, ResourceType.NETWORK, parts[0], deps)) return;
+        JsonNode network = doc.root().at("/spec/resources/" + byType.get(ResourceType.NETWORK).get(parts[0]));
+        boolean found = false;
+        for (JsonNode s : network.path("subnets")) found |= s.get("name").asString().equals(parts[1]);
+        if (!found) error(pointer, "network '" + parts[0] + "' has no subnet named '" + parts[1] + "'");
+    }
+
+    private void optionalIdentity(String p, JsonNode r, Set<Address> deps) {
+        if (r.has("identity")) reference(p + "/identity", ResourceType.IDENTITY, r.get("identity").asString(), deps);
+    }
+
+    private boolean reference(String pointer, ResourceType type, String name, Set<Address> deps) {
+        Map<String, Integer> names = byType.getOrDefault(type, Map.of());
+        if (!names.containsKey(name)) {
+            error(pointer, "reference to undeclared " + type.id() + " '" + name + "'" + suggest(name, names.keySet()));
+            return false;
+        }
+        deps.add(new Address(type, name));
+        return true;
+    }
+
+    private void checkCycles(List<ResourceSpec> specs) {
+        Map<Address, Set<Address>> deps = new LinkedHashMap<>();
+        Map<Address, SourcePosition> pos = new HashMap<>();
+        for (ResourceSpec s : specs) {
+            deps.put(s.address(), s.dependencies());
+            pos.putIfAbsent(s.address(), s.position());
+        }
+        new ResourceGraph(deps).findCycle().ifPresent(cycle -> {
+            Address first = cycle.stream().min(Comparator.comparing(pos::get, Comparator.comparing(SourcePosition::line))).orElseThrow();
+            errors.add(new SpecError(pos.get(first), "dependency cycle: " + ResourceGraph.describe(cycle)));
+        });
+    }
+
+    private Optional<Cidr> cidr(String pointer, String text) {
+        try {
+            return Optional.of(Cidr.parse(text));
+        } catch (IllegalArgumentException e) {
+            error(pointer, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private void error(String pointer, String message) {
+        errors.add(new SpecError(doc.positionOf(pointer), message));
+    }
+
+    private String res(int i) {
+        return "/spec/resources/" + i;
+    }
+
+    /** "(did you mean X?)" for the closest known name, if it is close enough to be a typo. */
+    static String suggest(String given, java.util.Collection<String> known) {
+        String best = null;
+        int bestDist = Integer.MAX_VALUE;
+        for (String k : known) {
+            int d = distance(given.toLowerCase(), k.toLowerCase());
+            if (d < bestDist) {
+                bestDist = d;
+                best = k;
+            }
+        }
+        return best != null && bestDist <= Math.max(2, given.length() / 3) ? " (did you mean '" + best + "'?)" : "";
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+}

@@ -1,0 +1,109 @@
+package io.mlctl.spec;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Attribute values are plain immutable Java data: String, Long, Double, Boolean, List, Map (keys
+ * sorted). Deep equality is then ordinary {@code equals}, which is what the planner compares with.
+ */
+public final class Values {
+    private Values() {
+    }
+
+    public static Object fromJson(JsonNode node) {
+        if (node == null || node.isNull() || node.isMissingNode()) return null;
+        if (node.isObject()) {
+            Map<String, Object> m = new TreeMap<>();
+            for (Map.Entry<String, JsonNode> e : node.properties()) {
+                Object v = fromJson(e.getValue());
+                if (v != null) m.put(e.getKey(), v);
+            }
+            return Collections.unmodifiableMap(m);
+        }
+        if (node.isArray()) {
+            List<Object> l = new ArrayList<>(node.size());
+            for (JsonNode n : node) l.add(fromJson(n));
+            return Collections.unmodifiableList(l);
+        }
+        if (node.isBoolean()) return node.booleanValue();
+        if (node.isIntegralNumber()) return node.longValue();
+        if (node.isNumber()) return node.doubleValue();
+        return node.asString();
+    }
+
+    public static JsonNode toJson(Object value) {
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        if (value == null) return f.nullNode();
+        if (value instanceof Map<?, ?> m) {
+            ObjectNode o = f.objectNode();
+            m.forEach((k, v) -> o.set(String.valueOf(k), toJson(v)));
+            return o;
+        }
+        if (value instanceof List<?> l) {
+            ArrayNode a = f.arrayNode();
+            l.forEach(v -> a.add(toJson(v)));
+            return a;
+        }
+        if (value instanceof Boolean b) return f.booleanNode(b);
+        if (value instanceof Integer i) return f.numberNode(i.longValue());
+        if (value instanceof Long l) return f.numberNode(l);
+        if (value instanceof Double d) return f.numberNode(d);
+        return f.stringNode(String.valueOf(value));
+    }
+
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> freezeMap(Map<String, ?> map) {
+        return (Map<String, Object>) freeze(map);
+    }
+
+    /** Deep copy into unmodifiable sorted maps and lists; integers widen to Long. */
+    public static Object freeze(Object value) {
+        if (value instanceof Map<?, ?> m) {
+            Map<String, Object> out = new TreeMap<>();
+            m.forEach((k, v) -> {
+                if (v != null) out.put(String.valueOf(k), freeze(v));
+            });
+            return Collections.unmodifiableMap(out);
+        }
+        if (value instanceof List<?> l) {
+            List<Object> out = new ArrayList<>(l.size());
+            for (Object v : l) out.add(freeze(v));
+            return Collections.unmodifiableList(out);
+        }
+        if (value instanceof Integer i) return i.longValue();
+        return value;
+    }
+
+    /** Compact one-line rendering for plans: strings quoted, maps as {k = v}. */
+    public static String render(Object value) {
+        if (value == null) return "null";
+        if (value instanceof String s) return "\"" + s + "\"";
+        if (value instanceof Map<?, ?> m) {
+            StringBuilder b = new StringBuilder("{");
+            boolean first = true;
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                if (!first) b.append(", ");
+                b.append(e.getKey()).append(" = ").append(render(e.getValue()));
+                first = false;
+            }
+            return b.append('}').toString();
+        }
+        if (value instanceof List<?> l) {
+            StringBuilder b = new StringBuilder("[");
+            for (int i = 0; i < l.size(); i++) {
+                if (i > 0) b.append(", ");
+                b.append(render(l.get(i)));
+            }
+            return b.append(']').toString();
+        }
+        return String.valueOf(value);
+    }
+}
