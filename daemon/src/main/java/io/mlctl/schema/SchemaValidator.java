@@ -69,6 +69,11 @@ public final class SchemaValidator {
     }
 
     private static String describe(String pointer, Error e) {
+        if ("pattern".equals(e.getKeyword()) && e.getSchemaNode() != null && e.getSchemaNode().isString()
+            && e.getSchemaNode().asString().startsWith("^[a-z]([a-z0-9-]")) {
+            return dotted(pointer) + ": '" + e.getInstanceNode().asString() + "' is not a valid name (lowercase letters, digits and '-', "
+                + "starting with a letter and not ending with '-', at most 63 characters)";
+        }
         String msg = e.getMessage();
         // networknt prefixes messages with the instance path; we print our own position instead.
         int colon = msg.indexOf(": ");

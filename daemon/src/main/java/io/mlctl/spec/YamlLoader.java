@@ -142,6 +142,11 @@ public final class YamlLoader {
                     }
                     String key = k.getValue();
                     String childPointer = YamlDocument.child(pointer, key);
+                    if (obj.has(key)) {
+                        // The composer keeps duplicates; a silent last-one-wins would hide a mistake.
+                        throw new SpecException(new SpecError(pos(k), "invalid YAML: found duplicate key " + key
+                            + " (first at " + positions.get(childPointer + "#key") + ")"));
+                    }
                     positions.put(childPointer + "#key", pos(k));
                     obj.set(key, convert(t.getValueNode(), childPointer, depth + 1));
                 }

@@ -1,0 +1,193 @@
+package io.mlctl.planner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mlctl.inventory.Inventory;
+import io.mlctl.inventory.ObservedResource;
+import io.mlctl.inventory.Ownership;
+import io.mlctl.plan.Action;
+import io.mlctl.plan.AttributeChange;
+import io.mlctl.plan.Change;
+import io.mlctl.plan.Plan;
+import io.mlctl.spec.Address;
+import io.mlctl.spec.Environment;
+import io.mlctl.spec.ResourceSpec;
+import io.mlctl.testing.Fixtures;
+import io.mlctl.testing.Specs;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+
+class PlannerTest {
+    private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
+    private final Planner planner = new Planner();
+    private final Environment env = Specs.env(Fixtures.smallEnv("dev"));
+
+    /** The inventory a cloud would report right after applying {@code env}. */
+    private static Map<Address, ObservedResource> applied(Environment env) {
+        Map<Address, ObservedResource> m = new TreeMap<>();
+        for (ResourceSpec r : env.resources()) {
+            m.put(r.address(), new ObservedResource(r.address(), "id-" + r.address().name(), r.attributes(), Ownership.tags(env.name(), r.address())));
+        }
+        return m;
+    }
+
+    private static Inventory inventory(Environment env, Map<Address, ObservedResource> m) {
+        return new Inventory(env.name(), m, List.of());
+    }
+
+    private static ObservedResource withAttr(ObservedResource r, String key, Object value) {
+        Map<String, Object> attrs = new HashMap<>(r.attributes());
+        if (value == null) attrs.remove(key);
+        else attrs.put(key, value);
+        return new ObservedResource(r.address(), r.cloudId(), attrs, r.tags());
+    }
+
+    private Plan plan(Environment e, Inventory inv) {
+        return planner.plan(e, inv, PlanOptions.defaults(NOW));
+    }
+
+    @Test
+    void emptyCloudCreatesEverythingDependenciesFirst() {
+        Plan p = plan(env, Inventory.empty("dev"));
+        assertThat(p.summary().create()).isEqualTo(4);
+        List<String> order = p.changes().stream().map(c -> c.address().toString()).toList();
+        assertThat(order.indexOf("network.net")).isLessThan(order.indexOf("instance.gpu-1"));
+        assertThat(order.indexOf("identity.trainer")).isLessThan(order.indexOf("instance.gpu-1"));
+        assertThat(order.indexOf("bucket.dev-data")).isLessThan(order.indexOf("identity.trainer"));
+    }
+
+    @Test
+    void matchingCloudHasNoChangesAndKeepsCloudIds() {
+        Plan p = plan(env, inventory(env, applied(env)));
+        assertThat(p.hasChanges()).isFalse();
+        assertThat(p.unchanged()).extracting(u -> u.cloudId()).contains("id-net", "id-gpu-1");
+    }
+
+    record Case(String name, String address, UnaryOperator<ObservedResource> drift, Action expected, String path, boolean forces) {
+    }
+
+    @Test
+    void eachDriftedAttributeGivesTheExpectedAction() {
+        List<Case> cases = List.of(
+            new Case("versioning suspended", "bucket.dev-data", r -> withAttr(r, "versioning", false), Action.UPDATE, "versioning", false),
+            new Case("encryption changed", "bucket.dev-data", r -> withAttr(r, "encryption", "kms"), Action.UPDATE, "encryption", false),
+            new Case("disk shrunk", "instance.gpu-1", r -> withAttr(r, "diskGb", 50L), Action.UPDATE, "diskGb", false),
+            new Case("machine type", "instance.gpu-1", r -> withAttr(r, "machineType", "g5.xlarge"), Action.UPDATE, "machineType", false),
+            new Case("spot flag", "instance.gpu-1", r -> withAttr(r, "spot", true), Action.REPLACE, "spot", true),
+            new Case("identity removed", "instance.gpu-1", r -> withAttr(r, "identity", null), Action.UPDATE, "identity", false),
+            new Case("network cidr", "network.net", r -> withAttr(r, "cidr", "10.1.0.0/16"), Action.REPLACE, "cidr", true),
+            new Case("region", "bucket.dev-data", r -> withAttr(r, "region", "us-west-2"), Action.REPLACE, "region", true));
+        for (Case c : cases) {
+            Map<Address, ObservedResource> inv = applied(env);
+            Address a = Address.parse(c.address());
+            inv.put(a, c.drift().apply(inv.get(a)));
+            Plan p = plan(env, inventory(env, inv));
+            Change ch = p.changes().stream().filter(x -> x.address().equals(a)).findFirst()
+                .orElseThrow(() -> new AssertionError(c.name() + ": no change planned"));
+            assertThat(ch.action()).as(c.name()).isEqualTo(c.expected());
+            assertThat(ch.attributes()).as(c.name()).extracting(AttributeChange::path, AttributeChange::forcesReplacement)
+                .contains(org.assertj.core.groups.Tuple.tuple(c.path(), c.forces()));
+            if (c.expected() == Action.REPLACE) assertThat(ch.reason()).as(c.name()).contains(c.path() + " cannot be changed in place");
+        }
+    }
+
+    @Test
+    void replacingANetworkReplacesWhatSitsInItsSubnets() {
+        Map<Address, ObservedResource> inv = applied(env);
+        Address net = Address.parse("network.net");
+        inv.put(net, withAttr(inv.get(net), "cidr", "10.9.0.0/16"));
+        Plan p = plan(env, inventory(env, inv));
+        Change instance = p.changes().stream().filter(c -> c.address().toString().equals("instance.gpu-1")).findFirst().orElseThrow();
+        assertThat(instance.action()).isEqualTo(Action.REPLACE);
+        assertThat(instance.reason()).isEqualTo("network.net is replaced and subnet cannot be changed in place");
+        assertThat(p.summary().replace()).isEqualTo(2);
+    }
+
+    @Test
+    void ownedResourcesNoLongerDeclaredArePruned() {
+        Map<Address, ObservedResource> inv = applied(env);
+        Address old = Address.parse("bucket.old-logs");
+        inv.put(old, new ObservedResource(old, "old-logs", Map.of("region", "us-east-1"), Ownership.tags("dev", old)));
+        Plan p = plan(env, inventory(env, inv));
+        assertThat(p.changes()).singleElement().satisfies(c -> {
+            assertThat(c.action()).isEqualTo(Action.DELETE);
+            assertThat(c.address()).isEqualTo(old);
+            assertThat(c.reason()).isEqualTo("no longer declared in the spec");
+        });
+        assertThat(p.massDelete()).isFalse(); // 1 of 5
+    }
+
+    @Test
+    void deletingMoreThanAQuarterNeedsPermission() {
+        Environment small = Specs.env(Fixtures.smallEnv("dev").replaceAll("(?s)    - type: identity.*", ""));
+        Plan p = plan(small, inventory(env, applied(env)));
+        assertThat(p.summary().delete()).isEqualTo(2);
+        assertThat(p.massDelete()).isTrue();
+        assertThat(p.warnings()).singleElement().asString().contains("deletes 2 of the 4 resources").contains("--allow-mass-delete");
+    }
+
+    @Test
+    void deletingMoreThanTenNeedsPermissionEvenInABigEnvironment() {
+        StringBuilder yaml = new StringBuilder(Fixtures.smallEnv("dev"));
+        for (int i = 0; i < 60; i++) yaml.append("    - type: bucket\n      name: keep-").append(i).append('\n');
+        Environment big = Specs.env(yaml.toString());
+        Map<Address, ObservedResource> inv = applied(big);
+        for (int i = 0; i < 11; i++) {
+            Address a = Address.parse("bucket.old-" + i);
+            inv.put(a, new ObservedResource(a, "old-" + i, Map.of(), Ownership.tags("dev", a)));
+        }
+        Plan p = plan(big, inventory(big, inv));
+        assertThat(p.summary().delete()).isEqualTo(11); // 11 of 75: under a quarter, over ten
+        assertThat(p.massDelete()).isTrue();
+        inv.remove(Address.parse("bucket.old-10"));
+        assertThat(plan(big, inventory(big, inv)).massDelete()).as("ten is allowed").isFalse();
+    }
+
+    @Test
+    void destroyDeletesEverythingInReverseAndIsNotMassDeleteGuarded() {
+        Plan p = planner.plan(env, inventory(env, applied(env)), new PlanOptions(true, Set.of(), NOW));
+        assertThat(p.summary().delete()).isEqualTo(4);
+        assertThat(p.massDelete()).isFalse();
+        Change net = p.changes().stream().filter(c -> c.address().toString().equals("network.net")).findFirst().orElseThrow();
+        assertThat(net.dependsOn()).containsExactly(Address.parse("instance.gpu-1"));
+    }
+
+    @Test
+    void targetPlansOnlyTheTargetAndItsDependencies() {
+        Plan p = planner.plan(env, Inventory.empty("dev"), new PlanOptions(false, Set.of(Address.parse("identity.trainer")), NOW));
+        assertThat(p.changes()).extracting(c -> c.address().toString()).containsExactly("bucket.dev-data", "identity.trainer");
+    }
+
+    @Test
+    void duplicatesAreDeletedAndTheKeptOneIsManaged() {
+        Map<Address, ObservedResource> inv = applied(env);
+        Address a = Address.parse("instance.gpu-1");
+        ObservedResource dup = new ObservedResource(a, "id-zz-dup", inv.get(a).attributes(), inv.get(a).tags());
+        Plan p = planner.plan(env, new Inventory("dev", inv, List.of(dup)), PlanOptions.defaults(NOW));
+        assertThat(p.changes()).singleElement().satisfies(c -> {
+            assertThat(c.action()).isEqualTo(Action.DELETE);
+            assertThat(c.cloudId()).isEqualTo("id-zz-dup");
+            assertThat(c.reason()).startsWith("duplicate of id-gpu-1");
+        });
+    }
+
+    @Test
+    void planningIsPureAndRepeatable() {
+        Map<Address, ObservedResource> inv = applied(env);
+        Address b = Address.parse("bucket.dev-data");
+        inv.put(b, withAttr(inv.get(b), "versioning", false));
+        Inventory i = inventory(env, inv);
+        Plan p1 = plan(env, i);
+        Plan p2 = plan(env, i);
+        assertThat(p1).isEqualTo(p2);
+        assertThat(p1.fingerprints().spec()).isEqualTo(plan(env, Inventory.empty("dev")).fingerprints().spec());
+        assertThat(p1.fingerprints().inventory()).isNotEqualTo(plan(env, Inventory.empty("dev")).fingerprints().inventory());
+        assertThat(p1.changes()).hasSize(1);
+    }
+}
