@@ -64,7 +64,7 @@ public final class Applier {
 
     public ApplyResult apply(Environment env, Plan plan, Journal journal, Optional<Journal.Interrupted> resumed, ApplyListener listener) {
         List<Node> nodes = graph(plan);
-        String runId = clock.instant().toString() + "-" + ProcessHandle.current().pid();
+        String runId = clock.instant().toString() + "-" + java.util.UUID.randomUUID();
         journal.begin(runId, clock.instant().toString(), env.name(), plan.fingerprints().spec() + "/" + plan.fingerprints().inventory());
 
         Map<String, String> cloudIds = new ConcurrentHashMap<>();
@@ -163,7 +163,7 @@ public final class Applier {
         switch (n.step.op()) {
             case "create" -> {
                 // Reuse the token of a create an interrupted apply may have sent, so the cloud dedups it.
-                String token = resumed.flatMap(r -> r.createToken(a.toString())).orElse(runId + "/" + a);
+                String token = resumed.flatMap(r -> r.createToken(a.toString())).orElse(env.name() + "/" + runId + "/" + a);
                 journal.intent("create", a.toString(), token, null);
                 ResourceSpec desired = new ResourceSpec(a, c.after(), c.dependsOn(), null);
                 ObservedResource made = retry.run(() -> driver.create(env, desired, Ownership.tags(env.name(), a), token), onRetry);

@@ -111,7 +111,8 @@ public final class SandboxCloud implements Driver {
             // Same token: the earlier create went through; return what it made instead of a second copy.
             if (Files.exists(tokenFile)) {
                 String id = read(tokenFile);
-                Optional<StoredResource> existing = find(env.provider(), a.type(), id);
+                Optional<StoredResource> existing = find(env.provider(), a.type(), id)
+                    .filter(r -> a.equals(Ownership.ownedAddress(r.tags(), env.name()).orElse(null)));
                 if (existing.isPresent()) return observed(env, existing.get());
             }
             String id = cloudId(env, a, token);
