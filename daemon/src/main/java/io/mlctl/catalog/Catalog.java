@@ -86,8 +86,8 @@ public final class Catalog {
         root.path("kubernetesVersions").forEach(v -> versions.add(v.asString()));
         List<String> schemes = new ArrayList<>();
         root.path("modelUriSchemes").forEach(v -> schemes.add(v.asString()));
-        return new ProviderCatalog(p, Map.copyOf(regions), machines(root.get("machineTypes")),
-            machines(root.get("endpointMachineTypes")), Map.copyOf(accelerators), List.copyOf(versions), List.copyOf(schemes));
+        return new ProviderCatalog(p, java.util.Collections.unmodifiableMap(regions), machines(root.get("machineTypes")),
+            machines(root.get("endpointMachineTypes")), java.util.Collections.unmodifiableMap(accelerators), List.copyOf(versions), List.copyOf(schemes));
     }
 
     private static Map<String, MachineType> machines(JsonNode node) {
@@ -97,6 +97,6 @@ public final class Catalog {
             m.put(e.getKey(), new MachineType(e.getKey(), v.path("vcpus").asInt(0), v.path("memoryGb").asDouble(0),
                 v.path("gpus").asInt(0), v.path("gpu").asString(""), v.path("pricePerHour").asDouble(0)));
         }
-        return Map.copyOf(m);
+        return java.util.Collections.unmodifiableMap(m);
     }
 }

@@ -33,7 +33,7 @@ public sealed interface Change permits Change.Create, Change.Update, Change.Repl
     record Create(Address address, Map<String, Object> after, Set<Address> dependsOn) implements Change {
         public Create {
             after = io.mlctl.spec.Values.freezeMap(after);
-            dependsOn = Set.copyOf(dependsOn);
+            dependsOn = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(dependsOn));
         }
 
         public Action action() { return Action.CREATE; }
@@ -49,7 +49,7 @@ public sealed interface Change permits Change.Create, Change.Update, Change.Repl
             before = io.mlctl.spec.Values.freezeMap(before);
             after = io.mlctl.spec.Values.freezeMap(after);
             attributes = List.copyOf(attributes);
-            dependsOn = Set.copyOf(dependsOn);
+            dependsOn = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(dependsOn));
         }
 
         public Action action() { return Action.UPDATE; }
@@ -62,7 +62,7 @@ public sealed interface Change permits Change.Create, Change.Update, Change.Repl
             before = io.mlctl.spec.Values.freezeMap(before);
             after = io.mlctl.spec.Values.freezeMap(after);
             attributes = List.copyOf(attributes);
-            dependsOn = Set.copyOf(dependsOn);
+            dependsOn = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(dependsOn));
         }
 
         public Action action() { return Action.REPLACE; }
@@ -71,7 +71,7 @@ public sealed interface Change permits Change.Create, Change.Update, Change.Repl
     record Delete(Address address, String cloudId, Map<String, Object> before, Set<Address> dependsOn, String reason) implements Change {
         public Delete {
             before = io.mlctl.spec.Values.freezeMap(before);
-            dependsOn = Set.copyOf(dependsOn);
+            dependsOn = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(dependsOn));
         }
 
         public Action action() { return Action.DELETE; }

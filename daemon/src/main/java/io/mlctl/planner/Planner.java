@@ -171,7 +171,7 @@ public final class Planner {
         Map<String, String> specRes = new TreeMap<>();
         for (ResourceSpec r : env.resources()) {
             specRes.put(r.address().toString(), Hashing.sha256(Map.of("attributes", r.attributes(),
-                "dependencies", r.dependencies().stream().map(Address::toString).toList())));
+                "dependencies", r.dependencies().stream().map(Address::toString).sorted().toList())));
         }
         Map<String, String> invRes = new TreeMap<>();
         for (ObservedResource r : inventory.resources().values()) invRes.put(r.address().toString(), observedHash(r));

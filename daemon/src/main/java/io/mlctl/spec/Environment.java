@@ -18,7 +18,7 @@ public record Environment(
     public enum ApplyMode { AUTO, MANUAL }
 
     public Environment {
-        labels = Map.copyOf(labels);
+        labels = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(labels));
         resources = List.copyOf(resources);
     }
 

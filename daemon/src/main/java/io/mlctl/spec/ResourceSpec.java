@@ -11,6 +11,6 @@ import java.util.TreeSet;
 public record ResourceSpec(Address address, Map<String, Object> attributes, Set<Address> dependencies, SourcePosition position) {
     public ResourceSpec {
         attributes = Values.freezeMap(attributes);
-        dependencies = Set.copyOf(new TreeSet<>(dependencies));
+        dependencies = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(dependencies));
     }
 }
