@@ -108,6 +108,7 @@ public final class Applier {
                         } catch (RuntimeException e) {
                             String msg = e instanceof MlctlException me ? me.userMessage() : String.valueOf(e);
                             failures.add(n.step + ": " + msg);
+                            journal.failed(n.step.op(), n.step.address().toString(), msg);
                             listener.failed(n.step, msg);
                             completions.add(new Failed(n));
                         }

@@ -59,6 +59,7 @@ public final class SandboxCloud implements Driver {
     private final SandboxFaults faults;
     private final int pageSize;
     private final long latencyMillis;
+    private final long settleMillis;
 
     public SandboxCloud(Path root, Catalog catalog, Clock clock) {
         this.root = root;
@@ -67,6 +68,9 @@ public final class SandboxCloud implements Driver {
         JsonNode config = readConfig();
         this.pageSize = config.path("pageSize").asInt(100);
         this.latencyMillis = config.path("latencyMillis").asLong(0);
+        // Time a change takes to report back after it is made: widens the window in which a killed
+        // apply has changed the cloud but not yet journaled it.
+        this.settleMillis = config.path("settleMillis").asLong(0);
         this.faults = new SandboxFaults(root.resolve("faults.json"), mapper);
     }
 
@@ -127,6 +131,7 @@ public final class SandboxCloud implements Driver {
             StoredResource r = new StoredResource(id, a.type(), desired.attributes(), tags, clock.instant().toString());
             write(env.provider(), r);
             writeText(tokenFile, id);
+            settle();
             return observed(env, r);
         }
     }
@@ -196,6 +201,15 @@ public final class SandboxCloud implements Driver {
         }
         if (desired.attributes().get("region") instanceof String region && !cat.regions().containsKey(region)) {
             throw new DriverException(desired.address() + ": region " + region + " does not exist in " + p.id(), false);
+        }
+    }
+
+    private void settle() {
+        if (settleMillis <= 0) return;
+        try {
+            Thread.sleep(settleMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
