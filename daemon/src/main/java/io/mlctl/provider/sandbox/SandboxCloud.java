@@ -66,7 +66,7 @@ public final class SandboxCloud implements Driver {
         this.catalog = catalog;
         this.clock = clock;
         JsonNode config = readConfig();
-        this.pageSize = config.path("pageSize").asInt(100);
+        this.pageSize = config.path("pageSize").asInt(1000);
         this.latencyMillis = config.path("latencyMillis").asLong(0);
         // Time a change takes to report back after it is made: widens the window in which a killed
         // apply has changed the cloud but not yet journaled it.
@@ -88,21 +88,40 @@ public final class SandboxCloud implements Driver {
         return requests.get();
     }
 
+    /** Listing cursors: a listing reads the kind once and serves its pages from that snapshot, like a cloud's cursor. */
+    private final Map<String, List<ObservedResource>> cursors = new java.util.concurrent.ConcurrentHashMap<>();
+    private final AtomicLong cursorIds = new AtomicLong();
+
     @Override
     public Page list(Environment env, ResourceType kind, Optional<String> pageToken) {
         call("list", kind.id());
-        List<StoredResource> owned = new ArrayList<>();
-        for (StoredResource r : all(env.provider(), kind)) {
-            if (Ownership.ownedAddress(r.tags(), env.name()).isPresent()) owned.add(r);
+        String cursor;
+        int from;
+        List<ObservedResource> owned;
+        if (pageToken.isEmpty()) {
+            owned = new ArrayList<>();
+            for (StoredResource r : all(env.provider(), kind)) {
+                Optional<Address> a = Ownership.ownedAddress(r.tags(), env.name());
+                if (a.isPresent()) owned.add(new ObservedResource(a.get(), r.cloudId(), r.attributes(), r.tags()));
+            }
+            owned.sort(Comparator.comparing(ObservedResource::cloudId));
+            cursor = Long.toString(cursorIds.incrementAndGet());
+            from = 0;
+        } else {
+            String[] parts = pageToken.get().split(":", 2);
+            cursor = parts[0];
+            owned = cursors.get(cursor);
+            if (owned == null || parts.length < 2) throw new DriverException("list " + kind.id() + ": invalid or expired page token", false);
+            from = Integer.parseInt(parts[1]);
         }
-        owned.sort(Comparator.comparing(StoredResource::cloudId));
-        int from = pageToken.map(Integer::parseInt).orElse(0);
         int to = Math.min(owned.size(), from + pageSize);
-        List<ObservedResource> items = new ArrayList<>();
-        for (StoredResource r : owned.subList(Math.min(from, owned.size()), to)) {
-            items.add(new ObservedResource(Ownership.ownedAddress(r.tags(), env.name()).orElseThrow(), r.cloudId(), r.attributes(), r.tags()));
+        List<ObservedResource> items = owned.subList(Math.min(from, owned.size()), to);
+        if (to < owned.size()) {
+            cursors.put(cursor, owned);
+            return new Page(items, Optional.of(cursor + ":" + to));
         }
-        return new Page(items, to < owned.size() ? Optional.of(Integer.toString(to)) : Optional.empty());
+        cursors.remove(cursor);
+        return new Page(items, Optional.empty());
     }
 
     @Override

@@ -87,4 +87,22 @@ class PlanJsonTest {
         assertThat(color).contains("\u001b[31m-/+\u001b[0m").contains("\u001b[32m  +\u001b[0m");
         assertThat(color.replaceAll("\u001b\\[[0-9;]*m", "")).isEqualTo(plain);
     }
+
+    @Test
+    void everyWrittenPlanConformsToTheDocumentedSchema() throws Exception {
+        String schemaText = java.nio.file.Files.readString(Fixtures.repoRoot().resolve("schema/plan.schema.json"));
+        var schema = com.networknt.schema.SchemaRegistry.withDefaultDialect(com.networknt.schema.SpecificationVersion.DRAFT_2020_12)
+            .getSchema(schemaText, com.networknt.schema.InputFormat.JSON);
+        List<String> plans = new java.util.ArrayList<>();
+        plans.add(new PlanJson().write(mixedPlan()));
+        try (var files = java.nio.file.Files.list(Fixtures.repoRoot().resolve("plans"))) {
+            for (var f : files.filter(f -> f.toString().endsWith(".json")).toList()) plans.add(java.nio.file.Files.readString(f));
+        }
+        assertThat(plans).hasSizeGreaterThan(6);
+        for (String p : plans) {
+            assertThat(schema.validate(p, com.networknt.schema.InputFormat.JSON)).isEmpty();
+        }
+        String broken = plans.get(0).replace("\"action\" : \"replace\"", "\"action\" : \"rebuild\"");
+        assertThat(schema.validate(broken, com.networknt.schema.InputFormat.JSON)).isNotEmpty();
+    }
 }
