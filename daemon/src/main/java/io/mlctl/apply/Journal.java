@@ -74,7 +74,6 @@ public final class Journal implements AutoCloseable {
             } catch (RuntimeException e) {
                 continue; // a torn last line from a kill mid-write: the call it announced was never sent
             }
-            String key = n.path("op").asString("") + " " + n.path("address").asString("") + " " + n.path("cloudId").asString("");
             switch (n.path("event").asString("")) {
                 case "begin" -> {
                     runId = n.path("run").asString();
@@ -87,7 +86,6 @@ public final class Journal implements AutoCloseable {
                 case "end" -> ended = true;
                 default -> { }
             }
-            if (key.isEmpty()) continue;
         }
         if (ended) return Optional.empty();
         return Optional.of(new Interrupted(runId, started, new ArrayList<>(open.values())));

@@ -39,13 +39,7 @@ class KillResumeTest {
         // Slow calls that settle after the resource exists: the kill lands while creates are in flight.
         Files.writeString(sandbox.resolve("config.json"), "{\"latencyMillis\": 150, \"settleMillis\": 250}");
 
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-cp", System.getProperty("java.class.path"), "io.mlctl.cli.Main",
-            "apply", "--sandbox", "--auto-approve", "--parallelism", "2", spec.toString());
-        pb.environment().put("MLCTL_SANDBOX", sandbox.toString());
-        pb.environment().put("MLCTL_STATE_DIR", state.toString());
-        pb.redirectErrorStream(true).redirectOutput(dir.resolve("first-apply.log").toFile());
-        Process p = pb.start();
+        Process p = start(spec, sandbox, state);
         Path journal = state.resolve("dev").resolve(Journal.FILE);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline && count(journal, "\"event\":\"done\"") < 3) Thread.sleep(20);
@@ -74,6 +68,39 @@ class KillResumeTest {
         assertThat(perAddress).hasSize(12).allSatisfy((a, n) -> assertThat(n).as(a).isEqualTo(1));
         assertThat(Files.exists(journal)).as("the resumed run closes the journal").isFalse();
         assertThat(cli.run("plan", "--sandbox", "--detailed-exitcode", spec.toString()).exitCode()).isZero();
+    }
+
+    @Test
+    void aSecondApplyFromAnotherProcessIsLockedOut() throws Exception {
+        Path spec = Fixtures.write(dir, "dev.yaml", Fixtures.smallEnv("dev"));
+        Path sandbox = dir.resolve("sandbox");
+        Files.createDirectories(sandbox);
+        Files.writeString(sandbox.resolve("config.json"), "{\"latencyMillis\": 300}");
+        Process p = start(spec, sandbox, dir.resolve("state"));
+        try {
+            Path journal = dir.resolve("state").resolve("dev").resolve(Journal.FILE);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < deadline && count(journal, "\"event\":\"intent\"") < 1) Thread.sleep(20);
+            Cli.Result second = new Cli(dir).run("apply", "--sandbox", "--auto-approve", spec.toString());
+            assertThat(second.exitCode()).isEqualTo(1);
+            assertThat(second.err()).startsWith("Error: environment dev is locked by mlctl apply (pid " + p.pid() + " on ");
+        } finally {
+            p.destroyForcibly();
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+        // The killed holder's lock went with it.
+        Files.delete(sandbox.resolve("config.json"));
+        assertThat(new Cli(dir).run("apply", "--sandbox", "--auto-approve", spec.toString()).exitCode()).isZero();
+    }
+
+    private Process start(Path spec, Path sandbox, Path state) throws java.io.IOException {
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp", System.getProperty("java.class.path"), "io.mlctl.cli.Main",
+            "apply", "--sandbox", "--auto-approve", "--parallelism", "2", spec.toString());
+        pb.environment().put("MLCTL_SANDBOX", sandbox.toString());
+        pb.environment().put("MLCTL_STATE_DIR", state.toString());
+        pb.redirectErrorStream(true).redirectOutput(dir.resolve("first-apply.log").toFile());
+        return pb.start();
     }
 
     private static int total(Path sandbox) {

@@ -136,13 +136,13 @@ public final class SandboxCloud implements Driver {
                 String id = read(tokenFile);
                 Optional<StoredResource> existing = find(env.provider(), a.type(), id)
                     .filter(r -> a.equals(Ownership.ownedAddress(r.tags(), env.name()).orElse(null)));
-                if (existing.isPresent()) return observed(env, existing.get());
+                if (existing.isPresent()) return observed(env, existing.get(), a);
             }
             String id = cloudId(env, a, token);
             Optional<StoredResource> clash = find(env.provider(), a.type(), id);
             if (clash.isPresent()) {
                 Optional<Address> owner = Ownership.ownedAddress(clash.get().tags(), env.name());
-                if (owner.isPresent() && owner.get().equals(a)) return observed(env, clash.get());
+                if (owner.isPresent() && owner.get().equals(a)) return observed(env, clash.get(), a);
                 String who = clash.get().tags().containsKey(Ownership.ENVIRONMENT_TAG)
                     ? "owned by mlctl environment '" + clash.get().tags().get(Ownership.ENVIRONMENT_TAG) + "'" : "not managed by mlctl";
                 throw new DriverException(a + ": the name " + physicalName(env, a) + " is already taken by " + id + " (" + who + ")", false);
@@ -151,7 +151,7 @@ public final class SandboxCloud implements Driver {
             write(env.provider(), r);
             writeText(tokenFile, id);
             settle();
-            return observed(env, r);
+            return observed(env, r, a);
         }
     }
 
@@ -168,7 +168,7 @@ public final class SandboxCloud implements Driver {
         }
         StoredResource updated = new StoredResource(r.cloudId(), r.kind(), desired.attributes(), r.tags(), r.createdAt());
         write(env.provider(), updated);
-        return observed(env, updated);
+        return observed(env, updated, desired.address());
     }
 
     @Override
@@ -245,8 +245,8 @@ public final class SandboxCloud implements Driver {
         faults.maybeFail(op, what);
     }
 
-    private ObservedResource observed(Environment env, StoredResource r) {
-        Address a = Ownership.ownedAddress(r.tags(), env.name()).orElseThrow();
+    private ObservedResource observed(Environment env, StoredResource r, Address asked) {
+        Address a = Ownership.ownedAddress(r.tags(), env.name()).orElse(asked);
         return new ObservedResource(a, r.cloudId(), r.attributes(), r.tags());
     }
 
