@@ -25,47 +25,14 @@ final class ApplyRunner {
                 boolean allowMassDelete, int parallelism, String purpose) {
         try (Driver driver = s.driver(env, cloud.sandbox)) {
             Engine engine = Commands.engine(s, driver, cloud);
-            ConsoleProgress progress = new ConsoleProgress(s.out());
+            ConsoleProgress progress = new ConsoleProgress(s.out(), plan -> {
+                if (!plan.hasChanges()) s.out().print(Commands.render(plan, Format.text, color));
+                else if (autoApprove || saved.isPresent()) s.out().println(plan.summary().sentence());
+                s.out().flush();
+            });
             Engine.ApplyOutcome outcome = engine.apply(env,
                 new Engine.ApplyRequest(options, saved, allowMassDelete, parallelism, purpose),
-                plan -> autoApprove || saved.isPresent() || ask(plan, options.destroy()), new Engine.Observer() {
-                    @Override
-                    public void resuming(io.mlctl.apply.Journal.Interrupted i) {
-                        progress.resuming(i);
-                    }
-
-                    @Override
-                    public void planned(Plan plan) {
-                        if (!plan.hasChanges()) s.out().print(Commands.render(plan, Format.text, color));
-                        else if (autoApprove || saved.isPresent()) s.out().println(plan.summary().sentence());
-                        s.out().flush();
-                    }
-
-                    @Override
-                    public void started(Step step, int index, int total) {
-                        progress.started(step, index, total);
-                    }
-
-                    @Override
-                    public void retrying(Step step, int attempt, java.time.Duration delay, String error) {
-                        progress.retrying(step, attempt, delay, error);
-                    }
-
-                    @Override
-                    public void finished(Step step, int index, int total, String cloudId, java.time.Duration took) {
-                        progress.finished(step, index, total, cloudId, took);
-                    }
-
-                    @Override
-                    public void failed(Step step, String error) {
-                        progress.failed(step, error);
-                    }
-
-                    @Override
-                    public void skipped(Step step, String because) {
-                        progress.skipped(step, because);
-                    }
-                });
+                plan -> autoApprove || saved.isPresent() || ask(plan, options.destroy()), progress);
             if (!outcome.approved()) {
                 throw new MlctlException((options.destroy() ? "Destroy" : "Apply") + " cancelled.");
             }

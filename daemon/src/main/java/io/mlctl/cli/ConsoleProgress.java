@@ -9,9 +9,11 @@ import java.time.Duration;
 /** terraform-like progress lines; safe to call from the apply's worker threads. */
 final class ConsoleProgress implements Engine.Observer {
     private final PrintWriter out;
+    private final java.util.function.Consumer<Plan> onPlan;
 
-    ConsoleProgress(PrintWriter out) {
+    ConsoleProgress(PrintWriter out, java.util.function.Consumer<Plan> onPlan) {
         this.out = out;
+        this.onPlan = onPlan;
     }
 
     private synchronized void line(String s) {
@@ -27,6 +29,7 @@ final class ConsoleProgress implements Engine.Observer {
 
     @Override
     public void planned(Plan plan) {
+        onPlan.accept(plan);
     }
 
     private static String verb(Step s, boolean done) {
