@@ -26,7 +26,9 @@ public final class InventoryReader {
             Optional<String> token = Optional.empty();
             do {
                 Page page = driver.list(env, kind, token);
-                for (ObservedResource r : page.items()) {
+                for (ObservedResource listed : page.items()) {
+                    ObservedResource r = new ObservedResource(listed.address(), listed.cloudId(),
+                        io.mlctl.spec.Normalizer.normalize(listed.attributes()), listed.tags());
                     ObservedResource prev = found.get(r.address());
                     if (prev == null) {
                         found.put(r.address(), r);

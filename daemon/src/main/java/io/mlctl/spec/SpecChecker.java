@@ -81,7 +81,7 @@ final class SpecChecker {
             attrs.remove("type");
             attrs.remove("name");
             attrs.put("region", region);
-            specs.add(new ResourceSpec(new Address(type, raw.get("name").asString()), attrs, deps, doc.positionOf(p)));
+            specs.add(new ResourceSpec(new Address(type, raw.get("name").asString()), Normalizer.normalize(attrs), deps, doc.positionOf(p)));
         }
         checkCycles(specs);
         Map<String, String> labels = new LinkedHashMap<>();

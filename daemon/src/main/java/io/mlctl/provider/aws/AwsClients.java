@@ -1,0 +1,80 @@
+package io.mlctl.provider.aws;
+
+import java.util.concurrent.atomic.AtomicLong;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.retry.RetryMode;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.applicationautoscaling.ApplicationAutoScalingClient;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.eks.EksClient;
+import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.resourcegroupstaggingapi.ResourceGroupsTaggingApiClient;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sagemaker.SageMakerClient;
+
+/** The SDK clients of one region, sharing one HTTP connection pool and one request counter. */
+final class AwsClients implements AutoCloseable {
+    final Ec2Client ec2;
+    final S3Client s3;
+    final IamClient iam;
+    final EksClient eks;
+    final SageMakerClient sagemaker;
+    final ApplicationAutoScalingClient autoscaling;
+    final ResourceGroupsTaggingApiClient tagging;
+    final Region region;
+    private final SdkHttpClient http;
+    private final AtomicLong requests = new AtomicLong();
+
+    AwsClients(String region, AwsSettings settings) {
+        this.region = Region.of(region);
+        this.http = ApacheHttpClient.builder().maxConnections(64).build();
+        ExecutionInterceptor counter = new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                requests.incrementAndGet();
+            }
+        };
+        ClientOverrideConfiguration override = ClientOverrideConfiguration.builder()
+            .addExecutionInterceptor(counter).retryStrategy(RetryMode.STANDARD).build();
+        this.ec2 = configure(Ec2Client.builder(), "EC2", settings, override).build();
+        var s3b = configure(S3Client.builder(), "S3", settings, override);
+        // Emulators and private endpoints answer on one host name: path-style addressing.
+        if (settings.endpoint("S3").isPresent()) s3b.forcePathStyle(true);
+        this.s3 = s3b.build();
+        // IAM is global; its endpoint signs in us-east-1.
+        this.iam = configure(IamClient.builder(), "IAM", settings, override).region(Region.AWS_GLOBAL).build();
+        this.eks = configure(EksClient.builder(), "EKS", settings, override).build();
+        this.sagemaker = configure(SageMakerClient.builder(), "SAGEMAKER", settings, override).build();
+        this.autoscaling = configure(ApplicationAutoScalingClient.builder(), "APPLICATION_AUTO_SCALING", settings, override).build();
+        this.tagging = configure(ResourceGroupsTaggingApiClient.builder(), "RESOURCE_GROUPS_TAGGING_API", settings, override).build();
+    }
+
+    private <B extends software.amazon.awssdk.awscore.client.builder.AwsClientBuilder<B, ?>
+        & software.amazon.awssdk.core.client.builder.SdkSyncClientBuilder<B, ?>> B configure(
+        B builder, String serviceId, AwsSettings settings, ClientOverrideConfiguration override) {
+        builder.region(region).credentialsProvider(settings.credentials()).overrideConfiguration(override).httpClient(http);
+        settings.endpoint(serviceId).ifPresent(builder::endpointOverride);
+        return builder;
+    }
+
+    long requestCount() {
+        return requests.get();
+    }
+
+    @Override
+    public void close() {
+        ec2.close();
+        s3.close();
+        iam.close();
+        eks.close();
+        sagemaker.close();
+        autoscaling.close();
+        tagging.close();
+        http.close();
+    }
+}

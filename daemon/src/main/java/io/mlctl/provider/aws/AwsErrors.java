@@ -1,0 +1,72 @@
+package io.mlctl.provider.aws;
+
+import io.mlctl.provider.DriverException;
+import java.util.Set;
+import java.util.function.Supplier;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+
+/** Turns SDK failures into one-line driver errors, marking what is worth retrying. */
+final class AwsErrors {
+    private static final Set<String> THROTTLING = Set.of("Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
+        "TooManyRequestsException", "SlowDown", "RequestThrottled", "RequestThrottledException", "ProvisionedThroughputExceededException",
+        "PriorRequestNotComplete", "ServiceUnavailable", "InternalError", "InternalFailure");
+    private static final Set<String> DENIED = Set.of("AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
+        "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "SignatureDoesNotMatch", "ExpiredToken");
+
+    private AwsErrors() {
+    }
+
+    static <T> T call(String what, Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (SdkException e) {
+            throw translate(what, e);
+        }
+    }
+
+    static void run(String what, Runnable call) {
+        call(what, () -> {
+            call.run();
+            return null;
+        });
+    }
+
+    static String code(SdkException e) {
+        if (e instanceof AwsServiceException ase && ase.awsErrorDetails() != null && ase.awsErrorDetails().errorCode() != null) {
+            return ase.awsErrorDetails().errorCode();
+        }
+        return "";
+    }
+
+    static DriverException translate(String what, SdkException e) {
+        if (e instanceof AwsServiceException ase) {
+            String code = code(e);
+            String message = ase.awsErrorDetails() != null && ase.awsErrorDetails().errorMessage() != null
+                ? ase.awsErrorDetails().errorMessage() : "";
+            message = message.replaceAll("\\s+", " ").trim();
+            if (DENIED.contains(code) || ase.statusCode() == 403) {
+                return new DriverException("AWS refused " + what + ": " + (code.isEmpty() ? "403" : code)
+                    + (message.isEmpty() ? "" : " (" + message + ")") + "; check the IAM permissions of the credentials in use", false, e);
+            }
+            boolean retryable = THROTTLING.contains(code) || ase.statusCode() == 429 || ase.statusCode() >= 500 || ase.isThrottlingException();
+            return new DriverException(what + " failed: " + (code.isEmpty() ? "HTTP " + ase.statusCode() : code)
+                + (message.isEmpty() ? "" : ": " + message), retryable, e);
+        }
+        if (e instanceof SdkClientException) {
+            return new DriverException(what + " failed: cannot reach AWS (" + firstLine(e.getMessage()) + ")", true, e);
+        }
+        return new DriverException(what + " failed: " + firstLine(e.getMessage()), false, e);
+    }
+
+    static boolean is(SdkException e, String... codes) {
+        String c = code(e);
+        for (String x : codes) if (x.equals(c)) return true;
+        return false;
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "" : s.lines().findFirst().orElse("");
+    }
+}
