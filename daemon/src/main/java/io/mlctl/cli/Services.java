@@ -93,6 +93,9 @@ public final class Services {
     /** The driver for an environment's cloud. */
     public Driver driver(Environment environment, boolean sandbox) {
         if (sandbox) return sandbox();
+        if (environment.provider() == io.mlctl.spec.Provider.AWS) {
+            return new io.mlctl.provider.aws.AwsDriver(io.mlctl.provider.aws.AwsSettings.fromEnvironment(env));
+        }
         throw new MlctlException("no " + environment.provider().id() + " driver in this build yet; run with --sandbox to use the built-in sandbox cloud");
     }
 }

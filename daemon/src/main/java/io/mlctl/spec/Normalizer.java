@@ -22,6 +22,25 @@ public final class Normalizer {
         return Values.freezeMap(normalizeMap(attrs));
     }
 
+    /** Two grants on one resource are one grant of both action sets (clouds keep one policy per resource). */
+    @SuppressWarnings("unchecked")
+    private static List<Object> mergeGrants(List<Object> grants) {
+        Map<Object, TreeSet<Object>> byResource = new TreeMap<>(Comparator.comparing(String::valueOf));
+        for (Object g : grants) {
+            if (!(g instanceof Map<?, ?> m)) return grants;
+            TreeSet<Object> actions = byResource.computeIfAbsent(m.get("resource"), r -> new TreeSet<>(Comparator.comparing(String::valueOf)));
+            if (m.get("actions") instanceof List<?> l) actions.addAll(l);
+        }
+        List<Object> out = new ArrayList<>();
+        byResource.forEach((r, a) -> {
+            Map<String, Object> g = new TreeMap<>();
+            g.put("resource", r);
+            g.put("actions", new ArrayList<>(a));
+            out.add(g);
+        });
+        return out;
+    }
+
     @SuppressWarnings("unchecked")
     private static Map<String, Object> normalizeMap(Map<String, ?> m) {
         Map<String, Object> out = new TreeMap<>();
@@ -33,7 +52,8 @@ public final class Normalizer {
                 for (Object x : l) items.add(x instanceof Map<?, ?> xm ? normalizeMap((Map<String, ?>) xm) : x);
                 if (NAMED_LISTS.contains(k)) items.sort(Comparator.comparing(x -> String.valueOf(((Map<?, ?>) x).get("name"))));
                 else if (SETS.contains(k)) items = new ArrayList<>(new TreeSet<>(items.stream().map(x -> (Comparable<Object>) x).toList()));
-                else if (k.equals("grants") || k.equals("lifecycle")) items.sort(Comparator.comparing(Values::render));
+                else if (k.equals("grants")) items = mergeGrants(items);
+                else if (k.equals("lifecycle")) items.sort(Comparator.comparing(Values::render));
                 n = items;
             }
             out.put(k, n);

@@ -54,6 +54,10 @@ final class AwsErrors {
             return new DriverException(what + " failed: " + (code.isEmpty() ? "HTTP " + ase.statusCode() : code)
                 + (message.isEmpty() ? "" : ": " + message), retryable, e);
         }
+        if (e instanceof SdkClientException && e.getMessage() != null && e.getMessage().startsWith("Unable to load credentials")) {
+            return new DriverException(what + " failed: no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+                + "use SSO, or run with an instance role)", false, e);
+        }
         if (e instanceof SdkClientException) {
             return new DriverException(what + " failed: cannot reach AWS (" + firstLine(e.getMessage()) + ")", true, e);
         }

@@ -4,7 +4,11 @@ import java.net.URI;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 
 /**
@@ -14,7 +18,17 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
  */
 public record AwsSettings(AwsCredentialsProvider credentials, Map<String, String> environment) {
     public static AwsSettings fromEnvironment(Map<String, String> env) {
-        return new AwsSettings(DefaultCredentialsProvider.builder().build(), Map.copyOf(env));
+        // The SDK's default chain reads the process environment; a caller-provided environment (tests,
+        // the daemon's config) is consulted first for the same variables, then the chain as usual.
+        String key = env.get("AWS_ACCESS_KEY_ID");
+        String secret = env.get("AWS_SECRET_ACCESS_KEY");
+        AwsCredentialsProvider chain = DefaultCredentialsProvider.builder().build();
+        if (key != null && secret != null) {
+            AwsCredentialsProvider fromEnv = StaticCredentialsProvider.create(env.get("AWS_SESSION_TOKEN") != null
+                ? AwsSessionCredentials.create(key, secret, env.get("AWS_SESSION_TOKEN")) : AwsBasicCredentials.create(key, secret));
+            chain = AwsCredentialsProviderChain.of(fromEnv, chain);
+        }
+        return new AwsSettings(chain, Map.copyOf(env));
     }
 
     /** The endpoint for a service id such as "S3", "EC2", "IAM", "SAGEMAKER", if overridden. */
