@@ -211,9 +211,9 @@ class CliTest {
 
     @Test
     void realCloudWithoutDriverGivesAClearError() {
-        Cli.Result r = cli.run("plan", spec);
+        Cli.Result r = cli.run("plan", Fixtures.examples().resolve("gcp-vision.yaml").toString());
         assertThat(r.exitCode()).isEqualTo(1);
-        assertThat(r.err()).isEqualTo("Error: no aws driver in this build yet; run with --sandbox to use the built-in sandbox cloud\n");
+        assertThat(r.err()).isEqualTo("Error: no gcp driver in this build yet; run with --sandbox to use the built-in sandbox cloud\n");
     }
 
     @Test
