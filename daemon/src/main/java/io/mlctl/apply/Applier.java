@@ -105,7 +105,8 @@ public final class Applier {
                             }
                             listener.finished(n.step, i, total, id, Duration.between(start, clock.instant()));
                             completions.add(n);
-                        } catch (RuntimeException e) {
+                        } catch (RuntimeException | Error e) {
+                            // Anything, even an Error, must report back or the scheduler would wait forever.
                             String msg = e instanceof MlctlException me ? me.userMessage() : String.valueOf(e);
                             failures.add(n.step + ": " + msg);
                             journal.failed(n.step.op(), n.step.address().toString(), msg);

@@ -57,6 +57,8 @@ final class SpecChecker {
                     + " (first defined at " + doc.positionOf(res(prev)) + ")");
             }
         }
+        Map<String, String> labels = new LinkedHashMap<>();
+        root.at("/metadata/labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asString()));
         List<ResourceSpec> specs = new ArrayList<>();
         for (int i = 0; i < resources.size(); i++) {
             JsonNode raw = resources.get(i);
@@ -81,11 +83,11 @@ final class SpecChecker {
             attrs.remove("type");
             attrs.remove("name");
             attrs.put("region", region);
+            // The environment's labels become tags (labels on GCP) of every resource, and drift like any attribute.
+            if (!labels.isEmpty()) attrs.put("tags", new TreeMap<>(labels));
             specs.add(new ResourceSpec(new Address(type, raw.get("name").asString()), Normalizer.normalize(attrs), deps, doc.positionOf(p)));
         }
         checkCycles(specs);
-        Map<String, String> labels = new LinkedHashMap<>();
-        root.at("/metadata/labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asString()));
         Environment.ApplyMode mode = "auto".equals(root.at("/spec/apply").asString("manual"))
             ? Environment.ApplyMode.AUTO : Environment.ApplyMode.MANUAL;
         return new Environment(envName, labels, provider, region, mode, root.at("/spec/selfHeal").asBoolean(false),

@@ -47,7 +47,7 @@ final class BucketKind implements AwsKind {
             if (a.isEmpty() || a.get().type() != io.mlctl.spec.ResourceType.BUCKET) continue;
             String bucket = m.resourceARN().substring(m.resourceARN().lastIndexOf(':') + 1);
             Optional<Map<String, Object>> attrs = read(c.s3, bucket);
-            attrs.ifPresent(x -> items.add(new ObservedResource(a.get(), bucket, AwsKind.attrs(env, x), tags)));
+            attrs.ifPresent(x -> items.add(new ObservedResource(a.get(), bucket, AwsKind.attrs(env, x, tags), tags)));
         }
         return new Page(items, Optional.ofNullable(r.paginationToken()).filter(t -> !t.isEmpty()));
     }
@@ -104,7 +104,8 @@ final class BucketKind implements AwsKind {
     }
 
     @Override
-    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> tags, String token) {
+    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
+        Map<String, String> tags = AwsKind.allTags(ownership, d.attributes());
         String bucket = d.address().name();
         try {
             c.s3.createBucket(b -> {
@@ -125,10 +126,14 @@ final class BucketKind implements AwsKind {
                     + env.name() + "; delete it or choose another name", false);
             }
         }
-        List<Tag> s3tags = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
-        AwsErrors.run("s3:PutBucketTagging " + bucket, () -> c.s3.putBucketTagging(b -> b.bucket(bucket).tagging(t -> t.tagSet(s3tags))));
+        putTags(c.s3, bucket, tags);
         converge(c.s3, bucket, d.attributes(), Optional.empty());
         return new ObservedResource(d.address(), bucket, d.attributes(), tags);
+    }
+
+    private static void putTags(S3Client s3, String bucket, Map<String, String> tags) {
+        List<Tag> s3tags = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+        AwsErrors.run("s3:PutBucketTagging " + bucket, () -> s3.putBucketTagging(b -> b.bucket(bucket).tagging(t -> t.tagSet(s3tags))));
     }
 
     static Map<String, String> tags(S3Client s3, String bucket) {
@@ -144,6 +149,10 @@ final class BucketKind implements AwsKind {
 
     @Override
     public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d) {
+        if (AwsKind.tagChange(current.attributes(), d.attributes()).isPresent()) {
+            // S3 replaces the whole tag set: ownership tags are written again with the labels.
+            putTags(c.s3, current.cloudId(), AwsKind.allTags(Ownership.tags(env.name(), d.address()), d.attributes()));
+        }
         converge(c.s3, current.cloudId(), d.attributes(), Optional.of(current.attributes()));
         return new ObservedResource(d.address(), current.cloudId(), d.attributes(), current.tags());
     }

@@ -68,7 +68,7 @@ final class ClusterKind implements AwsKind {
             }
             if (identity != null) attrs.put("identity", identity);
             attrs.put("nodePools", pools);
-            items.add(new ObservedResource(a.get(), cl.arn(), AwsKind.attrs(env, attrs), tags));
+            items.add(new ObservedResource(a.get(), cl.arn(), AwsKind.attrs(env, attrs, tags), tags));
         }
         return new Page(items, Optional.ofNullable(r.nextToken()).filter(t -> !t.isEmpty()));
     }
@@ -98,7 +98,8 @@ final class ClusterKind implements AwsKind {
     }
 
     @Override
-    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> tags, String token) {
+    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
+        Map<String, String> tags = AwsKind.allTags(ownership, d.attributes());
         String name = AwsKind.physicalName(env, d.address().name());
         String subnetRef = (String) d.attributes().get("subnet");
         String network = subnetRef.substring(0, subnetRef.indexOf('/'));
@@ -175,6 +176,10 @@ final class ClusterKind implements AwsKind {
     @SuppressWarnings("unchecked")
     public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d) {
         String name = AwsKind.physicalName(env, d.address().name());
+        AwsKind.tagChange(current.attributes(), d.attributes()).ifPresent(ch -> {
+            if (!ch.getKey().isEmpty()) AwsErrors.run("eks:TagResource " + name, () -> c.eks.tagResource(b -> b.resourceArn(current.cloudId()).tags(ch.getKey())));
+            if (!ch.getValue().isEmpty()) AwsErrors.run("eks:UntagResource " + name, () -> c.eks.untagResource(b -> b.resourceArn(current.cloudId()).tagKeys(ch.getValue())));
+        });
         if (!d.attributes().get("version").equals(current.attributes().get("version"))) {
             AwsErrors.run("eks:UpdateClusterVersion " + name, () -> c.eks.updateClusterVersion(b -> b.name(name).version((String) d.attributes().get("version"))));
         }
@@ -183,7 +188,7 @@ final class ClusterKind implements AwsKind {
         if (!java.util.Objects.equals(d.attributes().get("identity"), current.attributes().get("identity"))) {
             have.keySet().forEach(k -> have.put(k, Map.of("machineType", "", "spot", "")));  // a new node role means new node groups
         }
-        pools(c, env, d, name, Ownership.tags(env.name(), d.address()), have);
+        pools(c, env, d, name, AwsKind.allTags(Ownership.tags(env.name(), d.address()), d.attributes()), have);
         return new ObservedResource(d.address(), current.cloudId(), d.attributes(), current.tags());
     }
 

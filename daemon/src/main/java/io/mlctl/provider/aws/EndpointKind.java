@@ -79,7 +79,7 @@ final class EndpointKind implements AwsKind {
             attrs.put("maxReplicas", (long) (t != null ? t.maxCapacity() : v.initialInstanceCount()));
             String role = model.executionRoleArn() == null ? "" : model.executionRoleArn().substring(model.executionRoleArn().lastIndexOf('/') + 1);
             if (role.startsWith(prefix)) attrs.put("identity", role.substring(prefix.length()));
-            items.add(new ObservedResource(a.get(), e.endpointArn(), AwsKind.attrs(env, attrs), tags));
+            items.add(new ObservedResource(a.get(), e.endpointArn(), AwsKind.attrs(env, attrs, tags), tags));
         }
         return new Page(items, Optional.ofNullable(r.nextToken()).filter(t -> !t.isEmpty()));
     }
@@ -120,7 +120,8 @@ final class EndpointKind implements AwsKind {
     }
 
     @Override
-    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> tags, String token) {
+    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
+        Map<String, String> tags = AwsKind.allTags(ownership, d.attributes());
         String name = AwsKind.physicalName(env, d.address().name());
         List<Tag> smTags = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
         ensureRevision(c, env, d, smTags);
@@ -154,6 +155,13 @@ final class EndpointKind implements AwsKind {
         String name = AwsKind.physicalName(env, d.address().name());
         Map<String, Object> want = d.attributes();
         Map<String, Object> have = current.attributes();
+        AwsKind.tagChange(have, want).ifPresent(ch -> {
+            if (!ch.getKey().isEmpty()) {
+                List<Tag> set = ch.getKey().entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+                AwsErrors.run("sagemaker:AddTags " + name, () -> c.sagemaker.addTags(b -> b.resourceArn(current.cloudId()).tags(set)));
+            }
+            if (!ch.getValue().isEmpty()) AwsErrors.run("sagemaker:DeleteTags " + name, () -> c.sagemaker.deleteTags(b -> b.resourceArn(current.cloudId()).tagKeys(ch.getValue())));
+        });
         boolean revisionChanged = !want.get("modelUri").equals(have.get("modelUri")) || !want.get("machineType").equals(have.get("machineType"))
             || !java.util.Objects.equals(want.get("identity"), have.get("identity"));
         if (revisionChanged) {

@@ -19,7 +19,9 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.iam.IamClient;
-import software.amazon.awssdk.services.iam.model.ListRolesResponse;
+import software.amazon.awssdk.services.iam.model.EntityType;
+import software.amazon.awssdk.services.iam.model.GetAccountAuthorizationDetailsResponse;
+import software.amazon.awssdk.services.iam.model.RoleDetail;
 import software.amazon.awssdk.services.iam.model.Role;
 import software.amazon.awssdk.services.iam.model.Tag;
 import tools.jackson.databind.JsonNode;
@@ -46,29 +48,28 @@ final class IdentityKind implements AwsKind {
 
     @Override
     public Page list(AwsClients c, Environment env, Optional<String> pageToken) {
-        ListRolesResponse r = AwsErrors.call("iam:ListRoles", () -> c.iam.listRoles(b -> b.pathPrefix(path(env)).maxItems(1000)
-            .marker(pageToken.orElse(null))));
+        // One paged call returns roles with their inline policies and tags: no per-role reads.
+        GetAccountAuthorizationDetailsResponse r = AwsErrors.call("iam:GetAccountAuthorizationDetails", () -> c.iam.getAccountAuthorizationDetails(b -> b
+            .filter(EntityType.ROLE).maxItems(1000).marker(pageToken.orElse(null))));
         List<ObservedResource> items = new ArrayList<>();
         String prefix = env.name() + "-";
-        for (Role role : r.roles()) {
-            if (!role.path().equals(path(env)) || !role.roleName().startsWith(prefix)) continue;
+        for (RoleDetail role : r.roleDetailList()) {
+            if (!path(env).equals(role.path()) || !role.roleName().startsWith(prefix)) continue;
             Address a = new Address(ResourceType.IDENTITY, role.roleName().substring(prefix.length()));
+            Map<String, String> tags = new TreeMap<>();
+            role.tags().forEach(t -> tags.put(t.key(), t.value()));
+            Optional<JsonNode> policy = role.rolePolicyList().stream().filter(p -> POLICY.equals(p.policyName())).findFirst()
+                .map(p -> parse(p.policyDocument()));
             Map<String, Object> attrs = new TreeMap<>();
-            attrs.put("grants", grants(readPolicy(c.iam, role.roleName()), env));
-            items.add(new ObservedResource(a, role.arn(), AwsKind.attrs(env, attrs), Ownership.tags(env.name(), a)));
+            attrs.put("grants", grants(policy, env));
+            items.add(new ObservedResource(a, role.arn(), AwsKind.attrs(env, attrs, tags), tags.isEmpty() ? Ownership.tags(env.name(), a) : tags));
         }
         return new Page(items, Boolean.TRUE.equals(r.isTruncated()) ? Optional.ofNullable(r.marker()) : Optional.empty());
     }
 
-    private static Optional<JsonNode> readPolicy(IamClient iam, String role) {
-        try {
-            String doc = iam.getRolePolicy(b -> b.roleName(role).policyName(POLICY)).policyDocument();
-            // IAM returns policy documents URL-encoded.
-            return Optional.of(JSON.readTree(doc.trim().startsWith("{") ? doc : URLDecoder.decode(doc, StandardCharsets.UTF_8)));
-        } catch (SdkException e) {
-            if (AwsErrors.is(e, "NoSuchEntity")) return Optional.empty();
-            throw AwsErrors.translate("iam:GetRolePolicy " + role, e);
-        }
+    /** IAM returns policy documents URL-encoded. */
+    private static JsonNode parse(String doc) {
+        return JSON.readTree(doc.trim().startsWith("{") ? doc : URLDecoder.decode(doc, StandardCharsets.UTF_8));
     }
 
     /** The policy generated from grants: one statement per grant and action, each named by its Sid. */
@@ -166,7 +167,8 @@ final class IdentityKind implements AwsKind {
 
     @Override
     @SuppressWarnings("unchecked")
-    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> tags, String token) {
+    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
+        Map<String, String> tags = AwsKind.allTags(ownership, d.attributes());
         String name = AwsKind.physicalName(env, d.address().name());
         List<Tag> iamTags = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
         String arn;
@@ -212,6 +214,13 @@ final class IdentityKind implements AwsKind {
     @SuppressWarnings("unchecked")
     public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d) {
         String name = AwsKind.physicalName(env, d.address().name());
+        AwsKind.tagChange(current.attributes(), d.attributes()).ifPresent(ch -> {
+            if (!ch.getKey().isEmpty()) {
+                List<Tag> set = ch.getKey().entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+                AwsErrors.run("iam:TagRole " + name, () -> c.iam.tagRole(b -> b.roleName(name).tags(set)));
+            }
+            if (!ch.getValue().isEmpty()) AwsErrors.run("iam:UntagRole " + name, () -> c.iam.untagRole(b -> b.roleName(name).tagKeys(ch.getValue())));
+        });
         putPolicy(c.iam, env, name, (List<Map<String, Object>>) d.attributes().getOrDefault("grants", List.of()));
         return new ObservedResource(d.address(), current.cloudId(), d.attributes(), current.tags());
     }

@@ -71,7 +71,7 @@ final class InstanceKind implements AwsKind {
                 }
                 Integer size = rootSizes.get(i.instanceId());
                 if (size != null) attrs.put("diskGb", (long) size);
-                items.add(new ObservedResource(a.get(), i.instanceId(), AwsKind.attrs(env, attrs), tags));
+                items.add(new ObservedResource(a.get(), i.instanceId(), AwsKind.attrs(env, attrs, tags), tags));
             }
         }
         return new Page(items, Optional.ofNullable(r.nextToken()).filter(t -> !t.isEmpty()));
@@ -107,7 +107,8 @@ final class InstanceKind implements AwsKind {
     }
 
     @Override
-    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> tags, String token) {
+    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
+        Map<String, String> tags = AwsKind.allTags(ownership, d.attributes());
         Map<String, Object> a = d.attributes();
         String subnet = subnetId(c.ec2, env, (String) a.get("subnet"), d.address());
         String name = AwsKind.physicalName(env, d.address().name());
@@ -132,6 +133,7 @@ final class InstanceKind implements AwsKind {
         String id = current.cloudId();
         Map<String, Object> want = d.attributes();
         Map<String, Object> have = current.attributes();
+        NetworkKind.retag(ec2, id, have, want);
         if (!want.get("machineType").equals(have.get("machineType"))) {
             // The instance type changes only while stopped.
             AwsErrors.run("ec2:StopInstances " + id, () -> ec2.stopInstances(b -> b.instanceIds(id)));

@@ -103,7 +103,7 @@ final class NetworkKind implements AwsKind {
                 attrs.put("subnets", sn);
                 attrs.put("firewall", groups.stream().filter(g -> g.vpcId().equals(vpc.vpcId())).findFirst()
                     .map(NetworkKind::rules).orElse(List.of()));
-                items.add(new ObservedResource(a.get(), vpc.vpcId(), AwsKind.attrs(env, attrs), tags));
+                items.add(new ObservedResource(a.get(), vpc.vpcId(), AwsKind.attrs(env, attrs, tags), tags));
             }
         }
         return new Page(items, Optional.ofNullable(vpcs.nextToken()).filter(t -> !t.isEmpty()));
@@ -144,7 +144,8 @@ final class NetworkKind implements AwsKind {
     }
 
     @Override
-    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> tags, String token) {
+    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
+        Map<String, String> tags = AwsKind.allTags(ownership, d.attributes());
         String name = AwsKind.physicalName(env, d.address().name());
         String cidr = (String) d.attributes().get("cidr");
         String vpcId = AwsErrors.call("ec2:CreateVpc " + name, () -> c.ec2.createVpc(b -> b.cidrBlock(cidr)
@@ -159,7 +160,8 @@ final class NetworkKind implements AwsKind {
 
     @Override
     public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d) {
-        converge(c, env, current.cloudId(), d, Ownership.tags(env.name(), d.address()));
+        retag(c.ec2, current.cloudId(), current.attributes(), d.attributes());
+        converge(c, env, current.cloudId(), d, AwsKind.allTags(Ownership.tags(env.name(), d.address()), d.attributes()));
         return new ObservedResource(d.address(), current.cloudId(), d.attributes(), current.tags());
     }
 
@@ -339,6 +341,19 @@ final class NetworkKind implements AwsKind {
                 ignoreMissing(() -> ec2.deleteInternetGateway(b -> b.internetGatewayId(g.internetGatewayId())));
             }));
         AwsErrors.run("ec2:DeleteVpc " + what, () -> ignoreMissing(() -> ec2.deleteVpc(b -> b.vpcId(vpcId))));
+    }
+
+    static void retag(Ec2Client ec2, String id, Map<String, Object> have, Map<String, Object> want) {
+        AwsKind.tagChange(have, want).ifPresent(ch -> {
+            if (!ch.getKey().isEmpty()) {
+                List<Tag> set = ch.getKey().entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+                AwsErrors.run("ec2:CreateTags " + id, () -> ec2.createTags(b -> b.resources(id).tags(set)));
+            }
+            if (!ch.getValue().isEmpty()) {
+                List<Tag> rm = ch.getValue().stream().map(k -> Tag.builder().key(k).build()).toList();
+                AwsErrors.run("ec2:DeleteTags " + id, () -> ec2.deleteTags(b -> b.resources(id).tags(rm)));
+            }
+        });
     }
 
     static void ignoreMissing(Runnable r) {
