@@ -1,0 +1,139 @@
+package io.mlctl.testing;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+/**
+ * A small HTTP proxy on loopback in front of an emulator that can answer chosen requests with
+ * errors (throttling, 5xx, AccessDenied) a given number of times, or slow every request down.
+ */
+public final class FaultProxy implements AutoCloseable {
+    public record Request(String method, String path, String query, String body, String target) {
+        public boolean isAction(String action) {
+            return body.contains("Action=" + action + "&") || body.endsWith("Action=" + action) || target.endsWith("." + action);
+        }
+    }
+
+    public static final class Fault {
+        final Predicate<Request> matches;
+        final int status;
+        final String body;
+        final String contentType;
+        final AtomicInteger remaining;
+        final AtomicInteger served = new AtomicInteger();
+
+        Fault(Predicate<Request> matches, int status, String body, String contentType, int times) {
+            this.matches = matches;
+            this.status = status;
+            this.body = body;
+            this.contentType = contentType;
+            this.remaining = new AtomicInteger(times);
+        }
+
+        public int served() {
+            return served.get();
+        }
+    }
+
+    private static final Set<String> HOP = Set.of("host", "content-length", "connection", "expect", "transfer-encoding", "upgrade");
+    private final HttpServer server;
+    private final URI upstream;
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final List<Fault> faults = new CopyOnWriteArrayList<>();
+    private volatile long delayMillis;
+
+    public FaultProxy(URI upstream) throws IOException {
+        this.upstream = upstream;
+        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+        server.setExecutor(Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "fault-proxy");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    public URI endpoint() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    public void delay(long millis) {
+        this.delayMillis = millis;
+    }
+
+    /** An AWS query-protocol error (EC2, IAM) as XML. */
+    public Fault failQuery(Predicate<Request> matches, int status, String code, int times) {
+        String xml = "<ErrorResponse><Error><Type>Sender</Type><Code>" + code + "</Code><Message>injected " + code
+            + "</Message></Error><RequestId>test</RequestId></ErrorResponse>";
+        Fault f = new Fault(matches, status, xml, "text/xml", times);
+        faults.add(f);
+        return f;
+    }
+
+    /** An S3 REST error. */
+    public Fault failS3(Predicate<Request> matches, int status, String code, int times) {
+        Fault f = new Fault(matches, status, "<Error><Code>" + code + "</Code><Message>injected " + code + "</Message></Error>", "application/xml", times);
+        faults.add(f);
+        return f;
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            byte[] body;
+            try (InputStream in = ex.getRequestBody()) {
+                body = in.readAllBytes();
+            }
+            String target = String.valueOf(ex.getRequestHeaders().getFirst("X-Amz-Target"));
+            Request req = new Request(ex.getRequestMethod(), ex.getRequestURI().getRawPath(),
+                String.valueOf(ex.getRequestURI().getRawQuery()), new String(body, StandardCharsets.UTF_8), target);
+            if (delayMillis > 0) Thread.sleep(delayMillis);
+            for (Fault f : faults) {
+                if (f.matches.test(req) && f.remaining.getAndDecrement() > 0) {
+                    f.served.incrementAndGet();
+                    byte[] out = f.body.getBytes(StandardCharsets.UTF_8);
+                    ex.getResponseHeaders().add("Content-Type", f.contentType);
+                    ex.sendResponseHeaders(f.status, out.length);
+                    ex.getResponseBody().write(out);
+                    return;
+                }
+            }
+            HttpRequest.Builder b = HttpRequest.newBuilder(upstream.resolve(ex.getRequestURI().toString())).timeout(Duration.ofSeconds(60))
+                .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+            ex.getRequestHeaders().forEach((k, vs) -> {
+                if (!HOP.contains(k.toLowerCase())) vs.forEach(v -> b.header(k, v));
+            });
+            HttpResponse<byte[]> r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            r.headers().map().forEach((k, vs) -> {
+                if (!HOP.contains(k.toLowerCase()) && !k.startsWith(":")) vs.forEach(v -> ex.getResponseHeaders().add(k, v));
+            });
+            byte[] out = r.body();
+            boolean head = "HEAD".equals(ex.getRequestMethod());
+            ex.sendResponseHeaders(r.statusCode(), head || out.length == 0 ? -1 : out.length);
+            if (!head && out.length > 0) ex.getResponseBody().write(out);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
