@@ -56,6 +56,8 @@ public final class Normalizer {
                 else if (k.equals("lifecycle")) items.sort(Comparator.comparing(Values::render));
                 n = items;
             }
+            // An empty list or map says nothing more than an absent one; clouds report either.
+            if (n instanceof List<?> l && l.isEmpty() || n instanceof Map<?, ?> mm && mm.isEmpty()) return;
             out.put(k, n);
         });
         return out;

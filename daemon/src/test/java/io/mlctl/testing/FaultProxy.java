@@ -78,10 +78,19 @@ public final class FaultProxy implements AutoCloseable {
         this.delayMillis = millis;
     }
 
-    /** An AWS query-protocol error (EC2, IAM) as XML. */
+    /** An AWS query-protocol error (IAM, STS) as XML. */
     public Fault failQuery(Predicate<Request> matches, int status, String code, int times) {
         String xml = "<ErrorResponse><Error><Type>Sender</Type><Code>" + code + "</Code><Message>injected " + code
             + "</Message></Error><RequestId>test</RequestId></ErrorResponse>";
+        Fault f = new Fault(matches, status, xml, "text/xml", times);
+        faults.add(f);
+        return f;
+    }
+
+    /** An EC2 error, which has its own XML shape. */
+    public Fault failEc2(Predicate<Request> matches, int status, String code, int times) {
+        String xml = "<Response><Errors><Error><Code>" + code + "</Code><Message>injected " + code
+            + "</Message></Error></Errors><RequestID>test</RequestID></Response>";
         Fault f = new Fault(matches, status, xml, "text/xml", times);
         faults.add(f);
         return f;
