@@ -196,7 +196,9 @@ class AwsEndToEndTest {
             .replace("          max: 4\n", "          max: 6\n")
             .replace("      maxReplicas: 10\n", "      maxReplicas: 5\n")
             .replace("        - actions: [storage.read, storage.write]\n", "        - actions: [storage.read]\n")
-            .replace("    team: ml\n", "    team: ml-platform\n");
+            .replace("    team: ml\n", "    team: ml-platform\n")
+            .replace("      cidr: 10.0.0.0/16\n", "      cidr: 10.0.0.0/16\n      privateStorageAccess: true\n")
+            .replace("          private: true\n", "          private: true\n        - name: edge\n          cidr: 10.0.2.0/24\n          zone: us-east-1b\n          private: false\n");
         Path spec = Fixtures.write(dir, "changed.yaml", changed);
         JsonNode plan = planJson(spec.toString());
         assertThat(actions(plan)).containsExactlyInAnyOrderEntriesOf(Map.of(
@@ -206,10 +208,16 @@ class AwsEndToEndTest {
         assertThat(cli.run("plan", "--detailed-exitcode", spec.toString()).exitCode()).as("converged").isZero();
         assertThat(ec2.describeInstances(b -> b.filters(owned("training-dev"))).reservations().get(0).instances().get(0)
             .instanceTypeAsString()).isEqualTo("g4dn.xlarge");
+        assertThat(ec2.describeVpcEndpoints().vpcEndpoints()).singleElement()
+            .satisfies(e -> assertThat(e.serviceName()).isEqualTo("com.amazonaws.us-east-1.s3"));
+        var edge = ec2.describeSubnets(b -> b.filters(Filter.builder().name("tag:mlctl-subnet").values("ml-vpc/edge").build())).subnets();
+        assertThat(edge).singleElement().satisfies(x -> assertThat(x.mapPublicIpOnLaunch()).isTrue());
+        assertThat(ec2.describeRouteTables(b -> b.filters(Filter.builder().name("association.subnet-id").values(edge.get(0).subnetId()).build()))
+            .routeTables()).singleElement().satisfies(t -> assertThat(t.routes()).anyMatch(r -> r.gatewayId() != null && r.gatewayId().startsWith("igw-")));
 
         // Immutable fields replace, and what sits in a replaced network is replaced with it.
         Path moved = Fixtures.write(dir, "moved.yaml", changed.replace("cidr: 10.0.0.0/16", "cidr: 10.1.0.0/16")
-            .replace("cidr: 10.0.1.0/24", "cidr: 10.1.1.0/24"));
+            .replace("cidr: 10.0.1.0/24", "cidr: 10.1.1.0/24").replace("cidr: 10.0.2.0/24", "cidr: 10.1.2.0/24"));
         JsonNode replan = planJson(moved.toString());
         assertThat(actions(replan)).containsEntry("network.ml-vpc", "replace").containsEntry("instance.trainer-1", "replace")
             .containsEntry("kubernetes_cluster.ml-cluster", "replace");
