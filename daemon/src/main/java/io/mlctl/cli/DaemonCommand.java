@@ -1,0 +1,180 @@
+package io.mlctl.cli;
+
+import io.mlctl.MlctlException;
+import io.mlctl.gitops.Daemon;
+import io.mlctl.gitops.DaemonConfig;
+import io.mlctl.gitops.DaemonLog;
+import io.mlctl.gitops.DaemonMetrics;
+import io.mlctl.gitops.GitCredentials;
+import io.mlctl.gitops.GitSource;
+import io.mlctl.gitops.Notifier;
+import io.mlctl.gitops.PlanStore;
+import io.mlctl.gitops.Reconciler;
+import io.mlctl.gitops.StatusServer;
+import io.mlctl.spec.ConfigLoader;
+import io.mlctl.spec.Values;
+import io.mlctl.spec.YamlDocument;
+import io.mlctl.spec.YamlLoader;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(name = "daemon", mixinStandardHelpOptions = true,
+    description = {"Watch a Git config repository and keep the clouds equal to what its deploy branch says.",
+        "Each new commit of the deploy branch is validated, planned, and applied for environments with 'apply: auto';",
+        "other branches (and pull-request heads) are planned and their plans published; every environment is re-planned",
+        "on the drift interval, and corrected when it says 'selfHeal: true'. Status, plans and Prometheus metrics are served on --listen.",
+        "",
+        "Every flag can also come from the environment (MLCTL_<FLAG>, e.g. MLCTL_REPO, MLCTL_DRIFT_INTERVAL) or from a YAML",
+        "config file (--config, keys named like the flags: repo, branch, interval, ...); a flag wins over the environment,",
+        "which wins over the file."})
+final class DaemonCommand implements Callable<Integer> {
+    static final String DEFAULT_LISTEN = "127.0.0.1:8080";
+
+    @ParentCommand MlctlCommand root;
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--repo", paramLabel = "URL", description = "Config repository: file://, https:// or ssh:// URL.")
+    String repo;
+    @Option(names = "--branch", paramLabel = "NAME", description = "Deploy branch (default main).")
+    String branch;
+    @Option(names = "--path", paramLabel = "DIR", description = "Folder of the specs inside the repository (default: its root).")
+    String path;
+    @Option(names = "--interval", paramLabel = "DURATION", description = "How often to fetch, e.g. 60s, 2s, 5m (default 60s).")
+    String interval;
+    @Option(names = "--drift-interval", paramLabel = "DURATION", description = "How often to re-plan each environment for drift (default 10m).")
+    String driftInterval;
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Status, API and metrics address (default " + DEFAULT_LISTEN + ").")
+    String listen;
+    @Option(names = "--sandbox", description = "Use the sandbox cloud instead of the real ones.")
+    Boolean sandbox;
+    @Option(names = "--state-dir", paramLabel = "DIR", description = "Journals, locks (shared with mlctl apply), Git cache and plans (default .mlctl/state).")
+    String stateDir;
+    @Option(names = "--notify", paramLabel = "URL", description = "Webhook receiving plan, apply, drift and error events as JSON POSTs.")
+    String notifyUrl;
+    @Option(names = "--branch-pattern", paramLabel = "REGEX", description = "Refs planned for review (default refs/heads/.* and refs/pull/N/head).")
+    String branchPattern;
+    @Option(names = "--publish-branch", paramLabel = "NAME", arity = "0..1", fallbackValue = "mlctl/plans",
+        description = "Also commit plans to this branch as plans/<branch>/<env>.md (default name mlctl/plans).")
+    String publishBranch;
+    @Option(names = "--git-token-file", paramLabel = "FILE", description = "HTTPS token for the repository, read from this file.")
+    String tokenFile;
+    @Option(names = "--git-token-env", paramLabel = "VAR", description = "HTTPS token for the repository, read from this environment variable.")
+    String tokenEnv;
+    @Option(names = "--ssh-key", paramLabel = "FILE", description = "Private key for ssh:// repositories.")
+    String sshKey;
+    @Option(names = "--log-format", paramLabel = "FORMAT", description = "text (default) or json.")
+    String logFormat;
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML file of flag values (also MLCTL_CONFIG).")
+    String configFile;
+
+    /** The flags the daemon understands, for docs and the tests that check deploy/ against them. */
+    static final List<String> FLAGS = List.of("repo", "branch", "path", "interval", "drift-interval", "listen", "sandbox", "state-dir",
+        "notify", "branch-pattern", "publish-branch", "git-token-file", "git-token-env", "ssh-key", "log-format", "config");
+
+    @Override
+    public Integer call() throws Exception {
+        Services s = root.services;
+        DaemonConfig config = config(s);
+        DaemonLog log = new DaemonLog(s.err(), "json".equals(config.logFormat()), s.clock());
+        GitCredentials credentials = GitCredentials.of(opt(s, "git-token-file", tokenFile).map(s::resolve), opt(s, "git-token-env", tokenEnv),
+            opt(s, "ssh-key", sshKey).map(s::resolve), s.env());
+        DaemonMetrics metrics = new DaemonMetrics();
+        PlanStore plans = new PlanStore(config.stateDir().resolve(".daemon"));
+        try (GitSource git = new GitSource(config.repo(), config.stateDir().resolve(".daemon/repo.git"), credentials);
+             Notifier notifier = new Notifier(config.webhook(), log, 5, Duration.ofSeconds(1))) {
+            Reconciler reconciler = new Reconciler(config, git, dir -> new ConfigLoader(new YamlLoader(), s.schema(), s.catalog(), dir)
+                .load(List.of(dir)), env -> s.driver(env, config.sandbox()), s.clock(), log, notifier, metrics, plans);
+            try (StatusServer server = new StatusServer(config.listen(), reconciler, metrics, plans, s.clock(), config.interval())) {
+                server.start();
+                log.info("mlctl daemon started", "repo", GitSource.redact(config.repo()), "branch", config.branch(), "interval", config.interval(),
+                    "listen", config.listen(), "sandbox", config.sandbox(), "credentials", credentials);
+                Daemon daemon = new Daemon(reconciler, config.interval(), new Random(), log, Duration.ofSeconds(25));
+                // SIGTERM (Kubernetes, systemd): let the reconcile in flight finish, then exit 0.
+                Thread hook = new Thread(() -> {
+                    log.info("stopping");
+                    daemon.close();
+                }, "mlctl-shutdown");
+                Runtime.getRuntime().addShutdownHook(hook);
+                daemon.start();
+                daemon.await();
+            }
+        }
+        return 0;
+    }
+
+    DaemonConfig config(Services s) {
+        Map<String, Object> file = Map.of();
+        Optional<String> cf = Optional.ofNullable(configFile).or(() -> Optional.ofNullable(s.env().get("MLCTL_CONFIG")));
+        if (cf.isPresent()) file = readConfig(s.resolve(cf.get()));
+        final Map<String, Object> fileValues = file;
+        java.util.function.BiFunction<String, String, Optional<String>> get = (name, flag) -> {
+            if (flag != null) return Optional.of(flag);
+            String env = s.env().get("MLCTL_" + name.toUpperCase(Locale.ROOT).replace('-', '_'));
+            if (env != null && !env.isBlank()) return Optional.of(env);
+            Object v = fileValues.get(name);
+            return v == null ? Optional.empty() : Optional.of(String.valueOf(v));
+        };
+        String repoUrl = get.apply("repo", repo).orElseThrow(() -> new MlctlException("--repo is required (or MLCTL_REPO, or repo: in --config)"));
+        if (repoUrl.startsWith("/")) repoUrl = "file://" + repoUrl;
+        Pattern pattern = Pattern.compile(get.apply("branch-pattern", branchPattern).orElse("refs/heads/.*|refs/pull/[^/]+/head"));
+        String format = get.apply("log-format", logFormat).orElse("text");
+        if (!format.equals("text") && !format.equals("json")) throw new MlctlException("--log-format must be text or json, not " + format);
+        Optional<String> publish = publishBranch != null ? Optional.of(publishBranch)
+            : get.apply("publish-branch", null).map(v -> v.isBlank() || v.equals("true") ? "mlctl/plans" : v);
+        return new DaemonConfig(repoUrl,
+            get.apply("branch", branch).orElse("main"),
+            get.apply("path", path).orElse("."),
+            duration(get.apply("interval", interval).orElse("60s"), "--interval"),
+            duration(get.apply("drift-interval", driftInterval).orElse("10m"), "--drift-interval"),
+            get.apply("listen", listen).orElse(DEFAULT_LISTEN),
+            get.apply("sandbox", sandbox == null ? null : sandbox.toString()).map(Boolean::parseBoolean).orElse(false),
+            s.stateDir(get.apply("state-dir", stateDir).map(Path::of).orElse(null)),
+            get.apply("notify", notifyUrl).map(URI::create),
+            pattern, publish, format);
+    }
+
+    private static Map<String, Object> readConfig(Path f) {
+        if (!Files.isRegularFile(f)) throw new MlctlException("config file " + f + " does not exist");
+        List<YamlDocument> docs = new YamlLoader().load(f, f.toString());
+        if (docs.isEmpty() || !docs.get(0).root().isObject()) throw new MlctlException(f + ": expected a mapping of flag names to values");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = (Map<String, Object>) Values.fromJson(docs.get(0).root());
+        for (String k : m.keySet()) {
+            if (!FLAGS.contains(k)) throw new MlctlException(f + ": unknown setting '" + k + "' (settings: " + String.join(", ", FLAGS) + ")");
+        }
+        return m;
+    }
+
+    private Optional<String> opt(Services s, String name, String flag) {
+        if (flag != null) return Optional.of(flag);
+        String env = s.env().get("MLCTL_" + name.toUpperCase(Locale.ROOT).replace('-', '_'));
+        return Optional.ofNullable(env).filter(v -> !v.isBlank());
+    }
+
+    /** "500ms", "2s", "5m", "1h", or an ISO-8601 duration. */
+    static Duration duration(String text, String flag) {
+        try {
+            String t = text.trim().toLowerCase(Locale.ROOT);
+            if (t.endsWith("ms")) return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+            if (t.endsWith("s")) return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
+            if (t.endsWith("m")) return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 60);
+            if (t.endsWith("h")) return Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1)));
+            return Duration.parse(text);
+        } catch (RuntimeException e) {
+            throw new MlctlException(flag + ": '" + text + "' is not a duration (examples: 500ms, 2s, 5m, 1h)");
+        }
+    }
+}

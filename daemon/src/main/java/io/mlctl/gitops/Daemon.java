@@ -1,0 +1,72 @@
+package io.mlctl.gitops;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+
+/**
+ * The long-running loop: a tick every interval (with ±10% jitter so many daemons do not fetch in step),
+ * and an orderly stop that lets the reconcile in flight finish (its apply is journaled either way).
+ */
+public final class Daemon implements AutoCloseable {
+    private final Reconciler reconciler;
+    private final Duration interval;
+    private final RandomGenerator random;
+    private final DaemonLog log;
+    private final Duration stopGrace;
+    private final Thread loop;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean stopping;
+
+    public Daemon(Reconciler reconciler, Duration interval, RandomGenerator random, DaemonLog log, Duration stopGrace) {
+        this.reconciler = reconciler;
+        this.interval = interval;
+        this.random = random;
+        this.log = log;
+        this.stopGrace = stopGrace;
+        this.loop = new Thread(this::run, "mlctl-reconcile");
+    }
+
+    public void start() {
+        loop.start();
+    }
+
+    private void run() {
+        try {
+            while (!stopping) {
+                reconciler.tick();
+                long base = interval.toMillis();
+                long jitter = base / 10;
+                long sleep = base + (jitter > 0 ? random.nextLong(-jitter, jitter + 1) : 0);
+                synchronized (this) {
+                    if (!stopping) wait(Math.max(1, sleep));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    /** Blocks until the loop ends (for the command's main thread). */
+    public void await() throws InterruptedException {
+        stopped.await();
+    }
+
+    @Override
+    public void close() {
+        stopping = true;
+        synchronized (this) {
+            notifyAll();
+        }
+        try {
+            if (!stopped.await(stopGrace.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("stopping while a reconcile is still running; the apply journal lets the next start finish it");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
