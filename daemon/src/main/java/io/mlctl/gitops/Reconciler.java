@@ -230,9 +230,12 @@ public final class Reconciler {
             return s.id();
         }
         statuses.put(env.name(), with(base, EnvironmentStatus.Status.PENDING, Optional.empty()));
-        log.info("applying", "environment", env.name(), "commit", shortId(goodCommit), "plan", plan.summary().sentence());
+        // The approver runs under the environment's lock, with the plan made under it: the one that is applied.
         Engine.ApplyOutcome outcome = engine.apply(env, new Engine.ApplyRequest(PlanOptions.defaults(clock.instant()), Optional.empty(), false, 10,
-            "mlctl daemon"), p -> true, new Engine.Observer() {
+            "mlctl daemon"), p -> {
+                log.info("applying", "environment", env.name(), "commit", shortId(goodCommit), "plan", p.summary().sentence());
+                return true;
+            }, new Engine.Observer() {
                 @Override
                 public void resuming(Journal.Interrupted i) {
                     log.warn("resuming an interrupted apply", "environment", env.name(), "run", i.runId(), "inFlight", i.pending().size());
