@@ -35,7 +35,12 @@ public final class Daemon implements AutoCloseable {
     private void run() {
         try {
             while (!stopping) {
-                reconciler.tick();
+                try {
+                    reconciler.tick();
+                } catch (RuntimeException e) {
+                    // The loop outlives any one bad tick; the next one starts from a fresh fetch.
+                    log.error("reconcile pass failed: " + e);
+                }
                 long base = interval.toMillis();
                 long jitter = base / 10;
                 long sleep = base + (jitter > 0 ? random.nextLong(-jitter, jitter + 1) : 0);

@@ -68,7 +68,8 @@ public final class GitSource implements AutoCloseable {
                 if (r.getName().startsWith("refs/heads/") || r.getName().matches("refs/pull/[^/]+/head")) heads.put(r.getName(), r.getObjectId());
             }
             return heads;
-        } catch (GitAPIException | IOException e) {
+        } catch (GitAPIException | IOException | RuntimeException e) {
+            // Includes JGit's lock contention when another daemon shares the cache: the next tick tries again.
             throw new MlctlException("cannot fetch " + redact(url) + ": " + oneLine(e.getMessage()), e);
         }
     }
@@ -97,7 +98,7 @@ public final class GitSource implements AutoCloseable {
                 }
             }
             return dest;
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             throw new MlctlException("cannot check out " + commit.name() + ": " + e.getMessage(), e);
         }
     }
@@ -157,7 +158,7 @@ public final class GitSource implements AutoCloseable {
             ru.update();
             credentials.apply(git.push().setRemote(url).setRefSpecs(new RefSpec("+" + ref + ":" + ref))).call();
             return commit;
-        } catch (IOException | GitAPIException e) {
+        } catch (IOException | GitAPIException | RuntimeException e) {
             throw new MlctlException("cannot publish plans to branch " + branch + " of " + redact(url) + ": " + oneLine(e.getMessage()), e);
         }
     }

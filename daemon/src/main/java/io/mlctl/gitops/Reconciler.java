@@ -127,7 +127,7 @@ public final class Reconciler {
         String id = shortId(commit);
         ConfigRepo repo;
         try {
-            repo = loader.load(git.checkout(commit, config.path(), work.resolve("checkouts/deploy")));
+            repo = loader.load(git.checkout(commit, config.path(), work.resolve("checkouts/" + ProcessHandle.current().pid() + "/deploy")));
         } catch (SpecException e) {
             rejected(commit, e);
             return;
@@ -318,7 +318,7 @@ public final class Reconciler {
         String id = shortId(commit);
         ConfigRepo repo;
         try {
-            repo = loader.load(git.checkout(commit, config.path(), work.resolve("checkouts/review")));
+            repo = loader.load(git.checkout(commit, config.path(), work.resolve("checkouts/" + ProcessHandle.current().pid() + "/review")));
         } catch (SpecException e) {
             log.error("review branch does not validate", "branch", branch, "commit", id, "error", e.errors().get(0));
             notifier.send(notifier.event("error").put("branch", branch).put("commit", commit.name()).put("error", e.userMessage()));

@@ -179,7 +179,12 @@ class DaemonProcessTest {
         int b = freePort();
         daemon(git, a, "a");
         daemon(git, b, "b");
-        await(Duration.ofSeconds(60), () -> status(a, "dev").startsWith("synced@") && status(b, "dev").startsWith("synced@"));
+        try {
+            await(Duration.ofSeconds(60), () -> status(a, "dev").startsWith("synced@") && status(b, "dev").startsWith("synced@"));
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\nA: " + get(a, "/api/environments") + "\nB: " + get(b, "/api/environments")
+                + "\nlogs A:\n" + Fixtures.read(dir.resolve("a.log")) + "\nlogs B:\n" + Fixtures.read(dir.resolve("b.log")));
+        }
         String logs = Fixtures.read(dir.resolve("a.log")) + Fixtures.read(dir.resolve("b.log"));
         assertThat(logs).contains("environment is locked, will try again");
         assertThat(logs.split("INFO applying ", -1)).as("one apply").hasSize(2);
