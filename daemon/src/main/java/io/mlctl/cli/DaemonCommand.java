@@ -79,15 +79,26 @@ final class DaemonCommand implements Callable<Integer> {
     String logFormat;
     @Option(names = "--config", paramLabel = "FILE", description = "YAML file of flag values (also MLCTL_CONFIG).")
     String configFile;
+    @Option(names = "--print-config", description = "Print the settings resolved from flags, environment and config file, then exit.")
+    boolean printConfig;
 
     /** The flags the daemon understands, for docs and the tests that check deploy/ against them. */
     static final List<String> FLAGS = List.of("repo", "branch", "path", "interval", "drift-interval", "listen", "sandbox", "state-dir",
-        "notify", "branch-pattern", "publish-branch", "git-token-file", "git-token-env", "ssh-key", "log-format", "config");
+        "notify", "branch-pattern", "publish-branch", "git-token-file", "git-token-env", "ssh-key", "log-format", "config", "print-config");
 
     @Override
     public Integer call() throws Exception {
         Services s = root.services;
         DaemonConfig config = config(s);
+        if (printConfig) {
+            s.out().println("repo: " + GitSource.redact(config.repo()) + "\nbranch: " + config.branch() + "\npath: " + config.path()
+                + "\ninterval: " + config.interval() + "\ndrift-interval: " + config.driftInterval() + "\nlisten: " + config.listen()
+                + "\nsandbox: " + config.sandbox() + "\nstate-dir: " + config.stateDir() + "\nnotify: " + config.webhook().map(URI::toString).orElse("")
+                + "\nbranch-pattern: " + config.branchPattern() + "\npublish-branch: " + config.publishBranch().orElse("")
+                + "\nlog-format: " + config.logFormat());
+            s.out().flush();
+            return 0;
+        }
         DaemonLog log = new DaemonLog(s.err(), "json".equals(config.logFormat()), s.clock());
         GitCredentials credentials = GitCredentials.of(opt(s, "git-token-file", tokenFile).map(s::resolve), opt(s, "git-token-env", tokenEnv),
             opt(s, "ssh-key", sshKey).map(s::resolve), s.env());

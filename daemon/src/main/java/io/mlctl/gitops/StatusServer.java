@@ -18,6 +18,9 @@ import tools.jackson.databind.node.ObjectNode;
 
 /** Health, readiness, metrics, environment status and published plans on one HTTP port. */
 public final class StatusServer implements AutoCloseable {
+    public static final String HEALTH = "/healthz";
+    public static final String READY = "/readyz";
+    public static final String METRICS = "/metrics";
     private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
     private final HttpServer server;
     private final Reconciler reconciler;
@@ -45,13 +48,13 @@ public final class StatusServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }));
-        server.createContext("/healthz", ex -> {
+        server.createContext(HEALTH, ex -> {
             boolean live = reconciler.lastTick().map(t -> t.plus(stallAfter).isAfter(clock.instant())).orElse(true);
             send(ex, live ? 200 : 503, "text/plain", live ? "ok\n" : "reconcile loop stalled\n");
         });
-        server.createContext("/readyz", ex -> send(ex, reconciler.ready() ? 200 : 503, "text/plain",
+        server.createContext(READY, ex -> send(ex, reconciler.ready() ? 200 : 503, "text/plain",
             reconciler.ready() ? "ready\n" : "not ready: the config repository has not been fetched yet\n"));
-        server.createContext("/metrics", ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
+        server.createContext(METRICS, ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
         server.createContext("/api/environments", ex -> send(ex, 200, "application/json", environments()));
         server.createContext("/api/plans", this::plans);
     }
