@@ -256,4 +256,59 @@ class ReconcilerTest {
         assertThat(status(r, "dev").commit()).isEqualTo(rewritten.name());
         assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.SYNCED);
     }
+
+    @Test
+    void aFailingEnvironmentBacksOffInsteadOfHammeringTheCloud() throws Exception {
+        java.nio.file.Files.createDirectories(dir.resolve("sandbox"));
+        java.nio.file.Files.writeString(dir.resolve("sandbox/faults.json"),
+            "[{\"op\": \"create\", \"target\": \"identity.trainer\", \"error\": \"denied\", \"times\": 100}]");
+        sandbox = new SandboxCloud(dir.resolve("sandbox"), Specs.CATALOG, clock);
+        git.write("dev.yaml", env("dev", "auto")).commit("dev");
+        git.push("main");
+        Reconciler r = reconciler(Optional.empty());
+        r.tick();
+        assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.ERROR);
+        assertThat(status(r, "dev").error()).hasValueSatisfying(e -> assertThat(e).contains("AccessDenied"));
+        long afterFirst = sandbox.requestCount();
+        r.tick();
+        clock.advance(Duration.ofSeconds(3));
+        r.tick();
+        assertThat(sandbox.requestCount()).as("no retry before the backoff (2 x 2 s)").isEqualTo(afterFirst);
+        clock.advance(Duration.ofSeconds(2));
+        r.tick();
+        long afterSecond = sandbox.requestCount();
+        assertThat(afterSecond).as("retried once the backoff passed").isGreaterThan(afterFirst);
+        clock.advance(Duration.ofSeconds(5));
+        r.tick();
+        assertThat(sandbox.requestCount()).as("the second backoff is longer (8 s)").isEqualTo(afterSecond);
+        awaitEvent("error");
+    }
+
+    @Test
+    void webhookDeliveryIsRetried() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        List<String> delivered = new CopyOnWriteArrayList<>();
+        HttpServer flaky = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 10);
+        flaky.createContext("/", ex -> {
+            String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            if (calls.incrementAndGet() <= 2) {
+                ex.sendResponseHeaders(500, -1);
+            } else {
+                delivered.add(body);
+                ex.sendResponseHeaders(204, -1);
+            }
+            ex.close();
+        });
+        flaky.start();
+        try (Notifier n = new Notifier(Optional.of(URI.create("http://127.0.0.1:" + flaky.getAddress().getPort() + "/")),
+            new DaemonLog(new PrintWriter(logs, true), false, clock), 5, Duration.ofMillis(5))) {
+            n.send(n.event("drift").put("environment", "dev"));
+            for (int i = 0; i < 300 && delivered.isEmpty(); i++) Thread.sleep(10);
+        } finally {
+            flaky.stop(0);
+        }
+        assertThat(calls.get()).isEqualTo(3);
+        assertThat(delivered).singleElement().asString().contains("\"event\":\"drift\"").contains("\"environment\":\"dev\"");
+        assertThat(logs.toString()).contains("webhook answered 500");
+    }
 }
