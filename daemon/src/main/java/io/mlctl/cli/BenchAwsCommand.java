@@ -52,7 +52,7 @@ final class BenchAwsCommand implements Callable<Integer> {
         Path spec = dir.resolve("bench.yaml");
         Files.writeString(spec, y.toString());
         Environment env = s.loadConfig(List.of(spec)).environments().get(0);
-        try (AwsDriver driver = new AwsDriver(AwsSettings.fromEnvironment(s.env()))) {
+        try (AwsDriver driver = new AwsDriver(AwsSettings.fromEnvironment(s.env()), s.catalog())) {
             Engine engine = new Engine(driver, dir.resolve("state"), s.clock(), RetryPolicy.standard(new Random()));
             long t0 = System.nanoTime();
             engine.apply(env, new Engine.ApplyRequest(PlanOptions.defaults(s.clock().instant()), Optional.empty(), true, 10, "bench"),

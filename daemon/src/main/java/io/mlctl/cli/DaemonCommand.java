@@ -90,18 +90,17 @@ final class DaemonCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Services s = root.services;
         DaemonConfig config = config(s);
+        GitCredentials credentials = GitCredentials.of(config.gitTokenFile(), config.gitTokenEnv(), config.sshKey(), s.env());
         if (printConfig) {
             s.out().println("repo: " + GitSource.redact(config.repo()) + "\nbranch: " + config.branch() + "\npath: " + config.path()
                 + "\ninterval: " + config.interval() + "\ndrift-interval: " + config.driftInterval() + "\nlisten: " + config.listen()
                 + "\nsandbox: " + config.sandbox() + "\nstate-dir: " + config.stateDir() + "\nnotify: " + config.webhook().map(URI::toString).orElse("")
                 + "\nbranch-pattern: " + config.branchPattern() + "\npublish-branch: " + config.publishBranch().orElse("")
-                + "\nlog-format: " + config.logFormat());
+                + "\nlog-format: " + config.logFormat() + "\ncredentials: " + credentials);
             s.out().flush();
             return 0;
         }
         DaemonLog log = new DaemonLog(s.err(), "json".equals(config.logFormat()), s.clock());
-        GitCredentials credentials = GitCredentials.of(opt(s, "git-token-file", tokenFile).map(s::resolve), opt(s, "git-token-env", tokenEnv),
-            opt(s, "ssh-key", sshKey).map(s::resolve), s.env());
         DaemonMetrics metrics = new DaemonMetrics();
         PlanStore plans = new PlanStore(config.stateDir().resolve(".daemon"));
         try (GitSource git = new GitSource(config.repo(), config.stateDir().resolve(".daemon/repo.git"), credentials);
@@ -154,7 +153,10 @@ final class DaemonCommand implements Callable<Integer> {
             get.apply("sandbox", sandbox == null ? null : sandbox.toString()).map(Boolean::parseBoolean).orElse(false),
             s.stateDir(get.apply("state-dir", stateDir).map(Path::of).orElse(null)),
             get.apply("notify", notifyUrl).map(URI::create),
-            pattern, publish, format);
+            pattern, publish, format,
+            get.apply("git-token-file", tokenFile).map(s::resolve),
+            get.apply("git-token-env", tokenEnv),
+            get.apply("ssh-key", sshKey).map(s::resolve));
     }
 
     private static Map<String, Object> readConfig(Path f) {
@@ -167,12 +169,6 @@ final class DaemonCommand implements Callable<Integer> {
             if (!FLAGS.contains(k)) throw new MlctlException(f + ": unknown setting '" + k + "' (settings: " + String.join(", ", FLAGS) + ")");
         }
         return m;
-    }
-
-    private Optional<String> opt(Services s, String name, String flag) {
-        if (flag != null) return Optional.of(flag);
-        String env = s.env().get("MLCTL_" + name.toUpperCase(Locale.ROOT).replace('-', '_'));
-        return Optional.ofNullable(env).filter(v -> !v.isBlank());
     }
 
     /** "500ms", "2s", "5m", "1h", or an ISO-8601 duration. */

@@ -94,7 +94,7 @@ public final class Services {
     public Driver driver(Environment environment, boolean sandbox) {
         if (sandbox) return sandbox();
         if (environment.provider() == io.mlctl.spec.Provider.AWS) {
-            return new io.mlctl.provider.aws.AwsDriver(io.mlctl.provider.aws.AwsSettings.fromEnvironment(env));
+            return new io.mlctl.provider.aws.AwsDriver(io.mlctl.provider.aws.AwsSettings.fromEnvironment(env), catalog());
         }
         throw new MlctlException("no " + environment.provider().id() + " driver in this build yet; run with --sandbox to use the built-in sandbox cloud");
     }

@@ -22,7 +22,10 @@ public record DaemonConfig(
     Optional<URI> webhook,
     Pattern branchPattern,
     Optional<String> publishBranch,
-    String logFormat) {
+    String logFormat,
+    Optional<Path> gitTokenFile,
+    Optional<String> gitTokenEnv,
+    Optional<Path> sshKey) {
 
     /** Whether a ref gets plan-only treatment as a pull request. */
     public boolean isReviewRef(String ref) {

@@ -295,8 +295,8 @@ public final class Reconciler {
         log.error("reconcile failed", "environment", env.name(), "error", message);
         EnvironmentStatus s = status(env).orElseGet(() -> new EnvironmentStatus(env.name(), env.provider().id(), env.region(), goodCommit,
             EnvironmentStatus.Status.ERROR, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()));
-        statuses.put(env.name(), with(new EnvironmentStatus(s.name(), s.provider(), s.region(), goodCommit, s.status(), s.lastPlanSummary(),
-            s.lastPlanTime(), s.lastApplyTime(), s.lastApplyOutcome(), s.error(), s.lastSync()), EnvironmentStatus.Status.ERROR, Optional.of(message)));
+        statuses.put(env.name(), new EnvironmentStatus(s.name(), s.provider(), s.region(), goodCommit, EnvironmentStatus.Status.ERROR,
+            s.lastPlanSummary(), s.lastPlanTime(), s.lastApplyTime(), s.lastApplyOutcome(), Optional.of(message), s.lastSync()));
         backoff(env);
         notifier.send(notifier.event("error").put("environment", env.name()).put("commit", goodCommit).put("error", message));
     }

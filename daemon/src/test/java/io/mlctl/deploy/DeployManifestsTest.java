@@ -86,7 +86,8 @@ class DeployManifestsTest {
             .contains("interval: PT30S\n").contains("drift-interval: PT10M\n").contains("listen: 0.0.0.0:8080\n")
             // MLCTL_STATE_DIR (set by the harness) wins over the file.
             .contains("state-dir: " + dir.resolve("state") + "\n")
-            .contains("publish-branch: mlctl/plans\n").contains("log-format: json");
+            .contains("publish-branch: mlctl/plans\n").contains("log-format: json")
+            .contains("credentials: token(***)").doesNotContain("s3cret");
         Cli.Result bad = new Cli(dir).run("daemon", "--config", Fixtures.write(dir, "bad.yaml", "repo: x\ncolour: blue\n").toString());
         assertThat(bad.exitCode()).isEqualTo(1);
         assertThat(bad.err()).contains("unknown setting 'colour'");

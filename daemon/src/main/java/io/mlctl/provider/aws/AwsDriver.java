@@ -17,13 +17,13 @@ public final class AwsDriver implements Driver {
     private final Map<String, AwsClients> clients = new ConcurrentHashMap<>();
     private final Map<ResourceType, AwsKind> kinds = new EnumMap<>(ResourceType.class);
 
-    public AwsDriver(AwsSettings settings) {
+    public AwsDriver(AwsSettings settings, io.mlctl.catalog.Catalog catalog) {
         this.settings = settings;
         kinds.put(ResourceType.NETWORK, new NetworkKind());
         kinds.put(ResourceType.BUCKET, new BucketKind());
         kinds.put(ResourceType.IDENTITY, new IdentityKind());
         kinds.put(ResourceType.INSTANCE, new InstanceKind());
-        kinds.put(ResourceType.KUBERNETES_CLUSTER, new ClusterKind());
+        kinds.put(ResourceType.KUBERNETES_CLUSTER, new ClusterKind(catalog.of(io.mlctl.spec.Provider.AWS)));
         kinds.put(ResourceType.INFERENCE_ENDPOINT, new EndpointKind());
     }
 

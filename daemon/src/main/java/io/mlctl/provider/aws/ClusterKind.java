@@ -36,7 +36,11 @@ final class ClusterKind implements AwsKind {
     private static final List<String> SERVICE_POLICIES = List.of(
         "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy", "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
         "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy", "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly");
-    private final Catalog.ProviderCatalog catalog = Catalog.loadDefault().of(io.mlctl.spec.Provider.AWS);
+    private final Catalog.ProviderCatalog catalog;
+
+    ClusterKind(Catalog.ProviderCatalog catalog) {
+        this.catalog = catalog;
+    }
 
     @Override
     public Page list(AwsClients c, Environment env, Optional<String> pageToken) {
