@@ -179,16 +179,17 @@ public final class SandboxCloud implements Driver {
         if (!current.address().equals(Ownership.ownedAddress(r.get().tags(), env.name()).orElse(null))) {
             throw new DriverException(current.cloudId() + " is not owned by environment " + env.name() + "; refusing to delete it", false);
         }
-        // Like a real cloud: a network, identity or bucket still in use cannot go.
+        // Like a real cloud: a network or identity still in use cannot go. Only kinds that can point at it are read.
+        List<ResourceType> referrers = switch (current.address().type()) {
+            case NETWORK -> List.of(ResourceType.INSTANCE, ResourceType.KUBERNETES_CLUSTER);
+            case IDENTITY -> List.of(ResourceType.INSTANCE, ResourceType.KUBERNETES_CLUSTER, ResourceType.INFERENCE_ENDPOINT);
+            default -> List.of();
+        };
         List<String> users = new ArrayList<>();
-        for (ResourceType kind : ResourceType.values()) {
+        for (ResourceType kind : referrers) {
             for (StoredResource other : all(env.provider(), kind)) {
                 Optional<Address> oa = Ownership.ownedAddress(other.tags(), env.name());
-                if (oa.isPresent() && !other.cloudId().equals(current.cloudId())
-                    && References.of(kind, other.attributes()).contains(current.address())
-                    && !(kind == ResourceType.IDENTITY)) {
-                    users.add(oa.get().toString());
-                }
+                if (oa.isPresent() && References.of(kind, other.attributes()).contains(current.address())) users.add(oa.get().toString());
             }
         }
         if (!users.isEmpty() && hasOnlyOneClaimant(env, current)) {
