@@ -61,7 +61,8 @@ public final class GitSource implements AutoCloseable {
                     git.getRepository().getConfig().save();
                 }
             }
-            credentials.apply(git.fetch().setRemote(url).setRemoveDeletedRefs(true)
+            // Shallow: the daemon reads only branch heads, never history.
+            credentials.apply(git.fetch().setRemote(url).setRemoveDeletedRefs(true).setDepth(1)
                 .setRefSpecs(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/pull/*/head:refs/pull/*/head"))).call();
             Map<String, ObjectId> heads = new TreeMap<>();
             for (Ref r : git.getRepository().getRefDatabase().getRefsByPrefix("refs/")) {
