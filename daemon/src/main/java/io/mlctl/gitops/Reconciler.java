@@ -205,7 +205,7 @@ public final class Reconciler {
 
     private String reconcileWith(Engine engine, Environment env, Trigger trigger) {
         Plan plan = engine.plan(env, PlanOptions.defaults(clock.instant()));
-        publish(config.branch(), env, goodCommit, plan);
+        publish(config.branch(), env, goodCommit, plan, false);
         Instant now = clock.instant();
         EnvironmentStatus base = status(env).orElseGet(() -> new EnvironmentStatus(env.name(), env.provider().id(), env.region(), goodCommit,
             EnvironmentStatus.Status.PENDING, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()));
@@ -332,7 +332,7 @@ public final class Reconciler {
             try (Driver driver = drivers.apply(env)) {
                 Engine engine = new Engine(driver, config.stateDir(), clock, RetryPolicy.standard(new Random()));
                 Plan plan = engine.plan(env, PlanOptions.defaults(clock.instant()));
-                publish(branch, env, commit.name(), plan);
+                publish(branch, env, commit.name(), plan, true);
                 log.info("planned review branch", "branch", branch, "commit", id, "environment", env.name(), "plan", plan.summary().sentence());
                 notifier.send(event("plan", env, plan.summary()).put("branch", branch).put("commit", commit.name()));
             } catch (MlctlException e) {
@@ -341,11 +341,15 @@ public final class Reconciler {
         }
     }
 
-    private void publish(String branch, Environment env, String commit, Plan plan) {
+    /**
+     * Stores the plan for HTTP; review plans are also committed to the plans branch (the deploy
+     * branch's plans are re-made at every drift check and would flood it with commits).
+     */
+    private void publish(String branch, Environment env, String commit, Plan plan, boolean toGit) {
         String md = "<!-- mlctl plan of " + branch + " at " + commit + " -->\n" + new MarkdownRenderer().render(plan);
         String json = new PlanJson().write(plan);
         plans.put(new PlanStore.Entry(branch, env.name(), commit, plan.summary(), plan.createdAt()), md, json);
-        config.publishBranch().ifPresent(pb -> {
+        config.publishBranch().filter(pb -> toGit).ifPresent(pb -> {
             Map<String, String> files = new LinkedHashMap<>();
             files.put(PlanStore.file(branch, env.name(), "md"), md);
             files.put(PlanStore.file(branch, env.name(), "json"), json);

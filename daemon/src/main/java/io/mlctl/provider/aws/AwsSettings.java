@@ -38,4 +38,10 @@ public record AwsSettings(AwsCredentialsProvider credentials, Map<String, String
         String value = specific != null && !specific.isBlank() ? specific : general;
         return value == null || value.isBlank() ? Optional.empty() : Optional.of(URI.create(value));
     }
+
+    /** Never the environment's values: they hold credentials. */
+    @Override
+    public String toString() {
+        return "AwsSettings[endpoint=" + endpoint("").map(java.net.URI::toString).orElse("default") + "]";
+    }
 }
