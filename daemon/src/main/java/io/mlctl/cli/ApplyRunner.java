@@ -12,6 +12,7 @@ import java.util.Optional;
 
 /** What apply and destroy share: plan, ask, apply with progress, report. */
 final class ApplyRunner {
+    static final java.time.Duration PROGRESS_EVERY = java.time.Duration.ofSeconds(10);
     private final Services s;
     private final boolean color;
 
@@ -23,13 +24,14 @@ final class ApplyRunner {
     /** Returns true when the environment is where the spec wants it. */
     boolean run(Environment env, CloudOptions cloud, PlanOptions options, Optional<Plan> saved, boolean autoApprove,
                 boolean allowMassDelete, int parallelism, String purpose) {
-        try (Driver driver = s.driver(env, cloud.sandbox)) {
+        try (Driver driver = s.driver(env, cloud.sandbox);
+             ConsoleProgress progress = new ConsoleProgress(s.out(), plan -> {
+                 // As terraform does: the plan is shown before it runs, except a saved plan the person already reviewed.
+                 if (!plan.hasChanges() || autoApprove && saved.isEmpty()) s.out().print(Commands.render(plan, Format.text, color));
+                 else if (saved.isPresent()) s.out().println(plan.summary().sentence());
+                 s.out().flush();
+             }, s.clock(), PROGRESS_EVERY)) {
             Engine engine = Commands.engine(s, driver, cloud);
-            ConsoleProgress progress = new ConsoleProgress(s.out(), plan -> {
-                if (!plan.hasChanges()) s.out().print(Commands.render(plan, Format.text, color));
-                else if (autoApprove || saved.isPresent()) s.out().println(plan.summary().sentence());
-                s.out().flush();
-            });
             Engine.ApplyOutcome outcome = engine.apply(env,
                 new Engine.ApplyRequest(options, saved, allowMassDelete, parallelism, purpose),
                 plan -> autoApprove || saved.isPresent() || ask(plan, options.destroy()), progress);

@@ -6,14 +6,45 @@ import io.mlctl.plan.Plan;
 import java.io.PrintWriter;
 import java.time.Duration;
 
-/** terraform-like progress lines; safe to call from the apply's worker threads. */
-final class ConsoleProgress implements Engine.Observer {
+/**
+ * terraform-like progress lines, safe to call from the apply's worker threads; a step still running
+ * after each {@code every} says so ("Still creating... [20s elapsed]"), since an EKS cluster or a
+ * SageMaker endpoint takes many minutes.
+ */
+final class ConsoleProgress implements Engine.Observer, AutoCloseable {
     private final PrintWriter out;
     private final java.util.function.Consumer<Plan> onPlan;
+    private final java.time.Clock clock;
+    private final java.util.Map<Step, java.time.Instant> running = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ScheduledExecutorService ticker;
 
-    ConsoleProgress(PrintWriter out, java.util.function.Consumer<Plan> onPlan) {
+    ConsoleProgress(PrintWriter out, java.util.function.Consumer<Plan> onPlan, java.time.Clock clock, Duration every) {
         this.out = out;
         this.onPlan = onPlan;
+        this.clock = clock;
+        this.ticker = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "mlctl-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        ticker.scheduleAtFixedRate(this::stillRunning, every.toMillis(), every.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    private void stillRunning() {
+        java.time.Instant now = clock.instant();
+        running.forEach((step, since) -> {
+            String verb = switch (step.op()) {
+                case "create" -> "creating";
+                case "update" -> "modifying";
+                default -> "destroying";
+            };
+            line(step.address() + ": Still " + verb + "... [" + Duration.between(since, now).toSeconds() + "s elapsed]");
+        });
+    }
+
+    @Override
+    public void close() {
+        ticker.shutdownNow();
     }
 
     private synchronized void line(String s) {
@@ -42,6 +73,7 @@ final class ConsoleProgress implements Engine.Observer {
 
     @Override
     public void started(Step step, int index, int total) {
+        running.put(step, clock.instant());
         line(step.address() + ": " + verb(step, false) + (step.cloudId() != null ? " [id=" + step.cloudId() + "]" : "") + " (" + index + "/" + total + ")");
     }
 
@@ -52,11 +84,13 @@ final class ConsoleProgress implements Engine.Observer {
 
     @Override
     public void finished(Step step, int index, int total, String cloudId, Duration took) {
+        running.remove(step);
         line(step.address() + ": " + verb(step, true) + " after " + took.toSeconds() + "s [id=" + cloudId + "]");
     }
 
     @Override
     public void failed(Step step, String error) {
+        running.remove(step);
         line(step.address() + ": " + step.op() + " failed: " + error);
     }
 
