@@ -9,7 +9,6 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -62,10 +61,6 @@ public final class Catalog {
 
     public ProviderCatalog of(Provider p) {
         return catalogs.get(p);
-    }
-
-    public Optional<MachineType> machineType(Provider p, String name) {
-        return Optional.ofNullable(of(p).machineTypes().get(name));
     }
 
     private static ProviderCatalog parse(Provider p, JsonNode root) {

@@ -58,7 +58,7 @@ final class ApplyCommand implements Callable<Integer> {
         ApplyRunner runner = new ApplyRunner(s, s.color(root.noColor));
         for (Environment env : envs) {
             if (envs.size() > 1) s.out().println("== " + env.name() + " (" + env.provider().id() + ", " + env.region() + ")");
-            PlanOptions options = new PlanOptions(saved.map(Plan::destroy).orElse(false), Commands.targets(env, targets), s.clock().instant());
+            PlanOptions options = new PlanOptions(saved.map(Plan::destroy).orElse(false), Commands.targets(targets), s.clock().instant());
             runner.run(env, cloud, options, saved, autoApprove, allowMassDelete, parallelism, "mlctl apply");
         }
         return 0;

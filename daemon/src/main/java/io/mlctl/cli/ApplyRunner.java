@@ -21,8 +21,8 @@ final class ApplyRunner {
         this.color = color;
     }
 
-    /** Returns true when the environment is where the spec wants it. */
-    boolean run(Environment env, CloudOptions cloud, PlanOptions options, Optional<Plan> saved, boolean autoApprove,
+    /** Plans, asks, applies; throws when the apply was cancelled or did not fully succeed. */
+    void run(Environment env, CloudOptions cloud, PlanOptions options, Optional<Plan> saved, boolean autoApprove,
                 boolean allowMassDelete, int parallelism, String purpose) {
         try (Driver driver = s.driver(env, cloud.sandbox);
              ConsoleProgress progress = new ConsoleProgress(s.out(), plan -> {
@@ -38,12 +38,12 @@ final class ApplyRunner {
             if (!outcome.approved()) {
                 throw new MlctlException((options.destroy() ? "Destroy" : "Apply") + " cancelled.");
             }
-            if (outcome.result().isEmpty()) return true;
+            if (outcome.result().isEmpty()) return;
             ApplyResult r = outcome.result().get();
             if (r.ok()) {
                 s.out().println((options.destroy() ? "Destroy" : "Apply") + " complete! " + r.sentence());
                 s.out().flush();
-                return true;
+                return;
             }
             throw new MlctlException((options.destroy() ? "destroy" : "apply") + " of " + env.name() + " failed: " + r.sentence() + " "
                 + r.failures().size() + " failed, " + r.skipped().size() + " skipped:\n  " + String.join("\n  ", r.failures())

@@ -9,7 +9,6 @@ import io.mlctl.plan.render.PlanJson;
 import io.mlctl.plan.render.TextRenderer;
 import io.mlctl.provider.Driver;
 import io.mlctl.spec.Address;
-import io.mlctl.spec.Environment;
 import java.io.IOException;
 import java.util.List;
 import java.util.Set;
@@ -32,7 +31,7 @@ final class Commands {
         };
     }
 
-    static Set<Address> targets(Environment env, List<String> targets) {
+    static Set<Address> targets(List<String> targets) {
         Set<Address> out = new TreeSet<>();
         if (targets == null) return out;
         // A target may name something only the cloud still has (to prune it alone), so it is not checked against the spec.

@@ -51,7 +51,7 @@ final class PlanCommand implements Callable<Integer> {
         for (Environment env : envs) {
             try (Driver driver = s.driver(env, cloud.sandbox)) {
                 Engine engine = Commands.engine(s, driver, cloud);
-                Plan plan = engine.plan(env, new PlanOptions(destroy, Commands.targets(env, targets), s.clock().instant()));
+                Plan plan = engine.plan(env, new PlanOptions(destroy, Commands.targets(targets), s.clock().instant()));
                 changes |= plan.hasChanges();
                 s.out().print(Commands.render(plan, format, s.color(root.noColor)));
                 if (envs.size() > 1 && format != Format.json) s.out().println();

@@ -104,14 +104,6 @@ public final class GitSource implements AutoCloseable {
         }
     }
 
-    public synchronized String message(ObjectId commit) {
-        try (RevWalk walk = new RevWalk(git.getRepository())) {
-            return walk.parseCommit(commit).getShortMessage();
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
     /**
      * Commits {@code files} (path → content) onto {@code branch}, keeping its other files, and pushes
      * it. Returns the new commit, or the old one when nothing changed.

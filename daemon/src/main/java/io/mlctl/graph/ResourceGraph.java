@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -113,11 +112,7 @@ public final class ResourceGraph {
     public String toDot(String title) {
         StringBuilder b = new StringBuilder("digraph \"").append(title.replace("\"", "'")).append("\" {\n");
         b.append("  rankdir = \"RL\";\n  node [shape = box];\n");
-        Set<Address> seen = new HashSet<>();
-        for (Address a : dependencies.keySet()) {
-            b.append("  \"").append(a).append("\";\n");
-            seen.add(a);
-        }
+        for (Address a : dependencies.keySet()) b.append("  \"").append(a).append("\";\n");
         dependencies.forEach((a, ds) -> ds.forEach(d -> b.append("  \"").append(a).append("\" -> \"").append(d).append("\";\n")));
         return b.append("}\n").toString();
     }

@@ -21,10 +21,6 @@ public record Summary(int create, int update, int replace, int delete) {
         return create + update + replace + delete;
     }
 
-    public boolean isEmpty() {
-        return total() == 0;
-    }
-
     /** terraform's line: "Plan: 2 to add, 1 to change, 0 to destroy." with replaces counted in add and destroy. */
     public String sentence() {
         return "Plan: " + (create + replace) + " to add, " + update + " to change, " + (delete + replace) + " to destroy"
