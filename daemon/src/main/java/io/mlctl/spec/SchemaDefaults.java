@@ -10,6 +10,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 final class SchemaDefaults {
     private final JsonNode root;
+    private final java.util.Map<String, JsonNode> refs = new java.util.concurrent.ConcurrentHashMap<>();
 
     SchemaDefaults(JsonNode schemaRoot) {
         this.root = schemaRoot;
@@ -27,7 +28,7 @@ final class SchemaDefaults {
         while (s.has("$ref")) {
             String ref = s.get("$ref").asString();
             if (!ref.startsWith("#/")) break;
-            s = root.at(ref.substring(1));
+            s = refs.computeIfAbsent(ref, r -> root.at(r.substring(1)));
         }
         return s;
     }

@@ -64,19 +64,68 @@ public final class Values {
         return (Map<String, Object>) freeze(map);
     }
 
-    /** Deep copy into unmodifiable sorted maps and lists; integers widen to Long. */
+    /** A map {@link #freeze} made: sorted, immutable all the way down, so freezing it again is free. */
+    private static final class FrozenMap extends java.util.AbstractMap<String, Object> {
+        private final Map<String, Object> delegate;
+
+        FrozenMap(TreeMap<String, Object> m) {
+            this.delegate = Collections.unmodifiableSortedMap(m);
+        }
+
+        @Override
+        public java.util.Set<Map.Entry<String, Object>> entrySet() {
+            return delegate.entrySet();
+        }
+
+        @Override
+        public Object get(Object key) {
+            return delegate.get(key);
+        }
+
+        @Override
+        public boolean containsKey(Object key) {
+            return delegate.containsKey(key);
+        }
+
+        @Override
+        public int size() {
+            return delegate.size();
+        }
+    }
+
+    private static final class FrozenList extends java.util.AbstractList<Object> implements java.util.RandomAccess {
+        private final Object[] items;
+
+        FrozenList(Object[] items) {
+            this.items = items;
+        }
+
+        @Override
+        public Object get(int i) {
+            return items[i];
+        }
+
+        @Override
+        public int size() {
+            return items.length;
+        }
+    }
+
+    /** Deep copy into unmodifiable sorted maps and lists; integers widen to Long. Already-frozen values are returned as they are. */
     public static Object freeze(Object value) {
+        if (value instanceof FrozenMap || value instanceof FrozenList) return value;
         if (value instanceof Map<?, ?> m) {
-            Map<String, Object> out = new TreeMap<>();
+            TreeMap<String, Object> out = new TreeMap<>();
             m.forEach((k, v) -> {
                 if (v != null) out.put(String.valueOf(k), freeze(v));
             });
-            return Collections.unmodifiableMap(out);
+            return new FrozenMap(out);
         }
         if (value instanceof List<?> l) {
-            List<Object> out = new ArrayList<>(l.size());
-            for (Object v : l) out.add(freeze(v));
-            return Collections.unmodifiableList(out);
+            Object[] out = new Object[l.size()];
+            int i = 0;
+            for (Object v : l) out[i++] = freeze(v);
+            return new FrozenList(out);
         }
         if (value instanceof Integer i) return i.longValue();
         return value;

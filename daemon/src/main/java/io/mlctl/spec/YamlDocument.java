@@ -1,32 +1,77 @@
 package io.mlctl.spec;
 
-import java.util.Map;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import tools.jackson.databind.JsonNode;
 
 /**
- * One YAML document as a JSON tree, plus where each node came from. Positions are keyed by JSON
- * pointer ({@code /spec/resources/0/name}); a key's own position is under {@code pointer + "#key"}.
+ * One YAML document as a JSON tree, plus the YAML node tree it came from. Positions are looked up by
+ * JSON pointer ({@code /spec/resources/0/name}) only when an error needs one, by walking the node
+ * tree: no position table is built for the documents that are valid, which is almost all of them.
  */
-public record YamlDocument(String file, JsonNode root, Map<String, SourcePosition> positions) {
-    public YamlDocument {
-        positions = Map.copyOf(positions);
+public final class YamlDocument {
+    private final String file;
+    private final JsonNode root;
+    private final Node yaml;
+
+    public YamlDocument(String file, JsonNode root, Node yaml) {
+        this.file = file;
+        this.root = root;
+        this.yaml = yaml;
     }
 
-    /** The position of the node at {@code pointer}, or of its nearest ancestor that has one. */
+    public String file() {
+        return file;
+    }
+
+    public JsonNode root() {
+        return root;
+    }
+
+    /** The position of the node at {@code pointer}, or of its nearest ancestor that exists. */
     public SourcePosition positionOf(String pointer) {
-        String p = pointer;
-        while (true) {
-            SourcePosition pos = positions.get(p);
-            if (pos != null) return pos;
-            if (p.isEmpty()) return SourcePosition.ofFile(file);
-            p = p.substring(0, Math.max(0, p.lastIndexOf('/')));
-        }
+        return position(walk(pointer, false));
     }
 
     /** The position of a mapping key, falling back to its value or parent. */
     public SourcePosition keyPositionOf(String pointer) {
-        SourcePosition pos = positions.get(pointer + "#key");
-        return pos != null ? pos : positionOf(pointer);
+        return position(walk(pointer, true));
+    }
+
+    private SourcePosition position(Node n) {
+        return n == null ? SourcePosition.ofFile(file) : n.getStartMark().map(m -> YamlLoader.position(file, m)).orElse(SourcePosition.ofFile(file));
+    }
+
+    private Node walk(String pointer, boolean key) {
+        Node current = yaml;
+        if (pointer.isEmpty()) return current;
+        String[] parts = pointer.substring(1).split("/", -1);
+        for (int i = 0; i < parts.length; i++) {
+            String part = parts[i].replace("~1", "/").replace("~0", "~");
+            boolean last = i == parts.length - 1;
+            Node next = null;
+            if (current instanceof MappingNode m) {
+                for (NodeTuple t : m.getValue()) {
+                    if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(part)) {
+                        next = last && key ? t.getKeyNode() : t.getValueNode();
+                        break;
+                    }
+                }
+            } else if (current instanceof SequenceNode s) {
+                try {
+                    int idx = Integer.parseInt(part);
+                    if (idx >= 0 && idx < s.getValue().size()) next = s.getValue().get(idx);
+                } catch (NumberFormatException e) {
+                    next = null;
+                }
+            }
+            if (next == null) return current;
+            current = next;
+        }
+        return current;
     }
 
     public static String child(String pointer, String key) {

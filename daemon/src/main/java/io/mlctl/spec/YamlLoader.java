@@ -10,9 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.exceptions.Mark;
@@ -89,8 +87,8 @@ public final class YamlLoader {
         try (Reader reader = new StringReader(text)) {
             for (Node node : new Compose(settings).composeAllFromReader(reader)) {
                 Converter c = new Converter(displayName);
-                JsonNode root = c.convert(node, "", 0);
-                docs.add(new YamlDocument(displayName, root, c.positions));
+                JsonNode root = c.convert(node, 0);
+                docs.add(new YamlDocument(displayName, root, node));
             }
         } catch (MarkedYamlEngineException e) {
             SourcePosition pos = e.getProblemMark().or(e::getContextMark)
@@ -118,14 +116,13 @@ public final class YamlLoader {
 
     private final class Converter {
         final String file;
-        final Map<String, SourcePosition> positions = new HashMap<>();
         int count;
 
         Converter(String file) {
             this.file = file;
         }
 
-        JsonNode convert(Node node, String pointer, int depth) {
+        JsonNode convert(Node node, int depth) {
             if (depth > limits.maxDepth()) {
                 throw new SpecException(new SpecError(pos(node), "nesting is too deep (the limit is " + limits.maxDepth() + " levels)"));
             }
@@ -133,7 +130,6 @@ public final class YamlLoader {
             if (++count > limits.maxNodes()) {
                 throw new SpecException(new SpecError(pos(node), "document expands to more than " + limits.maxNodes() + " nodes (alias bomb?)"));
             }
-            positions.put(pointer, pos(node));
             if (node instanceof MappingNode m) {
                 ObjectNode obj = NODES.objectNode();
                 for (NodeTuple t : m.getValue()) {
@@ -141,23 +137,18 @@ public final class YamlLoader {
                         throw new SpecException(new SpecError(pos(t.getKeyNode()), "mapping keys must be plain strings"));
                     }
                     String key = k.getValue();
-                    String childPointer = YamlDocument.child(pointer, key);
                     if (obj.has(key)) {
                         // The composer keeps duplicates; a silent last-one-wins would hide a mistake.
                         throw new SpecException(new SpecError(pos(k), "invalid YAML: found duplicate key " + key
-                            + " (first at " + positions.get(childPointer + "#key") + ")"));
+                            + " (first at " + firstKey(m, key) + ")"));
                     }
-                    positions.put(childPointer + "#key", pos(k));
-                    obj.set(key, convert(t.getValueNode(), childPointer, depth + 1));
+                    obj.set(key, convert(t.getValueNode(), depth + 1));
                 }
                 return obj;
             }
             if (node instanceof SequenceNode s) {
                 ArrayNode arr = NODES.arrayNode();
-                int i = 0;
-                for (Node item : s.getValue()) {
-                    arr.add(convert(item, YamlDocument.child(pointer, i++), depth + 1));
-                }
+                for (Node item : s.getValue()) arr.add(convert(item, depth + 1));
                 return arr;
             }
             ScalarNode sc = (ScalarNode) node;
@@ -187,6 +178,13 @@ public final class YamlLoader {
                 return NODES.stringNode(v);
             }
             return NODES.stringNode(v);
+        }
+
+        SourcePosition firstKey(MappingNode m, String key) {
+            for (NodeTuple t : m.getValue()) {
+                if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(key)) return pos(k);
+            }
+            return SourcePosition.ofFile(file);
         }
 
         SourcePosition pos(Node node) {
