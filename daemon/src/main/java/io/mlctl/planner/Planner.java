@@ -88,7 +88,7 @@ public final class Planner {
         }
 
         List<Change> ordered = order(changes);
-        ordered.addAll(deletes);
+        ordered.addAll(reverseOrder(deletes));
         List<String> warnings = new ArrayList<>();
         int deleting = (int) ordered.stream().filter(c -> c.action().primitives().contains("delete")).count();
         boolean mass = !options.destroy() && deleting > 0
@@ -146,6 +146,20 @@ public final class Planner {
         changes.forEach((a, c) -> deps.put(a, c.dependsOn()));
         List<Change> out = new ArrayList<>();
         new ResourceGraph(deps).topologicalOrder().forEach(a -> out.add(changes.get(a)));
+        return out;
+    }
+
+    /** Deletes in the order they run: what refers to a resource goes before it. */
+    private static List<Change> reverseOrder(List<Change> deletes) {
+        Map<Address, Set<Address>> deps = new LinkedHashMap<>();
+        Map<Address, List<Change>> byAddress = new LinkedHashMap<>();
+        for (Change d : deletes) {
+            deps.computeIfAbsent(d.address(), k -> new TreeSet<>()).addAll(d.dependsOn());
+            byAddress.computeIfAbsent(d.address(), k -> new ArrayList<>()).add(d);
+        }
+        List<Change> out = new ArrayList<>();
+        // dependsOn of a delete lists what must be deleted first, so the topological order is the run order.
+        new ResourceGraph(deps).topologicalOrder().forEach(a -> out.addAll(byAddress.get(a)));
         return out;
     }
 
