@@ -156,6 +156,9 @@ class PlannerTest {
         assertThat(p.massDelete()).isFalse();
         Change net = p.changes().stream().filter(c -> c.address().toString().equals("network.net")).findFirst().orElseThrow();
         assertThat(net.dependsOn()).containsExactly(Address.parse("instance.gpu-1"));
+        List<String> order = p.changes().stream().map(c -> c.address().toString()).toList();
+        assertThat(order.indexOf("instance.gpu-1")).as("listed in the order they run").isLessThan(order.indexOf("network.net"))
+            .isLessThan(order.indexOf("identity.trainer"));
     }
 
     @Test
