@@ -201,6 +201,11 @@ final class SpecChecker {
             error(p + "/minReplicas", "minReplicas (" + r.get("minReplicas").asInt() + ") is greater than maxReplicas ("
                 + r.get("maxReplicas").asInt() + ")");
         }
+        if (provider == Provider.AWS) {
+            // SageMaker real-time endpoints: an execution role and at least one instance.
+            if (!r.has("identity")) error(p, "a SageMaker endpoint needs an execution role: give it an identity");
+            if (r.get("minReplicas").asInt() < 1) error(p + "/minReplicas", "SageMaker real-time endpoints run at least 1 replica");
+        }
         String uri = r.get("modelUri").asString();
         if (cat.modelUriSchemes().stream().noneMatch(uri::startsWith)) {
             error(p + "/modelUri", "model URI '" + uri + "' must start with " + String.join(" or ", cat.modelUriSchemes())

@@ -144,6 +144,19 @@ class ConfigLoaderTest {
                     minReplicas: 5
                     maxReplicas: 2
                 """, "env.yaml:13:18: minReplicas (5) is greater than maxReplicas (2)"),
+            Arguments.of("SageMaker endpoint without a role", HEAD + """
+                  - type: inference_endpoint
+                    name: e1
+                    modelUri: s3://b/m
+                    machineType: ml.m5.large
+                """, "env.yaml:9:5: a SageMaker endpoint needs an execution role: give it an identity"),
+            Arguments.of("SageMaker endpoint scaled to zero", HEAD + """
+                  - type: inference_endpoint
+                    name: e1
+                    modelUri: s3://b/m
+                    machineType: ml.m5.large
+                    minReplicas: 0
+                """, "env.yaml:13:18: SageMaker real-time endpoints run at least 1 replica"),
             Arguments.of("cycle", HEAD + """
                   - type: identity
                     name: id1

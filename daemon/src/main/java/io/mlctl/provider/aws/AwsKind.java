@@ -32,7 +32,7 @@ interface AwsKind {
     }
 
     java.util.Set<String> RESERVED = java.util.Set.of(io.mlctl.inventory.Ownership.ENVIRONMENT_TAG, io.mlctl.inventory.Ownership.ADDRESS_TAG,
-        io.mlctl.inventory.Ownership.MANAGED_BY_TAG, "Name", NetworkKind.SUBNET_TAG);
+        io.mlctl.inventory.Ownership.MANAGED_BY_TAG, "Name", NetworkKind.SUBNET_TAG, NetworkKind.ZONE_TAG);
 
     static Map<String, String> userTags(Map<String, String> cloudTags) {
         Map<String, String> out = new java.util.TreeMap<>();

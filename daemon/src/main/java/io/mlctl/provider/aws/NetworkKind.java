@@ -37,6 +37,8 @@ import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
  */
 final class NetworkKind implements AwsKind {
     static final String SUBNET_TAG = "mlctl-subnet";
+    /** On subnets whose zone the spec chose: otherwise AWS picks one and it is not the spec's to compare. */
+    static final String ZONE_TAG = "mlctl-zone";
 
     static List<Tag> ec2Tags(Map<String, String> tags, String name) {
         List<Tag> out = new ArrayList<>();
@@ -96,7 +98,7 @@ final class NetworkKind implements AwsKind {
                     Map<String, Object> m = new TreeMap<>();
                     m.put("name", full.contains("/") ? full.substring(full.indexOf('/') + 1) : s.subnetId());
                     m.put("cidr", s.cidrBlock());
-                    m.put("zone", s.availabilityZone());
+                    if (st.containsKey(ZONE_TAG)) m.put("zone", s.availabilityZone());
                     m.put("private", !Boolean.TRUE.equals(s.mapPublicIpOnLaunch()));
                     sn.add(m);
                 }
@@ -195,11 +197,17 @@ final class NetworkKind implements AwsKind {
             if (s == null || !w.get("cidr").equals(s.cidrBlock()) || (w.get("zone") != null && !w.get("zone").equals(s.availabilityZone()))) {
                 Map<String, String> st = new TreeMap<>(tags);
                 st.put(SUBNET_TAG, network + "/" + w.get("name"));
+                if (w.get("zone") != null) st.put(ZONE_TAG, (String) w.get("zone"));
                 subnetId = AwsErrors.call("ec2:CreateSubnet " + w.get("cidr"), () -> ec2.createSubnet(b -> b.vpcId(vpcId)
                     .cidrBlock((String) w.get("cidr")).availabilityZone((String) w.get("zone"))
                     .tagSpecifications(spec(ResourceType.SUBNET, st, name + "-" + w.get("name")))).subnet().subnetId());
             } else {
                 subnetId = s.subnetId();
+                if (w.get("zone") != null && !tagMap(s.tags()).containsKey(ZONE_TAG)) {
+                    // The spec now names the zone the subnet already has: record that it is the spec's.
+                    AwsErrors.run("ec2:CreateTags " + subnetId, () -> ec2.createTags(b -> b.resources(subnetId)
+                        .tags(Tag.builder().key(ZONE_TAG).value((String) w.get("zone")).build())));
+                }
             }
             boolean pub = Boolean.FALSE.equals(w.get("private"));
             if (s == null || pub != Boolean.TRUE.equals(s.mapPublicIpOnLaunch())) {

@@ -269,6 +269,28 @@ class AwsEndToEndTest {
         assertThat(ec2.describeVpcs(b -> b.filters(Filter.builder().name("cidr").values("172.16.0.0/16").build())).vpcs()).hasSize(1);
     }
 
+    @Test
+    void aSubnetWithoutAZoneGetsOneFromAwsAndStaysInSync() {
+        Path spec = Fixtures.write(dir, "nozone.yaml", """
+            apiVersion: mlctl.io/v1
+            kind: Environment
+            metadata: {name: nozone}
+            spec:
+              provider: aws
+              region: us-east-1
+              resources:
+                - {type: network, name: net, cidr: 10.4.0.0/16, subnets: [{name: any, cidr: 10.4.1.0/24}]}
+            """);
+        ok(cli.run("apply", "--auto-approve", spec.toString()));
+        assertThat(ec2.describeSubnets(b -> b.filters(owned("nozone"))).subnets()).singleElement()
+            .satisfies(s -> assertThat(s.availabilityZone()).startsWith("us-east-1"));
+        assertThat(cli.run("plan", "--detailed-exitcode", spec.toString()).exitCode()).isZero();
+        String zone = ec2.describeSubnets(b -> b.filters(owned("nozone"))).subnets().get(0).availabilityZone();
+        Path pinned = Fixtures.write(dir, "pinned.yaml", Fixtures.read(spec).replace("cidr: 10.4.1.0/24}", "cidr: 10.4.1.0/24, zone: " + zone + "}"));
+        ok(cli.run("apply", "--auto-approve", pinned.toString()));
+        assertThat(cli.run("plan", "--detailed-exitcode", pinned.toString()).exitCode()).isZero();
+    }
+
     static long count(Iterable<?> it) {
         return StreamSupport.stream(it.spliterator(), false).count();
     }
