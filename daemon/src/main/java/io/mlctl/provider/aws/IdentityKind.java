@@ -90,6 +90,10 @@ final class IdentityKind implements AwsKind {
                     st.getKey().forEach(acts::add);
                     ArrayNode res = s.putArray("Resource");
                     st.getValue().forEach(res::add);
+                    if ("instance.read".equals(action)) {
+                        // EC2 Describe calls take no resource ARN; the tag names the instance (and lets the grant be read back).
+                        s.putObject("Condition").putObject("StringEquals").put("ec2:ResourceTag/" + Ownership.ADDRESS_TAG, "instance." + name);
+                    }
                 }
             }
         }
@@ -141,6 +145,11 @@ final class IdentityKind implements AwsKind {
                 } else if (actions.contains("sagemaker:InvokeEndpoint")) {
                     action = "endpoint.invoke";
                     ref = "inference_endpoint/" + arn.substring(arn.lastIndexOf('/') + 1 + env.name().length() + 1);
+                } else if (actions.contains("ec2:DescribeInstances")) {
+                    String tagged = s.path("Condition").path("StringEquals").path("ec2:ResourceTag/" + Ownership.ADDRESS_TAG).asString("");
+                    if (!tagged.startsWith("instance.")) continue;
+                    action = "instance.read";
+                    ref = "instance/" + tagged.substring("instance.".length());
                 } else if (actions.contains("eks:DescribeCluster")) {
                     action = "kubernetes.access";
                     ref = "kubernetes_cluster/" + arn.substring(arn.lastIndexOf('/') + 1 + env.name().length() + 1);
