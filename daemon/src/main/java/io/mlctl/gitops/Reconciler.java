@@ -110,8 +110,8 @@ public final class Reconciler {
             log.warn("the deploy branch does not exist yet", "branch", config.branch());
         } else if (!head.equals(deployed)) {
             if (deployed != null) log.info("new commit on the deploy branch", "from", shortId(deployed), "to", shortId(head));
-            deployed = head;
-            deploy(head);
+            // A commit that could not even be read (a transient error) is tried again next tick.
+            if (deploy(head)) deployed = head;
         } else {
             retryAndCheckDrift();
         }
@@ -123,17 +123,18 @@ public final class Reconciler {
         reviewed.keySet().retainAll(heads.keySet());
     }
 
-    private void deploy(ObjectId commit) {
+    /** Returns false when the commit could not be read and should be tried again. */
+    private boolean deploy(ObjectId commit) {
         String id = shortId(commit);
         ConfigRepo repo;
         try {
             repo = loader.load(git.checkout(commit, config.path(), work.resolve("checkouts/" + ProcessHandle.current().pid() + "/deploy")));
         } catch (SpecException e) {
             rejected(commit, e);
-            return;
+            return true;
         } catch (MlctlException e) {
             log.error("cannot read commit " + id + ": " + e.getMessage());
-            return;
+            return false;
         }
         goodCommit = commit.name();
         goodEnvironments = repo.environments();
@@ -148,6 +149,7 @@ public final class Reconciler {
             }
         }
         for (Environment env : goodEnvironments) reconcile(env, Trigger.COMMIT);
+        return true;
     }
 
     /** A commit that does not validate is not applied: the last good one stays in force. */
