@@ -80,27 +80,25 @@ public final class FaultProxy implements AutoCloseable {
 
     /** An AWS query-protocol error (IAM, STS) as XML. */
     public Fault failQuery(Predicate<Request> matches, int status, String code, int times) {
-        String xml = "<ErrorResponse><Error><Type>Sender</Type><Code>" + code + "</Code><Message>injected " + code
-            + "</Message></Error><RequestId>test</RequestId></ErrorResponse>";
-        Fault f = new Fault(matches, status, xml, "text/xml", times);
+        return add(matches, status, "<ErrorResponse><Error><Type>Sender</Type><Code>" + code + "</Code><Message>injected " + code
+            + "</Message></Error><RequestId>test</RequestId></ErrorResponse>", "text/xml", times);
+    }
+
+    private Fault add(Predicate<Request> matches, int status, String body, String type, int times) {
+        Fault f = new Fault(matches, status, body, type, times);
         faults.add(f);
         return f;
     }
 
     /** An EC2 error, which has its own XML shape. */
     public Fault failEc2(Predicate<Request> matches, int status, String code, int times) {
-        String xml = "<Response><Errors><Error><Code>" + code + "</Code><Message>injected " + code
-            + "</Message></Error></Errors><RequestID>test</RequestID></Response>";
-        Fault f = new Fault(matches, status, xml, "text/xml", times);
-        faults.add(f);
-        return f;
+        return add(matches, status, "<Response><Errors><Error><Code>" + code + "</Code><Message>injected " + code
+            + "</Message></Error></Errors><RequestID>test</RequestID></Response>", "text/xml", times);
     }
 
     /** An S3 REST error. */
     public Fault failS3(Predicate<Request> matches, int status, String code, int times) {
-        Fault f = new Fault(matches, status, "<Error><Code>" + code + "</Code><Message>injected " + code + "</Message></Error>", "application/xml", times);
-        faults.add(f);
-        return f;
+        return add(matches, status, "<Error><Code>" + code + "</Code><Message>injected " + code + "</Message></Error>", "application/xml", times);
     }
 
     private void handle(HttpExchange ex) throws IOException {

@@ -223,14 +223,6 @@ final class ClusterKind implements AwsKind {
     }
 
     private static void deleteServiceRole(AwsClients c, Environment env, String cluster) {
-        String name = serviceRole(env, cluster);
-        try {
-            for (var p : c.iam.listAttachedRolePolicies(b -> b.roleName(name)).attachedPolicies()) {
-                c.iam.detachRolePolicy(b -> b.roleName(name).policyArn(p.policyArn()));
-            }
-            c.iam.deleteRole(b -> b.roleName(name));
-        } catch (SdkException e) {
-            if (!AwsErrors.is(e, "NoSuchEntity")) throw AwsErrors.translate("iam:DeleteRole " + name, e);
-        }
+        IdentityKind.deleteRole(c.iam, serviceRole(env, cluster));
     }
 }

@@ -247,13 +247,20 @@ final class IdentityKind implements AwsKind {
         if (!role.path().equals(path(env))) {
             throw new DriverException(current.address() + ": IAM role " + name + " is not owned by environment " + env.name() + "; refusing to delete it", false);
         }
-        ignoreNoSuchEntity(() -> c.iam.removeRoleFromInstanceProfile(b -> b.instanceProfileName(name).roleName(name)), "iam:RemoveRoleFromInstanceProfile");
-        ignoreNoSuchEntity(() -> c.iam.deleteInstanceProfile(b -> b.instanceProfileName(name)), "iam:DeleteInstanceProfile");
-        AwsErrors.run("iam:ListRolePolicies " + name, () -> c.iam.listRolePolicies(b -> b.roleName(name)).policyNames()
-            .forEach(p -> ignoreNoSuchEntity(() -> c.iam.deleteRolePolicy(b -> b.roleName(name).policyName(p)), "iam:DeleteRolePolicy")));
-        AwsErrors.run("iam:ListAttachedRolePolicies " + name, () -> c.iam.listAttachedRolePolicies(b -> b.roleName(name)).attachedPolicies()
-            .forEach(p -> ignoreNoSuchEntity(() -> c.iam.detachRolePolicy(b -> b.roleName(name).policyArn(p.policyArn())), "iam:DetachRolePolicy")));
-        ignoreNoSuchEntity(() -> c.iam.deleteRole(b -> b.roleName(name)), "iam:DeleteRole");
+        deleteRole(c.iam, name);
+    }
+
+    /** Deletes a role and what hangs off it (instance profile, inline and attached policies); gone already is fine. */
+    static void deleteRole(IamClient iam, String name) {
+        ignoreNoSuchEntity(() -> iam.removeRoleFromInstanceProfile(b -> b.instanceProfileName(name).roleName(name)), "iam:RemoveRoleFromInstanceProfile");
+        ignoreNoSuchEntity(() -> iam.deleteInstanceProfile(b -> b.instanceProfileName(name)), "iam:DeleteInstanceProfile");
+        ignoreNoSuchEntity(() -> iam.listRolePolicies(b -> b.roleName(name)).policyNames()
+            .forEach(p -> ignoreNoSuchEntity(() -> iam.deleteRolePolicy(b -> b.roleName(name).policyName(p)), "iam:DeleteRolePolicy")),
+            "iam:ListRolePolicies");
+        ignoreNoSuchEntity(() -> iam.listAttachedRolePolicies(b -> b.roleName(name)).attachedPolicies()
+            .forEach(p -> ignoreNoSuchEntity(() -> iam.detachRolePolicy(b -> b.roleName(name).policyArn(p.policyArn())), "iam:DetachRolePolicy")),
+            "iam:ListAttachedRolePolicies");
+        ignoreNoSuchEntity(() -> iam.deleteRole(b -> b.roleName(name)), "iam:DeleteRole");
     }
 
     private static void ignoreNoSuchEntity(Runnable r, String what) {
