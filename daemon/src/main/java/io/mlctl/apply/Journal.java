@@ -94,7 +94,16 @@ public final class Journal implements AutoCloseable {
     public synchronized void begin(String runId, String time, String environment, String planFingerprint) {
         try {
             Files.createDirectories(dir);
-            channel = FileChannel.open(dir.resolve(FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            // Read and append cannot be combined: one writer (the lock holder) appends by positioning at the end.
+            channel = FileChannel.open(dir.resolve(FILE), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            long size = channel.size();
+            channel.position(size);
+            // A kill mid-write leaves a torn last line; start on a fresh one so this run's records stay readable.
+            if (size > 0) {
+                ByteBuffer last = ByteBuffer.allocate(1);
+                channel.read(last, size - 1);
+                if (last.get(0) != '\n') channel.write(ByteBuffer.wrap(new byte[] {'\n'}));
+            }
         } catch (IOException e) {
             throw new MlctlException("cannot open apply journal in " + dir + ": " + e.getMessage(), e);
         }

@@ -1,0 +1,59 @@
+package io.mlctl.apply;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JournalTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void anUnfinishedRunIsReportedWithTheCallsStillInFlight() {
+        try (Journal j = new Journal(dir)) {
+            j.begin("run-1", "2026-01-01T00:00:00Z", "dev", "fp");
+            j.intent("create", "bucket.a", "tok-a", null);
+            j.done("create", "bucket.a", "a");
+            j.intent("create", "instance.b", "tok-b", null);
+            j.intent("delete", "network.old", null, "vpc-1");
+            j.failed("delete", "network.old", "in use");
+        }
+        Journal.Interrupted i = new Journal(dir).interrupted().orElseThrow();
+        assertThat(i.runId()).isEqualTo("run-1");
+        assertThat(i.pending()).extracting(Journal.Pending::address).containsExactly("instance.b");
+        assertThat(i.createToken("instance.b")).contains("tok-b");
+        assertThat(i.createToken("bucket.a")).isEmpty();
+    }
+
+    @Test
+    void aTornLastLineDoesNotSwallowTheNextRunsRecords() throws Exception {
+        try (Journal j = new Journal(dir)) {
+            j.begin("run-1", "t1", "dev", "fp");
+            j.intent("create", "instance.b", "tok-b", null);
+        }
+        Files.writeString(dir.resolve(Journal.FILE), "{\"event\":\"intent\",\"op\":\"cre", java.nio.file.StandardOpenOption.APPEND);
+        try (Journal j = new Journal(dir)) {
+            j.begin("run-2", "t2", "dev", "fp");
+            j.intent("create", "bucket.c", "tok-c", null);
+        }
+        Journal.Interrupted i = new Journal(dir).interrupted().orElseThrow();
+        assertThat(i.runId()).isEqualTo("run-2");
+        assertThat(i.pending()).extracting(Journal.Pending::address).containsExactly("instance.b", "bucket.c");
+    }
+
+    @Test
+    void aCompleteRunLeavesNothingToResume() {
+        try (Journal j = new Journal(dir)) {
+            j.begin("run-1", "t", "dev", "fp");
+            j.intent("create", "bucket.a", "tok", null);
+            j.done("create", "bucket.a", "a");
+            j.end("complete");
+        }
+        assertThat(new Journal(dir).interrupted()).isEmpty();
+        assertThat(dir.resolve(Journal.LAST)).exists();
+        assertThat(dir.resolve(Journal.FILE)).doesNotExist();
+    }
+}
