@@ -60,7 +60,8 @@ public final class Reconciler {
     private ObjectId deployed;
     private String goodCommit;
     private List<Environment> goodEnvironments = List.of();
-    private final Map<String, EnvironmentStatus> statuses = new TreeMap<>();
+    /** Read by the HTTP threads while a tick runs (an apply can take many minutes), so not guarded by the tick's lock. */
+    private final Map<String, EnvironmentStatus> statuses = new java.util.concurrent.ConcurrentSkipListMap<>();
     private final Map<String, Integer> failures = new HashMap<>();
     private final Map<String, Instant> retryAt = new HashMap<>();
     private final Map<String, Instant> driftCheckedAt = new HashMap<>();
@@ -90,7 +91,7 @@ public final class Reconciler {
         return Optional.ofNullable(lastTick);
     }
 
-    public synchronized List<EnvironmentStatus> statuses() {
+    public List<EnvironmentStatus> statuses() {
         return new ArrayList<>(statuses.values());
     }
 
@@ -194,6 +195,8 @@ public final class Reconciler {
         } catch (LockedException e) {
             outcome = "locked";
             log.info("environment is locked, will try again", "environment", env.name(), "holder", e.holder());
+            statuses.putIfAbsent(env.name(), new EnvironmentStatus(env.name(), env.provider().id(), env.region(), goodCommit,
+                EnvironmentStatus.Status.PENDING, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()));
             retryAt.put(env.name(), clock.instant().plus(config.interval()));
         } catch (MlctlException e) {
             outcome = "error";
@@ -206,41 +209,27 @@ public final class Reconciler {
     }
 
     private String reconcileWith(Engine engine, Environment env, Trigger trigger) {
-        Plan plan = engine.plan(env, PlanOptions.defaults(clock.instant()));
-        publish(config.branch(), env, goodCommit, plan, false);
         Instant now = clock.instant();
-        EnvironmentStatus base = status(env).orElseGet(() -> new EnvironmentStatus(env.name(), env.provider().id(), env.region(), goodCommit,
+        EnvironmentStatus prior = status(env).orElseGet(() -> new EnvironmentStatus(env.name(), env.provider().id(), env.region(), goodCommit,
             EnvironmentStatus.Status.PENDING, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()));
-        base = new EnvironmentStatus(env.name(), env.provider().id(), env.region(), goodCommit, base.status(), Optional.of(plan.summary()),
-            Optional.of(now), base.lastApplyTime(), base.lastApplyOutcome(), Optional.empty(), base.lastSync());
-        if (!plan.hasChanges()) {
-            statuses.put(env.name(), synced(base, now));
-            succeeded(env);
-            return "synced";
-        }
-        if (trigger == Trigger.DRIFT) {
-            metrics.drift(env.name());
-            log.warn("drift found", "environment", env.name(), "plan", plan.summary().sentence());
-            notifier.send(event("drift", env, plan.summary()));
-        }
-        boolean apply = env.applyMode() == Environment.ApplyMode.AUTO && (trigger != Trigger.DRIFT || env.selfHeal());
-        if (!apply) {
-            EnvironmentStatus.Status s = env.applyMode() == Environment.ApplyMode.MANUAL ? EnvironmentStatus.Status.MANUAL : EnvironmentStatus.Status.DRIFTED;
-            statuses.put(env.name(), with(base, s, Optional.empty()));
-            if (trigger != Trigger.DRIFT) notifier.send(event("plan", env, plan.summary()));
-            succeeded(env);
-            return s.id();
-        }
-        statuses.put(env.name(), with(base, EnvironmentStatus.Status.PENDING, Optional.empty()));
-        // The approver runs under the environment's lock, with the plan made under it: the one that is applied.
+        boolean mayApply = env.applyMode() == Environment.ApplyMode.AUTO && (trigger != Trigger.DRIFT || env.selfHeal());
+        // One pass under the environment's lock: the plan that is reported is the plan that is applied, from one inventory read.
         Engine.ApplyOutcome outcome = engine.apply(env, new Engine.ApplyRequest(PlanOptions.defaults(clock.instant()), Optional.empty(), false, 10,
             "mlctl daemon"), p -> {
+                if (trigger == Trigger.DRIFT) drifted(env, p);
+                if (!mayApply) return false;
+                statuses.put(env.name(), with(planned(prior, p, now), EnvironmentStatus.Status.PENDING, Optional.empty()));
                 log.info("applying", "environment", env.name(), "commit", shortId(goodCommit), "plan", p.summary().sentence());
                 return true;
             }, new Engine.Observer() {
                 @Override
                 public void resuming(Journal.Interrupted i) {
                     log.warn("resuming an interrupted apply", "environment", env.name(), "run", i.runId(), "inFlight", i.pending().size());
+                }
+
+                @Override
+                public void planned(Plan plan) {
+                    publish(config.branch(), env, goodCommit, plan, false);
                 }
 
                 @Override
@@ -254,6 +243,20 @@ public final class Reconciler {
                     log.error(step.op() + " failed", "environment", env.name(), "address", step.address(), "error", error);
                 }
             });
+        Plan plan = outcome.plan();
+        EnvironmentStatus base = planned(prior, plan, now);
+        if (!plan.hasChanges()) {
+            statuses.put(env.name(), synced(base, now));
+            succeeded(env);
+            return "synced";
+        }
+        if (!outcome.approved()) {
+            EnvironmentStatus.Status s = env.applyMode() == Environment.ApplyMode.MANUAL ? EnvironmentStatus.Status.MANUAL : EnvironmentStatus.Status.DRIFTED;
+            statuses.put(env.name(), with(base, s, Optional.empty()));
+            if (trigger != Trigger.DRIFT) notifier.send(event("plan", env, plan.summary()));
+            succeeded(env);
+            return s.id();
+        }
         Instant done = clock.instant();
         Optional<ApplyResult> result = outcome.result();
         if (result.isPresent() && !result.get().ok()) {
@@ -276,6 +279,17 @@ public final class Reconciler {
         notifier.send(event("apply", env, applied).put("outcome", "succeeded"));
         succeeded(env);
         return "applied";
+    }
+
+    private void drifted(Environment env, Plan plan) {
+        metrics.drift(env.name());
+        log.warn("drift found", "environment", env.name(), "plan", plan.summary().sentence());
+        notifier.send(event("drift", env, plan.summary()));
+    }
+
+    private EnvironmentStatus planned(EnvironmentStatus s, Plan plan, Instant when) {
+        return new EnvironmentStatus(s.name(), s.provider(), s.region(), goodCommit, s.status(), Optional.of(plan.summary()), Optional.of(when),
+            s.lastApplyTime(), s.lastApplyOutcome(), Optional.empty(), s.lastSync());
     }
 
     private EnvironmentStatus synced(EnvironmentStatus s, Instant when) {

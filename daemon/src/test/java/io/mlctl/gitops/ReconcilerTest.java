@@ -67,6 +67,8 @@ class ReconcilerTest {
         git.close();
     }
 
+    java.util.function.Function<Environment, io.mlctl.provider.Driver> drivers = env -> sandbox;
+
     Reconciler reconciler(Optional<String> publishBranch) {
         DaemonConfig config = new DaemonConfig(git.url(), "main", ".", Duration.ofSeconds(2), Duration.ofMinutes(10), "127.0.0.1:0", true,
             dir.resolve("state"), Optional.of(URI.create("http://127.0.0.1:" + hook.getAddress().getPort() + "/hook")),
@@ -77,7 +79,7 @@ class ReconcilerTest {
         notifier = new Notifier(config.webhook(), log, 3, Duration.ofMillis(10));
         plans = new PlanStore(dir.resolve("state/.daemon"));
         return new Reconciler(config, source, d -> new ConfigLoader(new YamlLoader(), Specs.SCHEMA, Specs.CATALOG, d).load(List.of(d)),
-            env -> sandbox, clock, log, notifier, metrics, plans);
+            e -> drivers.apply(e), clock, log, notifier, metrics, plans);
     }
 
     static String env(String name, String apply) {
@@ -311,5 +313,44 @@ class ReconcilerTest {
         assertThat(calls.get()).isEqualTo(3);
         assertThat(delivered).singleElement().asString().contains("\"event\":\"drift\"").contains("\"environment\":\"dev\"");
         assertThat(logs.toString()).contains("webhook answered 500");
+    }
+
+    @Test
+    void statusIsServedWhileAnApplyIsRunning() throws Exception {
+        java.util.concurrent.CountDownLatch inCreate = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        SandboxCloud real = sandbox;
+        drivers = env -> new io.mlctl.provider.Driver() {
+            public String name() { return real.name(); }
+            public long requestCount() { return real.requestCount(); }
+            public io.mlctl.provider.Page list(Environment e, io.mlctl.spec.ResourceType k, Optional<String> t) { return real.list(e, k, t); }
+            public io.mlctl.inventory.ObservedResource update(Environment e, io.mlctl.inventory.ObservedResource c, io.mlctl.spec.ResourceSpec d) {
+                return real.update(e, c, d);
+            }
+            public void delete(Environment e, io.mlctl.inventory.ObservedResource c) { real.delete(e, c); }
+            public io.mlctl.inventory.ObservedResource create(Environment e, io.mlctl.spec.ResourceSpec d, Map<String, String> tags, String token) {
+                inCreate.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException x) {
+                    Thread.currentThread().interrupt();
+                }
+                return real.create(e, d, tags, token);
+            }
+        };
+        git.write("dev.yaml", env("dev", "auto")).commit("dev");
+        git.push("main");
+        Reconciler r = reconciler(Optional.empty());
+        Thread tick = new Thread(r::tick);
+        tick.start();
+        assertThat(inCreate.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        var statuses = java.util.concurrent.CompletableFuture.supplyAsync(r::statuses).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(statuses).singleElement().satisfies(st -> {
+            assertThat(st.status()).isEqualTo(EnvironmentStatus.Status.PENDING);
+            assertThat(st.lastPlanSummary().orElseThrow().create()).isEqualTo(4);
+        });
+        release.countDown();
+        tick.join(30_000);
+        assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.SYNCED);
     }
 }
