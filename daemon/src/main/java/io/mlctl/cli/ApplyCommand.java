@@ -17,8 +17,8 @@ import picocli.CommandLine.ParentCommand;
 
 @Command(name = "apply", mixinStandardHelpOptions = true,
     description = {"Make the cloud match the spec: plan, ask for approval, then create, update, replace and delete.",
-        "Runs the dependency graph in parallel (deletes in reverse), retries throttling and server errors,",
-        "journals every call so an interrupted apply is finished by the next one, and holds a per-environment lock."})
+        "Runs the dependency graph in parallel (deletes in reverse), retries throttling and server errors, journals every "
+            + "call so an interrupted apply is finished by the next one, and holds a per-environment lock."})
 final class ApplyCommand implements Callable<Integer> {
     @ParentCommand MlctlCommand root;
     @Mixin ConfigOptions config;

@@ -33,13 +33,13 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "daemon", mixinStandardHelpOptions = true,
     description = {"Watch a Git config repository and keep the clouds equal to what its deploy branch says.",
-        "Each new commit of the deploy branch is validated, planned, and applied for environments with 'apply: auto';",
-        "other branches (and pull-request heads) are planned and their plans published; every environment is re-planned",
-        "on the drift interval, and corrected when it says 'selfHeal: true'. Status, plans and Prometheus metrics are served on --listen.",
+        "Each new commit of the deploy branch is validated, planned, and applied for environments with 'apply: auto'; "
+            + "other branches (and pull-request heads) are planned and their plans published; every environment is re-planned "
+            + "on the drift interval, and corrected when it says 'selfHeal: true'. Status, plans and Prometheus metrics are served on --listen.",
         "",
-        "Every flag can also come from the environment (MLCTL_<FLAG>, e.g. MLCTL_REPO, MLCTL_DRIFT_INTERVAL) or from a YAML",
-        "config file (--config, keys named like the flags: repo, branch, interval, ...); a flag wins over the environment,",
-        "which wins over the file."})
+        "Every flag can also come from the environment (MLCTL_<FLAG>, e.g. MLCTL_REPO, MLCTL_DRIFT_INTERVAL) or from a YAML "
+            + "config file (--config, keys named like the flags: repo, branch, interval, ...); a flag wins over the environment, "
+            + "which wins over the file."})
 final class DaemonCommand implements Callable<Integer> {
     static final String DEFAULT_LISTEN = "127.0.0.1:8080";
 

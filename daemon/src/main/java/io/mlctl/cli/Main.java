@@ -36,6 +36,9 @@ public final class Main {
         cmd.setOut(services.out());
         cmd.setErr(services.err());
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
+        // Wide enough that paths like .mlctl/sandbox are not broken; wider still on a wide terminal.
+        cmd.setUsageHelpWidth(110);
+        cmd.setUsageHelpAutoWidth(true);
         cmd.setExecutionExceptionHandler((ex, line, parse) -> {
             boolean trace = parse.originalArgs().contains("--stacktrace");
             PrintWriter err = line.getErr();

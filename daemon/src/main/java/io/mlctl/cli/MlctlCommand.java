@@ -10,8 +10,8 @@ import picocli.CommandLine.ScopeType;
     description = {
         "Declarative, Git-driven infrastructure for ML on AWS, GCP and Azure.",
         "",
-        "Declare networks, buckets, GPU instances, Kubernetes clusters, identities and model endpoints in YAML;",
-        "mlctl reads what exists in the cloud, shows the difference as a plan, and applies it.",
+        "Declare networks, buckets, GPU instances, Kubernetes clusters, identities and model endpoints in YAML; "
+            + "mlctl reads what exists in the cloud, shows the difference as a plan, and applies it.",
         "Use --sandbox on any command to work against the built-in sandbox cloud (no account needed)."
     },
     footerHeading = "%nExit codes:%n",
