@@ -36,6 +36,7 @@ final class ClusterKind implements AwsKind {
     private static final List<String> SERVICE_POLICIES = List.of(
         "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy", "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
         "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy", "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly");
+    static final String IDENTITY_TAG = "mlctl-identity";
     private final Catalog.ProviderCatalog catalog;
 
     ClusterKind(Catalog.ProviderCatalog catalog) {
@@ -70,6 +71,8 @@ final class ClusterKind implements AwsKind {
                 String role = g.nodeRole() == null ? "" : g.nodeRole().substring(g.nodeRole().lastIndexOf('/') + 1);
                 if (role.startsWith(prefix) && !role.equals(serviceRole(env, a.get().name()))) identity = role.substring(prefix.length());
             }
+            // The cluster's tag says it even when it has no node group to read a role from (identity is immutable).
+            identity = tags.getOrDefault(IDENTITY_TAG, identity);
             if (identity != null) attrs.put("identity", identity);
             attrs.put("nodePools", pools);
             items.add(new ObservedResource(a.get(), cl.arn(), AwsKind.attrs(env, attrs, tags), tags));
@@ -114,6 +117,7 @@ final class ClusterKind implements AwsKind {
         String serviceRole = ensureServiceRole(c, env, d.address().name(), tags);
         Map<String, String> clusterTags = new TreeMap<>(tags);
         clusterTags.put(NetworkKind.SUBNET_TAG, subnetRef);
+        if (d.attributes().get("identity") instanceof String identity) clusterTags.put(IDENTITY_TAG, identity);
         Cluster cl;
         try {
             cl = c.eks.createCluster(b -> b.name(name).version((String) d.attributes().get("version")).roleArn(serviceRole)

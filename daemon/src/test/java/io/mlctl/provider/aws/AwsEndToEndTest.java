@@ -291,6 +291,24 @@ class AwsEndToEndTest {
         assertThat(cli.run("plan", "--detailed-exitcode", pinned.toString()).exitCode()).isZero();
     }
 
+    @Test
+    void aClusterWithAnIdentityAndNoNodePoolsStaysInSync() {
+        Path spec = Fixtures.write(dir, "bare-cluster.yaml", """
+            apiVersion: mlctl.io/v1
+            kind: Environment
+            metadata: {name: bare}
+            spec:
+              provider: aws
+              region: us-east-1
+              resources:
+                - {type: network, name: net, cidr: 10.6.0.0/16, subnets: [{name: a, cidr: 10.6.1.0/24, zone: us-east-1a}]}
+                - {type: identity, name: nodes}
+                - {type: kubernetes_cluster, name: k, version: "1.30", subnet: net/a, identity: nodes}
+            """);
+        ok(cli.run("apply", "--auto-approve", spec.toString()));
+        assertThat(cli.run("plan", "--detailed-exitcode", spec.toString()).exitCode()).isZero();
+    }
+
     static long count(Iterable<?> it) {
         return StreamSupport.stream(it.spliterator(), false).count();
     }
