@@ -193,9 +193,6 @@ final class ClusterKind implements AwsKind {
         }
         Map<String, Map<String, Object>> have = new HashMap<>();
         ((List<Map<String, Object>>) current.attributes().getOrDefault("nodePools", List.of())).forEach(p -> have.put((String) p.get("name"), p));
-        if (!java.util.Objects.equals(d.attributes().get("identity"), current.attributes().get("identity"))) {
-            have.keySet().forEach(k -> have.put(k, Map.of("machineType", "", "spot", "")));  // a new node role means new node groups
-        }
         pools(c, env, d, name, AwsKind.allTags(Ownership.tags(env.name(), d.address()), d.attributes()), have);
         return new ObservedResource(d.address(), current.cloudId(), d.attributes(), current.tags());
     }
