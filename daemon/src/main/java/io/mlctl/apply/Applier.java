@@ -2,10 +2,10 @@ package io.mlctl.apply;
 
 import io.mlctl.MlctlException;
 import io.mlctl.inventory.ObservedResource;
-import io.mlctl.inventory.Ownership;
 import io.mlctl.plan.Action;
 import io.mlctl.plan.Change;
 import io.mlctl.plan.Plan;
+import io.mlctl.provider.CreateRequest;
 import io.mlctl.provider.Driver;
 import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Executes a plan: each cloud call is a step in a graph (creates and updates after what they depend
@@ -165,24 +166,31 @@ public final class Applier {
         switch (n.step.op()) {
             case "create" -> {
                 // Reuse the token of a create an interrupted apply may have sent, so the cloud dedups it.
-                String token = resumed.flatMap(r -> r.createToken(a.toString())).orElse(env.name() + "/" + runId + "/" + a);
+                Optional<Journal.Pending> earlier = resumed.flatMap(r -> r.pendingCreate(a.toString()));
+                String token = earlier.map(Journal.Pending::token).orElse(env.name() + "/" + runId + "/" + a);
                 journal.intent("create", a.toString(), token, null);
                 ResourceSpec desired = new ResourceSpec(a, c.after(), c.dependsOn(), null);
-                ObservedResource made = retry.run(() -> driver.create(env, desired, Ownership.tags(env.name(), a), token), onRetry);
+                AtomicReference<String> createdId = new AtomicReference<>(earlier.map(Journal.Pending::cloudId).orElse(null));
+                AtomicInteger attempts = new AtomicInteger();
+                java.util.function.Consumer<String> created = id -> {
+                    if (!id.equals(createdId.getAndSet(id))) journal.created(a.toString(), id);
+                };
+                ObservedResource made = retry.run(() -> driver.create(env, desired, new CreateRequest(token,
+                    earlier.isPresent() || attempts.getAndIncrement() > 0, Optional.ofNullable(createdId.get()), created)), onRetry);
                 journal.done("create", a.toString(), made.cloudId());
                 return made.cloudId();
             }
             case "update" -> {
                 journal.intent("update", a.toString(), null, c.cloudId());
-                ObservedResource current = new ObservedResource(a, c.cloudId(), c.before(), Ownership.tags(env.name(), a));
+                ObservedResource current = new ObservedResource(a, c.cloudId(), c.before(), Map.of());
                 ResourceSpec desired = new ResourceSpec(a, c.after(), c.dependsOn(), null);
-                ObservedResource out = retry.run(() -> driver.update(env, current, desired), onRetry);
+                ObservedResource out = retry.run(() -> driver.update(env, current, desired, c.attributes()), onRetry);
                 journal.done("update", a.toString(), out.cloudId());
                 return out.cloudId();
             }
             default -> {
                 journal.intent("delete", a.toString(), null, c.cloudId());
-                ObservedResource current = new ObservedResource(a, c.cloudId(), c.before(), Ownership.tags(env.name(), a));
+                ObservedResource current = new ObservedResource(a, c.cloudId(), c.before(), Map.of());
                 retry.run(() -> {
                     driver.delete(env, current);
                     return null;

@@ -41,7 +41,12 @@ public final class Journal implements AutoCloseable {
         }
 
         public Optional<String> createToken(String address) {
-            return pending.stream().filter(p -> p.op().equals("create") && p.address().equals(address)).map(Pending::token).findFirst();
+            return pendingCreate(address).map(Pending::token);
+        }
+
+        /** The create of {@code address} that may have gone through, with the cloud id it reported if it got that far. */
+        public Optional<Pending> pendingCreate(String address) {
+            return pending.stream().filter(p -> p.op().equals("create") && p.address().equals(address)).findFirst();
         }
     }
 
@@ -82,7 +87,12 @@ public final class Journal implements AutoCloseable {
                 }
                 case "intent" -> open.put(n.path("op").asString() + " " + n.path("address").asString(),
                     new Pending(n.path("op").asString(), n.path("address").asString(), n.path("token").asString(null), n.path("cloudId").asString(null)));
-                case "done", "failed" -> open.remove(n.path("op").asString() + " " + n.path("address").asString());
+                case "created" -> open.computeIfPresent("create " + n.path("address").asString(),
+                    (k, p) -> new Pending(p.op(), p.address(), p.token(), n.path("cloudId").asString(null)));
+                case "done" -> open.remove(n.path("op").asString() + " " + n.path("address").asString());
+                // A create that failed after the cloud gave it an id left something behind: still pending.
+                case "failed" -> open.computeIfPresent(n.path("op").asString() + " " + n.path("address").asString(),
+                    (k, p) -> p.op().equals("create") && p.cloudId() != null ? p : null);
                 case "end" -> ended = true;
                 default -> { }
             }
@@ -112,6 +122,11 @@ public final class Journal implements AutoCloseable {
 
     public void intent(String op, String address, String token, String cloudId) {
         write(record("intent").put("op", op).put("address", address).put("token", token).put("cloudId", cloudId));
+    }
+
+    /** The cloud returned an id for a create still in progress: recorded before the create's next call. */
+    public void created(String address, String cloudId) {
+        write(record("created").put("op", "create").put("address", address).put("cloudId", cloudId));
     }
 
     public void done(String op, String address, String cloudId) {

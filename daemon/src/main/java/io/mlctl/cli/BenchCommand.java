@@ -73,7 +73,7 @@ final class BenchCommand implements Callable<Integer> {
             long t1 = System.nanoTime();
             Inventory inv = new InventoryReader(sandbox).read(e);
             long t2 = System.nanoTime();
-            Plan plan = new Planner().plan(e, inv, PlanOptions.defaults(s.clock().instant()));
+            Plan plan = new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf).plan(e, inv, PlanOptions.defaults(s.clock().instant()));
             long t3 = System.nanoTime();
             changes = plan.changes().size();
             if (i > 0) runs.add(new long[] {t1 - t0, t2 - t1, t3 - t2, t3 - t0});

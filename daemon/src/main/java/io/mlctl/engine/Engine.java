@@ -33,10 +33,11 @@ public final class Engine {
     private final Path stateDir;
     private final Clock clock;
     private final RetryPolicy retry;
-    private final Planner planner = new Planner();
+    private final Planner planner;
 
     public Engine(Driver driver, Path stateDir, Clock clock, RetryPolicy retry) {
         this.driver = driver;
+        this.planner = new Planner(driver::rules);
         this.stateDir = stateDir;
         this.clock = clock;
         this.retry = retry;

@@ -8,10 +8,12 @@ import io.mlctl.plan.Change;
 import io.mlctl.plan.Fingerprints;
 import io.mlctl.plan.Plan;
 import io.mlctl.plan.UnchangedResource;
+import io.mlctl.provider.ResourceRules;
 import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.References;
 import io.mlctl.spec.ResourceSpec;
+import io.mlctl.spec.ResourceType;
 import io.mlctl.util.Hashing;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -24,12 +26,20 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * The planning engine: a pure function of (spec, inventory, options). It reads no clock, no cloud
  * and no file, so the same inputs always give the same plan.
  */
 public final class Planner {
+    private final Function<ResourceType, ResourceRules> rules;
+
+    /** {@code rules}: the provider's facts about what cannot change in place, per kind. */
+    public Planner(Function<ResourceType, ResourceRules> rules) {
+        this.rules = rules;
+    }
+
     /** Deleting more than this many resources, or this share of an environment, needs --allow-mass-delete. */
     public static final int MASS_DELETE_COUNT = 10;
     public static final double MASS_DELETE_SHARE = 0.25;
@@ -51,7 +61,7 @@ public final class Planner {
                 continue;
             }
             List<AttributeChange> diffs = new ArrayList<>();
-            diff("", have.attributes(), want.attributes(), want.address().type().immutableFields(), diffs);
+            diff("", have.attributes(), want.attributes(), rules.apply(want.address().type()), diffs);
             String forcedBy = replacedDependency(want, changes);
             if (forcedBy != null) {
                 changes.put(want.address(), new Change.Replace(want.address(), have.cloudId(), have.attributes(), want.attributes(), diffs,
@@ -113,10 +123,12 @@ public final class Planner {
      * A resource that points at a replaced resource through an immutable field (an instance's subnet,
      * a cluster's identity) must be replaced with it: the new one has a new cloud id.
      */
-    private static String replacedDependency(ResourceSpec want, Map<Address, Change> changes) {
-        for (String field : want.address().type().immutableFields()) {
-            Object value = want.attributes().get(field);
-            if (value == null) continue;
+    private String replacedDependency(ResourceSpec want, Map<Address, Change> changes) {
+        ResourceRules r = rules.apply(want.address().type());
+        for (Map.Entry<String, Object> e : new TreeMap<>(want.attributes()).entrySet()) {
+            String field = e.getKey();
+            Object value = e.getValue();
+            if (value == null || !r.forcesReplace(field)) continue;
             for (Address dep : References.of(want.address().type(), Map.of(field, value))) {
                 if (changes.get(dep) instanceof Change.Replace) return dep + " is replaced and " + field + " cannot be changed in place";
             }
@@ -163,8 +175,13 @@ public final class Planner {
         return out;
     }
 
+    /**
+     * Attribute-level differences. Maps are compared key by key; lists of named objects (subnets,
+     * node pools, firewall rules) element by element, matched by name, so a path names the element
+     * ({@code subnets[training].cidr}) and the provider's rules can say whether it forces a replace.
+     */
     @SuppressWarnings("unchecked")
-    static void diff(String prefix, Map<String, Object> before, Map<String, Object> after, Set<String> immutable, List<AttributeChange> out) {
+    static void diff(String prefix, Map<String, Object> before, Map<String, Object> after, ResourceRules rules, List<AttributeChange> out) {
         Set<String> keys = new TreeSet<>(before.keySet());
         keys.addAll(after.keySet());
         for (String k : keys) {
@@ -172,13 +189,48 @@ public final class Planner {
             Object a = after.get(k);
             if (Objects.equals(b, a)) continue;
             String path = prefix.isEmpty() ? k : prefix + "." + k;
-            boolean forces = prefix.isEmpty() && immutable.contains(k);
+            boolean forces = rules.forcesReplace(path);
             if (b instanceof Map<?, ?> bm && a instanceof Map<?, ?> am && !forces) {
-                diff(path, (Map<String, Object>) bm, (Map<String, Object>) am, Set.of(), out);
+                diff(path, (Map<String, Object>) bm, (Map<String, Object>) am, rules, out);
+            } else if (!forces && named(b) && named(a)) {
+                Map<String, Object> bn = byName((List<Object>) b);
+                Map<String, Object> an = byName((List<Object>) a);
+                Set<String> names = new TreeSet<>(bn.keySet());
+                names.addAll(an.keySet());
+                for (String n : names) {
+                    Object be = bn.get(n);
+                    Object ae = an.get(n);
+                    if (Objects.equals(be, ae)) continue;
+                    String ep = path + "[" + n + "]";
+                    if (be instanceof Map<?, ?> bem && ae instanceof Map<?, ?> aem) {
+                        diff(ep, (Map<String, Object>) bem, (Map<String, Object>) aem, rules, out);
+                    } else {
+                        out.add(new AttributeChange(ep, be, ae, rules.forcesReplace(ep)));
+                    }
+                }
+                if (bn.keySet().equals(an.keySet()) && !new ArrayList<>(bn.keySet()).equals(new ArrayList<>(an.keySet()))) {
+                    out.add(new AttributeChange(path, b, a, false)); // same elements, another order
+                }
             } else {
                 out.add(new AttributeChange(path, b, a, forces));
             }
         }
+    }
+
+    /** A list whose elements are all objects with distinct names. */
+    private static boolean named(Object v) {
+        if (!(v instanceof List<?> l)) return false;
+        Set<Object> seen = new java.util.HashSet<>();
+        for (Object e : l) {
+            if (!(e instanceof Map<?, ?> m) || !(m.get("name") instanceof String n) || !seen.add(n)) return false;
+        }
+        return true;
+    }
+
+    private static Map<String, Object> byName(List<Object> l) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (Object e : l) m.put((String) ((Map<?, ?>) e).get("name"), e);
+        return m;
     }
 
     static Fingerprints fingerprints(Environment env, Inventory inventory) {

@@ -1,34 +1,46 @@
 package io.mlctl.provider;
 
 import io.mlctl.inventory.ObservedResource;
+import io.mlctl.plan.AttributeChange;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.ResourceSpec;
 import io.mlctl.spec.ResourceType;
-import java.util.Map;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * What every cloud implements. Listing is bulk (by kind and page, filtered on ownership tags), never
- * one read per resource. Create, update and delete are idempotent: a create retried with the same
- * token returns the resource the first call made; deleting what is already gone succeeds.
- * The driver knows its cloud; the engine knows nothing of clouds.
+ * What every cloud implements, and all the engine knows of one. Listing is bulk (by kind and page,
+ * filtered on the provider's ownership marker), never one read per resource. Create, update and
+ * delete are idempotent: a create retried after a lost answer finds what the first call made
+ * (by token, recorded id or marker) instead of making a second one; deleting what is already gone
+ * succeeds. What forces a replace, and how ownership is marked, is the provider's business.
  */
 public interface Driver extends AutoCloseable {
     String name();
+
+    /** This cloud's rules for one kind: which (nested) attribute paths cannot change in place. */
+    ResourceRules rules(ResourceType kind);
+
+    /**
+     * Where this driver reads and writes for {@code environment}: the account (AWS account id, GCP
+     * project, Azure subscription) of the credentials in use, and the region. Refuses with one line
+     * when the spec names another account.
+     */
+    Target target(Environment environment);
 
     /** One page of what {@code environment} owns of {@code kind}. */
     Page list(Environment environment, ResourceType kind, Optional<String> pageToken);
 
     /**
-     * Creates the resource with {@code tags} set at creation (never in a second call, so a resource
-     * is never untagged). {@code idempotencyToken} is stable across retries and resumed applies.
+     * Creates the resource with the ownership marker set at creation where the API allows. Never
+     * takes over something that exists and is not this environment's resource at this address.
      */
-    ObservedResource create(Environment environment, ResourceSpec desired, Map<String, String> tags, String idempotencyToken);
+    ObservedResource create(Environment environment, ResourceSpec desired, CreateRequest request);
 
-    /** Brings {@code current} to {@code desired} in place; only mutable fields differ. */
-    ObservedResource update(Environment environment, ObservedResource current, ResourceSpec desired);
+    /** Applies the planner's attribute {@code changes} to {@code current}; only mutable paths change. */
+    ObservedResource update(Environment environment, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes);
 
-    /** Deletes {@code current}; succeeds if it is already gone. */
+    /** Deletes {@code current}; succeeds if it is already gone; refuses what is not owned. */
     void delete(Environment environment, ObservedResource current);
 
     /** Cloud API requests sent so far (for benchmarks and metrics). */

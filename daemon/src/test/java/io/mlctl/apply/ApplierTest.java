@@ -68,12 +68,15 @@ class ApplierTest {
         public long requestCount() { return inner.requestCount(); }
         public Page list(Environment env, ResourceType kind, Optional<String> token) { return inner.list(env, kind, token); }
 
-        public ObservedResource create(Environment env, ResourceSpec d, Map<String, String> tags, String token) {
-            return track("create " + d.address(), () -> inner.create(env, d, tags, token));
+        public io.mlctl.provider.ResourceRules rules(ResourceType kind) { return inner.rules(kind); }
+        public io.mlctl.provider.Target target(Environment env) { return inner.target(env); }
+
+        public ObservedResource create(Environment env, ResourceSpec d, io.mlctl.provider.CreateRequest request) {
+            return track("create " + d.address(), () -> inner.create(env, d, request));
         }
 
-        public ObservedResource update(Environment env, ObservedResource c, ResourceSpec d) {
-            return track("update " + d.address(), () -> inner.update(env, c, d));
+        public ObservedResource update(Environment env, ObservedResource c, ResourceSpec d, java.util.List<io.mlctl.plan.AttributeChange> changes) {
+            return track("update " + d.address(), () -> inner.update(env, c, d, changes));
         }
 
         public void delete(Environment env, ObservedResource c) {
@@ -92,7 +95,7 @@ class ApplierTest {
 
     private ApplyResult apply(Environment env, boolean destroy, int parallelism, ApplyListener listener) {
         Inventory inv = new InventoryReader(driver).read(env);
-        Plan plan = new Planner().plan(env, inv, new PlanOptions(destroy, Set.of(), clock.instant()));
+        Plan plan = new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf).plan(env, inv, new PlanOptions(destroy, Set.of(), clock.instant()));
         RetryPolicy retry = new RetryPolicy(5, Duration.ofMillis(100), Duration.ofSeconds(2), slept::add, new Random(7));
         try (Journal journal = new Journal(dir.resolve("state"))) {
             return new Applier(driver, retry, clock, parallelism).apply(env, plan, journal, Optional.empty(), listener);

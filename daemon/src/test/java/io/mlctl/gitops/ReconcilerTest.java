@@ -324,18 +324,21 @@ class ReconcilerTest {
             public String name() { return real.name(); }
             public long requestCount() { return real.requestCount(); }
             public io.mlctl.provider.Page list(Environment e, io.mlctl.spec.ResourceType k, Optional<String> t) { return real.list(e, k, t); }
-            public io.mlctl.inventory.ObservedResource update(Environment e, io.mlctl.inventory.ObservedResource c, io.mlctl.spec.ResourceSpec d) {
-                return real.update(e, c, d);
+            public io.mlctl.provider.ResourceRules rules(io.mlctl.spec.ResourceType k) { return real.rules(k); }
+            public io.mlctl.provider.Target target(Environment e) { return real.target(e); }
+            public io.mlctl.inventory.ObservedResource update(Environment e, io.mlctl.inventory.ObservedResource c, io.mlctl.spec.ResourceSpec d,
+                                                              java.util.List<io.mlctl.plan.AttributeChange> changes) {
+                return real.update(e, c, d, changes);
             }
             public void delete(Environment e, io.mlctl.inventory.ObservedResource c) { real.delete(e, c); }
-            public io.mlctl.inventory.ObservedResource create(Environment e, io.mlctl.spec.ResourceSpec d, Map<String, String> tags, String token) {
+            public io.mlctl.inventory.ObservedResource create(Environment e, io.mlctl.spec.ResourceSpec d, io.mlctl.provider.CreateRequest request) {
                 inCreate.countDown();
                 try {
                     release.await();
                 } catch (InterruptedException x) {
                     Thread.currentThread().interrupt();
                 }
-                return real.create(e, d, tags, token);
+                return real.create(e, d, request);
             }
         };
         git.write("dev.yaml", env("dev", "auto")).commit("dev");

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 
 class PlannerTest {
     private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
-    private final Planner planner = new Planner();
+    private final Planner planner = new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf);
     private final Environment env = Specs.env(Fixtures.smallEnv("dev"));
 
     /** The inventory a cloud would report right after applying {@code env}. */

@@ -57,6 +57,46 @@ public final class FaultProxy implements AutoCloseable {
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final List<Fault> faults = new CopyOnWriteArrayList<>();
     private volatile long delayMillis;
+    private final List<Drop> drops = new CopyOnWriteArrayList<>();
+    private volatile double stormShare;
+    private volatile java.util.Random stormRandom = new java.util.Random(1);
+    private final AtomicInteger stormServed = new AtomicInteger();
+
+    /** Requests forwarded upstream whose answer is then thrown away (the connection is cut). */
+    public static final class Drop {
+        final Predicate<Request> matches;
+        final AtomicInteger remaining;
+        final List<Request> dropped = new CopyOnWriteArrayList<>();
+
+        Drop(Predicate<Request> matches, int times) {
+            this.matches = matches;
+            this.remaining = new AtomicInteger(times);
+        }
+
+        public List<Request> dropped() {
+            return dropped;
+        }
+    }
+
+    /**
+     * The request goes through to the emulator, the answer never comes back: the connection is
+     * closed instead. That is a create that happened while the caller saw only a network error.
+     */
+    public Drop dropResponse(Predicate<Request> matches, int times) {
+        Drop d = new Drop(matches, times);
+        drops.add(d);
+        return d;
+    }
+
+    /** Answers this share of all requests with 503 without forwarding them (a throttling storm); seeded, so runs repeat. */
+    public void storm(double share, long seed) {
+        this.stormRandom = new java.util.Random(seed);
+        this.stormShare = share;
+    }
+
+    public int stormServed() {
+        return stormServed.get();
+    }
 
     public FaultProxy(URI upstream) throws IOException {
         this.upstream = upstream;
@@ -111,6 +151,18 @@ public final class FaultProxy implements AutoCloseable {
             Request req = new Request(ex.getRequestMethod(), ex.getRequestURI().getRawPath(),
                 String.valueOf(ex.getRequestURI().getRawQuery()), new String(body, StandardCharsets.UTF_8), target);
             if (delayMillis > 0) Thread.sleep(delayMillis);
+            boolean stormHit;
+            synchronized (this) {
+                stormHit = stormShare > 0 && stormRandom.nextDouble() < stormShare;
+            }
+            if (stormHit) {
+                stormServed.incrementAndGet();
+                byte[] out = "<Error><Code>ServiceUnavailable</Code><Message>injected storm</Message></Error>".getBytes(StandardCharsets.UTF_8);
+                ex.getResponseHeaders().add("Content-Type", "text/xml");
+                ex.sendResponseHeaders(503, out.length);
+                ex.getResponseBody().write(out);
+                return;
+            }
             for (Fault f : faults) {
                 if (f.matches.test(req) && f.remaining.getAndDecrement() > 0) {
                     f.served.incrementAndGet();
@@ -127,6 +179,13 @@ public final class FaultProxy implements AutoCloseable {
                 if (!HOP.contains(k.toLowerCase())) vs.forEach(v -> b.header(k, v));
             });
             HttpResponse<byte[]> r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            for (Drop d : drops) {
+                if (d.matches.test(req) && d.remaining.getAndDecrement() > 0) {
+                    d.dropped.add(req);
+                    // Cut the connection with no answer: the emulator has done the work, the caller never hears of it.
+                    throw new IOException("answer dropped on purpose");
+                }
+            }
             r.headers().map().forEach((k, vs) -> {
                 if (!HOP.contains(k.toLowerCase()) && !k.startsWith(":")) vs.forEach(v -> ex.getResponseHeaders().add(k, v));
             });

@@ -1,6 +1,7 @@
 package io.mlctl.provider.aws;
 
 import java.util.concurrent.atomic.AtomicLong;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
@@ -26,6 +27,15 @@ final class AwsClients implements AutoCloseable {
     final SageMakerClient sagemaker;
     final ApplicationAutoScalingClient autoscaling;
     final ResourceGroupsTaggingApiClient tagging;
+    /**
+     * Clients that never retry on their own, for the first call of a create that takes no client
+     * token: after a lost answer a blind retry would make a second resource. The managed-resource
+     * machinery retries such a create by looking first.
+     */
+    final Ec2Client ec2Once;
+    final S3Client s3Once;
+    final IamClient iamOnce;
+    final SageMakerClient sagemakerOnce;
     final Region region;
     private final SdkHttpClient http;
     private final AtomicLong requests = new AtomicLong();
@@ -52,6 +62,13 @@ final class AwsClients implements AutoCloseable {
         this.sagemaker = configure(SageMakerClient.builder(), "SAGEMAKER", settings, override).build();
         this.autoscaling = configure(ApplicationAutoScalingClient.builder(), "APPLICATION_AUTO_SCALING", settings, override).build();
         this.tagging = configure(ResourceGroupsTaggingApiClient.builder(), "RESOURCE_GROUPS_TAGGING_API", settings, override).build();
+        ClientOverrideConfiguration once = override.toBuilder().retryStrategy(AwsRetryStrategy.doNotRetry()).build();
+        this.ec2Once = configure(Ec2Client.builder(), "EC2", settings, once).build();
+        var s3o = configure(S3Client.builder(), "S3", settings, once);
+        if (settings.endpoint("S3").isPresent()) s3o.forcePathStyle(true);
+        this.s3Once = s3o.build();
+        this.iamOnce = configure(IamClient.builder(), "IAM", settings, once).region(Region.AWS_GLOBAL).build();
+        this.sagemakerOnce = configure(SageMakerClient.builder(), "SAGEMAKER", settings, once).build();
     }
 
     private <B extends software.amazon.awssdk.awscore.client.builder.AwsClientBuilder<B, ?>
@@ -75,6 +92,10 @@ final class AwsClients implements AutoCloseable {
         sagemaker.close();
         autoscaling.close();
         tagging.close();
+        ec2Once.close();
+        s3Once.close();
+        iamOnce.close();
+        sagemakerOnce.close();
         http.close();
     }
 }

@@ -1,12 +1,18 @@
 package io.mlctl.provider.aws;
 
 import io.mlctl.inventory.ObservedResource;
+import io.mlctl.plan.AttributeChange;
+import io.mlctl.provider.CreateRequest;
 import io.mlctl.provider.Driver;
+import io.mlctl.provider.ManagedResources;
+import io.mlctl.provider.ResourceRules;
+import io.mlctl.provider.TagMarker;
+import io.mlctl.provider.Target;
 import io.mlctl.provider.Page;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.ResourceSpec;
 import io.mlctl.spec.ResourceType;
-import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,16 +21,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class AwsDriver implements Driver {
     private final AwsSettings settings;
     private final Map<String, AwsClients> clients = new ConcurrentHashMap<>();
-    private final Map<ResourceType, AwsKind> kinds = new EnumMap<>(ResourceType.class);
+    private final ManagedResources<AwsClients> kinds;
 
     public AwsDriver(AwsSettings settings, io.mlctl.catalog.Catalog catalog) {
         this.settings = settings;
-        kinds.put(ResourceType.NETWORK, new NetworkKind());
-        kinds.put(ResourceType.BUCKET, new BucketKind());
-        kinds.put(ResourceType.IDENTITY, new IdentityKind());
-        kinds.put(ResourceType.INSTANCE, new InstanceKind());
-        kinds.put(ResourceType.KUBERNETES_CLUSTER, new ClusterKind(catalog.of(io.mlctl.spec.Provider.AWS)));
-        kinds.put(ResourceType.INFERENCE_ENDPOINT, new EndpointKind());
+        this.kinds = new ManagedResources<>(TagMarker.INSTANCE, List.of(new NetworkKind(), new BucketKind(), new IdentityKind(),
+            new InstanceKind(), new ClusterKind(catalog.of(io.mlctl.spec.Provider.AWS)), new EndpointKind()));
     }
 
     private AwsClients clients(Environment env) {
@@ -37,23 +39,33 @@ public final class AwsDriver implements Driver {
     }
 
     @Override
+    public ResourceRules rules(ResourceType kind) {
+        return kinds.rules(kind);
+    }
+
+    @Override
+    public Target target(Environment env) {
+        return new Target("", env.region()); // TODO(framework): the caller's account from STS
+    }
+
+    @Override
     public Page list(Environment env, ResourceType kind, Optional<String> pageToken) {
-        return kinds.get(kind).list(clients(env), env, pageToken);
+        return kinds.list(clients(env), env, kind, pageToken);
     }
 
     @Override
-    public ObservedResource create(Environment env, ResourceSpec desired, Map<String, String> tags, String token) {
-        return kinds.get(desired.address().type()).create(clients(env), env, desired, tags, token);
+    public ObservedResource create(Environment env, ResourceSpec desired, CreateRequest request) {
+        return kinds.create(clients(env), env, desired, request);
     }
 
     @Override
-    public ObservedResource update(Environment env, ObservedResource current, ResourceSpec desired) {
-        return kinds.get(desired.address().type()).update(clients(env), env, current, desired);
+    public ObservedResource update(Environment env, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes) {
+        return kinds.update(clients(env), env, current, desired, changes);
     }
 
     @Override
     public void delete(Environment env, ObservedResource current) {
-        kinds.get(current.address().type()).delete(clients(env), env, current);
+        kinds.delete(clients(env), env, current);
     }
 
     @Override

@@ -7,15 +7,8 @@ import io.mlctl.spec.ResourceSpec;
 import java.util.Map;
 import java.util.Optional;
 
-/** One resource type on AWS: its bulk listing and its three idempotent verbs. */
-interface AwsKind {
-    Page list(AwsClients c, Environment env, Optional<String> pageToken);
-
-    ObservedResource create(AwsClients c, Environment env, ResourceSpec desired, Map<String, String> tags, String token);
-
-    ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec desired);
-
-    void delete(AwsClients c, Environment env, ObservedResource current);
+/** One resource type on AWS, on the shared managed-resource machinery. */
+interface AwsKind extends io.mlctl.provider.ResourceKind<AwsClients> {
 
     /** AWS names that must be unique in an account or region: {@code <env>-<name>}. */
     static String physicalName(Environment env, String name) {

@@ -105,7 +105,32 @@ final class ClusterKind implements AwsKind {
     }
 
     @Override
-    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
+    public io.mlctl.spec.ResourceType type() {
+        return io.mlctl.spec.ResourceType.KUBERNETES_CLUSTER;
+    }
+
+    @Override
+    public io.mlctl.provider.ResourceRules rules() {
+        return new io.mlctl.provider.ResourceRules(java.util.Set.of("region", "subnet", "identity"));
+    }
+
+    @Override
+    public Optional<io.mlctl.provider.Existing> find(AwsClients c, Environment env, Address address, Optional<String> knownCloudId) {
+        // TODO(framework): look up by id, name or marker
+        return knownCloudId.map(id -> new io.mlctl.provider.Existing(id, address.toString(), io.mlctl.provider.TagMarker.INSTANCE.marker(env.name(), address)));
+    }
+
+    @Override
+    public String create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
+        return createAll(c, env, d, ownership, token).cloudId();
+    }
+
+    @Override
+    public ObservedResource complete(AwsClients c, Environment env, String cloudId, ResourceSpec d, Map<String, String> ownership) {
+        return new ObservedResource(d.address(), cloudId, d.attributes(), ownership);
+    }
+
+    private ObservedResource createAll(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
         Map<String, String> tags = AwsKind.allTags(ownership, d.attributes());
         String name = AwsKind.physicalName(env, d.address().name());
         String subnetRef = (String) d.attributes().get("subnet");
@@ -182,7 +207,8 @@ final class ClusterKind implements AwsKind {
 
     @Override
     @SuppressWarnings("unchecked")
-    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d) {
+    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d,
+                                   java.util.List<io.mlctl.plan.AttributeChange> changes) {
         String name = AwsKind.physicalName(env, d.address().name());
         AwsKind.tagChange(current.attributes(), d.attributes()).ifPresent(ch -> {
             if (!ch.getKey().isEmpty()) AwsErrors.run("eks:TagResource " + name, () -> c.eks.tagResource(b -> b.resourceArn(current.cloudId()).tags(ch.getKey())));

@@ -120,7 +120,32 @@ final class EndpointKind implements AwsKind {
     }
 
     @Override
-    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
+    public io.mlctl.spec.ResourceType type() {
+        return io.mlctl.spec.ResourceType.INFERENCE_ENDPOINT;
+    }
+
+    @Override
+    public io.mlctl.provider.ResourceRules rules() {
+        return new io.mlctl.provider.ResourceRules(java.util.Set.of("region"));
+    }
+
+    @Override
+    public Optional<io.mlctl.provider.Existing> find(AwsClients c, Environment env, Address address, Optional<String> knownCloudId) {
+        // TODO(framework): look up by id, name or marker
+        return knownCloudId.map(id -> new io.mlctl.provider.Existing(id, address.toString(), io.mlctl.provider.TagMarker.INSTANCE.marker(env.name(), address)));
+    }
+
+    @Override
+    public String create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
+        return createAll(c, env, d, ownership, token).cloudId();
+    }
+
+    @Override
+    public ObservedResource complete(AwsClients c, Environment env, String cloudId, ResourceSpec d, Map<String, String> ownership) {
+        return new ObservedResource(d.address(), cloudId, d.attributes(), ownership);
+    }
+
+    private ObservedResource createAll(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
         Map<String, String> tags = AwsKind.allTags(ownership, d.attributes());
         String name = AwsKind.physicalName(env, d.address().name());
         List<Tag> smTags = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
@@ -151,7 +176,8 @@ final class EndpointKind implements AwsKind {
     }
 
     @Override
-    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d) {
+    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d,
+                                   java.util.List<io.mlctl.plan.AttributeChange> changes) {
         String name = AwsKind.physicalName(env, d.address().name());
         Map<String, Object> want = d.attributes();
         Map<String, Object> have = current.attributes();

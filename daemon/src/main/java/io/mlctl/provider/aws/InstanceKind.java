@@ -107,7 +107,32 @@ final class InstanceKind implements AwsKind {
     }
 
     @Override
-    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
+    public io.mlctl.spec.ResourceType type() {
+        return io.mlctl.spec.ResourceType.INSTANCE;
+    }
+
+    @Override
+    public io.mlctl.provider.ResourceRules rules() {
+        return new io.mlctl.provider.ResourceRules(java.util.Set.of("region", "subnet", "spot", "accelerator"));
+    }
+
+    @Override
+    public Optional<io.mlctl.provider.Existing> find(AwsClients c, Environment env, Address address, Optional<String> knownCloudId) {
+        // TODO(framework): look up by id, name or marker
+        return knownCloudId.map(id -> new io.mlctl.provider.Existing(id, address.toString(), io.mlctl.provider.TagMarker.INSTANCE.marker(env.name(), address)));
+    }
+
+    @Override
+    public String create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
+        return createAll(c, env, d, ownership, token).cloudId();
+    }
+
+    @Override
+    public ObservedResource complete(AwsClients c, Environment env, String cloudId, ResourceSpec d, Map<String, String> ownership) {
+        return new ObservedResource(d.address(), cloudId, d.attributes(), ownership);
+    }
+
+    private ObservedResource createAll(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
         Map<String, String> tags = AwsKind.allTags(ownership, d.attributes());
         Map<String, Object> a = d.attributes();
         String subnet = subnetId(c.ec2, env, (String) a.get("subnet"), d.address());
@@ -128,7 +153,8 @@ final class InstanceKind implements AwsKind {
     }
 
     @Override
-    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d) {
+    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d,
+                                   java.util.List<io.mlctl.plan.AttributeChange> changes) {
         Ec2Client ec2 = c.ec2;
         String id = current.cloudId();
         Map<String, Object> want = d.attributes();

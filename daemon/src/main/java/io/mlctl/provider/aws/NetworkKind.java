@@ -146,7 +146,32 @@ final class NetworkKind implements AwsKind {
     }
 
     @Override
-    public ObservedResource create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
+    public io.mlctl.spec.ResourceType type() {
+        return io.mlctl.spec.ResourceType.NETWORK;
+    }
+
+    @Override
+    public io.mlctl.provider.ResourceRules rules() {
+        return new io.mlctl.provider.ResourceRules(java.util.Set.of("region", "cidr"));
+    }
+
+    @Override
+    public Optional<io.mlctl.provider.Existing> find(AwsClients c, Environment env, Address address, Optional<String> knownCloudId) {
+        // TODO(framework): look up by id, name or marker
+        return knownCloudId.map(id -> new io.mlctl.provider.Existing(id, address.toString(), io.mlctl.provider.TagMarker.INSTANCE.marker(env.name(), address)));
+    }
+
+    @Override
+    public String create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
+        return createAll(c, env, d, ownership, token).cloudId();
+    }
+
+    @Override
+    public ObservedResource complete(AwsClients c, Environment env, String cloudId, ResourceSpec d, Map<String, String> ownership) {
+        return new ObservedResource(d.address(), cloudId, d.attributes(), ownership);
+    }
+
+    private ObservedResource createAll(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
         Map<String, String> tags = AwsKind.allTags(ownership, d.attributes());
         String name = AwsKind.physicalName(env, d.address().name());
         String cidr = (String) d.attributes().get("cidr");
@@ -161,7 +186,8 @@ final class NetworkKind implements AwsKind {
     }
 
     @Override
-    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d) {
+    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d,
+                                   java.util.List<io.mlctl.plan.AttributeChange> changes) {
         retag(c.ec2, current.cloudId(), current.attributes(), d.attributes());
         converge(c, env, current.cloudId(), d, AwsKind.allTags(Ownership.tags(env.name(), d.address()), d.attributes()));
         return new ObservedResource(d.address(), current.cloudId(), d.attributes(), current.tags());

@@ -4,9 +4,13 @@ import io.mlctl.MlctlException;
 import io.mlctl.catalog.Catalog;
 import io.mlctl.inventory.ObservedResource;
 import io.mlctl.inventory.Ownership;
+import io.mlctl.plan.AttributeChange;
+import io.mlctl.provider.CreateRequest;
 import io.mlctl.provider.Driver;
 import io.mlctl.provider.DriverException;
 import io.mlctl.provider.Page;
+import io.mlctl.provider.ResourceRules;
+import io.mlctl.provider.Target;
 import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.Provider;
@@ -83,6 +87,34 @@ public final class SandboxCloud implements Driver {
         return "sandbox";
     }
 
+    /** Like the clouds it stands in for: the network's range, where a machine runs and as whom cannot change in place. */
+    private static final Map<ResourceType, ResourceRules> RULES = Map.of(
+        ResourceType.NETWORK, new ResourceRules(java.util.Set.of("region", "cidr")),
+        ResourceType.BUCKET, new ResourceRules(java.util.Set.of("region")),
+        ResourceType.IDENTITY, new ResourceRules(java.util.Set.of("region")),
+        ResourceType.INSTANCE, new ResourceRules(java.util.Set.of("region", "subnet", "spot", "accelerator")),
+        ResourceType.KUBERNETES_CLUSTER, new ResourceRules(java.util.Set.of("region", "subnet", "identity")),
+        ResourceType.INFERENCE_ENDPOINT, new ResourceRules(java.util.Set.of("region")));
+
+    public static ResourceRules rulesOf(ResourceType kind) {
+        return RULES.get(kind);
+    }
+
+    @Override
+    public ResourceRules rules(ResourceType kind) {
+        return RULES.get(kind);
+    }
+
+    @Override
+    public Target target(Environment env) {
+        String account = switch (env.provider()) {
+            case AWS -> ACCOUNT;
+            case GCP -> PROJECT;
+            case AZURE -> SUBSCRIPTION;
+        };
+        return new Target(account, env.region());
+    }
+
     @Override
     public long requestCount() {
         return requests.get();
@@ -125,6 +157,11 @@ public final class SandboxCloud implements Driver {
     }
 
     @Override
+    public ObservedResource create(Environment env, ResourceSpec desired, CreateRequest request) {
+        return create(env, desired, Ownership.tags(env.name(), desired.address()), request.token());
+    }
+
+    /** A create with the tags given (tests use it to make resources that are not mlctl's). */
     public ObservedResource create(Environment env, ResourceSpec desired, Map<String, String> tags, String token) {
         Address a = desired.address();
         call("create", a.toString());
@@ -156,14 +193,17 @@ public final class SandboxCloud implements Driver {
     }
 
     @Override
-    public ObservedResource update(Environment env, ObservedResource current, ResourceSpec desired) {
+    public ObservedResource update(Environment env, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes) {
         call("update", desired.address().toString());
         checkCatalog(env.provider(), desired);
         StoredResource r = find(env.provider(), desired.address().type(), current.cloudId())
             .orElseThrow(() -> new DriverException(desired.address() + ": " + current.cloudId() + " no longer exists", false));
-        for (String field : desired.address().type().immutableFields()) {
-            if (!java.util.Objects.equals(r.attributes().get(field), desired.attributes().get(field))) {
-                throw new DriverException(desired.address() + ": " + field + " of " + current.cloudId() + " cannot be changed in place", false);
+        if (!current.address().equals(Ownership.ownedAddress(r.tags(), env.name()).orElse(null))) {
+            throw new DriverException(current.cloudId() + " is not owned by environment " + env.name() + "; refusing to change it", false);
+        }
+        for (AttributeChange ch : changes) {
+            if (rules(desired.address().type()).forcesReplace(ch.path())) {
+                throw new DriverException(desired.address() + ": " + ch.path() + " of " + current.cloudId() + " cannot be changed in place", false);
             }
         }
         StoredResource updated = new StoredResource(r.cloudId(), r.kind(), desired.attributes(), r.tags(), r.createdAt());
@@ -306,6 +346,7 @@ public final class SandboxCloud implements Driver {
         Path dir = root.resolve(p.id()).resolve(kind.id());
         List<StoredResource> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) return out;
+        removeLeftovers(dir);
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
             for (Path f : files) {
                 readResource(f, kind).ifPresent(out::add);
@@ -386,10 +427,29 @@ public final class SandboxCloud implements Driver {
         }
     }
 
+    static final String TEMP_SUFFIX = ".partial";
+
+    /** Removes what killed writers left (old enough that no live writer can still be renaming it). */
+    private static void removeLeftovers(Path dir) {
+        long cutoff = System.currentTimeMillis() - 60_000;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + TEMP_SUFFIX)) {
+            for (Path f : files) {
+                try {
+                    if (Files.getLastModifiedTime(f).toMillis() < cutoff) Files.deleteIfExists(f);
+                } catch (IOException ignored) {
+                    // another process cleaned it up first
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     static void writeText(Path f, String text) {
         try {
             Files.createDirectories(f.getParent());
-            Path tmp = Files.createTempFile(f.getParent(), ".tmp-", ".json");
+            // Never *.json: a kill between write and rename must not leave something that lists as a resource.
+            Path tmp = Files.createTempFile(f.getParent(), "." + f.getFileName() + "-", TEMP_SUFFIX);
             Files.writeString(tmp, text);
             try {
                 Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

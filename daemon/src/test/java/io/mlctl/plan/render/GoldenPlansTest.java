@@ -33,7 +33,7 @@ class GoldenPlansTest {
         List<Environment> envs = Specs.load(Fixtures.examples()).environments();
         assertThat(envs).hasSize(6);
         for (Environment env : envs) {
-            Plan plan = new Planner().plan(env, Inventory.empty(env.name()), PlanOptions.defaults(CREATED));
+            Plan plan = new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf).plan(env, Inventory.empty(env.name()), PlanOptions.defaults(CREATED));
             check(plans.resolve(env.name() + ".md"), new MarkdownRenderer().render(plan), update, drifted);
             check(plans.resolve(env.name() + ".txt"), new TextRenderer(false).render(plan), update, drifted);
             check(plans.resolve(env.name() + ".json"), new PlanJson().write(plan), update, drifted);

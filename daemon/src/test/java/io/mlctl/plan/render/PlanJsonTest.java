@@ -38,7 +38,7 @@ class PlanJsonTest {
         Address old = Address.parse("identity.old");
         inv.put(old, new ObservedResource(old, "arn:old", Map.of("region", "us-east-1"), Ownership.tags("dev", old)));
         inv.remove(Address.parse("identity.trainer"));
-        return new Planner().plan(env, new Inventory("dev", inv, List.of()), PlanOptions.defaults(Instant.parse("2026-03-04T05:06:07Z")));
+        return new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf).plan(env, new Inventory("dev", inv, List.of()), PlanOptions.defaults(Instant.parse("2026-03-04T05:06:07Z")));
     }
 
     @Test

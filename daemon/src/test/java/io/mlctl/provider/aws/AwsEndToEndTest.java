@@ -242,7 +242,7 @@ class AwsEndToEndTest {
         List<String> paths = new ArrayList<>();
         plan.get("resourceChanges").forEach(c -> c.get("changes").forEach(a -> paths.add(c.get("address").asString() + ":" + a.get("path").asString())));
         assertThat(paths).containsExactlyInAnyOrder("bucket.ml-data-dev:lifecycle", "bucket.ml-data-dev:versioning",
-            "network.ml-vpc:tags.team", "kubernetes_cluster.ml-cluster:nodePools");
+            "network.ml-vpc:tags.team", "kubernetes_cluster.ml-cluster:nodePools[gpu].min", "kubernetes_cluster.ml-cluster:nodePools[gpu].max");
         ok(cli.run("apply", "--auto-approve", example));
         assertThat(cli.run("plan", "--detailed-exitcode", example).exitCode()).isZero();
         assertThat(s3.getBucketVersioning(b -> b.bucket("ml-data-dev")).statusAsString()).isEqualTo("Enabled");

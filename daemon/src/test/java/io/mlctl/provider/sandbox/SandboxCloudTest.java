@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -106,7 +107,8 @@ class SandboxCloudTest {
         ObservedResource inst = create(c, "instance.gpu-1", "i");
         Map<String, Object> moved = new HashMap<>(gpu.attributes());
         moved.put("spot", true);
-        assertThatThrownBy(() -> c.update(env, inst, new ResourceSpec(gpu.address(), moved, gpu.dependencies(), null)))
+        assertThatThrownBy(() -> c.update(env, inst, new ResourceSpec(gpu.address(), moved, gpu.dependencies(), null),
+                List.of(new io.mlctl.plan.AttributeChange("spot", false, true, true))))
             .hasMessageContaining("spot of " + inst.cloudId() + " cannot be changed in place");
         assertThatThrownBy(() -> c.delete(env, net)).hasMessageContaining("network.net (" + net.cloudId() + ") is still in use by instance.gpu-1");
         c.delete(env, inst);

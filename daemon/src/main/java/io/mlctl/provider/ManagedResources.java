@@ -1,0 +1,92 @@
+package io.mlctl.provider;
+
+import io.mlctl.inventory.ObservedResource;
+import io.mlctl.plan.AttributeChange;
+import io.mlctl.spec.Environment;
+import io.mlctl.spec.ResourceSpec;
+import io.mlctl.spec.ResourceType;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The registry of a provider's resource kinds and the machinery every kind shares (after
+ * crossplane-runtime's managed reconciler): before creating, look; adopt only this environment's
+ * own resource at this address, or an unmarked one that this create's earlier attempt may have
+ * made; refuse anything else naming it and its owner; record the id the moment the cloud returns it.
+ */
+public final class ManagedResources<C> {
+    private final Map<ResourceType, ResourceKind<C>> kinds = new EnumMap<>(ResourceType.class);
+    private final OwnershipMarker marker;
+
+    public ManagedResources(OwnershipMarker marker, List<ResourceKind<C>> kinds) {
+        this.marker = marker;
+        for (ResourceKind<C> k : kinds) {
+            if (this.kinds.put(k.type(), k) != null) throw new IllegalArgumentException("two kinds for " + k.type());
+        }
+    }
+
+    public OwnershipMarker marker() {
+        return marker;
+    }
+
+    public ResourceKind<C> kind(ResourceType type) {
+        ResourceKind<C> k = kinds.get(type);
+        if (k == null) throw new DriverException("this provider has no " + type.id() + " resources", false);
+        return k;
+    }
+
+    public ResourceRules rules(ResourceType type) {
+        return kind(type).rules();
+    }
+
+    public Page list(C cloud, Environment env, ResourceType type, Optional<String> pageToken) {
+        return kind(type).list(cloud, env, pageToken);
+    }
+
+    public ObservedResource create(C cloud, Environment env, ResourceSpec desired, CreateRequest request) {
+        ResourceKind<C> kind = kind(desired.address().type());
+        Map<String, String> mark = marker.marker(env.name(), desired.address());
+        Optional<Existing> found = kind.find(cloud, env, desired.address(), request.knownCloudId());
+        if (found.isPresent()) {
+            Existing e = found.get();
+            boolean ours = marker.owner(e.tags(), env.name()).filter(desired.address()::equals).isPresent();
+            // Unmarked and possibly made by this very create (a lost answer, a killed run): it is ours to finish.
+            boolean pendingCreate = request.maybeSent() && !marker.marked(e.tags());
+            if (!ours && !pendingCreate) {
+                throw new NotOwnedException(desired.address() + ": " + e.description() + " already exists and is "
+                    + marker.describeOwner(e.tags()) + "; mlctl does not take over resources it did not create (rename it in the spec)");
+            }
+            request.created().accept(e.cloudId());
+            return kind.complete(cloud, env, e.cloudId(), desired, mark);
+        }
+        String id = kind.create(cloud, env, desired, mark, request.token());
+        request.created().accept(id);
+        return kind.complete(cloud, env, id, desired, mark);
+    }
+
+    public ObservedResource update(C cloud, Environment env, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes) {
+        ResourceKind<C> kind = kind(desired.address().type());
+        Existing e = kind.find(cloud, env, current.address(), Optional.of(current.cloudId()))
+            .orElseThrow(() -> new DriverException(current.address() + ": " + current.cloudId() + " no longer exists; run plan again", false));
+        requireOwned(env, current, e);
+        return kind.update(cloud, env, current, desired, changes);
+    }
+
+    public void delete(C cloud, Environment env, ObservedResource current) {
+        ResourceKind<C> kind = kind(current.address().type());
+        Optional<Existing> e = kind.find(cloud, env, current.address(), Optional.of(current.cloudId()));
+        if (e.isEmpty()) return; // already gone
+        requireOwned(env, current, e.get());
+        kind.delete(cloud, env, current);
+    }
+
+    /** Only this address's own resource is ever changed, whatever inventory said a moment ago. */
+    private void requireOwned(Environment env, ObservedResource current, Existing e) {
+        if (marker.owner(e.tags(), env.name()).filter(current.address()::equals).isEmpty()) {
+            throw new NotOwnedException(current.address() + ": " + e.description() + " is " + marker.describeOwner(e.tags())
+                + "; refusing to change it");
+        }
+    }
+}
