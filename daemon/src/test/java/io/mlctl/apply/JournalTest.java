@@ -56,4 +56,22 @@ class JournalTest {
         assertThat(dir.resolve(Journal.LAST)).exists();
         assertThat(dir.resolve(Journal.FILE)).doesNotExist();
     }
+
+    @Test
+    void aCreateThatGotItsIdIsResumedWithThatIdEvenWhenItFailedAfterwards() {
+        try (Journal j = new Journal(dir)) {
+            j.begin("run-1", "t", "dev", "fp");
+            j.intent("create", "network.net", "tok-n", null);
+            j.created("network.net", "vpc-1");
+            j.failed("create", "network.net", "subnet clash");
+            j.intent("create", "bucket.b", "tok-b", null);
+            j.failed("create", "bucket.b", "name taken");
+        }
+        Journal.Interrupted i = new Journal(dir).interrupted().orElseThrow();
+        assertThat(i.pendingCreate("network.net")).hasValueSatisfying(p -> {
+            assertThat(p.token()).isEqualTo("tok-n");
+            assertThat(p.cloudId()).isEqualTo("vpc-1");
+        });
+        assertThat(i.pendingCreate("bucket.b")).isEmpty(); // failed before the cloud made anything
+    }
 }

@@ -98,6 +98,44 @@ class PlannerTest {
     }
 
     @Test
+    void nestedPathsNameTheElementAndTheProvidersRulesSayWhatForcesAReplace() {
+        // A provider whose subnets cannot change their range in place, but can be added.
+        Planner strict = new Planner(t -> t == io.mlctl.spec.ResourceType.NETWORK
+            ? new io.mlctl.provider.ResourceRules(Set.of("cidr", "subnets[].cidr")) : io.mlctl.provider.sandbox.SandboxCloud.rulesOf(t));
+        Address net = Address.parse("network.net");
+        Map<Address, ObservedResource> inv = applied(env);
+        Map<String, Object> subnet = new TreeMap<>(Map.of("name", "train", "cidr", "10.0.9.0/24", "zone", "us-east-1a", "private", true));
+        inv.put(net, withAttr(inv.get(net), "subnets", List.of(subnet)));
+        Plan p = strict.plan(env, inventory(env, inv), PlanOptions.defaults(NOW));
+        Change ch = p.changes().stream().filter(c -> c.address().equals(net)).findFirst().orElseThrow();
+        assertThat(ch.action()).isEqualTo(Action.REPLACE);
+        assertThat(ch.attributes()).extracting(AttributeChange::path, AttributeChange::forcesReplacement)
+            .containsExactly(org.assertj.core.groups.Tuple.tuple("subnets[train].cidr", true));
+        assertThat(ch.reason()).isEqualTo("subnets[train].cidr cannot be changed in place");
+        assertThat(p.changes()).filteredOn(c -> c.address().toString().equals("instance.gpu-1")).singleElement()
+            .satisfies(c -> assertThat(c.action()).isEqualTo(Action.REPLACE));
+
+        // The same drift under rules that allow it is an in-place update naming the element.
+        Plan lenient = new Planner(t -> new io.mlctl.provider.ResourceRules(Set.of())).plan(env, inventory(env, inv), PlanOptions.defaults(NOW));
+        assertThat(lenient.changes()).singleElement().satisfies(c -> {
+            assertThat(c.action()).isEqualTo(Action.UPDATE);
+            assertThat(c.attributes()).extracting(AttributeChange::path).containsExactly("subnets[train].cidr");
+        });
+
+        // A new subnet is an addition to the network, not a reason to replace it.
+        Map<String, Object> extra = new TreeMap<>(Map.of("name", "eval", "cidr", "10.0.2.0/24", "private", true));
+        Map<Address, ObservedResource> more = applied(env);
+        List<Object> had = new java.util.ArrayList<>((List<?>) more.get(net).attributes().get("subnets"));
+        had.add(extra);
+        more.put(net, withAttr(more.get(net), "subnets", had));
+        Plan adding = strict.plan(env, inventory(env, more), PlanOptions.defaults(NOW));
+        assertThat(adding.changes()).singleElement().satisfies(c -> {
+            assertThat(c.action()).isEqualTo(Action.UPDATE);
+            assertThat(c.attributes()).extracting(AttributeChange::path).containsExactly("subnets[eval]");
+        });
+    }
+
+    @Test
     void replacingANetworkReplacesWhatSitsInItsSubnets() {
         Map<Address, ObservedResource> inv = applied(env);
         Address net = Address.parse("network.net");

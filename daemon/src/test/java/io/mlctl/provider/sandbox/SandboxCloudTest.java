@@ -126,4 +126,26 @@ class SandboxCloudTest {
         assertThatThrownBy(() -> c.delete(other, claimed)).hasMessage("dev-data is not owned by environment other; refusing to delete it");
         assertThat(c.all(io.mlctl.spec.Provider.AWS, ResourceType.BUCKET)).hasSize(1);
     }
+
+    @Test
+    void aWriteKilledBeforeItsRenameIsNeverListedAndItsLeftoverIsCleanedUp() throws Exception {
+        SandboxCloud c = cloud();
+        ObservedResource net = create(c, "network.net", "t1");
+        Path kindDir = dir.resolve("aws").resolve("network");
+        // What a kill between writing the temporary file and renaming it leaves: a whole resource, not yet in place.
+        Path fresh = kindDir.resolve(".vpc-x.json-123" + SandboxCloud.TEMP_SUFFIX);
+        Path stale = kindDir.resolve(".vpc-y.json-456" + SandboxCloud.TEMP_SUFFIX);
+        String whole = Files.readString(Files.list(kindDir).filter(f -> f.toString().endsWith(".json")).findFirst().orElseThrow());
+        Files.writeString(fresh, whole.replace(net.cloudId(), "vpc-x"));
+        Files.writeString(stale, whole.replace(net.cloudId(), "vpc-y"));
+        Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 3_600_000));
+
+        Inventory inv = new InventoryReader(c).read(env);
+        assertThat(inv.resources().keySet()).extracting(Address::toString).containsExactly("network.net");
+        assertThat(inv.duplicates()).isEmpty();
+        assertThat(c.all(io.mlctl.spec.Provider.AWS, ResourceType.NETWORK)).extracting(SandboxCloud.StoredResource::cloudId)
+            .containsExactly(net.cloudId());
+        assertThat(stale).doesNotExist();
+        assertThat(fresh).exists(); // a live writer may still be about to rename it
+    }
 }
