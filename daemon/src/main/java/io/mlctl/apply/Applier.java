@@ -3,6 +3,7 @@ package io.mlctl.apply;
 import io.mlctl.MlctlException;
 import io.mlctl.inventory.ObservedResource;
 import io.mlctl.plan.Action;
+import io.mlctl.plan.AttributeChange;
 import io.mlctl.plan.Change;
 import io.mlctl.plan.Plan;
 import io.mlctl.provider.CreateRequest;
@@ -56,6 +57,8 @@ public final class Applier {
         final Set<Node> after = new HashSet<>();
         final Set<Node> before = new HashSet<>();
         int waiting;
+        /** Subnets or node pools this update replaces: counted as replaced when it succeeds. */
+        int components;
 
         Node(ApplyListener.Step step, Change change) {
             this.step = step;
@@ -101,7 +104,11 @@ public final class Applier {
                             cloudIds.put(n.step.address().toString(), id == null ? "" : id);
                             switch (n.step.op()) {
                                 case "create" -> created.incrementAndGet();
-                                case "update" -> updated.incrementAndGet();
+                                case "update" -> {
+                                    updated.incrementAndGet();
+                                    created.addAndGet(n.components);
+                                    deleted.addAndGet(n.components);
+                                }
                                 default -> deleted.incrementAndGet();
                             }
                             listener.finished(n.step, i, total, id, Duration.between(start, clock.instant()));
@@ -207,6 +214,8 @@ public final class Applier {
         Map<String, List<Node>> deletes = new HashMap<>();   // delete(s) by address (duplicates share one)
         List<Node> all = new ArrayList<>();
         for (Change c : plan.changes()) {
+            // A replaced subnet or node pool is the work of its resource's update step; it has no step of its own.
+            if (c.address().isComponent()) continue;
             String addr = c.address().toString();
             if (c.action() == Action.DELETE || c.action() == Action.REPLACE) {
                 Node d = new Node(new ApplyListener.Step(c.address(), c.action(), "delete", c.cloudId()), c);
@@ -234,6 +243,21 @@ public final class Applier {
                 if (still.contains(ref)) continue; // re-pointed at the replacement, not let go
                 for (Node d : deletes.getOrDefault(ref.toString(), List.of())) {
                     if (d != n) edge(n, d);
+                }
+            }
+        }
+        for (Change c : plan.changes()) {
+            Node w = c.address().isComponent() ? writes.get(c.address().resource().toString()) : null;
+            if (w != null) w.components++;
+        }
+        // An update that replaces a subnet or node pool waits until what is replaced with it has let go.
+        for (Node u : writes.values()) {
+            if (!u.step.op().equals("update") || u.change.attributes().stream().noneMatch(AttributeChange::forcesReplacement)) continue;
+            for (List<Node> ds : deletes.values()) {
+                for (Node d : ds) {
+                    if (d.change.action() == Action.REPLACE && References.of(d.change.address().type(), d.change.before()).contains(u.change.address())) {
+                        edge(d, u);
+                    }
                 }
             }
         }

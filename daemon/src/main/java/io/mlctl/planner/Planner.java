@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -63,18 +64,29 @@ public final class Planner {
             List<AttributeChange> diffs = new ArrayList<>();
             diff("", have.attributes(), want.attributes(), rules.apply(want.address().type()), diffs);
             String forcedBy = replacedDependency(want, changes);
+            // A forced change inside a subnet or node pool replaces that component, not the whole resource.
+            Map<Address, List<AttributeChange>> componentReplaces = new TreeMap<>();
+            List<String> forcedHere = new ArrayList<>();
+            for (AttributeChange d : diffs) {
+                if (!d.forcesReplacement()) continue;
+                Optional<Address> component = want.address().componentAt(d.path());
+                if (component.isPresent()) componentReplaces.computeIfAbsent(component.get(), k -> new ArrayList<>()).add(d);
+                else forcedHere.add(d.path());
+            }
             if (forcedBy != null) {
                 changes.put(want.address(), new Change.Replace(want.address(), have.cloudId(), have.attributes(), want.attributes(), diffs,
                     want.dependencies(), forcedBy));
             } else if (diffs.isEmpty()) {
                 unchanged.add(new UnchangedResource(want.address(), have.cloudId()));
-            } else if (diffs.stream().anyMatch(AttributeChange::forcesReplacement)) {
-                String fields = String.join(", ", diffs.stream().filter(AttributeChange::forcesReplacement).map(AttributeChange::path).toList());
+            } else if (!forcedHere.isEmpty()) {
                 changes.put(want.address(), new Change.Replace(want.address(), have.cloudId(), have.attributes(), want.attributes(), diffs,
-                    want.dependencies(), fields + " cannot be changed in place"));
+                    want.dependencies(), String.join(", ", forcedHere) + " cannot be changed in place"));
             } else {
                 changes.put(want.address(), new Change.Update(want.address(), have.cloudId(), have.attributes(), want.attributes(), diffs,
                     want.dependencies()));
+                componentReplaces.forEach((component, forced) -> changes.put(component, new Change.Replace(component, have.cloudId(),
+                    element(have.attributes(), forced.get(0).path()), element(want.attributes(), forced.get(0).path()), forced,
+                    Set.of(want.address()), String.join(", ", forced.stream().map(AttributeChange::path).toList()) + " cannot be changed in place")));
             }
         }
         // Deletes wait for the deletion of whatever refers to them (the reverse of create order).
@@ -119,9 +131,23 @@ public final class Planner {
         return new ResourceGraph(deps).topologicalOrder();
     }
 
+    /** The element of a list of named objects that {@code path} ({@code subnets[training].cidr}) points into. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> element(Map<String, Object> attrs, String path) {
+        String list = path.substring(0, path.indexOf('['));
+        String name = path.substring(path.indexOf('[') + 1, path.indexOf(']'));
+        if (attrs.get(list) instanceof List<?> l) {
+            for (Object e : l) {
+                if (e instanceof Map<?, ?> m && name.equals(m.get("name"))) return (Map<String, Object>) m;
+            }
+        }
+        return Map.of();
+    }
+
     /**
-     * A resource that points at a replaced resource through an immutable field (an instance's subnet,
-     * a cluster's identity) must be replaced with it: the new one has a new cloud id.
+     * A resource that points at a replaced resource (or a replaced subnet of it) through a field that
+     * cannot change in place (an instance's subnet, a cluster's identity) must be replaced with it:
+     * the new one has a new cloud id.
      */
     private String replacedDependency(ResourceSpec want, Map<Address, Change> changes) {
         ResourceRules r = rules.apply(want.address().type());
@@ -131,6 +157,10 @@ public final class Planner {
             if (value == null || !r.forcesReplace(field)) continue;
             for (Address dep : References.of(want.address().type(), Map.of(field, value))) {
                 if (changes.get(dep) instanceof Change.Replace) return dep + " is replaced and " + field + " cannot be changed in place";
+            }
+            Optional<Address> subnet = References.subnet(Map.of(field, value));
+            if (subnet.isPresent() && changes.get(subnet.get()) instanceof Change.Replace) {
+                return subnet.get() + " is replaced and " + field + " cannot be changed in place";
             }
         }
         return null;

@@ -26,4 +26,12 @@ public final class References {
         }
         return out;
     }
+
+    /** The subnet component a {@code subnet: network/subnet} reference points at. */
+    public static java.util.Optional<Address> subnet(Map<String, Object> attrs) {
+        if (attrs.get("subnet") instanceof String s && s.contains("/")) {
+            return java.util.Optional.of(new Address(ResourceType.NETWORK, s.substring(0, s.indexOf('/')), "subnet." + s.substring(s.indexOf('/') + 1)));
+        }
+        return java.util.Optional.empty();
+    }
 }

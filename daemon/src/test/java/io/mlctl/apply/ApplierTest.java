@@ -128,6 +128,31 @@ class ApplierTest {
     }
 
     @Test
+    void aSubnetIsReplacedOnItsOwnAfterWhatRunsInItLetsGoAndTheInstanceComesBackInTheNewOne() {
+        Environment env = Specs.env(Fixtures.smallEnv("dev"));
+        assertThat(apply(env, false, 10, ApplyListener.NONE).ok()).isTrue();
+        Environment moved = Specs.env(Fixtures.smallEnv("dev").replace("cidr: 10.0.1.0/24", "cidr: 10.0.3.0/24"));
+        Plan plan = new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf).plan(moved, new InventoryReader(driver).read(moved),
+            new PlanOptions(false, Set.of(), clock.instant()));
+        assertThat(plan.changes()).extracting(c -> c.address() + " " + c.action().id()).containsExactly(
+            "network.net update", "network.net.subnet.train replace", "instance.gpu-1 replace");
+        assertThat(plan.changes().get(1).reason()).isEqualTo("subnets[train].cidr cannot be changed in place");
+        assertThat(plan.changes().get(2).reason()).isEqualTo("network.net.subnet.train is replaced and subnet cannot be changed in place");
+        assertThat(plan.summary().replace()).isEqualTo(2);
+
+        driver.events.clear();
+        ApplyResult r = apply(moved, false, 10, ApplyListener.NONE);
+        assertThat(r.ok()).as(r.failures().toString()).isTrue();
+        assertThat(List.of(r.created(), r.updated(), r.deleted())).containsExactly(2, 1, 2); // as the plan said: the subnet and the instance
+
+        // The sandbox, like a cloud, refuses to replace a subnet something still runs in.
+        assertThat(index("end delete instance.gpu-1")).isLessThan(index("start update network.net"));
+        assertThat(index("end update network.net")).isLessThan(index("start create instance.gpu-1"));
+        assertThat(new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf).plan(moved, new InventoryReader(driver).read(moved),
+            new PlanOptions(false, Set.of(), clock.instant())).hasChanges()).isFalse();
+    }
+
+    @Test
     void parallelismIsBounded() throws Exception {
         Files.createDirectories(dir.resolve("sandbox"));
         Files.writeString(dir.resolve("sandbox/config.json"), "{\"latencyMillis\": 40}");

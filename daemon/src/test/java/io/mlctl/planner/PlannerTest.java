@@ -107,13 +107,23 @@ class PlannerTest {
         Map<String, Object> subnet = new TreeMap<>(Map.of("name", "train", "cidr", "10.0.9.0/24", "zone", "us-east-1a", "private", true));
         inv.put(net, withAttr(inv.get(net), "subnets", List.of(subnet)));
         Plan p = strict.plan(env, inventory(env, inv), PlanOptions.defaults(NOW));
-        Change ch = p.changes().stream().filter(c -> c.address().equals(net)).findFirst().orElseThrow();
-        assertThat(ch.action()).isEqualTo(Action.REPLACE);
-        assertThat(ch.attributes()).extracting(AttributeChange::path, AttributeChange::forcesReplacement)
+        // The network is updated in place; its subnet is replaced on its own, and the instance in it with it.
+        assertThat(p.changes()).extracting(c -> c.address() + " " + c.action().id())
+            .containsExactly("network.net update", "network.net.subnet.train replace", "instance.gpu-1 replace");
+        Change subnetChange = p.changes().get(1);
+        assertThat(subnetChange.attributes()).extracting(AttributeChange::path, AttributeChange::forcesReplacement)
             .containsExactly(org.assertj.core.groups.Tuple.tuple("subnets[train].cidr", true));
-        assertThat(ch.reason()).isEqualTo("subnets[train].cidr cannot be changed in place");
-        assertThat(p.changes()).filteredOn(c -> c.address().toString().equals("instance.gpu-1")).singleElement()
-            .satisfies(c -> assertThat(c.action()).isEqualTo(Action.REPLACE));
+        assertThat(subnetChange.reason()).isEqualTo("subnets[train].cidr cannot be changed in place");
+        assertThat(subnetChange.before()).containsEntry("cidr", "10.0.9.0/24");
+        assertThat(subnetChange.after()).containsEntry("cidr", "10.0.1.0/24");
+        assertThat(p.changes().get(2).reason()).isEqualTo("network.net.subnet.train is replaced and subnet cannot be changed in place");
+        assertThat(p.summary().replace()).isEqualTo(2);
+
+        // A forced change outside any component still replaces the whole resource.
+        Map<Address, ObservedResource> moved = applied(env);
+        moved.put(net, withAttr(moved.get(net), "cidr", "10.8.0.0/16"));
+        assertThat(strict.plan(env, inventory(env, moved), PlanOptions.defaults(NOW)).changes())
+            .extracting(c -> c.address() + " " + c.action().id()).containsExactly("network.net replace", "instance.gpu-1 replace");
 
         // The same drift under rules that allow it is an in-place update naming the element.
         Plan lenient = new Planner(t -> new io.mlctl.provider.ResourceRules(Set.of())).plan(env, inventory(env, inv), PlanOptions.defaults(NOW));

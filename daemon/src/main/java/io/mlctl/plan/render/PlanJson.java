@@ -58,6 +58,7 @@ public final class PlanJson {
             o.put("address", c.address().toString());
             o.put("type", c.address().type().id());
             o.put("name", c.address().name());
+            if (c.address().isComponent()) o.put("component", c.address().component());
             o.put("action", c.action().id());
             ArrayNode actions = o.putArray("actions");
             c.action().primitives().forEach(actions::add);

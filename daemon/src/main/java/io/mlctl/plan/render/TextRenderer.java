@@ -33,8 +33,10 @@ public final class TextRenderer {
         }
         b.append("mlctl will perform the following actions in environment ").append(bold(where)).append(":\n\n");
         for (Change ch : plan.changes()) {
-            String type = ch.address().type().id();
-            String name = ch.address().name();
+            // A component shows as what it is (subnet "ml-vpc/training"), inside its resource's cloud id.
+            String type = ch.address().isComponent() ? ch.address().component().substring(0, ch.address().component().indexOf('.')) : ch.address().type().id();
+            String name = ch.address().isComponent()
+                ? ch.address().name() + "/" + ch.address().component().substring(ch.address().component().indexOf('.') + 1) : ch.address().name();
             switch (ch.action()) {
                 case CREATE -> {
                     Change.Create cr = (Change.Create) ch;
@@ -53,7 +55,8 @@ public final class TextRenderer {
                     Change.Replace rp = (Change.Replace) ch;
                     b.append(bold("  # " + rp.address() + " must be replaced")).append(" (").append(rp.reason()).append(")\n");
                     b.append(red("-/+")).append(" ").append(type).append(" \"").append(name).append("\" {\n");
-                    b.append("        id = ").append(rp.cloudId()).append(" -> (known after apply)\n");
+                    if (rp.address().isComponent()) b.append("        in = ").append(rp.cloudId()).append('\n');
+                    else b.append("        id = ").append(rp.cloudId()).append(" -> (known after apply)\n");
                     for (AttributeChange a : rp.attributes()) change(b, a);
                 }
                 case DELETE -> {

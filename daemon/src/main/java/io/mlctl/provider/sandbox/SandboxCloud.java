@@ -89,11 +89,12 @@ public final class SandboxCloud implements Driver {
 
     /** Like the clouds it stands in for: the network's range, where a machine runs and as whom cannot change in place. */
     private static final Map<ResourceType, ResourceRules> RULES = Map.of(
-        ResourceType.NETWORK, new ResourceRules(java.util.Set.of("region", "cidr")),
+        ResourceType.NETWORK, new ResourceRules(java.util.Set.of("region", "cidr", "subnets[].cidr", "subnets[].zone")),
         ResourceType.BUCKET, new ResourceRules(java.util.Set.of("region")),
         ResourceType.IDENTITY, new ResourceRules(java.util.Set.of("region")),
         ResourceType.INSTANCE, new ResourceRules(java.util.Set.of("region", "subnet", "spot", "accelerator")),
-        ResourceType.KUBERNETES_CLUSTER, new ResourceRules(java.util.Set.of("region", "subnet", "identity")),
+        ResourceType.KUBERNETES_CLUSTER, new ResourceRules(java.util.Set.of("region", "subnet", "identity", "nodePools[].machineType",
+            "nodePools[].spot")),
         ResourceType.INFERENCE_ENDPOINT, new ResourceRules(java.util.Set.of("region")));
 
     public static ResourceRules rulesOf(ResourceType kind) {
@@ -202,8 +203,22 @@ public final class SandboxCloud implements Driver {
             throw new DriverException(current.cloudId() + " is not owned by environment " + env.name() + "; refusing to change it", false);
         }
         for (AttributeChange ch : changes) {
-            if (rules(desired.address().type()).forcesReplace(ch.path())) {
+            // A subnet or node pool is replaced by the update of its network or cluster; anything else forced cannot be.
+            if (rules(desired.address().type()).forcesReplace(ch.path()) && current.address().componentAt(ch.path()).isEmpty()) {
                 throw new DriverException(desired.address() + ": " + ch.path() + " of " + current.cloudId() + " cannot be changed in place", false);
+            }
+        }
+        // Like a real cloud: a subnet that is replaced must be empty first.
+        for (AttributeChange ch : changes) {
+            Optional<Address> component = current.address().componentAt(ch.path());
+            if (component.isEmpty() || !ch.forcesReplacement() || !component.get().component().startsWith("subnet.")) continue;
+            String ref = current.address().name() + "/" + component.get().component().substring("subnet.".length());
+            for (ResourceType kind : List.of(ResourceType.INSTANCE, ResourceType.KUBERNETES_CLUSTER)) {
+                for (StoredResource other : all(env.provider(), kind)) {
+                    if (ref.equals(other.attributes().get("subnet"))) {
+                        throw new DriverException(component.get() + " cannot be replaced: " + other.cloudId() + " still runs in it", false);
+                    }
+                }
             }
         }
         StoredResource updated = new StoredResource(r.cloudId(), r.kind(), desired.attributes(), r.tags(), r.createdAt());
