@@ -2,16 +2,30 @@ package io.mlctl.provider.aws;
 
 import io.mlctl.inventory.ObservedResource;
 import io.mlctl.inventory.Ownership;
+import io.mlctl.plan.AttributeChange;
 import io.mlctl.provider.DriverException;
+import io.mlctl.provider.Existing;
+import io.mlctl.provider.Labels;
 import io.mlctl.provider.Page;
+import io.mlctl.provider.ResourceRules;
+import io.mlctl.provider.TagMarker;
 import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.ResourceSpec;
+import io.mlctl.spec.ResourceType;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.resourcegroupstaggingapi.model.GetResourcesResponse;
 import software.amazon.awssdk.services.resourcegroupstaggingapi.model.ResourceTagMapping;
@@ -30,110 +44,209 @@ import software.amazon.awssdk.services.s3.model.TransitionStorageClass;
 /**
  * bucket → an S3 bucket (named as written: the user owns that global namespace) with versioning,
  * default encryption (SSE-S3 for managed, SSE-KMS for kms), a public access block unless public,
- * lifecycle rules (archive = GLACIER, cold = STANDARD_IA) and the ownership tags.
+ * lifecycle rules (archive = GLACIER, cold = STANDARD_IA), the ownership marker and the
+ * environment's labels. Tags anyone else put on the bucket are kept and never reported as drift.
  */
 final class BucketKind implements AwsKind {
+    static final Labels LABELS = new Labels(TagMarker.INSTANCE, ":");
+    /** Concurrent configuration reads while listing: S3 has no bulk read, a small pool keeps it polite. */
+    static final int READERS = 8;
+    static final Set<String> SETTINGS = Set.of("versioning", "encryption", "public", "lifecycle");
+    /** A read that found the bucket gone between the listing and the read. */
+    private static final Object GONE = new Object();
+
+    @Override
+    public ResourceType type() {
+        return ResourceType.BUCKET;
+    }
+
+    @Override
+    public ResourceRules rules() {
+        return new ResourceRules(Set.of("region"));
+    }
+
     @Override
     public Page list(AwsClients c, Environment env, Optional<String> pageToken) {
         // S3 cannot filter by tag; the tagging API finds the environment's buckets in one paged call.
         GetResourcesResponse r = AwsErrors.call("tag:GetResources s3", () -> c.tagging.getResources(b -> b
             .tagFilters(TagFilter.builder().key(Ownership.ENVIRONMENT_TAG).values(env.name()).build())
             .resourceTypeFilters("s3").resourcesPerPage(100).paginationToken(pageToken.orElse(null))));
-        List<ObservedResource> items = new ArrayList<>();
+        Map<String, Map<String, String>> tagsOf = new LinkedHashMap<>();
+        Map<String, Address> addressOf = new LinkedHashMap<>();
         for (ResourceTagMapping m : r.resourceTagMappingList()) {
             Map<String, String> tags = new TreeMap<>();
             m.tags().forEach(t -> tags.put(t.key(), t.value()));
             Optional<Address> a = Ownership.ownedAddress(tags, env.name());
-            if (a.isEmpty() || a.get().type() != io.mlctl.spec.ResourceType.BUCKET) continue;
+            if (a.isEmpty() || a.get().type() != ResourceType.BUCKET) continue;
             String bucket = m.resourceARN().substring(m.resourceARN().lastIndexOf(':') + 1);
-            Optional<Map<String, Object>> attrs = read(c.s3, bucket);
-            attrs.ifPresent(x -> items.add(new ObservedResource(a.get(), bucket, AwsKind.attrs(env, x, tags), tags)));
+            tagsOf.put(bucket, tags);
+            addressOf.put(bucket, a.get());
         }
+        Map<String, Optional<Map<String, Object>>> configs = readAll(c.s3, List.copyOf(tagsOf.keySet()));
+        List<ObservedResource> items = new ArrayList<>();
+        tagsOf.forEach((bucket, tags) -> configs.get(bucket).ifPresent(attrs ->
+            items.add(new ObservedResource(addressOf.get(bucket), bucket, observed(env, attrs, tags), tags))));
         return new Page(items, Optional.ofNullable(r.paginationToken()).filter(t -> !t.isEmpty()));
     }
 
+    /** Attributes as listed: the configuration, the region, and only the labels mlctl manages. */
+    static Map<String, Object> observed(Environment env, Map<String, Object> config, Map<String, String> cloudTags) {
+        Map<String, Object> out = new TreeMap<>(config);
+        out.put("region", env.region());
+        Map<String, String> labels = LABELS.observed(cloudTags);
+        if (!labels.isEmpty()) out.put("tags", labels);
+        return out;
+    }
+
+    private record Read(String attribute, BiFunction<S3Client, String, Object> call) {
+    }
+
     /** The configuration reads S3 forces per bucket: versioning, encryption, public access, lifecycle. */
-    static Optional<Map<String, Object>> read(S3Client s3, String bucket) {
-        Map<String, Object> attrs = new TreeMap<>();
-        try {
-            attrs.put("versioning", s3.getBucketVersioning(b -> b.bucket(bucket)).status() == BucketVersioningStatus.ENABLED);
-        } catch (SdkException e) {
-            if (AwsErrors.is(e, "NoSuchBucket")) return Optional.empty(); // listed but already gone
-            throw AwsErrors.translate("s3:GetBucketVersioning " + bucket, e);
-        }
-        attrs.put("encryption", absentAs(() -> {
+    private static final List<Read> READS = List.of(
+        new Read("versioning", (s3, bucket) -> absentAs(() -> s3.getBucketVersioning(b -> b.bucket(bucket)).status() == BucketVersioningStatus.ENABLED,
+            null, "s3:GetBucketVersioning " + bucket, null)),
+        new Read("encryption", (s3, bucket) -> absentAs(() -> {
             List<ServerSideEncryptionRule> rules = s3.getBucketEncryption(b -> b.bucket(bucket)).serverSideEncryptionConfiguration().rules();
             boolean kms = rules.stream().anyMatch(x -> x.applyServerSideEncryptionByDefault() != null
                 && x.applyServerSideEncryptionByDefault().sseAlgorithm() == ServerSideEncryption.AWS_KMS);
             return kms ? "kms" : "managed";
-        }, "managed", "s3:GetBucketEncryption " + bucket, "ServerSideEncryptionConfigurationNotFoundError"));
-        attrs.put("public", absentAs(() -> {
+        }, "managed", "s3:GetBucketEncryption " + bucket, "ServerSideEncryptionConfigurationNotFoundError")),
+        new Read("public", (s3, bucket) -> absentAs(() -> {
             var pab = s3.getPublicAccessBlock(b -> b.bucket(bucket)).publicAccessBlockConfiguration();
             return !(Boolean.TRUE.equals(pab.blockPublicAcls()) && Boolean.TRUE.equals(pab.blockPublicPolicy())
                 && Boolean.TRUE.equals(pab.ignorePublicAcls()) && Boolean.TRUE.equals(pab.restrictPublicBuckets()));
-        }, true, "s3:GetPublicAccessBlock " + bucket, "NoSuchPublicAccessBlockConfiguration"));
-        attrs.put("lifecycle", absentAs(() -> {
-            List<Object> rules = new ArrayList<>();
-            for (LifecycleRule lr : s3.getBucketLifecycleConfiguration(b -> b.bucket(bucket)).rules()) {
-                if (lr.status() != ExpirationStatus.ENABLED) continue;
-                Map<String, Object> rule = new TreeMap<>();
-                String prefix = lr.filter() != null && lr.filter().prefix() != null ? lr.filter().prefix() : lr.prefix();
-                if (prefix != null && !prefix.isEmpty()) rule.put("prefix", prefix);
-                for (Transition t : lr.transitions()) {
-                    rule.put("afterDays", (long) t.days());
-                    rule.put("storageClass", t.storageClass() == TransitionStorageClass.STANDARD_IA ? "cold" : "archive");
-                }
-                if (lr.expiration() != null && lr.expiration().days() != null) rule.put("expireDays", (long) lr.expiration().days());
-                if (lr.noncurrentVersionExpiration() != null && lr.noncurrentVersionExpiration().noncurrentDays() != null) {
-                    rule.put("noncurrentExpireDays", (long) lr.noncurrentVersionExpiration().noncurrentDays());
-                }
-                rules.add(rule);
+        }, true, "s3:GetPublicAccessBlock " + bucket, "NoSuchPublicAccessBlockConfiguration")),
+        new Read("lifecycle", (s3, bucket) -> absentAs(() -> lifecycle(s3.getBucketLifecycleConfiguration(b -> b.bucket(bucket)).rules()),
+            List.of(), "s3:GetBucketLifecycleConfiguration " + bucket, "NoSuchLifecycleConfiguration")));
+
+    /**
+     * Every bucket's configuration, the reads of all buckets overlapping on a small fixed pool (the
+     * same requests as one by one, a fraction of the time). Empty for a bucket gone meanwhile.
+     */
+    static Map<String, Optional<Map<String, Object>>> readAll(S3Client s3, List<String> buckets) {
+        Map<String, Optional<Map<String, Object>>> out = new LinkedHashMap<>();
+        if (buckets.isEmpty()) return out;
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(READERS, buckets.size() * READS.size()), r -> {
+            Thread t = new Thread(r, "s3-config-read");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Map<String, List<CompletableFuture<Object>>> pending = new LinkedHashMap<>();
+            for (String bucket : buckets) {
+                List<CompletableFuture<Object>> reads = new ArrayList<>();
+                for (Read read : READS) reads.add(CompletableFuture.supplyAsync(() -> read.call().apply(s3, bucket), pool));
+                pending.put(bucket, reads);
             }
-            return rules;
-        }, List.of(), "s3:GetBucketLifecycleConfiguration " + bucket, "NoSuchLifecycleConfiguration"));
-        return Optional.of(attrs);
+            for (Map.Entry<String, List<CompletableFuture<Object>>> e : pending.entrySet()) {
+                Map<String, Object> attrs = new TreeMap<>();
+                boolean gone = false;
+                for (int i = 0; i < READS.size(); i++) {
+                    Object v = join(e.getValue().get(i));
+                    if (v == GONE) gone = true;
+                    else attrs.put(READS.get(i).attribute(), v);
+                }
+                out.put(e.getKey(), gone ? Optional.empty() : Optional.of(attrs));
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
-    private static <T> T absentAs(java.util.function.Supplier<T> read, T absent, String what, String notFoundCode) {
+    private static Object join(CompletableFuture<Object> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            throw e;
+        }
+    }
+
+    private static Object absentAs(Supplier<Object> read, Object absent, String what, String notFoundCode) {
         try {
             return read.get();
         } catch (SdkException e) {
-            if (AwsErrors.is(e, notFoundCode)) return absent;
+            if (AwsErrors.is(e, "NoSuchBucket")) return GONE; // listed, but deleted since
+            if (notFoundCode != null && AwsErrors.is(e, notFoundCode)) return absent;
             throw AwsErrors.translate(what, e);
         }
     }
 
+    private static List<Object> lifecycle(List<LifecycleRule> cloud) {
+        List<Object> rules = new ArrayList<>();
+        for (LifecycleRule lr : cloud) {
+            if (lr.status() != ExpirationStatus.ENABLED) continue;
+            Map<String, Object> rule = new TreeMap<>();
+            String prefix = lr.filter() != null && lr.filter().prefix() != null ? lr.filter().prefix() : lr.prefix();
+            if (prefix != null && !prefix.isEmpty()) rule.put("prefix", prefix);
+            for (Transition t : lr.transitions()) {
+                rule.put("afterDays", (long) t.days());
+                rule.put("storageClass", t.storageClass() == TransitionStorageClass.STANDARD_IA ? "cold" : "archive");
+            }
+            if (lr.expiration() != null && lr.expiration().days() != null) rule.put("expireDays", (long) lr.expiration().days());
+            if (lr.noncurrentVersionExpiration() != null && lr.noncurrentVersionExpiration().noncurrentDays() != null) {
+                rule.put("noncurrentExpireDays", (long) lr.noncurrentVersionExpiration().noncurrentDays());
+            }
+            rules.add(rule);
+        }
+        return rules;
+    }
+
+    /** The bucket at this address is the one of that name (its id is its name), whoever owns it. */
     @Override
-    public io.mlctl.spec.ResourceType type() {
-        return io.mlctl.spec.ResourceType.BUCKET;
+    public Optional<Existing> find(AwsClients c, Environment env, Address address, Optional<String> knownCloudId) {
+        String bucket = knownCloudId.orElse(address.name());
+        try {
+            return Optional.of(new Existing(bucket, "bucket " + bucket, readTags(c.s3, bucket)));
+        } catch (SdkException e) {
+            if (AwsErrors.is(e, "NoSuchBucket")) return Optional.empty();
+            if (AwsErrors.is(e, "PermanentRedirect", "AuthorizationHeaderMalformed")) {
+                throw new DriverException(address + ": bucket " + bucket + " already exists in another region than " + env.region()
+                    + "; mlctl does not take over resources it did not create (rename it in the spec)", false, e);
+            }
+            if (e instanceof software.amazon.awssdk.awscore.exception.AwsServiceException ase && ase.statusCode() == 403 && !headable(c.s3, bucket)) {
+                throw new DriverException(address + ": the bucket name " + bucket + " is taken by another AWS account (bucket names are global)"
+                    + " or these credentials may not read it; rename it in the spec", false, e);
+            }
+            throw AwsErrors.translate("s3:GetBucketTagging " + bucket, e);
+        }
+    }
+
+    private static boolean headable(S3Client s3, String bucket) {
+        try {
+            s3.headBucket(b -> b.bucket(bucket));
+            return true;
+        } catch (SdkException e) {
+            return false;
+        }
+    }
+
+    /** All the bucket's tags; throws NoSuchBucket (and any other failure) as the SDK does. */
+    private static Map<String, String> readTags(S3Client s3, String bucket) {
+        Map<String, String> m = new TreeMap<>();
+        try {
+            s3.getBucketTagging(b -> b.bucket(bucket)).tagSet().forEach(t -> m.put(t.key(), t.value()));
+        } catch (SdkException e) {
+            if (!AwsErrors.is(e, "NoSuchTagSet")) throw e;
+        }
+        return m;
+    }
+
+    private static Map<String, String> tags(S3Client s3, String bucket) {
+        try {
+            return readTags(s3, bucket);
+        } catch (SdkException e) {
+            throw AwsErrors.translate("s3:GetBucketTagging " + bucket, e);
+        }
     }
 
     @Override
-    public io.mlctl.provider.ResourceRules rules() {
-        return new io.mlctl.provider.ResourceRules(java.util.Set.of("region"));
-    }
-
-    @Override
-    public Optional<io.mlctl.provider.Existing> find(AwsClients c, Environment env, Address address, Optional<String> knownCloudId) {
-        // TODO(framework): look up by id, name or marker
-        return knownCloudId.map(id -> new io.mlctl.provider.Existing(id, address.toString(), io.mlctl.provider.TagMarker.INSTANCE.marker(env.name(), address)));
-    }
-
-    @Override
-    public String create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
-        return createAll(c, env, d, ownership, token).cloudId();
-    }
-
-    @Override
-    public ObservedResource complete(AwsClients c, Environment env, String cloudId, ResourceSpec d, Map<String, String> ownership) {
-        return new ObservedResource(d.address(), cloudId, d.attributes(), ownership);
-    }
-
-    private ObservedResource createAll(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
-        Map<String, String> tags = AwsKind.allTags(ownership, d.attributes());
+    public String create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> marker, String token) {
         String bucket = d.address().name();
         try {
-            c.s3.createBucket(b -> {
+            // No client token and no retries: after a lost answer the engine looks (find) before creating again.
+            c.s3Once.createBucket(b -> {
                 b.bucket(bucket);
                 if (!"us-east-1".equals(env.region())) {
                     b.createBucketConfiguration(cfg -> cfg.locationConstraint(BucketLocationConstraint.fromValue(env.region())));
@@ -141,111 +254,120 @@ final class BucketKind implements AwsKind {
             });
         } catch (SdkException e) {
             if (AwsErrors.is(e, "BucketAlreadyExists")) {
-                throw new DriverException(d.address() + ": the bucket name " + bucket + " is taken by another AWS account; bucket names are global", false);
+                throw new DriverException(d.address() + ": the bucket name " + bucket + " is taken by another AWS account; bucket names are global", false, e);
             }
-            if (!AwsErrors.is(e, "BucketAlreadyOwnedByYou")) throw AwsErrors.translate("s3:CreateBucket " + bucket, e);
-            // It exists in this account: continue only if it is this resource (a retried create), never adopt a stranger.
-            Map<String, String> existing = tags(c.s3, bucket);
-            if (!d.address().equals(Ownership.ownedAddress(existing, env.name()).orElse(null))) {
-                throw new DriverException(d.address() + ": bucket " + bucket + " already exists in this account and is not owned by mlctl environment "
-                    + env.name() + "; delete it or choose another name", false);
+            if (AwsErrors.is(e, "BucketAlreadyOwnedByYou")) {
+                // It appeared since we looked: look again rather than take it.
+                throw new DriverException(d.address() + ": bucket " + bucket + " appeared while creating it; looking again", true, e);
             }
+            throw AwsErrors.translate("s3:CreateBucket " + bucket, e);
         }
-        putTags(c.s3, bucket, tags);
-        converge(c.s3, bucket, d.attributes(), Optional.empty());
+        return bucket;
+    }
+
+    /** Tags first, so a process killed right after leaves the bucket marked as this resource; then the settings. */
+    @Override
+    public ObservedResource complete(AwsClients c, Environment env, String bucket, ResourceSpec d, Map<String, String> marker) {
+        Map<String, String> tags = syncTags(c.s3, bucket, marker, labels(d));
+        converge(c.s3, bucket, d.attributes(), SETTINGS, true);
         return new ObservedResource(d.address(), bucket, d.attributes(), tags);
     }
 
-    private static void putTags(S3Client s3, String bucket, Map<String, String> tags) {
-        List<Tag> s3tags = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
-        AwsErrors.run("s3:PutBucketTagging " + bucket, () -> s3.putBucketTagging(b -> b.bucket(bucket).tagging(t -> t.tagSet(s3tags))));
+    @SuppressWarnings("unchecked")
+    static Map<String, String> labels(ResourceSpec d) {
+        Map<String, String> out = new TreeMap<>();
+        if (d.attributes().get("tags") instanceof Map<?, ?> m) ((Map<String, Object>) m).forEach((k, v) -> out.put(k, String.valueOf(v)));
+        return out;
     }
 
-    static Map<String, String> tags(S3Client s3, String bucket) {
-        try {
-            Map<String, String> m = new TreeMap<>();
-            s3.getBucketTagging(b -> b.bucket(bucket)).tagSet().forEach(t -> m.put(t.key(), t.value()));
-            return m;
-        } catch (SdkException e) {
-            if (AwsErrors.is(e, "NoSuchTagSet", "NoSuchBucket")) return Map.of();
-            throw AwsErrors.translate("s3:GetBucketTagging " + bucket, e);
-        }
+    /**
+     * Writes the marker and labels, keeping every other tag: S3 replaces the whole tag set, so
+     * the tags read are merged in. Returns the tag set the bucket carries afterwards.
+     */
+    private static Map<String, String> syncTags(S3Client s3, String bucket, Map<String, String> marker, Map<String, String> labels) {
+        Map<String, String> cloud = tags(s3, bucket);
+        Optional<Labels.Sync> sync = LABELS.sync(cloud, marker, labels);
+        if (sync.isEmpty()) return cloud;
+        Map<String, String> next = new TreeMap<>(cloud);
+        sync.get().remove().forEach(next::remove);
+        next.putAll(sync.get().set());
+        List<Tag> s3tags = next.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+        AwsErrors.run("s3:PutBucketTagging " + bucket, () -> s3.putBucketTagging(b -> b.bucket(bucket).tagging(t -> t.tagSet(s3tags))));
+        return next;
     }
 
     @Override
-    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d,
-                                   java.util.List<io.mlctl.plan.AttributeChange> changes) {
-        if (AwsKind.tagChange(current.attributes(), d.attributes()).isPresent()) {
-            // S3 replaces the whole tag set: ownership tags are written again with the labels.
-            putTags(c.s3, current.cloudId(), AwsKind.allTags(Ownership.tags(env.name(), d.address()), d.attributes()));
-        }
-        converge(c.s3, current.cloudId(), d.attributes(), Optional.of(current.attributes()));
-        return new ObservedResource(d.address(), current.cloudId(), d.attributes(), current.tags());
+    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d, List<AttributeChange> changes) {
+        String bucket = current.cloudId();
+        Set<String> changed = new java.util.TreeSet<>();
+        for (AttributeChange ch : changes) changed.add(ch.path().split("[.\\[]", 2)[0]);
+        Map<String, String> tags = current.tags();
+        if (changed.contains("tags")) tags = syncTags(c.s3, bucket, TagMarker.INSTANCE.marker(env.name(), d.address()), labels(d));
+        changed.retainAll(SETTINGS);
+        converge(c.s3, bucket, d.attributes(), changed, false);
+        return new ObservedResource(d.address(), bucket, d.attributes(), tags);
     }
 
+    /**
+     * Writes the {@code which} settings as {@code want} says; every call is idempotent. A new bucket
+     * is unversioned with no lifecycle, so {@code fresh} skips writing those defaults.
+     */
     @SuppressWarnings("unchecked")
-    private void converge(S3Client s3, String bucket, Map<String, Object> want, Optional<Map<String, Object>> have) {
+    private static void converge(S3Client s3, String bucket, Map<String, Object> want, Set<String> which, boolean fresh) {
         boolean versioning = Boolean.TRUE.equals(want.get("versioning"));
-        if (!have.map(h -> h.get("versioning")).orElse(false).equals(versioning)) {
+        if (which.contains("versioning") && (versioning || !fresh)) {
             AwsErrors.run("s3:PutBucketVersioning " + bucket, () -> s3.putBucketVersioning(b -> b.bucket(bucket)
                 .versioningConfiguration(v -> v.status(versioning ? BucketVersioningStatus.ENABLED : BucketVersioningStatus.SUSPENDED))));
         }
-        Object enc = want.get("encryption");
-        if (!enc.equals(have.map(h -> h.get("encryption")).orElse(null))) {
-            ServerSideEncryption alg = "kms".equals(enc) ? ServerSideEncryption.AWS_KMS : ServerSideEncryption.AES256;
+        if (which.contains("encryption")) {
+            boolean kms = "kms".equals(want.get("encryption"));
+            ServerSideEncryption alg = kms ? ServerSideEncryption.AWS_KMS : ServerSideEncryption.AES256;
             AwsErrors.run("s3:PutBucketEncryption " + bucket, () -> s3.putBucketEncryption(b -> b.bucket(bucket)
                 .serverSideEncryptionConfiguration(cfg -> cfg.rules(ServerSideEncryptionRule.builder()
-                    .applyServerSideEncryptionByDefault(x -> x.sseAlgorithm(alg)).bucketKeyEnabled("kms".equals(enc)).build()))));
+                    .applyServerSideEncryptionByDefault(x -> x.sseAlgorithm(alg)).bucketKeyEnabled(kms).build()))));
         }
-        boolean pub = Boolean.TRUE.equals(want.get("public"));
-        if (!have.map(h -> h.get("public")).orElse(!pub).equals(pub)) {
-            if (pub) {
-                AwsErrors.run("s3:DeletePublicAccessBlock " + bucket, () -> s3.deletePublicAccessBlock(b -> b.bucket(bucket)));
+        if (which.contains("public")) {
+            if (Boolean.TRUE.equals(want.get("public"))) {
+                // New buckets block public access by default on AWS: public means removing the block.
+                try {
+                    s3.deletePublicAccessBlock(b -> b.bucket(bucket));
+                } catch (SdkException e) {
+                    if (!AwsErrors.is(e, "NoSuchPublicAccessBlockConfiguration")) throw AwsErrors.translate("s3:DeletePublicAccessBlock " + bucket, e);
+                }
             } else {
                 AwsErrors.run("s3:PutPublicAccessBlock " + bucket, () -> s3.putPublicAccessBlock(b -> b.bucket(bucket)
                     .publicAccessBlockConfiguration(p -> p.blockPublicAcls(true).blockPublicPolicy(true).ignorePublicAcls(true).restrictPublicBuckets(true))));
             }
         }
         List<Map<String, Object>> lifecycle = (List<Map<String, Object>>) want.getOrDefault("lifecycle", List.of());
-        if (!lifecycle.equals(have.map(h -> h.get("lifecycle")).orElse(List.of())) || have.isEmpty() && !lifecycle.isEmpty()) {
-            if (lifecycle.isEmpty()) {
-                AwsErrors.run("s3:DeleteBucketLifecycle " + bucket, () -> s3.deleteBucketLifecycle(b -> b.bucket(bucket)));
-            } else {
-                List<LifecycleRule> rules = new ArrayList<>();
-                for (int i = 0; i < lifecycle.size(); i++) {
-                    Map<String, Object> r = lifecycle.get(i);
-                    LifecycleRule.Builder lr = LifecycleRule.builder().id("mlctl-" + i).status(ExpirationStatus.ENABLED)
-                        .filter(f -> f.prefix((String) r.getOrDefault("prefix", "")));
-                    if (r.get("afterDays") != null) {
-                        lr.transitions(Transition.builder().days(((Number) r.get("afterDays")).intValue())
-                            .storageClass("cold".equals(r.get("storageClass")) ? TransitionStorageClass.STANDARD_IA : TransitionStorageClass.GLACIER).build());
-                    }
-                    if (r.get("expireDays") != null) lr.expiration(x -> x.days(((Number) r.get("expireDays")).intValue()));
-                    if (r.get("noncurrentExpireDays") != null) {
-                        lr.noncurrentVersionExpiration(x -> x.noncurrentDays(((Number) r.get("noncurrentExpireDays")).intValue()));
-                    }
-                    rules.add(lr.build());
-                }
-                AwsErrors.run("s3:PutBucketLifecycleConfiguration " + bucket, () -> s3.putBucketLifecycleConfiguration(b -> b.bucket(bucket)
-                    .lifecycleConfiguration(l -> l.rules(rules))));
-            }
+        if (!which.contains("lifecycle") || lifecycle.isEmpty() && fresh) return;
+        if (lifecycle.isEmpty()) {
+            AwsErrors.run("s3:DeleteBucketLifecycle " + bucket, () -> s3.deleteBucketLifecycle(b -> b.bucket(bucket)));
+            return;
         }
+        List<LifecycleRule> rules = new ArrayList<>();
+        for (int i = 0; i < lifecycle.size(); i++) {
+            Map<String, Object> r = lifecycle.get(i);
+            LifecycleRule.Builder lr = LifecycleRule.builder().id("mlctl-" + i).status(ExpirationStatus.ENABLED)
+                .filter(f -> f.prefix((String) r.getOrDefault("prefix", "")));
+            if (r.get("afterDays") != null) {
+                lr.transitions(Transition.builder().days(((Number) r.get("afterDays")).intValue())
+                    .storageClass("cold".equals(r.get("storageClass")) ? TransitionStorageClass.STANDARD_IA : TransitionStorageClass.GLACIER).build());
+            }
+            if (r.get("expireDays") != null) lr.expiration(x -> x.days(((Number) r.get("expireDays")).intValue()));
+            if (r.get("noncurrentExpireDays") != null) {
+                lr.noncurrentVersionExpiration(x -> x.noncurrentDays(((Number) r.get("noncurrentExpireDays")).intValue()));
+            }
+            rules.add(lr.build());
+        }
+        AwsErrors.run("s3:PutBucketLifecycleConfiguration " + bucket, () -> s3.putBucketLifecycleConfiguration(b -> b.bucket(bucket)
+            .lifecycleConfiguration(l -> l.rules(rules))));
     }
 
+    /** Ownership was checked by the caller against the bucket's tags a moment ago. */
     @Override
     public void delete(AwsClients c, Environment env, ObservedResource current) {
         String bucket = current.cloudId();
-        Map<String, String> tags = tags(c.s3, bucket);
-        if (tags.isEmpty()) {
-            try {
-                c.s3.headBucket(b -> b.bucket(bucket));
-            } catch (SdkException e) {
-                if (AwsErrors.is(e, "NoSuchBucket", "NotFound") || e instanceof software.amazon.awssdk.services.s3.model.NoSuchBucketException) return;
-            }
-        }
-        if (!current.address().equals(Ownership.ownedAddress(tags, env.name()).orElse(null))) {
-            throw new DriverException(current.address() + ": bucket " + bucket + " is not owned by environment " + env.name() + "; refusing to delete it", false);
-        }
         try {
             c.s3.deleteBucket(b -> b.bucket(bucket));
         } catch (SdkException e) {

@@ -2,8 +2,14 @@ package io.mlctl.provider.aws;
 
 import io.mlctl.inventory.ObservedResource;
 import io.mlctl.inventory.Ownership;
+import io.mlctl.plan.AttributeChange;
 import io.mlctl.provider.DriverException;
+import io.mlctl.provider.Existing;
+import io.mlctl.provider.Labels;
+import io.mlctl.provider.NotOwnedException;
 import io.mlctl.provider.Page;
+import io.mlctl.provider.ResourceRules;
+import io.mlctl.provider.TagMarker;
 import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.ResourceSpec;
@@ -11,18 +17,20 @@ import io.mlctl.spec.ResourceType;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.iam.model.EntityType;
 import software.amazon.awssdk.services.iam.model.GetAccountAuthorizationDetailsResponse;
-import software.amazon.awssdk.services.iam.model.RoleDetail;
+import software.amazon.awssdk.services.iam.model.InstanceProfile;
 import software.amazon.awssdk.services.iam.model.Role;
+import software.amazon.awssdk.services.iam.model.RoleDetail;
 import software.amazon.awssdk.services.iam.model.Tag;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -30,13 +38,15 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * identity → an IAM role under the path {@code /mlctl/<env>/} (so one ListRoles call by path prefix
- * lists an environment's roles), trusted by the services that run as it (EC2 through an instance
- * profile of the same name, SageMaker, EKS), with one inline policy generated from the grants as least
- * privilege: storage.read on bucket/x is s3:GetObject on x/* and s3:ListBucket on x, nothing wider.
+ * identity → an IAM role {@code <env>-<name>} under the path {@code /mlctl/<env>/}, trusted by the
+ * services that run as it (EC2 through an instance profile of the same name, SageMaker, EKS), with
+ * one inline policy generated from the grants as least privilege (see {@link #statements}). The
+ * role carries the ownership marker from its creation; a role or instance profile of that name
+ * that is not this environment's is refused, never adopted. Tags others put on the role are kept.
  */
 final class IdentityKind implements AwsKind {
     static final String POLICY = "mlctl-grants";
+    static final Labels LABELS = new Labels(TagMarker.INSTANCE, ":");
     private static final JsonMapper JSON = JsonMapper.builder().build();
     static final String TRUST = """
         {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["ec2.amazonaws.com","sagemaker.amazonaws.com",\
@@ -47,22 +57,37 @@ final class IdentityKind implements AwsKind {
     }
 
     @Override
+    public ResourceType type() {
+        return ResourceType.IDENTITY;
+    }
+
+    @Override
+    public ResourceRules rules() {
+        return new ResourceRules(Set.of("region"));
+    }
+
+    @Override
     public Page list(AwsClients c, Environment env, Optional<String> pageToken) {
         // One paged call returns roles with their inline policies and tags: no per-role reads.
         GetAccountAuthorizationDetailsResponse r = AwsErrors.call("iam:GetAccountAuthorizationDetails", () -> c.iam.getAccountAuthorizationDetails(b -> b
             .filter(EntityType.ROLE).maxItems(1000).marker(pageToken.orElse(null))));
         List<ObservedResource> items = new ArrayList<>();
-        String prefix = env.name() + "-";
         for (RoleDetail role : r.roleDetailList()) {
-            if (!path(env).equals(role.path()) || !role.roleName().startsWith(prefix)) continue;
-            Address a = new Address(ResourceType.IDENTITY, role.roleName().substring(prefix.length()));
+            if (!path(env).equals(role.path())) continue;
             Map<String, String> tags = new TreeMap<>();
             role.tags().forEach(t -> tags.put(t.key(), t.value()));
+            // Owned means marked as this environment's identity of that very name.
+            Optional<Address> a = Ownership.ownedAddress(tags, env.name())
+                .filter(x -> x.type() == ResourceType.IDENTITY && role.roleName().equals(AwsKind.physicalName(env, x.name())));
+            if (a.isEmpty()) continue;
             Optional<JsonNode> policy = role.rolePolicyList().stream().filter(p -> POLICY.equals(p.policyName())).findFirst()
                 .map(p -> parse(p.policyDocument()));
             Map<String, Object> attrs = new TreeMap<>();
             attrs.put("grants", grants(policy, env));
-            items.add(new ObservedResource(a, role.arn(), AwsKind.attrs(env, attrs, tags), tags.isEmpty() ? Ownership.tags(env.name(), a) : tags));
+            attrs.put("region", env.region());
+            Map<String, String> labels = LABELS.observed(tags);
+            if (!labels.isEmpty()) attrs.put("tags", labels);
+            items.add(new ObservedResource(a.get(), role.arn(), attrs, tags));
         }
         return new Page(items, Boolean.TRUE.equals(r.isTruncated()) ? Optional.ofNullable(r.marker()) : Optional.empty());
     }
@@ -72,51 +97,84 @@ final class IdentityKind implements AwsKind {
         return JSON.readTree(doc.trim().startsWith("{") ? doc : URLDecoder.decode(doc, StandardCharsets.UTF_8));
     }
 
-    /** The policy generated from grants: one statement per grant and action, each named by its Sid. */
+    /** One statement of the generated policy: what it allows, on what, under which condition. */
+    record Statement(String sid, List<String> actions, List<String> resources, Map<String, Map<String, String>> condition) {
+        Statement {
+            actions = List.copyOf(actions);
+            resources = List.copyOf(resources);
+            condition = Map.copyOf(condition);
+        }
+    }
+
+    /** The policy generated from grants: the statements of {@link #statements}, each named by its Sid. */
     static String policy(Environment env, List<Map<String, Object>> grants) {
         ObjectNode doc = JSON.createObjectNode().put("Version", "2012-10-17");
-        ArrayNode statements = doc.putArray("Statement");
-        int i = 0;
-        for (Map<String, Object> g : grants) {
-            String ref = (String) g.get("resource");
-            String type = ref.substring(0, ref.indexOf('/'));
-            String name = ref.substring(ref.indexOf('/') + 1);
-            for (Object action : (List<?>) g.get("actions")) {
-                for (Map.Entry<List<String>, List<String>> st : statementsFor((String) action, type, name, env).entrySet()) {
-                    ObjectNode s = statements.addObject();
-                    s.put("Sid", "G" + (i++));
-                    s.put("Effect", "Allow");
-                    ArrayNode acts = s.putArray("Action");
-                    st.getKey().forEach(acts::add);
-                    ArrayNode res = s.putArray("Resource");
-                    st.getValue().forEach(res::add);
-                    if ("instance.read".equals(action)) {
-                        // EC2 Describe calls take no resource ARN; the tag names the instance (and lets the grant be read back).
-                        s.putObject("Condition").putObject("StringEquals").put("ec2:ResourceTag/" + Ownership.ADDRESS_TAG, "instance." + name);
-                    }
-                }
+        ArrayNode out = doc.putArray("Statement");
+        for (Statement st : statements(env, grants)) {
+            ObjectNode s = out.addObject();
+            s.put("Sid", st.sid());
+            s.put("Effect", "Allow");
+            ArrayNode acts = s.putArray("Action");
+            st.actions().forEach(acts::add);
+            ArrayNode res = s.putArray("Resource");
+            st.resources().forEach(res::add);
+            if (!st.condition().isEmpty()) {
+                ObjectNode cond = s.putObject("Condition");
+                st.condition().forEach((op, kv) -> {
+                    ObjectNode o = cond.putObject(op);
+                    kv.forEach(o::put);
+                });
             }
         }
         return JSON.writeValueAsString(doc);
     }
 
-    /** IAM actions and resource ARNs of one grant action: least privilege, one object or one resource. */
-    private static Map<List<String>, List<String>> statementsFor(String action, String type, String name, Environment env) {
-        Map<List<String>, List<String>> m = new LinkedHashMap<>();
-        String phys = env.name() + "-" + name;
-        switch (action) {
-            case "storage.read" -> {
-                m.put(List.of("s3:GetObject"), List.of("arn:aws:s3:::" + name + "/*"));
-                m.put(List.of("s3:ListBucket"), List.of("arn:aws:s3:::" + name));
+    /**
+     * Least privilege as AWS can express it (each action on the resource types the service
+     * authorization reference gives it, with no condition key it does not support):
+     * <ul>
+     * <li>storage.read: s3:GetObject on the bucket's objects, s3:ListBucket on the bucket;
+     * storage.write: s3:PutObject, storage.delete: s3:DeleteObject, on the bucket's objects.</li>
+     * <li>endpoint.invoke: sagemaker:InvokeEndpoint on the endpoint; kubernetes.access:
+     * eks:DescribeCluster on the cluster (what kubeconfig needs; access inside the cluster is
+     * the cluster's own RBAC).</li>
+     * <li>instance.read: ec2:DescribeInstances and ec2:DescribeInstanceStatus, which take no
+     * resource ARN and ignore tag conditions: AWS only allows them on "*", so this is read access
+     * to every instance of the account, the narrowest AWS allows. The instance it was granted for
+     * is kept in the statement's Sid (hex, as Sids take only letters and digits) to read it back.</li>
+     * </ul>
+     */
+    static List<Statement> statements(Environment env, List<Map<String, Object>> grants) {
+        List<Statement> out = new ArrayList<>();
+        for (Map<String, Object> g : grants) {
+            String ref = (String) g.get("resource");
+            String name = ref.substring(ref.indexOf('/') + 1);
+            String phys = env.name() + "-" + name;
+            for (Object action : (List<?>) g.get("actions")) {
+                String sid = "G" + out.size();
+                switch ((String) action) {
+                    case "storage.read" -> {
+                        out.add(new Statement(sid, List.of("s3:GetObject"), List.of("arn:aws:s3:::" + name + "/*"), Map.of()));
+                        out.add(new Statement("G" + out.size(), List.of("s3:ListBucket"), List.of("arn:aws:s3:::" + name), Map.of()));
+                    }
+                    case "storage.write" -> out.add(new Statement(sid, List.of("s3:PutObject"), List.of("arn:aws:s3:::" + name + "/*"), Map.of()));
+                    case "storage.delete" -> out.add(new Statement(sid, List.of("s3:DeleteObject"), List.of("arn:aws:s3:::" + name + "/*"), Map.of()));
+                    case "endpoint.invoke" -> out.add(new Statement(sid, List.of("sagemaker:InvokeEndpoint"),
+                        List.of("arn:aws:sagemaker:" + env.region() + ":*:endpoint/" + phys), Map.of()));
+                    case "kubernetes.access" -> out.add(new Statement(sid, List.of("eks:DescribeCluster"),
+                        List.of("arn:aws:eks:" + env.region() + ":*:cluster/" + phys), Map.of()));
+                    case "instance.read" -> out.add(new Statement(sid + INSTANCE_SID + HexFormat.of().formatHex(name.getBytes(StandardCharsets.UTF_8)),
+                        INSTANCE_READ, List.of("*"), Map.of()));
+                    default -> throw new IllegalArgumentException("unknown grant action " + action);
+                }
             }
-            case "storage.write" -> m.put(List.of("s3:PutObject"), List.of("arn:aws:s3:::" + name + "/*"));
-            case "storage.delete" -> m.put(List.of("s3:DeleteObject"), List.of("arn:aws:s3:::" + name + "/*"));
-            case "endpoint.invoke" -> m.put(List.of("sagemaker:InvokeEndpoint"), List.of("arn:aws:sagemaker:" + env.region() + ":*:endpoint/" + phys));
-            case "kubernetes.access" -> m.put(List.of("eks:DescribeCluster"), List.of("arn:aws:eks:" + env.region() + ":*:cluster/" + phys));
-            default -> m.put(List.of("ec2:DescribeInstances"), List.of("*"));
         }
-        return m;
+        return out;
     }
+
+    static final String INSTANCE_SID = "Instance";
+    static final List<String> INSTANCE_READ = List.of("ec2:DescribeInstances", "ec2:DescribeInstanceStatus");
+    private static final java.util.regex.Pattern INSTANCE_SID_PATTERN = java.util.regex.Pattern.compile("G\\d+" + INSTANCE_SID + "((?:[0-9a-f]{2})+)");
 
     /** Grants back from a policy document, by recognising the statements {@link #policy} writes. */
     static List<Object> grants(Optional<JsonNode> doc, Environment env) {
@@ -128,6 +186,14 @@ final class IdentityKind implements AwsKind {
         else if (statements.isObject()) list.add(statements);
         for (JsonNode s : list) {
             List<String> actions = strings(s.path("Action"));
+            if (actions.contains("ec2:DescribeInstances")) {
+                java.util.regex.Matcher m = INSTANCE_SID_PATTERN.matcher(s.path("Sid").asString(""));
+                if (m.matches()) {
+                    String name = new String(HexFormat.of().parseHex(m.group(1)), StandardCharsets.UTF_8);
+                    byResource.computeIfAbsent("instance/" + name, k -> new TreeSet<>()).add("instance.read");
+                }
+                continue;
+            }
             for (String arn : strings(s.path("Resource"))) {
                 String action = null;
                 String ref = null;
@@ -145,11 +211,6 @@ final class IdentityKind implements AwsKind {
                 } else if (actions.contains("sagemaker:InvokeEndpoint")) {
                     action = "endpoint.invoke";
                     ref = "inference_endpoint/" + arn.substring(arn.lastIndexOf('/') + 1 + env.name().length() + 1);
-                } else if (actions.contains("ec2:DescribeInstances")) {
-                    String tagged = s.path("Condition").path("StringEquals").path("ec2:ResourceTag/" + Ownership.ADDRESS_TAG).asString("");
-                    if (!tagged.startsWith("instance.")) continue;
-                    action = "instance.read";
-                    ref = "instance/" + tagged.substring("instance.".length());
                 } else if (actions.contains("eks:DescribeCluster")) {
                     action = "kubernetes.access";
                     ref = "kubernetes_cluster/" + arn.substring(arn.lastIndexOf('/') + 1 + env.name().length() + 1);
@@ -174,61 +235,121 @@ final class IdentityKind implements AwsKind {
         return out;
     }
 
-    @Override
-    @SuppressWarnings("unchecked")
-    public io.mlctl.spec.ResourceType type() {
-        return io.mlctl.spec.ResourceType.IDENTITY;
+    private static Map<String, String> tags(List<Tag> tags) {
+        Map<String, String> m = new TreeMap<>();
+        tags.forEach(t -> m.put(t.key(), t.value()));
+        return m;
     }
 
-    @Override
-    public io.mlctl.provider.ResourceRules rules() {
-        return new io.mlctl.provider.ResourceRules(java.util.Set.of("region"));
+    private static List<Tag> iamTags(Map<String, String> tags) {
+        return tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
     }
 
-    @Override
-    public Optional<io.mlctl.provider.Existing> find(AwsClients c, Environment env, Address address, Optional<String> knownCloudId) {
-        // TODO(framework): look up by id, name or marker
-        return knownCloudId.map(id -> new io.mlctl.provider.Existing(id, address.toString(), io.mlctl.provider.TagMarker.INSTANCE.marker(env.name(), address)));
-    }
-
-    @Override
-    public String create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
-        return createAll(c, env, d, ownership, token).cloudId();
-    }
-
-    @Override
-    public ObservedResource complete(AwsClients c, Environment env, String cloudId, ResourceSpec d, Map<String, String> ownership) {
-        return new ObservedResource(d.address(), cloudId, d.attributes(), ownership);
-    }
-
-    private ObservedResource createAll(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
-        Map<String, String> tags = AwsKind.allTags(ownership, d.attributes());
-        String name = AwsKind.physicalName(env, d.address().name());
-        List<Tag> iamTags = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
-        String arn;
+    private static Optional<Role> role(IamClient iam, String name) {
         try {
-            arn = c.iam.createRole(b -> b.roleName(name).path(path(env)).assumeRolePolicyDocument(TRUST).tags(iamTags)
+            return Optional.of(iam.getRole(b -> b.roleName(name)).role());
+        } catch (SdkException e) {
+            if (AwsErrors.is(e, "NoSuchEntity")) return Optional.empty();
+            throw AwsErrors.translate("iam:GetRole " + name, e);
+        }
+    }
+
+    private static Optional<InstanceProfile> profile(IamClient iam, String name) {
+        try {
+            return Optional.of(iam.getInstanceProfile(b -> b.instanceProfileName(name)).instanceProfile());
+        } catch (SdkException e) {
+            if (AwsErrors.is(e, "NoSuchEntity")) return Optional.empty();
+            throw AwsErrors.translate("iam:GetInstanceProfile " + name, e);
+        }
+    }
+
+    private static boolean owns(Environment env, Address address, Map<String, String> tags) {
+        return TagMarker.INSTANCE.owner(tags, env.name()).filter(address::equals).isPresent();
+    }
+
+    /** The role of that name, whoever owns it: the caller refuses one that is not this address's. */
+    @Override
+    public Optional<Existing> find(AwsClients c, Environment env, Address address, Optional<String> knownCloudId) {
+        String name = AwsKind.physicalName(env, address.name());
+        return role(c.iam, name).map(r -> new Existing(r.arn(), "IAM role " + name, tags(r.tags())));
+    }
+
+    @Override
+    public String create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> marker, String token) {
+        String name = AwsKind.physicalName(env, d.address().name());
+        // Refuse before creating anything when the instance profile of that name is someone else's.
+        profile(c.iam, name).ifPresent(p -> requireOwnedProfile(env, d.address(), p));
+        Map<String, String> tags = LABELS.atCreate(marker, BucketKind.labels(d));
+        try {
+            // Tagged at creation, and no SDK retry: after a lost answer the engine finds the marked role.
+            return c.iamOnce.createRole(b -> b.roleName(name).path(path(env)).assumeRolePolicyDocument(TRUST).tags(iamTags(tags))
                 .description("mlctl identity " + d.address() + " of environment " + env.name())).role().arn();
         } catch (SdkException e) {
-            if (!AwsErrors.is(e, "EntityAlreadyExists")) throw AwsErrors.translate("iam:CreateRole " + name, e);
-            Role existing = AwsErrors.call("iam:GetRole " + name, () -> c.iam.getRole(b -> b.roleName(name)).role());
-            if (!existing.path().equals(path(env))) {
-                throw new DriverException(d.address() + ": IAM role " + name + " already exists and is not owned by mlctl environment " + env.name(), false);
+            if (AwsErrors.is(e, "EntityAlreadyExists")) {
+                throw new DriverException(d.address() + ": IAM role " + name + " appeared while creating it; looking again", true, e);
             }
-            arn = existing.arn();
+            throw AwsErrors.translate("iam:CreateRole " + name, e);
         }
+    }
+
+    private static void requireOwnedProfile(Environment env, Address address, InstanceProfile p) {
+        Map<String, String> tags = tags(p.tags());
+        if (!owns(env, address, tags)) {
+            throw new NotOwnedException(address + ": IAM instance profile " + p.instanceProfileName() + " already exists and is "
+                + TagMarker.INSTANCE.describeOwner(tags) + "; mlctl does not take over resources it did not create (rename it in the spec)");
+        }
+    }
+
+    /** Labels and marker, the grants policy, then the instance profile (looked up before it is made) holding the role. */
+    @Override
+    @SuppressWarnings("unchecked")
+    public ObservedResource complete(AwsClients c, Environment env, String arn, ResourceSpec d, Map<String, String> marker) {
+        String name = AwsKind.physicalName(env, d.address().name());
+        // IAM is eventually consistent: a role just made may not read back yet; the step is retried.
+        Role role = role(c.iam, name).orElseThrow(() -> new DriverException(d.address() + ": IAM role " + name + " is not visible yet", true));
+        Map<String, String> tags = syncTags(c.iam, name, tags(role.tags()), marker, BucketKind.labels(d));
         putPolicy(c.iam, env, name, (List<Map<String, Object>>) d.attributes().getOrDefault("grants", List.of()));
-        try {
-            c.iam.createInstanceProfile(b -> b.instanceProfileName(name).path(path(env)).tags(iamTags));
-        } catch (SdkException e) {
-            if (!AwsErrors.is(e, "EntityAlreadyExists")) throw AwsErrors.translate("iam:CreateInstanceProfile " + name, e);
+        InstanceProfile profile = profile(c.iam, name).orElse(null);
+        if (profile == null) {
+            try {
+                profile = c.iamOnce.createInstanceProfile(b -> b.instanceProfileName(name).path(path(env)).tags(iamTags(marker))).instanceProfile();
+            } catch (SdkException e) {
+                if (AwsErrors.is(e, "EntityAlreadyExists")) {
+                    throw new DriverException(d.address() + ": IAM instance profile " + name + " appeared while creating it; looking again", true, e);
+                }
+                throw AwsErrors.translate("iam:CreateInstanceProfile " + name, e);
+            }
+        } else {
+            requireOwnedProfile(env, d.address(), profile);
         }
-        try {
-            c.iam.addRoleToInstanceProfile(b -> b.instanceProfileName(name).roleName(name));
-        } catch (SdkException e) {
-            if (!AwsErrors.is(e, "LimitExceeded", "EntityAlreadyExists")) throw AwsErrors.translate("iam:AddRoleToInstanceProfile " + name, e);
+        if (profile.roles().stream().noneMatch(r -> r.roleName().equals(name))) {
+            try {
+                c.iam.addRoleToInstanceProfile(b -> b.instanceProfileName(name).roleName(name));
+            } catch (SdkException e) {
+                // A retried add whose first answer was lost: fine if the role is in it now.
+                boolean in = AwsErrors.is(e, "LimitExceeded", "EntityAlreadyExists") && profile(c.iam, name).stream()
+                    .flatMap(p -> p.roles().stream()).anyMatch(r -> r.roleName().equals(name));
+                if (!in) throw AwsErrors.translate("iam:AddRoleToInstanceProfile " + name, e);
+            }
         }
-        return new ObservedResource(d.address(), arn, d.attributes(), tags);
+        return new ObservedResource(d.address(), role.arn(), d.attributes(), tags);
+    }
+
+    /** Sets the marker and labels, removes only labels mlctl set before; other tags stay. Returns the tags after. */
+    private static Map<String, String> syncTags(IamClient iam, String name, Map<String, String> cloud, Map<String, String> marker,
+                                                Map<String, String> labels) {
+        Optional<Labels.Sync> sync = LABELS.sync(cloud, marker, labels);
+        if (sync.isEmpty()) return cloud;
+        Map<String, String> next = new TreeMap<>(cloud);
+        if (!sync.get().set().isEmpty()) {
+            AwsErrors.run("iam:TagRole " + name, () -> iam.tagRole(b -> b.roleName(name).tags(iamTags(sync.get().set()))));
+            next.putAll(sync.get().set());
+        }
+        if (!sync.get().remove().isEmpty()) {
+            AwsErrors.run("iam:UntagRole " + name, () -> iam.untagRole(b -> b.roleName(name).tagKeys(sync.get().remove())));
+            sync.get().remove().forEach(next::remove);
+        }
+        return next;
     }
 
     private static void putPolicy(IamClient iam, Environment env, String role, List<Map<String, Object>> grants) {
@@ -246,47 +367,49 @@ final class IdentityKind implements AwsKind {
 
     @Override
     @SuppressWarnings("unchecked")
-    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d,
-                                   java.util.List<io.mlctl.plan.AttributeChange> changes) {
+    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d, List<AttributeChange> changes) {
         String name = AwsKind.physicalName(env, d.address().name());
-        AwsKind.tagChange(current.attributes(), d.attributes()).ifPresent(ch -> {
-            if (!ch.getKey().isEmpty()) {
-                List<Tag> set = ch.getKey().entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
-                AwsErrors.run("iam:TagRole " + name, () -> c.iam.tagRole(b -> b.roleName(name).tags(set)));
-            }
-            if (!ch.getValue().isEmpty()) AwsErrors.run("iam:UntagRole " + name, () -> c.iam.untagRole(b -> b.roleName(name).tagKeys(ch.getValue())));
-        });
-        putPolicy(c.iam, env, name, (List<Map<String, Object>>) d.attributes().getOrDefault("grants", List.of()));
-        return new ObservedResource(d.address(), current.cloudId(), d.attributes(), current.tags());
+        Set<String> changed = new TreeSet<>();
+        for (AttributeChange ch : changes) changed.add(ch.path().split("[.\\[]", 2)[0]);
+        Map<String, String> tags = current.tags();
+        if (changed.contains("tags")) {
+            Role role = role(c.iam, name).orElseThrow(() -> new DriverException(d.address() + ": IAM role " + name + " no longer exists; run plan again", false));
+            tags = syncTags(c.iam, name, tags(role.tags()), TagMarker.INSTANCE.marker(env.name(), d.address()), BucketKind.labels(d));
+        }
+        if (changed.contains("grants")) putPolicy(c.iam, env, name, (List<Map<String, Object>>) d.attributes().getOrDefault("grants", List.of()));
+        return new ObservedResource(d.address(), current.cloudId(), d.attributes(), tags);
     }
 
+    /** The caller checked the role is this address's; its instance profile goes with it only if it is ours too. */
     @Override
     public void delete(AwsClients c, Environment env, ObservedResource current) {
         String name = AwsKind.physicalName(env, current.address().name());
-        Role role;
-        try {
-            role = c.iam.getRole(b -> b.roleName(name)).role();
-        } catch (SdkException e) {
-            if (AwsErrors.is(e, "NoSuchEntity")) return;
-            throw AwsErrors.translate("iam:GetRole " + name, e);
+        Optional<InstanceProfile> profile = profile(c.iam, name);
+        if (profile.isPresent() && owns(env, current.address(), tags(profile.get().tags()))) {
+            ignoreNoSuchEntity(() -> c.iam.removeRoleFromInstanceProfile(b -> b.instanceProfileName(name).roleName(name)), "iam:RemoveRoleFromInstanceProfile");
+            ignoreNoSuchEntity(() -> c.iam.deleteInstanceProfile(b -> b.instanceProfileName(name)), "iam:DeleteInstanceProfile");
+        } else if (profile.isPresent() && profile.get().roles().stream().anyMatch(r -> r.roleName().equals(name))) {
+            ignoreNoSuchEntity(() -> c.iam.removeRoleFromInstanceProfile(b -> b.instanceProfileName(name).roleName(name)), "iam:RemoveRoleFromInstanceProfile");
         }
-        if (!role.path().equals(path(env))) {
-            throw new DriverException(current.address() + ": IAM role " + name + " is not owned by environment " + env.name() + "; refusing to delete it", false);
-        }
-        deleteRole(c.iam, name);
+        deleteRolePolicies(c.iam, name);
+        ignoreNoSuchEntity(() -> c.iam.deleteRole(b -> b.roleName(name)), "iam:DeleteRole");
     }
 
     /** Deletes a role and what hangs off it (instance profile, inline and attached policies); gone already is fine. */
     static void deleteRole(IamClient iam, String name) {
         ignoreNoSuchEntity(() -> iam.removeRoleFromInstanceProfile(b -> b.instanceProfileName(name).roleName(name)), "iam:RemoveRoleFromInstanceProfile");
         ignoreNoSuchEntity(() -> iam.deleteInstanceProfile(b -> b.instanceProfileName(name)), "iam:DeleteInstanceProfile");
+        deleteRolePolicies(iam, name);
+        ignoreNoSuchEntity(() -> iam.deleteRole(b -> b.roleName(name)), "iam:DeleteRole");
+    }
+
+    private static void deleteRolePolicies(IamClient iam, String name) {
         ignoreNoSuchEntity(() -> iam.listRolePolicies(b -> b.roleName(name)).policyNames()
             .forEach(p -> ignoreNoSuchEntity(() -> iam.deleteRolePolicy(b -> b.roleName(name).policyName(p)), "iam:DeleteRolePolicy")),
             "iam:ListRolePolicies");
         ignoreNoSuchEntity(() -> iam.listAttachedRolePolicies(b -> b.roleName(name)).attachedPolicies()
             .forEach(p -> ignoreNoSuchEntity(() -> iam.detachRolePolicy(b -> b.roleName(name).policyArn(p.policyArn())), "iam:DetachRolePolicy")),
             "iam:ListAttachedRolePolicies");
-        ignoreNoSuchEntity(() -> iam.deleteRole(b -> b.roleName(name)), "iam:DeleteRole");
     }
 
     private static void ignoreNoSuchEntity(Runnable r, String what) {
