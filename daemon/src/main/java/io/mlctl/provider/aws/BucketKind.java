@@ -246,12 +246,14 @@ final class BucketKind implements AwsKind {
         String bucket = d.address().name();
         try {
             // No client token and no retries: after a lost answer the engine looks (find) before creating again.
-            c.s3Once.createBucket(b -> {
-                b.bucket(bucket);
-                if (!"us-east-1".equals(env.region())) {
-                    b.createBucketConfiguration(cfg -> cfg.locationConstraint(BucketLocationConstraint.fromValue(env.region())));
-                }
-            });
+            // Tags in the create call itself, so the bucket is never unmarked (emulators that ignore
+            // them are covered by complete(), which writes the tag set first).
+            List<Tag> atCreate = LABELS.atCreate(marker, labels(d)).entrySet().stream()
+                .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+            c.s3Once.createBucket(b -> b.bucket(bucket).createBucketConfiguration(cfg -> {
+                cfg.tags(atCreate);
+                if (!"us-east-1".equals(env.region())) cfg.locationConstraint(BucketLocationConstraint.fromValue(env.region()));
+            }));
         } catch (SdkException e) {
             if (AwsErrors.is(e, "BucketAlreadyExists")) {
                 throw new DriverException(d.address() + ": the bucket name " + bucket + " is taken by another AWS account; bucket names are global", false, e);
