@@ -77,11 +77,13 @@ final class SpecChecker {
                     optionalIdentity(p, r, deps);
                 }
                 case KUBERNETES_CLUSTER -> checkCluster(p, r, deps);
-                case INFERENCE_ENDPOINT -> checkEndpoint(p, r, deps);
+                case INFERENCE_ENDPOINT -> checkEndpoint(p, r, raw, deps);
             }
             Map<String, Object> attrs = new TreeMap<>(Values.freezeMap(asMap(r)));
             attrs.remove("type");
             attrs.remove("name");
+            // An explicit image says what runs; the framework's default only applies without one.
+            if (type == ResourceType.INFERENCE_ENDPOINT && raw.has("image")) attrs.remove("framework");
             attrs.put("region", region);
             // The environment's labels become tags (labels on GCP) of every resource, and drift like any attribute.
             if (!labels.isEmpty()) attrs.put("tags", new TreeMap<>(labels));
@@ -175,7 +177,9 @@ final class SpecChecker {
             error(p + "/version", "Kubernetes version " + v + " is not offered by " + provider.id() + " (offered: "
                 + String.join(", ", cat.kubernetesVersions()) + ")");
         }
-        subnetRef(p + "/subnet", r.get("subnet").asString(), deps);
+        if (subnetRef(p + "/subnet", r.get("subnet").asString(), deps) && provider == Provider.AWS) {
+            checkEksZones(p + "/subnet", r.get("subnet").asString().split("/", 2)[0]);
+        }
         optionalIdentity(p, r, deps);
         JsonNode pools = r.path("nodePools");
         Map<String, Integer> names = new HashMap<>();
@@ -193,8 +197,15 @@ final class SpecChecker {
         }
     }
 
-    private void checkEndpoint(String p, JsonNode r, Set<Address> deps) {
+    private void checkEndpoint(String p, JsonNode r, JsonNode raw, Set<Address> deps) {
         checkMachine(p + "/machineType", r.get("machineType").asString(), cat.endpointMachineTypes(), "endpoint machine type");
+        if (raw.has("image") && raw.has("framework")) {
+            error(p + "/framework", "give either image or framework, not both: framework only chooses the default image");
+        }
+        Catalog.MachineType m = cat.endpointMachineTypes().get(r.get("machineType").asString());
+        if (provider == Provider.AWS && !raw.has("image") && "sklearn".equals(r.path("framework").asString("")) && m != null && m.gpus() > 0) {
+            error(p + "/framework", "the SageMaker scikit-learn image has no GPU build; choose a CPU machine type or give an image");
+        }
         checkAccelerator(p, r);
         optionalIdentity(p, r, deps);
         if (r.get("minReplicas").asInt() > r.get("maxReplicas").asInt()) {
@@ -243,13 +254,30 @@ final class SpecChecker {
         }
     }
 
-    private void subnetRef(String pointer, String ref, Set<Address> deps) {
+    private boolean subnetRef(String pointer, String ref, Set<Address> deps) {
         String[] parts = ref.split("/", 2);
-        if (!reference(pointer, ResourceType.NETWORK, parts[0], deps)) return;
+        if (!reference(pointer, ResourceType.NETWORK, parts[0], deps)) return false;
         JsonNode network = doc.root().at("/spec/resources/" + byType.get(ResourceType.NETWORK).get(parts[0]));
         boolean found = false;
         for (JsonNode s : network.path("subnets")) found |= s.get("name").asString().equals(parts[1]);
         if (!found) error(pointer, "network '" + parts[0] + "' has no subnet named '" + parts[1] + "'");
+        return found;
+    }
+
+    /** EKS refuses a cluster whose subnets are not in at least two availability zones. */
+    private void checkEksZones(String pointer, String networkName) {
+        JsonNode network = doc.root().at("/spec/resources/" + byType.get(ResourceType.NETWORK).get(networkName));
+        Set<String> zones = new TreeSet<>();
+        int subnets = 0;
+        for (JsonNode s : network.path("subnets")) {
+            subnets++;
+            if (s.has("zone")) zones.add(s.get("zone").asString());
+        }
+        if (subnets < 2 || zones.size() < 2) {
+            error(pointer, "EKS needs subnets in at least two availability zones: network '" + networkName + "' has " + subnets
+                + (subnets == 1 ? " subnet" : " subnets") + " in " + (zones.isEmpty() ? "no explicit zone" : "zone " + String.join(", ", zones))
+                + "; add a subnet with a zone in another availability zone");
+        }
     }
 
     private void optionalIdentity(String p, JsonNode r, Set<Address> deps) {

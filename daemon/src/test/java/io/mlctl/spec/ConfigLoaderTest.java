@@ -191,7 +191,73 @@ class ConfigLoaderTest {
                     machineType: m5.large
                     subnet: n1/s1
                     accelerator: {type: nvidia-tesla-t4}
-                """, "env.yaml:17:18: aws attaches GPUs through the machine type"));
+                """, "env.yaml:17:18: aws attaches GPUs through the machine type"),
+            Arguments.of("EKS cluster in one zone", HEAD + EKS_NETWORK.formatted("{name: s2, cidr: 10.0.1.0/24, zone: us-east-1a}"),
+                "env.yaml:16:13: EKS needs subnets in at least two availability zones: network 'n1' has 2 subnets in zone us-east-1a;"
+                    + " add a subnet with a zone in another availability zone"),
+            Arguments.of("EKS cluster with one subnet", HEAD + EKS_NETWORK.replace(", %s", ""),
+                "env.yaml:16:13: EKS needs subnets in at least two availability zones: network 'n1' has 1 subnet in zone us-east-1a;"),
+            Arguments.of("EKS cluster with a subnet of no zone", HEAD + EKS_NETWORK.formatted("{name: s2, cidr: 10.0.1.0/24}"),
+                "env.yaml:16:13: EKS needs subnets in at least two availability zones: network 'n1' has 2 subnets in zone us-east-1a;"),
+            Arguments.of("image and framework", HEAD + """
+                  - type: inference_endpoint
+                    name: e1
+                    modelUri: s3://b/m
+                    machineType: ml.m5.large
+                    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/scorer:1
+                    framework: pytorch
+                """, "env.yaml:14:16: give either image or framework, not both"),
+            Arguments.of("scikit-learn on a GPU", HEAD + """
+                  - type: inference_endpoint
+                    name: e1
+                    modelUri: s3://b/m
+                    machineType: ml.g5.xlarge
+                    framework: sklearn
+                """, "env.yaml:13:16: the SageMaker scikit-learn image has no GPU build; choose a CPU machine type or give an image"));
+    }
+
+    private static final String EKS_NETWORK = """
+          - type: network
+            name: n1
+            cidr: 10.0.0.0/16
+            subnets: [{name: s1, cidr: 10.0.0.0/24, zone: us-east-1a}, %s]
+          - type: kubernetes_cluster
+            name: k
+            version: "1.29"
+            subnet: n1/s1
+        """;
+
+    @Test
+    void anEksClusterAcrossTwoZonesIsAcceptedAndOtherCloudsHaveNoSuchRule() {
+        Fixtures.write(dir, "ok.yaml", HEAD + EKS_NETWORK.formatted("{name: s2, cidr: 10.0.1.0/24, zone: us-east-1b}"));
+        assertThat(load(dir.resolve("ok.yaml")).environments().get(0).resources()).hasSize(2);
+        Fixtures.write(dir, "gcp/gcp.yaml", HEAD.replace("provider: aws", "provider: gcp").replace("us-east-1", "us-central1")
+            + EKS_NETWORK.replace(", %s", "").replace("us-east-1a", "us-central1-a"));
+        assertThat(load(dir.resolve("gcp/gcp.yaml")).environments().get(0).resources()).hasSize(2);
+    }
+
+    @Test
+    void anEndpointRunsItsImageOrItsFrameworksDefault() {
+        Fixtures.write(dir, "ep.yaml", HEAD + """
+              - type: identity
+                name: id1
+              - type: inference_endpoint
+                name: own
+                modelUri: s3://b/m
+                machineType: ml.m5.large
+                identity: id1
+                image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/scorer:1
+              - type: inference_endpoint
+                name: default
+                modelUri: s3://b/m
+                machineType: ml.m5.large
+                identity: id1
+            """);
+        Environment env = load(dir.resolve("ep.yaml")).environments().get(0);
+        assertThat(env.resource(Address.parse("inference_endpoint.own")).orElseThrow().attributes())
+            .containsEntry("image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/scorer:1").doesNotContainKey("framework");
+        assertThat(env.resource(Address.parse("inference_endpoint.default")).orElseThrow().attributes())
+            .containsEntry("framework", "pytorch").doesNotContainKey("image");
     }
 
     @ParameterizedTest(name = "{0}")

@@ -130,6 +130,11 @@ public final class FaultProxy implements AutoCloseable {
         return f;
     }
 
+    /** Any answer (e.g. a describe call's body reporting a terminal state), {@code times} times, without forwarding. */
+    public Fault answer(Predicate<Request> matches, int status, String contentType, String body, int times) {
+        return add(matches, status, body, contentType, times);
+    }
+
     /** An EC2 error, which has its own XML shape. */
     public Fault failEc2(Predicate<Request> matches, int status, String code, int times) {
         return add(matches, status, "<Response><Errors><Error><Code>" + code + "</Code><Message>injected " + code

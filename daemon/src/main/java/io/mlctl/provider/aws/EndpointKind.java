@@ -1,12 +1,20 @@
 package io.mlctl.provider.aws;
 
+import io.mlctl.catalog.Catalog;
 import io.mlctl.inventory.ObservedResource;
 import io.mlctl.inventory.Ownership;
+import io.mlctl.plan.AttributeChange;
 import io.mlctl.provider.DriverException;
+import io.mlctl.provider.Existing;
+import io.mlctl.provider.NotOwnedException;
 import io.mlctl.provider.Page;
+import io.mlctl.provider.ResourceRules;
+import io.mlctl.provider.TagMarker;
+import io.mlctl.provider.Waiter;
 import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.ResourceSpec;
+import io.mlctl.spec.ResourceType;
 import io.mlctl.util.Hashing;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,7 +22,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.applicationautoscaling.model.ScalableDimension;
 import software.amazon.awssdk.services.applicationautoscaling.model.ScalableTarget;
@@ -22,26 +32,85 @@ import software.amazon.awssdk.services.applicationautoscaling.model.ServiceNames
 import software.amazon.awssdk.services.sagemaker.model.DescribeEndpointConfigResponse;
 import software.amazon.awssdk.services.sagemaker.model.DescribeEndpointResponse;
 import software.amazon.awssdk.services.sagemaker.model.DescribeModelResponse;
+import software.amazon.awssdk.services.sagemaker.model.EndpointConfigSummary;
+import software.amazon.awssdk.services.sagemaker.model.EndpointStatus;
 import software.amazon.awssdk.services.sagemaker.model.EndpointSummary;
 import software.amazon.awssdk.services.sagemaker.model.ListEndpointsResponse;
 import software.amazon.awssdk.services.sagemaker.model.ProductionVariant;
 import software.amazon.awssdk.services.sagemaker.model.Tag;
 
 /**
- * inference_endpoint → SageMaker Model + EndpointConfig (named by a hash of what they hold, since
- * both are immutable) + Endpoint {@code <env>-<name>}, the initial instance count being minReplicas,
- * and min/max replicas registered with Application Auto Scaling.
+ * inference_endpoint → SageMaker Model + EndpointConfig (named {@code <env>-<name>-<hash>} by a
+ * hash of what they hold, since both are immutable) + Endpoint {@code <env>-<name>}, the initial
+ * instance count being minReplicas, and min/max replicas registered with Application Auto Scaling.
+ * The container is the spec's {@code image}, or the default image of its {@code framework} in the
+ * region (the GPU build on GPU machine types).
  */
 final class EndpointKind implements AwsKind {
     static final String VARIANT = "AllTraffic";
+    /** Set when the image is a framework's default, so the framework (not the image URI) is read back. */
+    static final String FRAMEWORK_TAG = "mlctl-framework";
+    private static final Set<String> REVISION_FIELDS = Set.of("modelUri", "machineType", "identity", "image", "framework");
+    /** AWS Deep Learning Containers' registry in every region of the catalog. */
+    private static final String DLC_ACCOUNT = "763104351884";
+    /** The SageMaker scikit-learn container has a registry per region (sagemaker-python-sdk image_uri_config/sklearn.json). */
+    private static final Map<String, String> SKLEARN_ACCOUNT = Map.of("us-east-1", "683313688378", "us-east-2", "257758044811",
+        "us-west-1", "746614075791", "us-west-2", "246618743249", "eu-west-1", "141502667606", "eu-central-1", "492215442770",
+        "ap-southeast-1", "121021644041", "ap-northeast-1", "354813040037");
+    private final Catalog.ProviderCatalog catalog;
+    private final Waiter waiter;
 
-    static String image(String region) {
-        // AWS's prebuilt PyTorch inference container, which serves a model.tar.gz from modelDataUrl.
-        return "763104351884.dkr.ecr." + region + ".amazonaws.com/pytorch-inference:2.1.0-cpu-py310-ubuntu20.04-sagemaker";
+    EndpointKind(Catalog.ProviderCatalog catalog) {
+        this(catalog, Waiter.of(Duration.ofSeconds(15), Duration.ofMinutes(45)));
+    }
+
+    EndpointKind(Catalog.ProviderCatalog catalog, Waiter waiter) {
+        this.catalog = catalog;
+        this.waiter = waiter;
+    }
+
+    /** The documented default serving image of a framework in a region, CPU or GPU build. */
+    static String defaultImage(String framework, String region, boolean gpu) {
+        String dlc = DLC_ACCOUNT + ".dkr.ecr." + region + ".amazonaws.com/";
+        return switch (framework) {
+            case "pytorch" -> dlc + (gpu ? "pytorch-inference:2.1.0-gpu-py310-cu118-ubuntu20.04-sagemaker"
+                : "pytorch-inference:2.1.0-cpu-py310-ubuntu20.04-sagemaker");
+            case "tensorflow" -> dlc + (gpu ? "tensorflow-inference:2.14.1-gpu" : "tensorflow-inference:2.14.1-cpu");
+            case "huggingface" -> dlc + (gpu ? "huggingface-pytorch-inference:2.1.0-transformers4.37.0-gpu-py310-cu118-ubuntu20.04"
+                : "huggingface-pytorch-inference:2.1.0-transformers4.37.0-cpu-py310-ubuntu22.04");
+            case "sklearn" -> {
+                String account = SKLEARN_ACCOUNT.get(region);
+                if (account == null) throw new DriverException("no scikit-learn image is known for region " + region + "; give the endpoint an image", false);
+                // Validation refuses sklearn on GPU machine types: this image has no GPU build.
+                yield account + ".dkr.ecr." + region + ".amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3";
+            }
+            default -> throw new DriverException("unknown framework '" + framework + "'", false);
+        };
+    }
+
+    private boolean gpu(String machineType) {
+        Catalog.MachineType m = catalog.endpointMachineTypes().get(machineType);
+        return m != null && m.gpus() > 0;
+    }
+
+    /** The image the endpoint's model runs: the spec's, else its framework's default. */
+    String image(Environment env, Map<String, Object> a) {
+        if (a.get("image") instanceof String image) return image;
+        return defaultImage(String.valueOf(a.getOrDefault("framework", "pytorch")), env.region(), gpu((String) a.get("machineType")));
     }
 
     static String resourceId(String endpoint) {
         return "endpoint/" + endpoint + "/variant/" + VARIANT;
+    }
+
+    @Override
+    public ResourceType type() {
+        return ResourceType.INFERENCE_ENDPOINT;
+    }
+
+    @Override
+    public ResourceRules rules() {
+        return new ResourceRules(Set.of("region"));
     }
 
     @Override
@@ -59,11 +128,9 @@ final class EndpointKind implements AwsKind {
         }
         List<ObservedResource> items = new ArrayList<>();
         for (EndpointSummary e : mine) {
-            Map<String, String> tags = new TreeMap<>();
-            AwsErrors.call("sagemaker:ListTags " + e.endpointName(), () -> c.sagemaker.listTags(b -> b.resourceArn(e.endpointArn())).tags())
-                .forEach(t -> tags.put(t.key(), t.value()));
+            Map<String, String> tags = tags(c, e.endpointName(), e.endpointArn());
             Optional<Address> a = Ownership.ownedAddress(tags, env.name());
-            if (a.isEmpty() || a.get().type() != io.mlctl.spec.ResourceType.INFERENCE_ENDPOINT) continue;
+            if (a.isEmpty() || a.get().type() != ResourceType.INFERENCE_ENDPOINT) continue;
             DescribeEndpointResponse ep = AwsErrors.call("sagemaker:DescribeEndpoint " + e.endpointName(),
                 () -> c.sagemaker.describeEndpoint(b -> b.endpointName(e.endpointName())));
             DescribeEndpointConfigResponse cfg = AwsErrors.call("sagemaker:DescribeEndpointConfig " + ep.endpointConfigName(),
@@ -74,43 +141,117 @@ final class EndpointKind implements AwsKind {
             Map<String, Object> attrs = new TreeMap<>();
             attrs.put("modelUri", model.primaryContainer().modelDataUrl());
             attrs.put("machineType", v.instanceTypeAsString());
+            String image = String.valueOf(model.primaryContainer().image());
+            String framework = tags.get(FRAMEWORK_TAG);
+            if (framework != null && image.equals(defaultImageOrEmpty(framework, env.region(), gpu(v.instanceTypeAsString())))) {
+                attrs.put("framework", framework);
+            } else {
+                attrs.put("image", image);
+            }
             ScalableTarget t = scaling.get(resourceId(e.endpointName()));
             attrs.put("minReplicas", (long) (t != null ? t.minCapacity() : v.initialInstanceCount()));
             attrs.put("maxReplicas", (long) (t != null ? t.maxCapacity() : v.initialInstanceCount()));
             String role = model.executionRoleArn() == null ? "" : model.executionRoleArn().substring(model.executionRoleArn().lastIndexOf('/') + 1);
             if (role.startsWith(prefix)) attrs.put("identity", role.substring(prefix.length()));
-            items.add(new ObservedResource(a.get(), e.endpointArn(), AwsKind.attrs(env, attrs, tags), tags));
+            Map<String, String> labels = new TreeMap<>(tags);
+            labels.remove(FRAMEWORK_TAG);
+            items.add(new ObservedResource(a.get(), e.endpointArn(), AwsKind.attrs(env, attrs, labels), tags));
         }
         return new Page(items, Optional.ofNullable(r.nextToken()).filter(t -> !t.isEmpty()));
     }
 
+    private static String defaultImageOrEmpty(String framework, String region, boolean gpu) {
+        try {
+            return defaultImage(framework, region, gpu);
+        } catch (DriverException e) {
+            return "";
+        }
+    }
+
+    private static Map<String, String> tags(AwsClients c, String name, String arn) {
+        Map<String, String> tags = new TreeMap<>();
+        AwsErrors.call("sagemaker:ListTags " + name, () -> c.sagemaker.listTags(b -> b.resourceArn(arn)).tags())
+            .forEach(t -> tags.put(t.key(), t.value()));
+        return tags;
+    }
+
+    @Override
+    public Optional<Existing> find(AwsClients c, Environment env, Address address, Optional<String> knownCloudId) {
+        String name = AwsKind.physicalName(env, address.name());
+        Optional<DescribeEndpointResponse> ep = describe(c, name);
+        return ep.map(e -> new Existing(e.endpointArn(), "SageMaker endpoint " + name, tags(c, name, e.endpointArn())));
+    }
+
+    private static Optional<DescribeEndpointResponse> describe(AwsClients c, String name) {
+        try {
+            return Optional.of(c.sagemaker.describeEndpoint(b -> b.endpointName(name)));
+        } catch (SdkException e) {
+            if (notFound(e)) return Optional.empty();
+            throw AwsErrors.translate("sagemaker:DescribeEndpoint " + name, e);
+        }
+    }
+
     /** Model and config names: the endpoint's name plus a hash of what they contain. */
-    static String revision(Environment env, ResourceSpec d) {
+    String revision(Environment env, ResourceSpec d) {
         Map<String, Object> a = d.attributes();
         String h = Hashing.sha256(Map.of("modelUri", a.get("modelUri"), "machineType", a.get("machineType"),
-            "identity", String.valueOf(a.get("identity")))).substring(0, 8);
+            "identity", String.valueOf(a.get("identity")), "image", image(env, a))).substring(0, 8);
         return AwsKind.physicalName(env, d.address().name()) + "-" + h;
     }
 
-    private void ensureRevision(AwsClients c, Environment env, ResourceSpec d, List<Tag> tags) {
+    private static Pattern revisionPattern(String endpoint) {
+        return Pattern.compile(Pattern.quote(endpoint) + "-[0-9a-f]{8}");
+    }
+
+    private static List<Tag> smTags(Map<String, String> tags) {
+        return tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+    }
+
+    private Map<String, String> endpointTags(Map<String, String> marker, ResourceSpec d) {
+        Map<String, String> tags = AwsKind.allTags(marker, d.attributes());
+        if (!d.attributes().containsKey("image")) tags.put(FRAMEWORK_TAG, String.valueOf(d.attributes().getOrDefault("framework", "pytorch")));
+        return tags;
+    }
+
+    /**
+     * The model and endpoint config of this revision, each made once (SageMaker takes no client
+     * token, so a name that already exists is checked to be this endpoint's own before it is used).
+     */
+    private String ensureRevision(AwsClients c, Environment env, ResourceSpec d, Map<String, String> marker) {
         Map<String, Object> a = d.attributes();
         String rev = revision(env, d);
         if (a.get("identity") == null) {
             throw new DriverException(d.address() + ": a SageMaker endpoint needs an execution role; give it an identity", false);
         }
+        List<Tag> tags = smTags(AwsKind.allTags(marker, a));
         String role = AwsErrors.call("iam:GetRole", () -> c.iam.getRole(b -> b.roleName(AwsKind.physicalName(env, (String) a.get("identity")))).role().arn());
+        String image = image(env, a);
         try {
-            c.sagemaker.createModel(b -> b.modelName(rev).executionRoleArn(role).tags(tags)
-                .primaryContainer(pc -> pc.image(image(env.region())).modelDataUrl((String) a.get("modelUri"))));
+            c.sagemakerOnce.createModel(b -> b.modelName(rev).executionRoleArn(role).tags(tags)
+                .primaryContainer(pc -> pc.image(image).modelDataUrl((String) a.get("modelUri"))));
         } catch (SdkException e) {
             if (!alreadyExists(e)) throw AwsErrors.translate("sagemaker:CreateModel " + rev, e);
+            String arn = AwsErrors.call("sagemaker:DescribeModel " + rev, () -> c.sagemaker.describeModel(b -> b.modelName(rev)).modelArn());
+            requireOwn(env, d.address(), "SageMaker model " + rev, tags(c, rev, arn));
         }
         int initial = Math.max(1, ((Number) a.get("minReplicas")).intValue());
         try {
-            c.sagemaker.createEndpointConfig(b -> b.endpointConfigName(rev).tags(tags).productionVariants(ProductionVariant.builder()
+            c.sagemakerOnce.createEndpointConfig(b -> b.endpointConfigName(rev).tags(tags).productionVariants(ProductionVariant.builder()
                 .variantName(VARIANT).modelName(rev).initialInstanceCount(initial).instanceType((String) a.get("machineType")).build()));
         } catch (SdkException e) {
             if (!alreadyExists(e)) throw AwsErrors.translate("sagemaker:CreateEndpointConfig " + rev, e);
+            String arn = AwsErrors.call("sagemaker:DescribeEndpointConfig " + rev,
+                () -> c.sagemaker.describeEndpointConfig(b -> b.endpointConfigName(rev)).endpointConfigArn());
+            requireOwn(env, d.address(), "SageMaker endpoint config " + rev, tags(c, rev, arn));
+        }
+        return rev;
+    }
+
+    /** A sub-resource found under the name this endpoint would use must carry this endpoint's marker. */
+    private static void requireOwn(Environment env, Address address, String what, Map<String, String> tags) {
+        if (TagMarker.INSTANCE.owner(tags, env.name()).filter(address::equals).isEmpty()) {
+            throw new NotOwnedException(address + ": " + what + " already exists and is " + TagMarker.INSTANCE.describeOwner(tags)
+                + "; mlctl does not take over resources it did not create (rename it in the spec)");
         }
     }
 
@@ -120,51 +261,42 @@ final class EndpointKind implements AwsKind {
     }
 
     @Override
-    public io.mlctl.spec.ResourceType type() {
-        return io.mlctl.spec.ResourceType.INFERENCE_ENDPOINT;
-    }
-
-    @Override
-    public io.mlctl.provider.ResourceRules rules() {
-        return new io.mlctl.provider.ResourceRules(java.util.Set.of("region"));
-    }
-
-    @Override
-    public Optional<io.mlctl.provider.Existing> find(AwsClients c, Environment env, Address address, Optional<String> knownCloudId) {
-        // TODO(framework): look up by id, name or marker
-        return knownCloudId.map(id -> new io.mlctl.provider.Existing(id, address.toString(), io.mlctl.provider.TagMarker.INSTANCE.marker(env.name(), address)));
-    }
-
-    @Override
-    public String create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
-        return createAll(c, env, d, ownership, token).cloudId();
-    }
-
-    @Override
-    public ObservedResource complete(AwsClients c, Environment env, String cloudId, ResourceSpec d, Map<String, String> ownership) {
-        return new ObservedResource(d.address(), cloudId, d.attributes(), ownership);
-    }
-
-    private ObservedResource createAll(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
-        Map<String, String> tags = AwsKind.allTags(ownership, d.attributes());
+    public String create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> marker, String token) {
         String name = AwsKind.physicalName(env, d.address().name());
-        List<Tag> smTags = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
-        ensureRevision(c, env, d, smTags);
-        String arn;
-        try {
-            arn = c.sagemaker.createEndpoint(b -> b.endpointName(name).endpointConfigName(revision(env, d)).tags(smTags)).endpointArn();
-        } catch (SdkException e) {
-            if (!alreadyExists(e)) throw AwsErrors.translate("sagemaker:CreateEndpoint " + name, e);
-            arn = AwsErrors.call("sagemaker:DescribeEndpoint " + name, () -> c.sagemaker.describeEndpoint(b -> b.endpointName(name)).endpointArn());
-        }
+        String rev = ensureRevision(c, env, d, marker);
+        // No client token: a lost answer is found by name (with its marker) on the engine's retry, never sent twice blindly.
+        return AwsErrors.call("sagemaker:CreateEndpoint " + name, () -> c.sagemakerOnce.createEndpoint(b -> b.endpointName(name)
+            .endpointConfigName(rev).tags(smTags(endpointTags(marker, d)))).endpointArn());
+    }
+
+    @Override
+    public ObservedResource complete(AwsClients c, Environment env, String cloudId, ResourceSpec d, Map<String, String> marker) {
+        String name = AwsKind.physicalName(env, d.address().name());
+        Map<String, String> tags = endpointTags(marker, d);
+        Map<String, String> have = tags(c, name, cloudId);
+        Map<String, String> missing = new TreeMap<>();
+        tags.forEach((k, v) -> {
+            if (!v.equals(have.get(k))) missing.put(k, v);
+        });
+        // An adopted pending create carries no marker yet.
+        if (!missing.isEmpty()) AwsErrors.run("sagemaker:AddTags " + name, () -> c.sagemaker.addTags(b -> b.resourceArn(cloudId).tags(smTags(missing))));
         waitInService(c, name);
         scale(c, name, d);
-        return new ObservedResource(d.address(), arn, d.attributes(), tags);
+        return new ObservedResource(d.address(), cloudId, d.attributes(), tags);
     }
 
-    private static void waitInService(AwsClients c, String name) {
-        AwsErrors.run("sagemaker:wait InService " + name, () -> c.sagemaker.waiter().waitUntilEndpointInService(b -> b.endpointName(name),
-            w -> w.waitTimeout(Duration.ofMinutes(30))));
+    /** Waits until the endpoint serves; {@code Failed} is an error with SageMaker's reason, once. */
+    private DescribeEndpointResponse waitInService(AwsClients c, String name) {
+        DescribeEndpointResponse[] last = new DescribeEndpointResponse[1];
+        waiter.until("SageMaker endpoint " + name, () -> {
+            DescribeEndpointResponse ep = AwsErrors.call("sagemaker:DescribeEndpoint " + name, () -> c.sagemaker.describeEndpoint(b -> b.endpointName(name)));
+            last[0] = ep;
+            EndpointStatus s = ep.endpointStatus();
+            if (s == EndpointStatus.IN_SERVICE) return Waiter.Status.ready(ep.endpointStatusAsString());
+            if (s == EndpointStatus.FAILED) return Waiter.Status.failed(ep.endpointStatusAsString(), String.valueOf(ep.failureReason()));
+            return Waiter.Status.pending(ep.endpointStatusAsString());
+        });
+        return last[0];
     }
 
     private static void scale(AwsClients c, String name, ResourceSpec d) {
@@ -176,30 +308,68 @@ final class EndpointKind implements AwsKind {
     }
 
     @Override
-    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d,
-                                   java.util.List<io.mlctl.plan.AttributeChange> changes) {
+    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d, List<AttributeChange> changes) {
         String name = AwsKind.physicalName(env, d.address().name());
-        Map<String, Object> want = d.attributes();
-        Map<String, Object> have = current.attributes();
-        AwsKind.tagChange(have, want).ifPresent(ch -> {
-            if (!ch.getKey().isEmpty()) {
-                List<Tag> set = ch.getKey().entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
-                AwsErrors.run("sagemaker:AddTags " + name, () -> c.sagemaker.addTags(b -> b.resourceArn(current.cloudId()).tags(set)));
-            }
-            if (!ch.getValue().isEmpty()) AwsErrors.run("sagemaker:DeleteTags " + name, () -> c.sagemaker.deleteTags(b -> b.resourceArn(current.cloudId()).tagKeys(ch.getValue())));
-        });
-        boolean revisionChanged = !want.get("modelUri").equals(have.get("modelUri")) || !want.get("machineType").equals(have.get("machineType"))
-            || !java.util.Objects.equals(want.get("identity"), have.get("identity"));
-        if (revisionChanged) {
-            List<Tag> smTags = current.tags().entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
-            ensureRevision(c, env, d, smTags);
-            String old = AwsErrors.call("sagemaker:DescribeEndpoint " + name, () -> c.sagemaker.describeEndpoint(b -> b.endpointName(name)).endpointConfigName());
-            AwsErrors.run("sagemaker:UpdateEndpoint " + name, () -> c.sagemaker.updateEndpoint(b -> b.endpointName(name).endpointConfigName(revision(env, d))));
-            waitInService(c, name);
-            deleteRevision(c, old);
+        Map<String, String> marker = TagMarker.INSTANCE.marker(env.name(), d.address());
+        boolean revision = false;
+        boolean scaling = false;
+        boolean tags = false;
+        for (AttributeChange ch : changes) {
+            String top = ch.path().split("[.\\[]", 2)[0];
+            if (REVISION_FIELDS.contains(top)) revision = true;
+            else if (top.equals("minReplicas") || top.equals("maxReplicas")) scaling = true;
+            else if (top.equals("tags")) tags = true;
         }
-        scale(c, name, d);
-        return new ObservedResource(d.address(), current.cloudId(), want, current.tags());
+        if (tags) {
+            AwsKind.tagChange(current.attributes(), d.attributes()).ifPresent(ch -> {
+                if (!ch.getKey().isEmpty()) AwsErrors.run("sagemaker:AddTags " + name, () -> c.sagemaker.addTags(b -> b.resourceArn(current.cloudId()).tags(smTags(ch.getKey()))));
+                if (!ch.getValue().isEmpty()) AwsErrors.run("sagemaker:DeleteTags " + name, () -> c.sagemaker.deleteTags(b -> b.resourceArn(current.cloudId()).tagKeys(ch.getValue())));
+            });
+        }
+        if (revision) switchRevision(c, env, d, name, current.cloudId(), marker);
+        if (scaling || revision) scale(c, name, d);
+        return new ObservedResource(d.address(), current.cloudId(), d.attributes(), current.tags());
+    }
+
+    /**
+     * Points the endpoint at the new revision. Safe to retry at any point: the live config is read
+     * from SageMaker each time, and an old revision is deleted only once the endpoint serves the
+     * new one, never the one in use.
+     */
+    private void switchRevision(AwsClients c, Environment env, ResourceSpec d, String name, String arn, Map<String, String> marker) {
+        String rev = ensureRevision(c, env, d, marker);
+        DescribeEndpointResponse ep = waitInService(c, name); // an update a lost answer left running finishes first
+        if (!rev.equals(ep.endpointConfigName())) {
+            AwsErrors.run("sagemaker:UpdateEndpoint " + name, () -> c.sagemaker.updateEndpoint(b -> b.endpointName(name).endpointConfigName(rev)));
+            ep = waitInService(c, name);
+        }
+        if (!rev.equals(ep.endpointConfigName())) {
+            // SageMaker rolled back: the endpoint is InService on its old config.
+            throw new DriverException("SageMaker endpoint " + name + " could not switch to " + rev + " and still serves " + ep.endpointConfigName()
+                + (ep.failureReason() == null ? "" : ": " + ep.failureReason()), false);
+        }
+        if (d.attributes().containsKey("image")) {
+            AwsErrors.run("sagemaker:DeleteTags " + name, () -> c.sagemaker.deleteTags(b -> b.resourceArn(arn).tagKeys(FRAMEWORK_TAG)));
+        } else {
+            String fw = String.valueOf(d.attributes().getOrDefault("framework", "pytorch"));
+            AwsErrors.run("sagemaker:AddTags " + name, () -> c.sagemaker.addTags(b -> b.resourceArn(arn)
+                .tags(Tag.builder().key(FRAMEWORK_TAG).value(fw).build())));
+        }
+        deleteRevisions(c, env, d.address(), name, rev);
+    }
+
+    /** Deletes this endpoint's own earlier configs and models, keeping {@code inUse}. */
+    private static void deleteRevisions(AwsClients c, Environment env, Address address, String endpoint, String inUse) {
+        Pattern mine = revisionPattern(endpoint);
+        List<EndpointConfigSummary> configs = new ArrayList<>();
+        AwsErrors.run("sagemaker:ListEndpointConfigs", () -> c.sagemaker.listEndpointConfigsPaginator(b -> b.nameContains(endpoint))
+            .forEach(p -> configs.addAll(p.endpointConfigs())));
+        for (EndpointConfigSummary cfg : configs) {
+            String rev = cfg.endpointConfigName();
+            if (rev.equals(inUse) || !mine.matcher(rev).matches()) continue;
+            if (TagMarker.INSTANCE.owner(tags(c, rev, cfg.endpointConfigArn()), env.name()).filter(address::equals).isEmpty()) continue;
+            deleteRevision(c, rev);
+        }
     }
 
     private static void deleteRevision(AwsClients c, String rev) {
@@ -223,26 +393,20 @@ final class EndpointKind implements AwsKind {
     @Override
     public void delete(AwsClients c, Environment env, ObservedResource current) {
         String name = AwsKind.physicalName(env, current.address().name());
-        DescribeEndpointResponse ep;
-        try {
-            ep = c.sagemaker.describeEndpoint(b -> b.endpointName(name));
-        } catch (SdkException e) {
-            if (notFound(e)) return;
-            throw AwsErrors.translate("sagemaker:DescribeEndpoint " + name, e);
-        }
-        Map<String, String> tags = new TreeMap<>();
-        AwsErrors.call("sagemaker:ListTags " + name, () -> c.sagemaker.listTags(b -> b.resourceArn(ep.endpointArn())).tags())
-            .forEach(t -> tags.put(t.key(), t.value()));
-        if (!current.address().equals(Ownership.ownedAddress(tags, env.name()).orElse(null))) {
-            throw new DriverException(current.address() + ": SageMaker endpoint " + name + " is not owned by environment " + env.name() + "; refusing to delete it", false);
-        }
+        Optional<DescribeEndpointResponse> ep = describe(c, name);
         try {
             c.autoscaling.deregisterScalableTarget(b -> b.serviceNamespace(ServiceNamespace.SAGEMAKER).resourceId(resourceId(name))
                 .scalableDimension(ScalableDimension.SAGEMAKER_VARIANT_DESIRED_INSTANCE_COUNT));
         } catch (SdkException e) {
             if (!AwsErrors.is(e, "ObjectNotFoundException")) throw AwsErrors.translate("application-autoscaling:DeregisterScalableTarget " + name, e);
         }
-        AwsErrors.run("sagemaker:DeleteEndpoint " + name, () -> c.sagemaker.deleteEndpoint(b -> b.endpointName(name)));
-        deleteRevision(c, ep.endpointConfigName());
+        if (ep.isPresent()) {
+            try {
+                c.sagemaker.deleteEndpoint(b -> b.endpointName(name));
+            } catch (SdkException e) {
+                if (!notFound(e)) throw AwsErrors.translate("sagemaker:DeleteEndpoint " + name, e);
+            }
+        }
+        deleteRevisions(c, env, current.address(), name, "");
     }
 }

@@ -104,11 +104,8 @@ class AwsEndToEndTest {
         var vpc = ec2.describeVpcs(b -> b.filters(owned("training-dev"))).vpcs();
         assertThat(vpc).singleElement().satisfies(v -> assertThat(v.cidrBlock()).isEqualTo("10.0.0.0/16"));
         var subnet = ec2.describeSubnets(b -> b.filters(owned("training-dev"))).subnets();
-        assertThat(subnet).singleElement().satisfies(s -> {
-            assertThat(s.cidrBlock()).isEqualTo("10.0.1.0/24");
-            assertThat(s.availabilityZone()).isEqualTo("us-east-1a");
-            assertThat(s.mapPublicIpOnLaunch()).isFalse();
-        });
+        assertThat(subnet).extracting(s -> s.cidrBlock() + " " + s.availabilityZone() + " " + s.mapPublicIpOnLaunch())
+            .containsExactlyInAnyOrder("10.0.1.0/24 us-east-1a false", "10.0.2.0/24 us-east-1b false");
         List<IpPermission> ingress = ec2.describeSecurityGroups(b -> b.filters(owned("training-dev"))).securityGroups().get(0).ipPermissions();
         assertThat(ingress).singleElement().satisfies(p -> {
             assertThat(p.fromPort()).isEqualTo(22);
@@ -198,7 +195,7 @@ class AwsEndToEndTest {
             .replace("        - actions: [storage.read, storage.write]\n", "        - actions: [storage.read]\n")
             .replace("    team: ml\n", "    team: ml-platform\n")
             .replace("      cidr: 10.0.0.0/16\n", "      cidr: 10.0.0.0/16\n      privateStorageAccess: true\n")
-            .replace("          private: true\n", "          private: true\n        - name: edge\n          cidr: 10.0.2.0/24\n          zone: us-east-1b\n          private: false\n");
+            .replace("          zone: us-east-1b\n          private: true\n", "          zone: us-east-1b\n          private: true\n        - name: edge\n          cidr: 10.0.3.0/24\n          zone: us-east-1b\n          private: false\n");
         Path spec = Fixtures.write(dir, "changed.yaml", changed);
         JsonNode plan = planJson(spec.toString());
         assertThat(actions(plan)).containsExactlyInAnyOrderEntriesOf(Map.of(
@@ -217,7 +214,8 @@ class AwsEndToEndTest {
 
         // Immutable fields replace, and what sits in a replaced network is replaced with it.
         Path moved = Fixtures.write(dir, "moved.yaml", changed.replace("cidr: 10.0.0.0/16", "cidr: 10.1.0.0/16")
-            .replace("cidr: 10.0.1.0/24", "cidr: 10.1.1.0/24").replace("cidr: 10.0.2.0/24", "cidr: 10.1.2.0/24"));
+            .replace("cidr: 10.0.1.0/24", "cidr: 10.1.1.0/24").replace("cidr: 10.0.2.0/24", "cidr: 10.1.2.0/24")
+            .replace("cidr: 10.0.3.0/24", "cidr: 10.1.3.0/24"));
         JsonNode replan = planJson(moved.toString());
         assertThat(actions(replan)).containsEntry("network.ml-vpc", "replace").containsEntry("instance.trainer-1", "replace")
             .containsEntry("kubernetes_cluster.ml-cluster", "replace");
@@ -301,7 +299,8 @@ class AwsEndToEndTest {
               provider: aws
               region: us-east-1
               resources:
-                - {type: network, name: net, cidr: 10.6.0.0/16, subnets: [{name: a, cidr: 10.6.1.0/24, zone: us-east-1a}]}
+                - {type: network, name: net, cidr: 10.6.0.0/16, subnets: [{name: a, cidr: 10.6.1.0/24, zone: us-east-1a},
+                    {name: b, cidr: 10.6.2.0/24, zone: us-east-1b}]}
                 - {type: identity, name: nodes}
                 - {type: kubernetes_cluster, name: k, version: "1.30", subnet: net/a, identity: nodes}
             """);
