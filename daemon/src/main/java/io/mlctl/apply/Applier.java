@@ -3,7 +3,6 @@ package io.mlctl.apply;
 import io.mlctl.MlctlException;
 import io.mlctl.inventory.ObservedResource;
 import io.mlctl.plan.Action;
-import io.mlctl.plan.AttributeChange;
 import io.mlctl.plan.Change;
 import io.mlctl.plan.Plan;
 import io.mlctl.provider.CreateRequest;
@@ -57,8 +56,9 @@ public final class Applier {
         final Set<Node> after = new HashSet<>();
         final Set<Node> before = new HashSet<>();
         int waiting;
-        /** Subnets or node pools this update replaces: counted as replaced when it succeeds. */
-        int components;
+        /** Subnets or node pools this update creates and deletes (replaces count as both): counted when it succeeds. */
+        int componentCreates;
+        int componentDeletes;
 
         Node(ApplyListener.Step step, Change change) {
             this.step = step;
@@ -106,8 +106,8 @@ public final class Applier {
                                 case "create" -> created.incrementAndGet();
                                 case "update" -> {
                                     updated.incrementAndGet();
-                                    created.addAndGet(n.components);
-                                    deleted.addAndGet(n.components);
+                                    created.addAndGet(n.componentCreates);
+                                    deleted.addAndGet(n.componentDeletes);
                                 }
                                 default -> deleted.incrementAndGet();
                             }
@@ -248,14 +248,16 @@ public final class Applier {
         }
         for (Change c : plan.changes()) {
             Node w = c.address().isComponent() ? writes.get(c.address().resource().toString()) : null;
-            if (w != null) w.components++;
+            if (w == null) continue;
+            if (c.action() == Action.REPLACE) w.componentCreates++;
+            w.componentDeletes++;
         }
-        // An update that replaces a subnet or node pool waits until what is replaced with it has let go.
+        // An update that replaces or removes a subnet or node pool waits until what goes with it has let go.
         for (Node u : writes.values()) {
-            if (!u.step.op().equals("update") || u.change.attributes().stream().noneMatch(AttributeChange::forcesReplacement)) continue;
+            if (!u.step.op().equals("update") || u.componentDeletes == 0) continue;
             for (List<Node> ds : deletes.values()) {
                 for (Node d : ds) {
-                    if (d.change.action() == Action.REPLACE && References.of(d.change.address().type(), d.change.before()).contains(u.change.address())) {
+                    if (References.of(d.change.address().type(), d.change.before()).contains(u.change.address())) {
                         edge(d, u);
                     }
                 }

@@ -67,7 +67,15 @@ public final class Planner {
             // A forced change inside a subnet or node pool replaces that component, not the whole resource.
             Map<Address, List<AttributeChange>> componentReplaces = new TreeMap<>();
             List<String> forcedHere = new ArrayList<>();
+            List<Change> componentDeletes = new ArrayList<>();
             for (AttributeChange d : diffs) {
+                Optional<Address> removed = want.address().componentAt(d.path()).filter(x -> d.after() == null && d.path().endsWith("]"));
+                if (removed.isPresent()) {
+                    // A subnet or node pool the spec no longer names: its deletion is counted and shown on its own.
+                    componentDeletes.add(new Change.Delete(removed.get(), have.cloudId(), element(have.attributes(), d.path()),
+                        Set.of(want.address()), "no longer declared in the spec"));
+                    continue;
+                }
                 if (!d.forcesReplacement()) continue;
                 Optional<Address> component = want.address().componentAt(d.path());
                 if (component.isPresent()) componentReplaces.computeIfAbsent(component.get(), k -> new ArrayList<>()).add(d);
@@ -87,6 +95,7 @@ public final class Planner {
                 componentReplaces.forEach((component, forced) -> changes.put(component, new Change.Replace(component, have.cloudId(),
                     element(have.attributes(), forced.get(0).path()), element(want.attributes(), forced.get(0).path()), forced,
                     Set.of(want.address()), String.join(", ", forced.stream().map(AttributeChange::path).toList()) + " cannot be changed in place")));
+                componentDeletes.forEach(c -> changes.put(c.address(), c));
             }
         }
         // Deletes wait for the deletion of whatever refers to them (the reverse of create order).

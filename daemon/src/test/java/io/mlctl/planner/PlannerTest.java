@@ -132,17 +132,36 @@ class PlannerTest {
             assertThat(c.attributes()).extracting(AttributeChange::path).containsExactly("subnets[train].cidr");
         });
 
-        // A new subnet is an addition to the network, not a reason to replace it.
+        // A subnet only the cloud has is removed from the network on its own, not a reason to replace the network.
         Map<String, Object> extra = new TreeMap<>(Map.of("name", "eval", "cidr", "10.0.2.0/24", "private", true));
         Map<Address, ObservedResource> more = applied(env);
         List<Object> had = new java.util.ArrayList<>((List<?>) more.get(net).attributes().get("subnets"));
         had.add(extra);
         more.put(net, withAttr(more.get(net), "subnets", had));
-        Plan adding = strict.plan(env, inventory(env, more), PlanOptions.defaults(NOW));
-        assertThat(adding.changes()).singleElement().satisfies(c -> {
-            assertThat(c.action()).isEqualTo(Action.UPDATE);
-            assertThat(c.attributes()).extracting(AttributeChange::path).containsExactly("subnets[eval]");
+        Plan removing = strict.plan(env, inventory(env, more), PlanOptions.defaults(NOW));
+        assertThat(removing.changes()).extracting(c -> c.address() + " " + c.action().id())
+            .containsExactly("network.net update", "network.net.subnet.eval delete");
+        assertThat(removing.changes().get(0).attributes()).extracting(AttributeChange::path).containsExactly("subnets[eval]");
+    }
+
+    @Test
+    void aSubnetTheSpecNoLongerNamesIsADeleteOfItsOwnThatTheMassDeleteGuardCounts() {
+        Address net = Address.parse("network.net");
+        Map<Address, ObservedResource> inv = applied(env);
+        List<Object> subnets = new java.util.ArrayList<>((List<?>) inv.get(net).attributes().get("subnets"));
+        for (int i = 0; i < 12; i++) subnets.add(new TreeMap<>(Map.of("name", "old-" + i, "cidr", "10.0." + (100 + i) + ".0/24", "private", true)));
+        inv.put(net, withAttr(inv.get(net), "subnets", subnets));
+        Plan p = plan(env, inventory(env, inv));
+        assertThat(p.changes().get(0).address()).isEqualTo(net);
+        assertThat(p.changes().get(0).action()).isEqualTo(Action.UPDATE);
+        assertThat(p.changes()).filteredOn(c -> c.address().isComponent()).hasSize(12).allSatisfy(c -> {
+            assertThat(c.action()).isEqualTo(Action.DELETE);
+            assertThat(c.address().toString()).startsWith("network.net.subnet.old-");
+            assertThat(c.reason()).isEqualTo("no longer declared in the spec");
+            assertThat(c.before()).containsKey("cidr");
         });
+        assertThat(p.summary().delete()).isEqualTo(12);
+        assertThat(p.massDelete()).isTrue();
     }
 
     @Test

@@ -342,6 +342,7 @@ final class ClusterKind implements AwsKind {
         Set<String> removed = new TreeSet<>();
         Set<String> rescaled = new TreeSet<>();
         Set<String> broken = new TreeSet<>();
+        Set<String> replaced = new TreeSet<>();
         boolean tags = false;
         boolean version = false;
         for (AttributeChange ch : changes) {
@@ -352,6 +353,8 @@ final class ClusterKind implements AwsKind {
                 version = true;
             } else if (ch.path().equals("nodePools")) {
                 continue; // the same pools in another order
+            } else if (m.matches() && ch.forcesReplacement()) {
+                replaced.add(m.group(1)); // the plan's kubernetes_cluster.x.node_pool.y replace: EKS cannot change it in place
             } else if (m.matches() && m.group(2) == null) {
                 if (ch.after() == null) removed.add(m.group(1));
                 else if (ch.before() == null) added.add(m.group(1));
@@ -365,6 +368,7 @@ final class ClusterKind implements AwsKind {
             }
         }
         broken.removeAll(removed);
+        broken.removeAll(replaced);
         if (!broken.isEmpty()) {
             String ng = broken.iterator().next();
             Nodegroup g = describePool(c, name, ng).orElseThrow(() -> new DriverException(d.address() + ": node group " + ng + " no longer exists; run plan again", false));
@@ -384,7 +388,10 @@ final class ClusterKind implements AwsKind {
                 waitCluster(c, name);
             }
         }
-        // Only a pool the spec no longer names is deleted; the plan shows it as its own removal.
+        // Only a pool the spec no longer names, or one the plan replaces on its own, is deleted.
+        removed.addAll(replaced);
+        added.addAll(replaced);
+        rescaled.removeAll(replaced);
         for (String ng : removed) {
             if (describePool(c, name, ng).isEmpty()) continue;
             AwsErrors.run("eks:DeleteNodegroup " + ng, () -> c.eks.deleteNodegroup(b -> b.clusterName(name).nodegroupName(ng)));

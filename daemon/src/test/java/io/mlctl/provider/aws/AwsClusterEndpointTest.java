@@ -277,21 +277,35 @@ class AwsClusterEndpointTest {
     }
 
     @Test
-    void aNodePoolsMachineTypeOrCapacityChangeIsPlannedAsAReplaceNamingThePath() {
+    void aNodePoolsMachineTypeOrCapacityChangeReplacesThatNodeGroupAloneNamingThePath() {
         ok(cli(moto).run("apply", "--auto-approve", spec(SPEC)));
+        String clusterArn = eks.describeCluster(b -> b.name("ce-k")).cluster().arn();
         String ngArn = eks.describeNodegroup(b -> b.clusterName("ce-k").nodegroupName("gpu")).nodegroup().nodegroupArn();
         for (String change : List.of("machineType: g4dn.xlarge, min: 1, max: 2}", "machineType: g5.xlarge, min: 1, max: 2, spot: true}")) {
             Cli.Result plan = cli(moto).run("plan", "--format", "json", spec(SPEC.replace("machineType: g5.xlarge, min: 1, max: 2}", change)));
-            JsonNode c = JsonMapper.builder().build().readTree(plan.out()).get("resourceChanges").get(0);
-            assertThat(c.get("address").asString()).isEqualTo("kubernetes_cluster.k");
-            assertThat(c.get("action").asString()).isEqualTo("replace");
-            assertThat(c.get("reason").asString()).containsPattern("nodePools\\[gpu\\]\\.(machineType|spot) cannot be changed in place");
+            JsonNode changes = JsonMapper.builder().build().readTree(plan.out()).get("resourceChanges");
+            assertThat(changes).hasSize(2);
+            assertThat(changes.get(0).get("address").asString()).isEqualTo("kubernetes_cluster.k");
+            assertThat(changes.get(0).get("action").asString()).isEqualTo("update");
+            JsonNode pool = changes.get(1);
+            assertThat(pool.get("address").asString()).isEqualTo("kubernetes_cluster.k.node_pool.gpu");
+            assertThat(pool.get("action").asString()).isEqualTo("replace");
+            assertThat(pool.get("reason").asString()).containsPattern("nodePools\\[gpu\\]\\.(machineType|spot) cannot be changed in place");
         }
+        // Applied: a new node group of the new type in the same cluster.
+        String moved = spec(SPEC.replace("machineType: g5.xlarge, min: 1, max: 2}", "machineType: g4dn.xlarge, min: 1, max: 2}"));
+        ok(cli(moto).run("apply", "--auto-approve", moved));
+        Nodegroup replacedGroup = eks.describeNodegroup(b -> b.clusterName("ce-k").nodegroupName("gpu")).nodegroup();
+        assertThat(replacedGroup.instanceTypes()).containsExactly("g4dn.xlarge");
+        assertThat(replacedGroup.nodegroupArn()).isNotEqualTo(ngArn);
+        assertThat(eks.describeCluster(b -> b.name("ce-k")).cluster().arn()).isEqualTo(clusterArn);
+        assertThat(ok(cli(moto).run("plan", "--detailed-exitcode", moved)).out()).contains("No changes");
+        String movedArn = replacedGroup.nodegroupArn();
         // Scaling is an update in place: the same node group, resized.
-        String scaled = spec(SPEC.replace("min: 1, max: 2}", "min: 2, max: 3}"));
+        String scaled = spec(SPEC.replace("machineType: g5.xlarge, min: 1, max: 2}", "machineType: g4dn.xlarge, min: 2, max: 3}"));
         ok(cli(moto).run("apply", "--auto-approve", scaled));
         Nodegroup ng = eks.describeNodegroup(b -> b.clusterName("ce-k").nodegroupName("gpu")).nodegroup();
-        assertThat(ng.nodegroupArn()).isEqualTo(ngArn);
+        assertThat(ng.nodegroupArn()).isEqualTo(movedArn);
         assertThat(ng.scalingConfig().maxSize()).isEqualTo(3);
         assertThat(ok(cli(moto).run("plan", "--detailed-exitcode", scaled)).out()).contains("No changes");
     }
