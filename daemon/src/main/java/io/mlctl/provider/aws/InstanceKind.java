@@ -250,8 +250,9 @@ final class InstanceKind implements AwsKind {
         ImageChoice image = image(c, machineType);
         int disk = ((Number) a.getOrDefault("diskGb", 100L)).intValue();
         // RunInstances dedups on ClientToken (up to 64 ASCII characters): a retried launch returns the first instance.
+        // Still sent once: a retry looks for the tagged instance first, which also holds where the token is not honoured.
         String clientToken = Hashing.sha256Text(token).substring(0, 64);
-        Instance i = AwsErrors.call("ec2:RunInstances " + name, () -> c.ec2.runInstances(b -> {
+        Instance i = AwsErrors.call("ec2:RunInstances " + name, () -> c.ec2Once.runInstances(b -> {
             b.imageId(image.imageId()).instanceType(InstanceType.fromValue(machineType)).minCount(1).maxCount(1)
                 .subnetId(subnet.subnetId()).clientToken(clientToken)
                 .blockDeviceMappings(m -> m.deviceName(image.rootDevice()).ebs(e -> e.volumeSize(disk).volumeType("gp3").deleteOnTermination(true)))
@@ -278,7 +279,11 @@ final class InstanceKind implements AwsKind {
         Map<String, Object> want = d.attributes();
         Set<String> changed = new TreeSet<>();
         changes.forEach(ch -> changed.add(NetworkKind.top(ch.path())));
-        if (changed.contains("tags")) NetworkKind.syncTags(ec2, id, current.tags(), TagMarker.INSTANCE.marker(env.name(), d.address()), want);
+        if (changed.contains("tags")) {
+            // The plan carries attributes, not the cloud's tags: read them, so only mlctl's labels are touched.
+            Instance i = live(ec2, id).orElseThrow(() -> new DriverException(d.address() + ": instance " + id + " no longer exists; run plan again", false));
+            NetworkKind.syncTags(ec2, id, NetworkKind.tagMap(i.tags()), TagMarker.INSTANCE.marker(env.name(), d.address()), want);
+        }
         if (changed.contains("machineType")) {
             // The instance type changes only while stopped.
             AwsErrors.run("ec2:StopInstances " + id, () -> ec2.stopInstances(b -> b.instanceIds(id)));

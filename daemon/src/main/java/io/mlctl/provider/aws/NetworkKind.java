@@ -291,7 +291,11 @@ final class NetworkKind implements AwsKind {
         Map<String, String> tags = createTags(mark, d.attributes());
         Set<String> changed = new TreeSet<>();
         changes.forEach(ch -> changed.add(top(ch.path())));
-        if (changed.contains("tags")) syncTags(c.ec2, vpcId, current.tags(), mark, d.attributes());
+        if (changed.contains("tags")) {
+            // The plan carries attributes, not the cloud's tags: read them, so only mlctl's labels are touched.
+            Vpc vpc = vpc(c.ec2, vpcId).orElseThrow(() -> new DriverException(d.address() + ": " + vpcId + " no longer exists; run plan again", false));
+            syncTags(c.ec2, vpcId, tagMap(vpc.tags()), mark, d.attributes());
+        }
         if (changed.contains("subnets")) subnets(c, env, vpcId, d, tags);
         if (changed.contains("firewall")) firewall(c, env, vpcId, d, tags);
         if (changed.contains("privateStorageAccess")) {
