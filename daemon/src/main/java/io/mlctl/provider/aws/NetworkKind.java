@@ -121,6 +121,32 @@ final class NetworkKind implements AwsKind {
         });
     }
 
+    private static final int SUB_CREATE_ATTEMPTS = 4;
+
+    /**
+     * A sub-resource create that takes no client token, the caller having looked already: sent once;
+     * after a throttle, a 5xx or a lost answer, look again (the lost answer may have created it) and
+     * only then send again. Retrying here rather than failing the step keeps a throttling storm from
+     * restarting the whole network for each of its sub-resources.
+     */
+    static <T> T createLooking(java.util.function.Supplier<T> create, java.util.function.Supplier<Optional<T>> lookAgain) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return create.get();
+            } catch (DriverException e) {
+                if (!e.retryable() || attempt >= SUB_CREATE_ATTEMPTS) throw e;
+                try {
+                    Thread.sleep(100L << (attempt - 1));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                Optional<T> found = lookAgain.get();
+                if (found.isPresent()) return found.get();
+            }
+        }
+    }
+
     /** The top attribute a planner path is under: {@code subnets[a].cidr} → {@code subnets}. */
     static String top(String path) {
         int i = 0;
@@ -339,9 +365,12 @@ final class NetworkKind implements AwsKind {
                 st.put(SUBNET_TAG, network.name() + "/" + w.get("name"));
                 if (w.get("zone") != null) st.put(ZONE_TAG, (String) w.get("zone"));
                 // Sent once with its tags: if the answer is lost, the next attempt finds it by them.
-                subnetId = AwsErrors.call("ec2:CreateSubnet " + w.get("cidr"), () -> c.ec2Once.createSubnet(b -> b.vpcId(vpcId)
+                subnetId = createLooking(() -> AwsErrors.call("ec2:CreateSubnet " + w.get("cidr"), () -> c.ec2Once.createSubnet(b -> b.vpcId(vpcId)
                     .cidrBlock((String) w.get("cidr")).availabilityZone((String) w.get("zone"))
-                    .tagSpecifications(spec(ResourceType.SUBNET, st, name + "-" + w.get("name")))).subnet().subnetId());
+                    .tagSpecifications(spec(ResourceType.SUBNET, st, name + "-" + w.get("name")))).subnet().subnetId()),
+                    () -> AwsErrors.call("ec2:DescribeSubnets", () -> ec2.describeSubnets(b -> b.filters(filter("vpc-id", vpcId), owned(env),
+                        filter("tag:" + SUBNET_TAG, st.get(SUBNET_TAG)))).subnets()).stream()
+                        .filter(x -> fits(x, w)).map(Subnet::subnetId).findFirst());
             } else {
                 subnetId = s.subnetId();
                 if (w.get("zone") != null && !tagMap(s.tags()).containsKey(ZONE_TAG)) {
@@ -388,8 +417,9 @@ final class NetworkKind implements AwsKind {
     private RouteTable publicRouteTable(AwsClients c, Environment env, String vpcId, Address network, Map<String, String> tags, String name) {
         Ec2Client ec2 = c.ec2;
         String igw = internetGateway(c, env, vpcId, network, tags, name);
-        RouteTable rt = findPublicRouteTable(ec2, vpcId, name).orElseGet(() -> AwsErrors.call("ec2:CreateRouteTable", () -> c.ec2Once
-            .createRouteTable(b -> b.vpcId(vpcId).tagSpecifications(spec(ResourceType.ROUTE_TABLE, tags, name + "-public"))).routeTable()));
+        RouteTable rt = findPublicRouteTable(ec2, vpcId, name).orElseGet(() -> createLooking(() -> AwsErrors.call("ec2:CreateRouteTable", () -> c.ec2Once
+            .createRouteTable(b -> b.vpcId(vpcId).tagSpecifications(spec(ResourceType.ROUTE_TABLE, tags, name + "-public"))).routeTable()),
+            () -> findPublicRouteTable(ec2, vpcId, name)));
         if (rt.routes().stream().noneMatch(r -> "0.0.0.0/0".equals(r.destinationCidrBlock()))) {
             AwsErrors.run("ec2:CreateRoute", () -> {
                 try {
@@ -408,11 +438,12 @@ final class NetworkKind implements AwsKind {
         List<InternetGateway> attached = AwsErrors.call("ec2:DescribeInternetGateways", () ->
             ec2.describeInternetGateways(b -> b.filters(filter("attachment.vpc-id", vpcId))).internetGateways());
         if (!attached.isEmpty()) return attached.get(0).internetGatewayId();
-        List<InternetGateway> mine = AwsErrors.call("ec2:DescribeInternetGateways", () ->
+        java.util.function.Supplier<Optional<String>> mine = () -> AwsErrors.call("ec2:DescribeInternetGateways", () ->
             ec2.describeInternetGateways(b -> b.filters(owned(env), ownedBy(network))).internetGateways()).stream()
-            .filter(g -> g.attachments().isEmpty()).sorted(java.util.Comparator.comparing(InternetGateway::internetGatewayId)).toList();
-        String igw = !mine.isEmpty() ? mine.get(0).internetGatewayId() : AwsErrors.call("ec2:CreateInternetGateway", () -> c.ec2Once
-            .createInternetGateway(b -> b.tagSpecifications(spec(ResourceType.INTERNET_GATEWAY, tags, name))).internetGateway().internetGatewayId());
+            .filter(g -> g.attachments().isEmpty()).map(InternetGateway::internetGatewayId).sorted().findFirst();
+        String igw = mine.get().orElseGet(() -> createLooking(() -> AwsErrors.call("ec2:CreateInternetGateway", () -> c.ec2Once
+            .createInternetGateway(b -> b.tagSpecifications(spec(ResourceType.INTERNET_GATEWAY, tags, name))).internetGateway().internetGatewayId()),
+            mine));
         AwsErrors.run("ec2:AttachInternetGateway " + igw, () -> {
             try {
                 ec2.attachInternetGateway(b -> b.internetGatewayId(igw).vpcId(vpcId));
@@ -450,8 +481,10 @@ final class NetworkKind implements AwsKind {
         SecurityGroup current = firewallGroup(ec2, env, vpcId, d.address()).orElse(null);
         String groupId;
         if (current == null) {
-            groupId = AwsErrors.call("ec2:CreateSecurityGroup " + name, () -> c.ec2Once.createSecurityGroup(b -> b.groupName(name).vpcId(vpcId)
-                .description("mlctl firewall of " + name).tagSpecifications(spec(ResourceType.SECURITY_GROUP, tags, name))).groupId());
+            groupId = createLooking(() -> AwsErrors.call("ec2:CreateSecurityGroup " + name, () -> c.ec2Once.createSecurityGroup(b -> b
+                .groupName(name).vpcId(vpcId).description("mlctl firewall of " + name)
+                .tagSpecifications(spec(ResourceType.SECURITY_GROUP, tags, name))).groupId()),
+                () -> firewallGroup(ec2, env, vpcId, d.address()).map(SecurityGroup::groupId));
         } else {
             groupId = current.groupId();
             if (rules(current).equals(io.mlctl.spec.Values.freeze(rules))) return;
@@ -488,15 +521,17 @@ final class NetworkKind implements AwsKind {
     private void storageEndpoint(AwsClients c, Environment env, String vpcId, boolean wanted, Map<String, String> tags, String name) {
         Ec2Client ec2 = c.ec2;
         String service = "com.amazonaws." + env.region() + ".s3";
-        List<VpcEndpoint> eps = AwsErrors.call("ec2:DescribeVpcEndpoints", () -> ec2.describeVpcEndpoints(b -> b
+        java.util.function.Supplier<List<VpcEndpoint>> find = () -> AwsErrors.call("ec2:DescribeVpcEndpoints", () -> ec2.describeVpcEndpoints(b -> b
             .filters(filter("vpc-id", vpcId), filter("service-name", service))).vpcEndpoints()).stream()
             .filter(e -> !"deleted".equals(e.stateAsString())).toList();
+        List<VpcEndpoint> eps = find.get();
         if (wanted && eps.isEmpty()) {
             List<String> tables = AwsErrors.call("ec2:DescribeRouteTables", () -> ec2.describeRouteTables(b -> b.filters(filter("vpc-id", vpcId)))
                 .routeTables().stream().map(RouteTable::routeTableId).toList());
             // Sent once; an endpoint for this service in this VPC is what the next attempt looks for.
-            AwsErrors.run("ec2:CreateVpcEndpoint", () -> c.ec2Once.createVpcEndpoint(b -> b.vpcId(vpcId).serviceName(service)
-                .vpcEndpointType("Gateway").routeTableIds(tables).tagSpecifications(spec(ResourceType.VPC_ENDPOINT, tags, name + "-s3"))));
+            createLooking(() -> AwsErrors.call("ec2:CreateVpcEndpoint", () -> c.ec2Once.createVpcEndpoint(b -> b.vpcId(vpcId).serviceName(service)
+                .vpcEndpointType("Gateway").routeTableIds(tables).tagSpecifications(spec(ResourceType.VPC_ENDPOINT, tags, name + "-s3")))
+                .vpcEndpoint().vpcEndpointId()), () -> find.get().stream().map(VpcEndpoint::vpcEndpointId).findFirst());
         } else if (!wanted && !eps.isEmpty()) {
             AwsErrors.run("ec2:DeleteVpcEndpoints", () -> ec2.deleteVpcEndpoints(b -> b.vpcEndpointIds(eps.stream().map(VpcEndpoint::vpcEndpointId).toList())));
         }
