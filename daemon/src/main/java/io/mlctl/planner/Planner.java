@@ -228,6 +228,7 @@ public final class Planner {
             Object a = after.get(k);
             if (Objects.equals(b, a)) continue;
             String path = prefix.isEmpty() ? k : prefix + "." + k;
+            if (a == null && rules.computed(path)) continue; // the cloud's choice where the spec has none
             boolean forces = rules.forcesReplace(path);
             if (b instanceof Map<?, ?> bm && a instanceof Map<?, ?> am && !forces) {
                 diff(path, (Map<String, Object>) bm, (Map<String, Object>) am, rules, out);

@@ -8,13 +8,27 @@ import java.util.regex.Pattern;
  * attribute paths that cannot change in place: {@code cidr} at the top, or {@code subnets[].cidr}
  * for a field of any element of a list of named objects (elements are matched by {@code name}).
  * A forced change inside a component ({@code subnets[training].cidr}) replaces that component
- * ({@code network.ml-vpc.subnet.training}), not the whole resource.
+ * ({@code network.ml-vpc.subnet.training}), not the whole resource. {@code computedPaths} are
+ * values the cloud picks when the spec leaves them out.
  */
-public record ResourceRules(Set<String> replacePaths) {
+public record ResourceRules(Set<String> replacePaths, Set<String> computedPaths) {
     private static final Pattern INDEX = Pattern.compile("\\[[^\\]]*\\]");
 
     public ResourceRules {
         replacePaths = Set.copyOf(replacePaths);
+        computedPaths = Set.copyOf(computedPaths);
+    }
+
+    public ResourceRules(Set<String> replacePaths) {
+        this(replacePaths, Set.of());
+    }
+
+    /**
+     * Whether the cloud chooses a value at {@code path} when the spec leaves it out (a subnet's zone):
+     * then a value the spec does not give is no difference, and naming the value the cloud chose is none either.
+     */
+    public boolean computed(String path) {
+        return computedPaths.contains(path) || computedPaths.contains(INDEX.matcher(path).replaceAll("[]"));
     }
 
     /** Whether a change at {@code path} (as the planner writes it, e.g. {@code subnets[training].cidr}) forces a replace. */

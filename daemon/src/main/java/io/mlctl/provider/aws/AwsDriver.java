@@ -26,7 +26,8 @@ public final class AwsDriver implements Driver {
     public AwsDriver(AwsSettings settings, io.mlctl.catalog.Catalog catalog) {
         this.settings = settings;
         this.kinds = new ManagedResources<>(TagMarker.INSTANCE, List.of(new NetworkKind(), new BucketKind(), new IdentityKind(),
-            new InstanceKind(), new ClusterKind(catalog.of(io.mlctl.spec.Provider.AWS)), new EndpointKind(catalog.of(io.mlctl.spec.Provider.AWS))));
+            new InstanceKind(catalog.of(io.mlctl.spec.Provider.AWS)), new ClusterKind(catalog.of(io.mlctl.spec.Provider.AWS)),
+            new EndpointKind(catalog.of(io.mlctl.spec.Provider.AWS))));
     }
 
     private AwsClients clients(Environment env) {

@@ -25,7 +25,7 @@ interface AwsKind extends io.mlctl.provider.ResourceKind<AwsClients> {
     }
 
     java.util.Set<String> RESERVED = java.util.Set.of(io.mlctl.inventory.Ownership.ENVIRONMENT_TAG, io.mlctl.inventory.Ownership.ADDRESS_TAG,
-        io.mlctl.inventory.Ownership.MANAGED_BY_TAG, "Name", NetworkKind.SUBNET_TAG, NetworkKind.ZONE_TAG,
+        io.mlctl.inventory.Ownership.MANAGED_BY_TAG, "Name", NetworkKind.SUBNET_TAG,
         ClusterKind.IDENTITY_TAG);
 
     static Map<String, String> userTags(Map<String, String> cloudTags) {

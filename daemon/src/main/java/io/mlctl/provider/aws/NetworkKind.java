@@ -2,16 +2,23 @@ package io.mlctl.provider.aws;
 
 import io.mlctl.inventory.ObservedResource;
 import io.mlctl.inventory.Ownership;
+import io.mlctl.plan.AttributeChange;
+import io.mlctl.provider.DriverException;
+import io.mlctl.provider.Existing;
+import io.mlctl.provider.Labels;
+import io.mlctl.provider.NotOwnedException;
 import io.mlctl.provider.Page;
+import io.mlctl.provider.ResourceRules;
+import io.mlctl.provider.TagMarker;
 import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.ResourceSpec;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -23,6 +30,7 @@ import software.amazon.awssdk.services.ec2.model.IpPermission;
 import software.amazon.awssdk.services.ec2.model.IpRange;
 import software.amazon.awssdk.services.ec2.model.ResourceType;
 import software.amazon.awssdk.services.ec2.model.RouteTable;
+import software.amazon.awssdk.services.ec2.model.RouteTableAssociation;
 import software.amazon.awssdk.services.ec2.model.SecurityGroup;
 import software.amazon.awssdk.services.ec2.model.Subnet;
 import software.amazon.awssdk.services.ec2.model.Tag;
@@ -32,13 +40,22 @@ import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
 
 /**
  * network → a VPC with DNS support, one subnet per spec subnet (public ones routed through an
- * internet gateway and given public IPs), one security group holding the firewall rules (each IP
- * range described with its rule name), and an S3 gateway endpoint for privateStorageAccess.
+ * internet gateway and given public IPs), one security group {@code <env>-<name>} holding the
+ * firewall rules (each IP range described with its rule name; instances launched in the network
+ * get it), and an S3 gateway endpoint for privateStorageAccess.
+ *
+ * <p>None of these creates takes a client token, so each is sent once (no SDK retry) with its tags
+ * in the same call, and every later attempt looks for the tagged sub-resource before creating it.
+ * Subnets, groups and tags that are not mlctl's are never changed nor listed.
  */
 final class NetworkKind implements AwsKind {
     static final String SUBNET_TAG = "mlctl-subnet";
-    /** On subnets whose zone the spec chose: otherwise AWS picks one and it is not the spec's to compare. */
-    static final String ZONE_TAG = "mlctl-zone";
+    /** EC2 tag keys take ':' and not ',' or ';' everywhere: the list of label keys mlctl manages. */
+    static final Labels LABELS = new Labels(TagMarker.INSTANCE, ":");
+    /** A VPC's and a subnet's CIDR and a subnet's zone are fixed at creation in EC2. */
+    /** EC2 fixes a subnet's range and zone at creation; it picks the zone when the spec does not. */
+    private static final ResourceRules RULES = new ResourceRules(Set.of("region", "cidr", "subnets[].cidr", "subnets[].zone"),
+        Set.of("subnets[].zone"));
 
     static List<Tag> ec2Tags(Map<String, String> tags, String name) {
         List<Tag> out = new ArrayList<>();
@@ -59,10 +76,102 @@ final class NetworkKind implements AwsKind {
         return filter("tag:" + Ownership.ENVIRONMENT_TAG, env.name());
     }
 
+    static Filter ownedBy(Address address) {
+        return filter("tag:" + Ownership.ADDRESS_TAG, address.toString());
+    }
+
     static Map<String, String> tagMap(List<Tag> tags) {
         Map<String, String> m = new TreeMap<>();
         tags.forEach(t -> m.put(t.key(), t.value()));
         return m;
+    }
+
+    /** The environment's labels as the spec carries them (attribute {@code tags}). */
+    static Map<String, String> labels(Map<String, Object> attrs) {
+        Map<String, String> out = new TreeMap<>();
+        if (attrs.get("tags") instanceof Map<?, ?> m) m.forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
+        return out;
+    }
+
+    /** Marker, labels and the record of which keys are labels: what a create writes. */
+    static Map<String, String> createTags(Map<String, String> mark, Map<String, Object> attrs) {
+        return LABELS.atCreate(mark, labels(attrs));
+    }
+
+    /** Listed attributes: the region and, under {@code tags}, only the labels mlctl manages (never someone else's tags). */
+    static Map<String, Object> observed(Environment env, Map<String, Object> attrs, Map<String, String> cloudTags) {
+        Map<String, Object> out = new TreeMap<>(attrs);
+        out.put("region", env.region());
+        Map<String, String> labels = LABELS.observed(cloudTags);
+        if (!labels.isEmpty()) out.put("tags", labels);
+        return out;
+    }
+
+    /** Writes the marker and the wanted labels, removes labels mlctl set that are no longer wanted, leaves other tags alone. */
+    static void syncTags(Ec2Client ec2, String id, Map<String, String> cloudTags, Map<String, String> mark, Map<String, Object> attrs) {
+        LABELS.sync(cloudTags, mark, labels(attrs)).ifPresent(s -> {
+            if (!s.set().isEmpty()) {
+                List<Tag> set = s.set().entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+                AwsErrors.run("ec2:CreateTags " + id, () -> ec2.createTags(b -> b.resources(id).tags(set)));
+            }
+            if (!s.remove().isEmpty()) {
+                List<Tag> rm = s.remove().stream().map(k -> Tag.builder().key(k).build()).toList();
+                AwsErrors.run("ec2:DeleteTags " + id, () -> ec2.deleteTags(b -> b.resources(id).tags(rm)));
+            }
+        });
+    }
+
+    private static final int SUB_CREATE_ATTEMPTS = 4;
+
+    /**
+     * A sub-resource create that takes no client token, the caller having looked already: sent once;
+     * after a throttle, a 5xx or a lost answer, look again (the lost answer may have created it) and
+     * only then send again. Retrying here rather than failing the step keeps a throttling storm from
+     * restarting the whole network for each of its sub-resources.
+     */
+    static <T> T createLooking(java.util.function.Supplier<T> create, java.util.function.Supplier<Optional<T>> lookAgain) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return create.get();
+            } catch (DriverException e) {
+                if (!e.retryable() || attempt >= SUB_CREATE_ATTEMPTS) throw e;
+                try {
+                    Thread.sleep(100L << (attempt - 1));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                Optional<T> found = lookAgain.get();
+                if (found.isPresent()) return found.get();
+            }
+        }
+    }
+
+    /** The top attribute a planner path is under: {@code subnets[a].cidr} → {@code subnets}. */
+    static String top(String path) {
+        int i = 0;
+        while (i < path.length() && path.charAt(i) != '.' && path.charAt(i) != '[') i++;
+        return path.substring(0, i);
+    }
+
+    /** Whether a subnet is one this network's create made (carries the marker of {@code network} and a subnet name). */
+    static Optional<String> ownSubnetName(Subnet s, Environment env, Address network) {
+        Map<String, String> st = tagMap(s.tags());
+        String full = st.getOrDefault(SUBNET_TAG, "");
+        if (!full.startsWith(network.name() + "/") || !Ownership.ownedAddress(st, env.name()).equals(Optional.of(network))) {
+            return Optional.empty();
+        }
+        return Optional.of(full.substring(network.name().length() + 1));
+    }
+
+    @Override
+    public io.mlctl.spec.ResourceType type() {
+        return io.mlctl.spec.ResourceType.NETWORK;
+    }
+
+    @Override
+    public ResourceRules rules() {
+        return RULES;
     }
 
     @Override
@@ -93,19 +202,20 @@ final class NetworkKind implements AwsKind {
                 List<Object> sn = new ArrayList<>();
                 for (Subnet s : subnets) {
                     if (!s.vpcId().equals(vpc.vpcId())) continue;
-                    Map<String, String> st = tagMap(s.tags());
-                    String full = st.getOrDefault(SUBNET_TAG, "");
+                    Optional<String> name = ownSubnetName(s, env, a.get());
+                    if (name.isEmpty()) continue; // another team's subnet in this VPC: not ours to show or touch
                     Map<String, Object> m = new TreeMap<>();
-                    m.put("name", full.contains("/") ? full.substring(full.indexOf('/') + 1) : s.subnetId());
+                    m.put("name", name.get());
                     m.put("cidr", s.cidrBlock());
-                    if (st.containsKey(ZONE_TAG)) m.put("zone", s.availabilityZone());
+                    m.put("zone", s.availabilityZone());
                     m.put("private", !Boolean.TRUE.equals(s.mapPublicIpOnLaunch()));
                     sn.add(m);
                 }
                 attrs.put("subnets", sn);
-                attrs.put("firewall", groups.stream().filter(g -> g.vpcId().equals(vpc.vpcId())).findFirst()
-                    .map(NetworkKind::rules).orElse(List.of()));
-                items.add(new ObservedResource(a.get(), vpc.vpcId(), AwsKind.attrs(env, attrs, tags), tags));
+                String groupName = AwsKind.physicalName(env, a.get().name());
+                attrs.put("firewall", groups.stream().filter(g -> g.vpcId().equals(vpc.vpcId()) && g.groupName().equals(groupName))
+                    .findFirst().map(NetworkKind::rules).orElse(List.of()));
+                items.add(new ObservedResource(a.get(), vpc.vpcId(), observed(env, attrs, tags), tags));
             }
         }
         return new Page(items, Optional.ofNullable(vpcs.nextToken()).filter(t -> !t.isEmpty()));
@@ -145,148 +255,230 @@ final class NetworkKind implements AwsKind {
         }
     }
 
+    /** VPC names are not unique: only the id or the marker say which VPC is this address's. */
     @Override
-    public io.mlctl.spec.ResourceType type() {
-        return io.mlctl.spec.ResourceType.NETWORK;
+    public Optional<Existing> find(AwsClients c, Environment env, Address address, Optional<String> knownCloudId) {
+        if (knownCloudId.isPresent()) {
+            Optional<Vpc> byId = vpc(c.ec2, knownCloudId.get());
+            if (byId.isPresent()) return byId.map(NetworkKind::existing);
+        }
+        List<Vpc> marked = AwsErrors.call("ec2:DescribeVpcs " + address, () -> c.ec2.describeVpcs(b -> b
+            .filters(owned(env), ownedBy(address))).vpcs());
+        return marked.stream().min(java.util.Comparator.comparing(Vpc::vpcId)).map(NetworkKind::existing);
+    }
+
+    private static Existing existing(Vpc v) {
+        Map<String, String> tags = tagMap(v.tags());
+        return new Existing(v.vpcId(), "VPC " + v.vpcId() + (tags.containsKey("Name") ? " (" + tags.get("Name") + ")" : ""), tags);
+    }
+
+    private static Optional<Vpc> vpc(Ec2Client ec2, String vpcId) {
+        return AwsErrors.call("ec2:DescribeVpcs " + vpcId, () -> {
+            try {
+                return ec2.describeVpcs(b -> b.vpcIds(vpcId)).vpcs().stream().findFirst();
+            } catch (SdkException e) {
+                if (AwsErrors.is(e, "InvalidVpcID.NotFound")) return Optional.empty();
+                throw e;
+            }
+        });
     }
 
     @Override
-    public io.mlctl.provider.ResourceRules rules() {
-        return new io.mlctl.provider.ResourceRules(java.util.Set.of("region", "cidr"));
-    }
-
-    @Override
-    public Optional<io.mlctl.provider.Existing> find(AwsClients c, Environment env, Address address, Optional<String> knownCloudId) {
-        // TODO(framework): look up by id, name or marker
-        return knownCloudId.map(id -> new io.mlctl.provider.Existing(id, address.toString(), io.mlctl.provider.TagMarker.INSTANCE.marker(env.name(), address)));
-    }
-
-    @Override
-    public String create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
-        return createAll(c, env, d, ownership, token).cloudId();
-    }
-
-    @Override
-    public ObservedResource complete(AwsClients c, Environment env, String cloudId, ResourceSpec d, Map<String, String> ownership) {
-        return new ObservedResource(d.address(), cloudId, d.attributes(), ownership);
-    }
-
-    private ObservedResource createAll(AwsClients c, Environment env, ResourceSpec d, Map<String, String> ownership, String token) {
-        Map<String, String> tags = AwsKind.allTags(ownership, d.attributes());
+    public String create(AwsClients c, Environment env, ResourceSpec d, Map<String, String> mark, String token) {
         String name = AwsKind.physicalName(env, d.address().name());
         String cidr = (String) d.attributes().get("cidr");
-        String vpcId = AwsErrors.call("ec2:CreateVpc " + name, () -> c.ec2.createVpc(b -> b.cidrBlock(cidr)
+        Map<String, String> tags = createTags(mark, d.attributes());
+        // No client token: sent once; after a lost answer the retry finds the VPC by its marker.
+        return AwsErrors.call("ec2:CreateVpc " + name, () -> c.ec2Once.createVpc(b -> b.cidrBlock(cidr)
             .tagSpecifications(spec(ResourceType.VPC, tags, name))).vpc().vpcId());
+    }
+
+    @Override
+    public ObservedResource complete(AwsClients c, Environment env, String vpcId, ResourceSpec d, Map<String, String> mark) {
+        // Just created, it may not be visible yet (eventual consistency): the step is retried.
+        Vpc vpc = vpc(c.ec2, vpcId).orElseThrow(() -> new DriverException(d.address() + ": " + vpcId + " is not visible yet", true));
+        syncTags(c.ec2, vpcId, tagMap(vpc.tags()), mark, d.attributes());
         AwsErrors.run("ec2:ModifyVpcAttribute " + vpcId, () -> {
             c.ec2.modifyVpcAttribute(b -> b.vpcId(vpcId).enableDnsSupport(v -> v.value(true)));
             c.ec2.modifyVpcAttribute(b -> b.vpcId(vpcId).enableDnsHostnames(v -> v.value(true)));
         });
-        converge(c, env, vpcId, d, tags);
+        Map<String, String> tags = createTags(mark, d.attributes());
+        String name = AwsKind.physicalName(env, d.address().name());
+        subnets(c, env, vpcId, d, tags);
+        firewall(c, env, vpcId, d, tags);
+        storageEndpoint(c, env, vpcId, Boolean.TRUE.equals(d.attributes().get("privateStorageAccess")), tags, name);
         return new ObservedResource(d.address(), vpcId, d.attributes(), tags);
     }
 
     @Override
-    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d,
-                                   java.util.List<io.mlctl.plan.AttributeChange> changes) {
-        retag(c.ec2, current.cloudId(), current.attributes(), d.attributes());
-        converge(c, env, current.cloudId(), d, AwsKind.allTags(Ownership.tags(env.name(), d.address()), d.attributes()));
-        return new ObservedResource(d.address(), current.cloudId(), d.attributes(), current.tags());
+    public ObservedResource update(AwsClients c, Environment env, ObservedResource current, ResourceSpec d, List<AttributeChange> changes) {
+        String vpcId = current.cloudId();
+        Map<String, String> mark = TagMarker.INSTANCE.marker(env.name(), d.address());
+        Map<String, String> tags = createTags(mark, d.attributes());
+        Set<String> changed = new TreeSet<>();
+        changes.forEach(ch -> changed.add(top(ch.path())));
+        if (changed.contains("tags")) {
+            // The plan carries attributes, not the cloud's tags: read them, so only mlctl's labels are touched.
+            Vpc vpc = vpc(c.ec2, vpcId).orElseThrow(() -> new DriverException(d.address() + ": " + vpcId + " no longer exists; run plan again", false));
+            syncTags(c.ec2, vpcId, tagMap(vpc.tags()), mark, d.attributes());
+        }
+        if (changed.contains("subnets")) subnets(c, env, vpcId, d, tags);
+        if (changed.contains("firewall")) firewall(c, env, vpcId, d, tags);
+        if (changed.contains("privateStorageAccess")) {
+            storageEndpoint(c, env, vpcId, Boolean.TRUE.equals(d.attributes().get("privateStorageAccess")), tags,
+                AwsKind.physicalName(env, d.address().name()));
+        }
+        return new ObservedResource(d.address(), vpcId, d.attributes(), current.tags());
     }
 
-    /** Brings subnets, routing, firewall and the storage endpoint of an existing VPC to the spec. */
+    /**
+     * Brings this network's own subnets (and their routing) to the spec. Subnets without this
+     * network's marker are someone else's and are left exactly as they are.
+     */
     @SuppressWarnings("unchecked")
-    private void converge(AwsClients c, Environment env, String vpcId, ResourceSpec d, Map<String, String> tags) {
+    private void subnets(AwsClients c, Environment env, String vpcId, ResourceSpec d, Map<String, String> tags) {
         Ec2Client ec2 = c.ec2;
-        String network = d.address().name();
-        String name = AwsKind.physicalName(env, network);
-        Map<String, Subnet> existing = new HashMap<>();
-        AwsErrors.run("ec2:DescribeSubnets", () -> ec2.describeSubnetsPaginator(b -> b.filters(filter("vpc-id", vpcId)))
-            .forEach(p -> p.subnets().forEach(s -> {
-                String full = tagMap(s.tags()).getOrDefault(SUBNET_TAG, "");
-                existing.put(full.contains("/") ? full.substring(full.indexOf('/') + 1) : s.subnetId(), s);
-            })));
+        Address network = d.address();
+        String name = AwsKind.physicalName(env, network.name());
+        Map<String, Subnet> existing = new TreeMap<>();
+        AwsErrors.run("ec2:DescribeSubnets", () -> ec2.describeSubnetsPaginator(b -> b.filters(filter("vpc-id", vpcId), owned(env)))
+            .forEach(p -> p.subnets().forEach(s -> ownSubnetName(s, env, network).ifPresent(n -> existing.put(n, s)))));
         List<Map<String, Object>> wanted = (List<Map<String, Object>>) d.attributes().getOrDefault("subnets", List.of());
         Map<String, Map<String, Object>> wantedByName = new LinkedHashMap<>();
         wanted.forEach(w -> wantedByName.put((String) w.get("name"), w));
         for (Map.Entry<String, Subnet> e : existing.entrySet()) {
             Map<String, Object> w = wantedByName.get(e.getKey());
             Subnet s = e.getValue();
-            if (w == null || !w.get("cidr").equals(s.cidrBlock()) || (w.get("zone") != null && !w.get("zone").equals(s.availabilityZone()))) {
+            if (w == null || !fits(s, w)) {
                 AwsErrors.run("ec2:DeleteSubnet " + s.subnetId(), () -> ignoreMissing(() -> ec2.deleteSubnet(b -> b.subnetId(s.subnetId()))));
             }
         }
         boolean anyPublic = wanted.stream().anyMatch(w -> Boolean.FALSE.equals(w.get("private")));
-        String routeTable = anyPublic ? publicRouteTable(c, vpcId, tags, name) : null;
+        Optional<RouteTable> routeTable = anyPublic ? Optional.of(publicRouteTable(c, env, vpcId, network, tags, name))
+            : findPublicRouteTable(ec2, vpcId, name);
         for (Map<String, Object> w : wanted) {
             Subnet s = existing.get((String) w.get("name"));
             String subnetId;
-            if (s == null || !w.get("cidr").equals(s.cidrBlock()) || (w.get("zone") != null && !w.get("zone").equals(s.availabilityZone()))) {
+            if (s == null || !fits(s, w)) {
+                s = null;
                 Map<String, String> st = new TreeMap<>(tags);
-                st.put(SUBNET_TAG, network + "/" + w.get("name"));
-                if (w.get("zone") != null) st.put(ZONE_TAG, (String) w.get("zone"));
-                subnetId = AwsErrors.call("ec2:CreateSubnet " + w.get("cidr"), () -> ec2.createSubnet(b -> b.vpcId(vpcId)
+                st.put(SUBNET_TAG, network.name() + "/" + w.get("name"));
+                // Sent once with its tags: if the answer is lost, the next attempt finds it by them.
+                subnetId = createLooking(() -> AwsErrors.call("ec2:CreateSubnet " + w.get("cidr"), () -> c.ec2Once.createSubnet(b -> b.vpcId(vpcId)
                     .cidrBlock((String) w.get("cidr")).availabilityZone((String) w.get("zone"))
-                    .tagSpecifications(spec(ResourceType.SUBNET, st, name + "-" + w.get("name")))).subnet().subnetId());
+                    .tagSpecifications(spec(ResourceType.SUBNET, st, name + "-" + w.get("name")))).subnet().subnetId()),
+                    () -> AwsErrors.call("ec2:DescribeSubnets", () -> ec2.describeSubnets(b -> b.filters(filter("vpc-id", vpcId), owned(env),
+                        filter("tag:" + SUBNET_TAG, st.get(SUBNET_TAG)))).subnets()).stream()
+                        .filter(x -> fits(x, w)).map(Subnet::subnetId).findFirst());
             } else {
                 subnetId = s.subnetId();
-                if (w.get("zone") != null && !tagMap(s.tags()).containsKey(ZONE_TAG)) {
-                    // The spec now names the zone the subnet already has: record that it is the spec's.
-                    AwsErrors.run("ec2:CreateTags " + subnetId, () -> ec2.createTags(b -> b.resources(subnetId)
-                        .tags(Tag.builder().key(ZONE_TAG).value((String) w.get("zone")).build())));
-                }
             }
             boolean pub = Boolean.FALSE.equals(w.get("private"));
-            if (s == null || pub != Boolean.TRUE.equals(s.mapPublicIpOnLaunch())) {
+            boolean mapsPublic = s != null && Boolean.TRUE.equals(s.mapPublicIpOnLaunch());
+            if (pub != mapsPublic) {
                 AwsErrors.run("ec2:ModifySubnetAttribute " + subnetId, () -> ec2.modifySubnetAttribute(b -> b.subnetId(subnetId)
                     .mapPublicIpOnLaunch(v -> v.value(pub))));
             }
-            if (pub) {
+            Optional<RouteTableAssociation> assoc = routeTable.flatMap(t -> t.associations().stream()
+                .filter(a -> subnetId.equals(a.subnetId())).findFirst());
+            if (pub && assoc.isEmpty()) {
+                String rt = routeTable.get().routeTableId();
                 AwsErrors.run("ec2:AssociateRouteTable " + subnetId, () -> {
                     try {
-                        ec2.associateRouteTable(b -> b.routeTableId(routeTable).subnetId(subnetId));
+                        ec2.associateRouteTable(b -> b.routeTableId(rt).subnetId(subnetId));
                     } catch (SdkException e) {
                         if (!AwsErrors.is(e, "Resource.AlreadyAssociated")) throw e;
                     }
                 });
+            } else if (!pub && assoc.isPresent()) {
+                AwsErrors.run("ec2:DisassociateRouteTable " + subnetId, () -> ignoreMissing(() -> ec2.disassociateRouteTable(b -> b
+                    .associationId(assoc.get().routeTableAssociationId()))));
             }
         }
-        firewall(c, env, vpcId, d, tags, name);
-        storageEndpoint(c, env, vpcId, Boolean.TRUE.equals(d.attributes().get("privateStorageAccess")), tags, name);
     }
 
-    private String publicRouteTable(AwsClients c, String vpcId, Map<String, String> tags, String name) {
+    private static boolean fits(Subnet s, Map<String, Object> w) {
+        return w.get("cidr").equals(s.cidrBlock()) && (w.get("zone") == null || w.get("zone").equals(s.availabilityZone()));
+    }
+
+    private static Optional<RouteTable> findPublicRouteTable(Ec2Client ec2, String vpcId, String name) {
+        return AwsErrors.call("ec2:DescribeRouteTables", () -> ec2.describeRouteTables(b -> b
+            .filters(filter("vpc-id", vpcId), filter("tag:Name", name + "-public"))).routeTables()).stream()
+            .min(java.util.Comparator.comparing(RouteTable::routeTableId));
+    }
+
+    /** The route table of public subnets, with its default route through the VPC's internet gateway; found or made. */
+    private RouteTable publicRouteTable(AwsClients c, Environment env, String vpcId, Address network, Map<String, String> tags, String name) {
         Ec2Client ec2 = c.ec2;
-        List<InternetGateway> igws = AwsErrors.call("ec2:DescribeInternetGateways", () ->
-            ec2.describeInternetGateways(b -> b.filters(filter("attachment.vpc-id", vpcId))).internetGateways());
-        String igw;
-        if (igws.isEmpty()) {
-            igw = AwsErrors.call("ec2:CreateInternetGateway", () -> ec2.createInternetGateway(b -> b
-                .tagSpecifications(spec(ResourceType.INTERNET_GATEWAY, tags, name))).internetGateway().internetGatewayId());
-            AwsErrors.run("ec2:AttachInternetGateway", () -> ec2.attachInternetGateway(b -> b.internetGatewayId(igw).vpcId(vpcId)));
-        } else {
-            igw = igws.get(0).internetGatewayId();
+        String igw = internetGateway(c, env, vpcId, network, tags, name);
+        RouteTable rt = findPublicRouteTable(ec2, vpcId, name).orElseGet(() -> createLooking(() -> AwsErrors.call("ec2:CreateRouteTable", () -> c.ec2Once
+            .createRouteTable(b -> b.vpcId(vpcId).tagSpecifications(spec(ResourceType.ROUTE_TABLE, tags, name + "-public"))).routeTable()),
+            () -> findPublicRouteTable(ec2, vpcId, name)));
+        if (rt.routes().stream().noneMatch(r -> "0.0.0.0/0".equals(r.destinationCidrBlock()))) {
+            AwsErrors.run("ec2:CreateRoute", () -> {
+                try {
+                    ec2.createRoute(b -> b.routeTableId(rt.routeTableId()).destinationCidrBlock("0.0.0.0/0").gatewayId(igw));
+                } catch (SdkException e) {
+                    if (!AwsErrors.is(e, "RouteAlreadyExists")) throw e;
+                }
+            });
         }
-        List<RouteTable> tables = AwsErrors.call("ec2:DescribeRouteTables", () -> ec2.describeRouteTables(b -> b
-            .filters(filter("vpc-id", vpcId), filter("tag:Name", name + "-public"))).routeTables());
-        if (!tables.isEmpty()) return tables.get(0).routeTableId();
-        String rt = AwsErrors.call("ec2:CreateRouteTable", () -> ec2.createRouteTable(b -> b.vpcId(vpcId)
-            .tagSpecifications(spec(ResourceType.ROUTE_TABLE, tags, name + "-public"))).routeTable().routeTableId());
-        AwsErrors.run("ec2:CreateRoute", () -> ec2.createRoute(b -> b.routeTableId(rt).destinationCidrBlock("0.0.0.0/0").gatewayId(igw)));
         return rt;
     }
 
-    @SuppressWarnings("unchecked")
-    private void firewall(AwsClients c, Environment env, String vpcId, ResourceSpec d, Map<String, String> tags, String name) {
+    /** The gateway attached to the VPC; else this network's own unattached one (an earlier attempt's); else a new one. */
+    private String internetGateway(AwsClients c, Environment env, String vpcId, Address network, Map<String, String> tags, String name) {
         Ec2Client ec2 = c.ec2;
-        List<Map<String, Object>> rules = (List<Map<String, Object>>) d.attributes().getOrDefault("firewall", List.of());
-        List<SecurityGroup> groups = AwsErrors.call("ec2:DescribeSecurityGroups", () -> ec2.describeSecurityGroups(b -> b
+        List<InternetGateway> attached = AwsErrors.call("ec2:DescribeInternetGateways", () ->
+            ec2.describeInternetGateways(b -> b.filters(filter("attachment.vpc-id", vpcId))).internetGateways());
+        if (!attached.isEmpty()) return attached.get(0).internetGatewayId();
+        java.util.function.Supplier<Optional<String>> mine = () -> AwsErrors.call("ec2:DescribeInternetGateways", () ->
+            ec2.describeInternetGateways(b -> b.filters(owned(env), ownedBy(network))).internetGateways()).stream()
+            .filter(g -> g.attachments().isEmpty()).map(InternetGateway::internetGatewayId).sorted().findFirst();
+        String igw = mine.get().orElseGet(() -> createLooking(() -> AwsErrors.call("ec2:CreateInternetGateway", () -> c.ec2Once
+            .createInternetGateway(b -> b.tagSpecifications(spec(ResourceType.INTERNET_GATEWAY, tags, name))).internetGateway().internetGatewayId()),
+            mine));
+        AwsErrors.run("ec2:AttachInternetGateway " + igw, () -> {
+            try {
+                ec2.attachInternetGateway(b -> b.internetGatewayId(igw).vpcId(vpcId));
+            } catch (SdkException e) {
+                if (!AwsErrors.is(e, "Resource.AlreadyAssociated")) throw e;
+            }
+        });
+        return igw;
+    }
+
+    /**
+     * The network's security group ({@code <env>-<network>} in its VPC), if there is one. A group of
+     * that name that is not this network's is someone else's: refused, never changed.
+     */
+    static Optional<SecurityGroup> firewallGroup(Ec2Client ec2, Environment env, String vpcId, Address network) {
+        String name = AwsKind.physicalName(env, network.name());
+        List<SecurityGroup> groups = AwsErrors.call("ec2:DescribeSecurityGroups " + name, () -> ec2.describeSecurityGroups(b -> b
             .filters(filter("vpc-id", vpcId), filter("group-name", name))).securityGroups());
+        if (groups.isEmpty()) return Optional.empty();
+        SecurityGroup g = groups.get(0);
+        Map<String, String> tags = tagMap(g.tags());
+        if (!Ownership.ownedAddress(tags, env.name()).equals(Optional.of(network))) {
+            throw new NotOwnedException(network + ": security group " + name + " (" + g.groupId() + ") in " + vpcId + " already exists and is "
+                + TagMarker.INSTANCE.describeOwner(tags) + "; mlctl does not take over resources it did not create");
+        }
+        return Optional.of(g);
+    }
+
+    /** The group always exists, rules or not, so every instance in the network can carry it from its launch. */
+    @SuppressWarnings("unchecked")
+    private void firewall(AwsClients c, Environment env, String vpcId, ResourceSpec d, Map<String, String> tags) {
+        Ec2Client ec2 = c.ec2;
+        String name = AwsKind.physicalName(env, d.address().name());
+        List<Map<String, Object>> rules = (List<Map<String, Object>>) d.attributes().getOrDefault("firewall", List.of());
+        SecurityGroup current = firewallGroup(ec2, env, vpcId, d.address()).orElse(null);
         String groupId;
-        SecurityGroup current = groups.isEmpty() ? null : groups.get(0);
         if (current == null) {
-            if (rules.isEmpty()) return;
-            groupId = AwsErrors.call("ec2:CreateSecurityGroup " + name, () -> ec2.createSecurityGroup(b -> b.groupName(name).vpcId(vpcId)
-                .description("mlctl firewall of " + name).tagSpecifications(spec(ResourceType.SECURITY_GROUP, tags, name))).groupId());
+            groupId = createLooking(() -> AwsErrors.call("ec2:CreateSecurityGroup " + name, () -> c.ec2Once.createSecurityGroup(b -> b
+                .groupName(name).vpcId(vpcId).description("mlctl firewall of " + name)
+                .tagSpecifications(spec(ResourceType.SECURITY_GROUP, tags, name))).groupId()),
+                () -> firewallGroup(ec2, env, vpcId, d.address()).map(SecurityGroup::groupId));
         } else {
             groupId = current.groupId();
             if (rules(current).equals(io.mlctl.spec.Values.freeze(rules))) return;
@@ -323,14 +515,17 @@ final class NetworkKind implements AwsKind {
     private void storageEndpoint(AwsClients c, Environment env, String vpcId, boolean wanted, Map<String, String> tags, String name) {
         Ec2Client ec2 = c.ec2;
         String service = "com.amazonaws." + env.region() + ".s3";
-        List<VpcEndpoint> eps = AwsErrors.call("ec2:DescribeVpcEndpoints", () -> ec2.describeVpcEndpoints(b -> b
+        java.util.function.Supplier<List<VpcEndpoint>> find = () -> AwsErrors.call("ec2:DescribeVpcEndpoints", () -> ec2.describeVpcEndpoints(b -> b
             .filters(filter("vpc-id", vpcId), filter("service-name", service))).vpcEndpoints()).stream()
             .filter(e -> !"deleted".equals(e.stateAsString())).toList();
+        List<VpcEndpoint> eps = find.get();
         if (wanted && eps.isEmpty()) {
             List<String> tables = AwsErrors.call("ec2:DescribeRouteTables", () -> ec2.describeRouteTables(b -> b.filters(filter("vpc-id", vpcId)))
                 .routeTables().stream().map(RouteTable::routeTableId).toList());
-            AwsErrors.run("ec2:CreateVpcEndpoint", () -> ec2.createVpcEndpoint(b -> b.vpcId(vpcId).serviceName(service)
-                .vpcEndpointType("Gateway").routeTableIds(tables).tagSpecifications(spec(ResourceType.VPC_ENDPOINT, tags, name + "-s3"))));
+            // Sent once; an endpoint for this service in this VPC is what the next attempt looks for.
+            createLooking(() -> AwsErrors.call("ec2:CreateVpcEndpoint", () -> c.ec2Once.createVpcEndpoint(b -> b.vpcId(vpcId).serviceName(service)
+                .vpcEndpointType("Gateway").routeTableIds(tables).tagSpecifications(spec(ResourceType.VPC_ENDPOINT, tags, name + "-s3")))
+                .vpcEndpoint().vpcEndpointId()), () -> find.get().stream().map(VpcEndpoint::vpcEndpointId).findFirst());
         } else if (!wanted && !eps.isEmpty()) {
             AwsErrors.run("ec2:DeleteVpcEndpoints", () -> ec2.deleteVpcEndpoints(b -> b.vpcEndpointIds(eps.stream().map(VpcEndpoint::vpcEndpointId).toList())));
         }
@@ -341,28 +536,23 @@ final class NetworkKind implements AwsKind {
         Ec2Client ec2 = c.ec2;
         String vpcId = current.cloudId();
         String what = current.address() + " (" + vpcId + ")";
-        List<Vpc> vpcs = AwsErrors.call("ec2:DescribeVpcs", () -> {
-            try {
-                return ec2.describeVpcs(b -> b.vpcIds(vpcId)).vpcs();
-            } catch (SdkException e) {
-                if (AwsErrors.is(e, "InvalidVpcID.NotFound")) return List.of();
-                throw e;
-            }
-        });
-        if (vpcs.isEmpty()) return;
-        if (!env.name().equals(tagMap(vpcs.get(0).tags()).get(Ownership.ENVIRONMENT_TAG))) {
-            throw new io.mlctl.provider.DriverException(what + " is not owned by environment " + env.name() + "; refusing to delete it", false);
+        if (vpc(ec2, vpcId).isEmpty()) return;
+        List<Subnet> subnets = AwsErrors.call("ec2:DescribeSubnets " + what, () -> ec2.describeSubnets(b -> b.filters(filter("vpc-id", vpcId))).subnets());
+        List<Subnet> foreign = subnets.stream().filter(s -> ownSubnetName(s, env, current.address()).isEmpty()).toList();
+        if (!foreign.isEmpty()) {
+            // Checked before anything is deleted: the VPC could not go anyway, and half a network helps no one.
+            throw new DriverException(what + " holds subnet " + foreign.get(0).subnetId() + " (" + foreign.get(0).cidrBlock()
+                + ") that mlctl does not manage; move or delete it first", false);
         }
         AwsErrors.run("ec2:DeleteVpcEndpoints " + what, () -> {
             List<String> eps = ec2.describeVpcEndpoints(b -> b.filters(filter("vpc-id", vpcId))).vpcEndpoints().stream()
                 .filter(e -> !"deleted".equals(e.stateAsString())).map(VpcEndpoint::vpcEndpointId).toList();
             if (!eps.isEmpty()) ec2.deleteVpcEndpoints(b -> b.vpcEndpointIds(eps));
         });
-        AwsErrors.run("ec2:DeleteSecurityGroup " + what, () -> ec2.describeSecurityGroups(b -> b.filters(filter("vpc-id", vpcId)))
+        AwsErrors.run("ec2:DeleteSecurityGroup " + what, () -> ec2.describeSecurityGroups(b -> b.filters(filter("vpc-id", vpcId), owned(env)))
             .securityGroups().stream().filter(g -> !"default".equals(g.groupName()))
             .forEach(g -> ignoreMissing(() -> ec2.deleteSecurityGroup(b -> b.groupId(g.groupId())))));
-        AwsErrors.run("ec2:DeleteSubnet " + what, () -> ec2.describeSubnets(b -> b.filters(filter("vpc-id", vpcId))).subnets()
-            .forEach(s -> ignoreMissing(() -> ec2.deleteSubnet(b -> b.subnetId(s.subnetId())))));
+        subnets.forEach(s -> AwsErrors.run("ec2:DeleteSubnet " + s.subnetId(), () -> ignoreMissing(() -> ec2.deleteSubnet(b -> b.subnetId(s.subnetId())))));
         AwsErrors.run("ec2:DeleteRouteTable " + what, () -> ec2.describeRouteTables(b -> b.filters(filter("vpc-id", vpcId))).routeTables()
             .stream().filter(t -> t.associations().stream().noneMatch(a -> Boolean.TRUE.equals(a.main())))
             .forEach(t -> {
@@ -375,19 +565,6 @@ final class NetworkKind implements AwsKind {
                 ignoreMissing(() -> ec2.deleteInternetGateway(b -> b.internetGatewayId(g.internetGatewayId())));
             }));
         AwsErrors.run("ec2:DeleteVpc " + what, () -> ignoreMissing(() -> ec2.deleteVpc(b -> b.vpcId(vpcId))));
-    }
-
-    static void retag(Ec2Client ec2, String id, Map<String, Object> have, Map<String, Object> want) {
-        AwsKind.tagChange(have, want).ifPresent(ch -> {
-            if (!ch.getKey().isEmpty()) {
-                List<Tag> set = ch.getKey().entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
-                AwsErrors.run("ec2:CreateTags " + id, () -> ec2.createTags(b -> b.resources(id).tags(set)));
-            }
-            if (!ch.getValue().isEmpty()) {
-                List<Tag> rm = ch.getValue().stream().map(k -> Tag.builder().key(k).build()).toList();
-                AwsErrors.run("ec2:DeleteTags " + id, () -> ec2.deleteTags(b -> b.resources(id).tags(rm)));
-            }
-        });
     }
 
     static void ignoreMissing(Runnable r) {
