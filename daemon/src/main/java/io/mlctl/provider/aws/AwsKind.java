@@ -15,45 +15,33 @@ interface AwsKind extends io.mlctl.provider.ResourceKind<AwsClients> {
         return env.name() + "-" + name;
     }
 
-    /** Attributes as listed: the region, and the resource's own tags (the environment's labels) under "tags". */
+    /** The environment's labels as tags; the keys mlctl set are remembered so other tags are never touched. */
+    io.mlctl.provider.Labels LABELS = new io.mlctl.provider.Labels(io.mlctl.provider.TagMarker.INSTANCE, ":");
+
+    /** Attributes as listed: the region, and under "tags" only the labels mlctl manages (never other teams' tags). */
     static Map<String, Object> attrs(Environment env, Map<String, Object> m, Map<String, String> cloudTags) {
         java.util.Map<String, Object> out = new java.util.TreeMap<>(m);
         out.put("region", env.region());
-        Map<String, String> user = userTags(cloudTags);
-        if (!user.isEmpty()) out.put("tags", user);
+        Map<String, String> labels = LABELS.observed(cloudTags);
+        if (!labels.isEmpty()) out.put("tags", labels);
         return out;
     }
 
-    java.util.Set<String> RESERVED = java.util.Set.of(io.mlctl.inventory.Ownership.ENVIRONMENT_TAG, io.mlctl.inventory.Ownership.ADDRESS_TAG,
-        io.mlctl.inventory.Ownership.MANAGED_BY_TAG, "Name", NetworkKind.SUBNET_TAG,
-        ClusterKind.IDENTITY_TAG);
-
-    static Map<String, String> userTags(Map<String, String> cloudTags) {
-        Map<String, String> out = new java.util.TreeMap<>();
-        cloudTags.forEach((k, v) -> {
-            if (!RESERVED.contains(k) && !k.startsWith("aws:")) out.put(k, v);
-        });
-        return out;
-    }
-
-    /** Ownership tags plus the labels the spec asks for. */
+    /** The labels the spec asks for. */
     @SuppressWarnings("unchecked")
-    static Map<String, String> allTags(Map<String, String> ownership, Map<String, Object> attrs) {
-        Map<String, String> out = new java.util.TreeMap<>(ownership);
+    static Map<String, String> labels(Map<String, Object> attrs) {
+        Map<String, String> out = new java.util.TreeMap<>();
         if (attrs.get("tags") instanceof Map<?, ?> m) ((Map<String, Object>) m).forEach((k, v) -> out.put(k, String.valueOf(v)));
         return out;
     }
 
-    /** Label keys to set and to remove so that the resource carries exactly the wanted labels. */
-    @SuppressWarnings("unchecked")
-    static java.util.Optional<java.util.Map.Entry<Map<String, String>, java.util.Set<String>>> tagChange(Map<String, Object> have, Map<String, Object> want) {
-        Map<String, Object> h = have.get("tags") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
-        Map<String, Object> w = want.get("tags") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
-        if (h.equals(w)) return java.util.Optional.empty();
-        Map<String, String> set = new java.util.TreeMap<>();
-        w.forEach((k, v) -> set.put(k, String.valueOf(v)));
-        java.util.Set<String> remove = new java.util.TreeSet<>(h.keySet());
-        remove.removeAll(w.keySet());
-        return java.util.Optional.of(java.util.Map.entry(set, remove));
+    /** What to write at creation: the marker, the labels, and the record of which keys are labels. */
+    static Map<String, String> allTags(Map<String, String> ownership, Map<String, Object> attrs) {
+        return LABELS.atCreate(ownership, labels(attrs));
+    }
+
+    /** Tags to set and keys to remove so the resource carries its marker and exactly the wanted labels; other tags stay. */
+    static Optional<io.mlctl.provider.Labels.Sync> tagSync(Map<String, String> cloudTags, Map<String, String> marker, Map<String, Object> want) {
+        return LABELS.sync(cloudTags, marker, labels(want));
     }
 }

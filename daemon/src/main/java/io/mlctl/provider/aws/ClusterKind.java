@@ -376,9 +376,11 @@ final class ClusterKind implements AwsKind {
                 + "; remove the pool from the spec to delete it, then add it back", false);
         }
         if (tags) {
-            AwsKind.tagChange(current.attributes(), d.attributes()).ifPresent(ch -> {
-                if (!ch.getKey().isEmpty()) AwsErrors.run("eks:TagResource " + name, () -> c.eks.tagResource(b -> b.resourceArn(current.cloudId()).tags(ch.getKey())));
-                if (!ch.getValue().isEmpty()) AwsErrors.run("eks:UntagResource " + name, () -> c.eks.untagResource(b -> b.resourceArn(current.cloudId()).tagKeys(ch.getValue())));
+            // The cloud's tags, not the plan's: only the marker and mlctl's labels are written or removed.
+            Map<String, String> cloudTags = describe(c, name).map(Cluster::tags).orElse(Map.of());
+            AwsKind.tagSync(cloudTags, marker, d.attributes()).ifPresent(ch -> {
+                if (!ch.set().isEmpty()) AwsErrors.run("eks:TagResource " + name, () -> c.eks.tagResource(b -> b.resourceArn(current.cloudId()).tags(ch.set())));
+                if (!ch.remove().isEmpty()) AwsErrors.run("eks:UntagResource " + name, () -> c.eks.untagResource(b -> b.resourceArn(current.cloudId()).tagKeys(ch.remove())));
             });
         }
         if (version) {

@@ -321,9 +321,10 @@ final class EndpointKind implements AwsKind {
             else if (top.equals("tags")) tags = true;
         }
         if (tags) {
-            AwsKind.tagChange(current.attributes(), d.attributes()).ifPresent(ch -> {
-                if (!ch.getKey().isEmpty()) AwsErrors.run("sagemaker:AddTags " + name, () -> c.sagemaker.addTags(b -> b.resourceArn(current.cloudId()).tags(smTags(ch.getKey()))));
-                if (!ch.getValue().isEmpty()) AwsErrors.run("sagemaker:DeleteTags " + name, () -> c.sagemaker.deleteTags(b -> b.resourceArn(current.cloudId()).tagKeys(ch.getValue())));
+            // The cloud's tags, not the plan's: only the marker and mlctl's labels are written or removed.
+            AwsKind.tagSync(tags(c, name, current.cloudId()), marker, d.attributes()).ifPresent(ch -> {
+                if (!ch.set().isEmpty()) AwsErrors.run("sagemaker:AddTags " + name, () -> c.sagemaker.addTags(b -> b.resourceArn(current.cloudId()).tags(smTags(ch.set()))));
+                if (!ch.remove().isEmpty()) AwsErrors.run("sagemaker:DeleteTags " + name, () -> c.sagemaker.deleteTags(b -> b.resourceArn(current.cloudId()).tagKeys(ch.remove())));
             });
         }
         if (revision) switchRevision(c, env, d, name, current.cloudId(), marker);
