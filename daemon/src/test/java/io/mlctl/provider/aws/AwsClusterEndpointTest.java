@@ -309,4 +309,23 @@ class AwsClusterEndpointTest {
         assertThat(ng.scalingConfig().maxSize()).isEqualTo(3);
         assertThat(ok(cli(moto).run("plan", "--detailed-exitcode", scaled)).out()).contains("No changes");
     }
+
+    @Test
+    void otherTeamsTagsOnAClusterOrEndpointAreNeitherDriftNorRemovedWhileLabelsFollowTheSpec() {
+        String labelled = SPEC.replace("metadata: {name: ce}", "metadata: {name: ce, labels: {team: ml}}");
+        ok(cli(moto).run("apply", "--auto-approve", spec(labelled)));
+        String clusterArn = eks.describeCluster(b -> b.name("ce-k")).cluster().arn();
+        String endpointArn = sagemaker.describeEndpoint(b -> b.endpointName("ce-ep")).endpointArn();
+        eks.tagResource(b -> b.resourceArn(clusterArn).tags(Map.of("CostCenter", "finance")));
+        sagemaker.addTags(b -> b.resourceArn(endpointArn).tags(t -> t.key("CostCenter").value("finance")));
+        assertThat(ok(cli(moto).run("plan", "--detailed-exitcode", spec(labelled))).out()).contains("No changes");
+
+        String relabelled = SPEC.replace("metadata: {name: ce}", "metadata: {name: ce, labels: {team: vision}}");
+        ok(cli(moto).run("apply", "--auto-approve", spec(relabelled)));
+        assertThat(eks.describeCluster(b -> b.name("ce-k")).cluster().tags()).containsEntry("CostCenter", "finance").containsEntry("team", "vision");
+        Map<String, String> endpointTags = new java.util.TreeMap<>();
+        sagemaker.listTags(b -> b.resourceArn(endpointArn)).tags().forEach(t -> endpointTags.put(t.key(), t.value()));
+        assertThat(endpointTags).containsEntry("CostCenter", "finance").containsEntry("team", "vision").containsEntry("mlctl-address", "inference_endpoint.ep");
+        assertThat(ok(cli(moto).run("plan", "--detailed-exitcode", spec(relabelled))).out()).contains("No changes");
+    }
 }
