@@ -20,6 +20,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.ec2.model.Region;
 import software.amazon.awssdk.services.resourcegroupstaggingapi.model.GetResourcesResponse;
@@ -37,6 +41,8 @@ import software.amazon.awssdk.services.resourcegroupstaggingapi.model.TagFilter;
 public final class AwsDriver implements Driver {
     /** Regional types the tagging API finds; S3 answers apart because a bucket ARN names no region. */
     private static final List<String> REGIONAL_TYPES = List.of("ec2", "eks:cluster", "sagemaker:endpoint");
+    private static final List<String> SCAN_TYPES = List.of("ec2", "eks:cluster", "sagemaker:endpoint", "s3");
+    private static final int SCAN_PARALLELISM = 8;
 
     private final AwsSettings settings;
     private final Map<String, AwsClients> clients = new ConcurrentHashMap<>();
@@ -157,17 +163,50 @@ public final class AwsDriver implements Driver {
 
         private List<String> regionsOwning(Environment env) {
             List<Region> enabled = AwsErrors.call("ec2:DescribeRegions", () -> clients(home).ec2.describeRegions().regions());
-            Set<String> found = new TreeSet<>();
+            List<String> candidates = new ArrayList<>();
             for (Region r : enabled) {
                 String name = r.regionName();
-                if (name.equals(home)) continue;
-                if (!tagged(env, name, REGIONAL_TYPES, 1).isEmpty()) found.add(name);
-                for (String bucket : tagged(env, name, List.of("s3"), 100)) {
-                    String location = bucketRegion(bucket);
-                    if (!location.equals(home)) found.add(location);
-                }
+                // The account's own regions: opted in, and in the same partition (the credentials work nowhere else).
+                if (!name.equals(home) && !"not-opted-in".equals(r.optInStatus()) && partition(name).equals(partition(home))) candidates.add(name);
             }
-            return List.copyOf(found);
+            // One request per region, which only waits on the network: asked a few at a time.
+            ExecutorService pool = Executors.newFixedThreadPool(Math.min(SCAN_PARALLELISM, Math.max(1, candidates.size())), r -> {
+                Thread t = new Thread(r, "mlctl-aws-regions");
+                t.setDaemon(true);
+                return t;
+            });
+            try {
+                List<Future<Set<String>>> answers = new ArrayList<>();
+                for (String name : candidates) answers.add(pool.submit(() -> ownedIn(env, name)));
+                Set<String> found = new TreeSet<>();
+                for (Future<Set<String>> f : answers) found.addAll(join(f));
+                found.remove(home);
+                return List.copyOf(found);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+
+        /**
+         * The regions an answer of {@code region}'s tagging API shows the environment in: that region
+         * for a regional resource, a bucket's own region for a bucket (S3 may answer for every region).
+         */
+        private Set<String> ownedIn(Environment env, String region) {
+            Set<String> found = new TreeSet<>();
+            Optional<String> token = Optional.empty();
+            do {
+                Optional<String> from = token;
+                GetResourcesResponse r = AwsErrors.call("tag:GetResources " + region, () -> clients(home).taggingIn(region).getResources(b -> b
+                    .tagFilters(TagFilter.builder().key(Ownership.ENVIRONMENT_TAG).values(env.name()).build())
+                    .resourceTypeFilters(SCAN_TYPES).resourcesPerPage(100).paginationToken(from.orElse(null))));
+                for (ResourceTagMapping m : r.resourceTagMappingList()) {
+                    String arn = m.resourceARN();
+                    found.add(arn.startsWith("arn:aws:s3:") || arn.startsWith("arn:aws-cn:s3:") || arn.startsWith("arn:aws-us-gov:s3:")
+                        ? bucketRegion(arn.substring(arn.lastIndexOf(':') + 1)) : region);
+                }
+                token = Optional.ofNullable(r.paginationToken()).filter(t -> !t.isEmpty());
+            } while (token.isPresent() && !found.contains(region));
+            return found;
         }
 
         /** Names (ARN suffixes) of what the environment owns in {@code region} among {@code types}; one page. */
@@ -194,6 +233,22 @@ public final class AwsDriver implements Driver {
                 }
             });
         }
+    }
+
+    private static <T> T join(Future<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new io.mlctl.provider.DriverException("interrupted while finding the environment's regions", true);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    private static String partition(String region) {
+        return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : region.startsWith("us-iso") ? "aws-iso" : "aws";
     }
 
     @Override
