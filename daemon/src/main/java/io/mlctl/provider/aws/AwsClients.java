@@ -100,6 +100,10 @@ final class AwsClients implements AutoCloseable {
         });
     }
 
+    java.util.Set<String> taggingRegions() {
+        return java.util.Set.copyOf(taggingElsewhere.keySet());
+    }
+
     long requestCount() {
         return requests.get();
     }

@@ -90,14 +90,21 @@ public final class AwsDriver implements Driver {
         String region = pageToken.map(t -> t.substring(0, t.indexOf('\n'))).orElse(env.region());
         Optional<String> inner = pageToken.map(t -> t.substring(t.indexOf('\n') + 1)).filter(t -> !t.isEmpty());
         boolean home = region.equals(env.region());
-        Page page = kinds.list(clients(region), home ? env : env.inRegion(region), kind, inner);
-        List<ObservedResource> items = page.items();
-        if (kind == ResourceType.BUCKET) {
-            items = round.elsewhere(env).isEmpty() ? items : bucketsIn(round, region, items);
-        } else if (home && !items.isEmpty()) {
-            round.foundAtHome.add(kind);
-            round.homeOwnsSomething = true;
+        boolean telling = home && kind != ResourceType.BUCKET;
+        if (telling && pageToken.isEmpty()) round.listingAtHome(kind);
+        Page page;
+        try {
+            page = kinds.list(clients(region), home ? env : env.inRegion(region), kind, inner);
+        } catch (RuntimeException e) {
+            if (telling) round.listedAtHome(kind, false);
+            throw e;
         }
+        List<ObservedResource> items = page.items();
+        if (telling) {
+            if (!items.isEmpty()) round.foundAtHome.add(kind);
+            if (page.nextPageToken().isEmpty() || !items.isEmpty()) round.listedAtHome(kind, !items.isEmpty());
+        }
+        if (kind == ResourceType.BUCKET && !round.elsewhere(env).isEmpty()) items = bucketsIn(round, region, items);
         if (page.nextPageToken().isPresent()) return new Page(items, Optional.of(region + "\n" + page.nextPageToken().get()));
         List<String> regions = new ArrayList<>();
         regions.add(env.region());
@@ -141,7 +148,9 @@ public final class AwsDriver implements Driver {
         final Set<ResourceType> started = ConcurrentHashMap.newKeySet();
         final Set<ResourceType> foundAtHome = ConcurrentHashMap.newKeySet();
         final Map<String, String> bucketRegions = new ConcurrentHashMap<>();
-        volatile boolean homeOwnsSomething;
+        /** Kinds whose listing in the spec's region is under way: what they find may settle the question for free. */
+        private final Set<ResourceType> listingAtHome = new java.util.HashSet<>();
+        private boolean homeOwnsSomething;
         private List<String> elsewhere;
 
         Round(String home) {
@@ -149,8 +158,31 @@ public final class AwsDriver implements Driver {
         }
 
         /** The other regions where the environment owns something, or none when it owns something in its own. */
+        synchronized void listingAtHome(ResourceType kind) {
+            listingAtHome.add(kind);
+        }
+
+        /** A kind's listing in the spec's region found something, or ended (found nothing, or failed). */
+        synchronized void listedAtHome(ResourceType kind, boolean found) {
+            if (found) homeOwnsSomething = true;
+            if (found || listingAtHome.contains(kind)) {
+                listingAtHome.remove(kind);
+                notifyAll();
+            }
+        }
+
         synchronized List<String> elsewhere(Environment env) {
             if (elsewhere != null) return elsewhere;
+            // Kinds read side by side: wait for the others' answers from the spec's region before asking the tagging API.
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (!homeOwnsSomething && !listingAtHome.isEmpty() && System.nanoTime() < deadline) {
+                try {
+                    wait(1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new io.mlctl.provider.DriverException("interrupted while reading inventory", true);
+                }
+            }
             elsewhere = homeOwnsSomething || ownsSomethingIn(env, home) ? List.of() : regionsOwning(env);
             return elsewhere;
         }
@@ -272,6 +304,16 @@ public final class AwsDriver implements Driver {
     private static Environment where(Environment env, ObservedResource current) {
         return current.attributes().get("region") instanceof String r && !r.equals(env.region()) && current.address().type() != ResourceType.IDENTITY
             ? env.inRegion(r) : env;
+    }
+
+    /** The regions this driver has sent a request to (tests check that a settled environment reads one). */
+    Set<String> regionsAsked() {
+        Set<String> out = new TreeSet<>();
+        clients.forEach((r, c) -> {
+            out.add(r);
+            out.addAll(c.taggingRegions());
+        });
+        return out;
     }
 
     @Override

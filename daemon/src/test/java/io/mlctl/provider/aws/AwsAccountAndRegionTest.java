@@ -166,6 +166,25 @@ class AwsAccountAndRegionTest {
     }
 
     @Test
+    void anEnvironmentThatOwnsSomethingInItsRegionIsReadThereOnly() {
+        String spec = spec("us-east-1", "");
+        ok(cli.run("apply", "--auto-approve", spec));
+        Map<String, String> env = Map.of("AWS_ENDPOINT_URL", endpoint.toString(), "AWS_ACCESS_KEY_ID", "test", "AWS_SECRET_ACCESS_KEY", "test");
+        io.mlctl.spec.Environment e = io.mlctl.testing.Specs.load(Path.of(spec)).environments().get(0);
+        try (AwsDriver driver = new AwsDriver(AwsSettings.fromEnvironment(env), io.mlctl.testing.Specs.CATALOG)) {
+            io.mlctl.engine.Engine engine = new io.mlctl.engine.Engine(driver, dir.resolve("state"), java.time.Clock.systemUTC(),
+                io.mlctl.apply.RetryPolicy.standard(new java.util.Random(1)));
+            assertThat(engine.plan(e, io.mlctl.planner.PlanOptions.defaults(Cli.NOW)).hasChanges()).isFalse();
+            assertThat(driver.regionsAsked()).containsExactly("us-east-1");
+        }
+        // The same driver asked about an environment that owns nothing in its region looks in the others.
+        try (AwsDriver driver = new AwsDriver(AwsSettings.fromEnvironment(env), io.mlctl.testing.Specs.CATALOG)) {
+            driver.list(e.inRegion("eu-west-1"), io.mlctl.spec.ResourceType.INSTANCE, java.util.Optional.empty());
+            assertThat(driver.regionsAsked()).contains("eu-west-1", "us-west-2", "ap-southeast-2").doesNotContain("ap-east-1", "cn-north-1");
+        }
+    }
+
+    @Test
     void aNewEnvironmentWithNothingAnywherePlansOnlyCreates() {
         JsonNode plan = json(cli.run("plan", "--format", "json", spec("eu-west-1", "")));
         assertThat(actions(plan).values()).containsOnly("create");
