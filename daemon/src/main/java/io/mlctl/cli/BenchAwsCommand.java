@@ -5,8 +5,7 @@ import io.mlctl.apply.RetryPolicy;
 import io.mlctl.engine.Engine;
 import io.mlctl.plan.Plan;
 import io.mlctl.planner.PlanOptions;
-import io.mlctl.provider.aws.AwsDriver;
-import io.mlctl.provider.aws.AwsSettings;
+import io.mlctl.provider.Driver;
 import io.mlctl.spec.Environment;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -52,7 +51,7 @@ final class BenchAwsCommand implements Callable<Integer> {
         Path spec = dir.resolve("bench.yaml");
         Files.writeString(spec, y.toString());
         Environment env = s.loadConfig(List.of(spec)).environments().get(0);
-        try (AwsDriver driver = new AwsDriver(AwsSettings.fromEnvironment(s.env()), s.catalog())) {
+        try (Driver driver = s.driver(env, false)) {
             Engine engine = new Engine(driver, dir.resolve("state"), s.clock(), RetryPolicy.standard(new Random()));
             long t0 = System.nanoTime();
             engine.apply(env, new Engine.ApplyRequest(PlanOptions.defaults(s.clock().instant()), Optional.empty(), true, 10, "bench"),

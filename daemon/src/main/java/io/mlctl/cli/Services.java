@@ -1,13 +1,16 @@
 package io.mlctl.cli;
 
-import io.mlctl.MlctlException;
 import io.mlctl.catalog.Catalog;
 import io.mlctl.provider.Driver;
+import io.mlctl.provider.Providers;
+import io.mlctl.provider.aws.AwsDriver;
+import io.mlctl.provider.aws.AwsSettings;
 import io.mlctl.provider.sandbox.SandboxCloud;
 import io.mlctl.schema.SchemaValidator;
 import io.mlctl.spec.ConfigLoader;
 import io.mlctl.spec.ConfigRepo;
 import io.mlctl.spec.Environment;
+import io.mlctl.spec.Provider;
 import io.mlctl.spec.YamlLoader;
 import java.io.BufferedReader;
 import java.io.PrintWriter;
@@ -30,6 +33,7 @@ public final class Services {
     private final boolean terminal;
     private Catalog catalog;
     private SchemaValidator schema;
+    private Providers providers;
 
     public Services(Path cwd, Map<String, String> env, Clock clock, BufferedReader in, PrintWriter out, PrintWriter err, boolean terminal) {
         this.cwd = cwd;
@@ -90,12 +94,17 @@ public final class Services {
         return new SandboxCloud(sandboxDir(), catalog(), clock);
     }
 
+    /** The clouds this build drives: one registration line per provider package. */
+    public synchronized Providers providers() {
+        if (providers == null) {
+            providers = new Providers()
+                .register(Provider.AWS, e -> new AwsDriver(AwsSettings.fromEnvironment(env), catalog()));
+        }
+        return providers;
+    }
+
     /** The driver for an environment's cloud. */
     public Driver driver(Environment environment, boolean sandbox) {
-        if (sandbox) return sandbox();
-        if (environment.provider() == io.mlctl.spec.Provider.AWS) {
-            return new io.mlctl.provider.aws.AwsDriver(io.mlctl.provider.aws.AwsSettings.fromEnvironment(env), catalog());
-        }
-        throw new MlctlException("no " + environment.provider().id() + " driver in this build yet; run with --sandbox to use the built-in sandbox cloud");
+        return sandbox ? sandbox() : providers().driver(environment);
     }
 }

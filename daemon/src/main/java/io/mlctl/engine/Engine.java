@@ -14,6 +14,7 @@ import io.mlctl.plan.Plan;
 import io.mlctl.planner.PlanOptions;
 import io.mlctl.planner.Planner;
 import io.mlctl.provider.Driver;
+import io.mlctl.provider.Target;
 import io.mlctl.spec.Environment;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -44,11 +45,34 @@ public final class Engine {
     }
 
     public Inventory inventory(Environment env) {
+        target(env, "read its inventory");
         return new InventoryReader(driver).read(env);
     }
 
     public Plan plan(Environment env, PlanOptions options) {
-        return planner.plan(env, inventory(env), options);
+        Target target = target(env, "plan");
+        return planner.plan(env, new InventoryReader(driver).read(env), options).readFrom(target.account(), target.region());
+    }
+
+    /**
+     * Where the driver reads and writes; refuses, before anything is read, credentials of another
+     * account than the one the spec declares (terraform's allowed_account_ids).
+     */
+    Target target(Environment env, String verb) {
+        Target target = driver.target(env);
+        if (env.account().isPresent() && !env.account().get().equals(target.account())) {
+            throw new WrongAccountException("environment " + env.name() + " declares account " + env.account().get() + " but the "
+                + credentialsOf(env) + " credentials in use belong to " + target.account() + "; refusing to " + verb);
+        }
+        return target;
+    }
+
+    private static String credentialsOf(Environment env) {
+        return switch (env.provider()) {
+            case AWS -> "AWS";
+            case GCP -> "GCP";
+            case AZURE -> "Azure";
+        };
     }
 
     /** Decides whether a plan may go ahead (a person answering "yes", or --auto-approve). */
@@ -79,8 +103,9 @@ public final class Engine {
              Journal journal = new Journal(dir)) {
             Optional<Journal.Interrupted> interrupted = journal.interrupted();
             interrupted.ifPresent(observer::resuming);
-            Inventory inventory = inventory(env);
-            Plan fresh = planner.plan(env, inventory, req.options());
+            Target target = target(env, "apply");
+            Inventory inventory = new InventoryReader(driver).read(env);
+            Plan fresh = planner.plan(env, inventory, req.options()).readFrom(target.account(), target.region());
             Plan plan = req.savedPlan().map(saved -> checkSaved(env, saved, fresh)).orElse(fresh);
             observer.planned(plan);
             if (!plan.hasChanges()) {
@@ -106,6 +131,13 @@ public final class Engine {
     static Plan checkSaved(Environment env, Plan saved, Plan fresh) {
         if (!saved.environment().equals(env.name())) {
             throw new StalePlanException("the saved plan is for environment " + saved.environment() + ", not " + env.name());
+        }
+        if (saved.account().isPresent() && fresh.account().isPresent() && !saved.account().equals(fresh.account())) {
+            throw new StalePlanException("the saved plan was made for account " + saved.account().get() + " but the credentials in use belong to "
+                + fresh.account().get() + "; refusing to apply it");
+        }
+        if (!saved.region().equals(fresh.region())) {
+            throw new StalePlanException("the saved plan was made for region " + saved.region() + ", not " + fresh.region() + "; run mlctl plan again");
         }
         if (saved.destroy() != fresh.destroy()) {
             throw new StalePlanException("the saved plan is a " + (saved.destroy() ? "destroy" : "normal") + " plan; use the matching command");
@@ -137,6 +169,13 @@ public final class Engine {
         if (parts.isEmpty()) return "environment settings changed";
         if (parts.size() > 5) return String.join(", ", parts.subList(0, 5)) + " and " + (parts.size() - 5) + " more";
         return String.join(", ", parts);
+    }
+
+    /** The credentials in use belong to another account than the spec declares. */
+    public static final class WrongAccountException extends MlctlException {
+        public WrongAccountException(String message) {
+            super(message);
+        }
     }
 
     /** A saved plan no longer matches the spec or the cloud. */

@@ -2,6 +2,7 @@ package io.mlctl.plan;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A plan is data: the changes for one environment, in apply order, with what it was computed from.
@@ -12,6 +13,7 @@ public record Plan(
     String environment,
     String provider,
     String region,
+    Optional<String> account,
     Instant createdAt,
     boolean destroy,
     List<Change> changes,
@@ -22,10 +24,28 @@ public record Plan(
 
     public static final String FORMAT_VERSION = "1.0";
 
+    /** A plan not yet tied to the account it was read from (the planner's; the engine adds the account). */
+    public Plan(String formatVersion, String environment, String provider, String region, Instant createdAt, boolean destroy,
+                List<Change> changes, List<UnchangedResource> unchanged, List<String> warnings, boolean massDelete, Fingerprints fingerprints) {
+        this(formatVersion, environment, provider, region, Optional.empty(), createdAt, destroy, changes, unchanged, warnings, massDelete, fingerprints);
+    }
+
     public Plan {
+        java.util.Objects.requireNonNull(account, "account");
         changes = List.copyOf(changes);
         unchanged = List.copyOf(unchanged);
         warnings = List.copyOf(warnings);
+    }
+
+    /** This plan as read from {@code account} in {@code region}. */
+    public Plan readFrom(String account, String region) {
+        return new Plan(formatVersion, environment, provider, region, Optional.of(account).filter(a -> !a.isEmpty()), createdAt, destroy,
+            changes, unchanged, warnings, massDelete, fingerprints);
+    }
+
+    /** "account 123456789012, us-east-1", or the region alone when the account is not known. */
+    public String where() {
+        return account.map(a -> "account " + a + ", ").orElse("") + region;
     }
 
     public Summary summary() {

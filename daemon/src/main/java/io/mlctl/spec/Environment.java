@@ -10,6 +10,7 @@ public record Environment(
     Map<String, String> labels,
     Provider provider,
     String region,
+    Optional<String> account,
     ApplyMode applyMode,
     boolean selfHeal,
     List<ResourceSpec> resources,
@@ -20,6 +21,27 @@ public record Environment(
     public Environment {
         labels = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(labels));
         resources = List.copyOf(resources);
+        java.util.Objects.requireNonNull(account, "account");
+    }
+
+    /** The same environment read in another region (a resource that lives where the spec no longer says). */
+    public Environment inRegion(String other) {
+        return new Environment(name, labels, provider, other, account, applyMode, selfHeal, resources, position);
+    }
+
+    /**
+     * Why {@code account} cannot be one of {@code provider}'s: an AWS account id is 12 digits, a GCP
+     * project id 6 to 30 lowercase letters, digits and hyphens, an Azure subscription a UUID.
+     */
+    public static Optional<String> accountProblem(Provider provider, String account) {
+        return switch (provider) {
+            case AWS -> account.matches("[0-9]{12}") ? Optional.empty()
+                : Optional.of("account '" + account + "' is not an AWS account id (12 digits)");
+            case GCP -> account.matches("[a-z][a-z0-9-]{4,28}[a-z0-9]") ? Optional.empty()
+                : Optional.of("account '" + account + "' is not a GCP project id (6 to 30 lowercase letters, digits and hyphens, starting with a letter)");
+            case AZURE -> account.matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}") ? Optional.empty()
+                : Optional.of("account '" + account + "' is not an Azure subscription id (a UUID)");
+        };
     }
 
     public Optional<ResourceSpec> resource(Address address) {

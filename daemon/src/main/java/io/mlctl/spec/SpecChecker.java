@@ -47,6 +47,8 @@ final class SpecChecker {
         if (zones == null) {
             error("/spec/region", "unknown region '" + region + "' for " + provider.id() + suggest(region, cat.regions().keySet()));
         }
+        Optional<String> account = root.at("/spec/account").isString() ? Optional.of(root.at("/spec/account").asString()) : Optional.empty();
+        account.flatMap(a -> Environment.accountProblem(provider, a)).ifPresent(m -> error("/spec/account", m));
         JsonNode resources = root.at("/spec/resources");
         for (int i = 0; i < resources.size(); i++) {
             JsonNode r = resources.get(i);
@@ -92,7 +94,7 @@ final class SpecChecker {
         checkCycles(specs);
         Environment.ApplyMode mode = "auto".equals(root.at("/spec/apply").asString("manual"))
             ? Environment.ApplyMode.AUTO : Environment.ApplyMode.MANUAL;
-        return new Environment(envName, labels, provider, region, mode, root.at("/spec/selfHeal").asBoolean(false),
+        return new Environment(envName, labels, provider, region, account, mode, root.at("/spec/selfHeal").asBoolean(false),
             specs, doc.positionOf(""));
     }
 

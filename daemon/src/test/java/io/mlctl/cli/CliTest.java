@@ -88,7 +88,7 @@ class CliTest {
     @Test
     void markdownPlanIsReadyForAPullRequest() {
         Cli.Result r = cli.run("plan", "--sandbox", "--format", "markdown", spec);
-        assertThat(r.out()).startsWith("### mlctl plan: `dev` (aws, us-east-1)")
+        assertThat(r.out()).startsWith("### mlctl plan: `dev` (aws, account 000000000000, us-east-1)")
             .contains("| create | `network.net` | (new) |").contains("```diff").contains("+ instance.gpu-1");
     }
 

@@ -10,7 +10,7 @@ public final class MarkdownRenderer {
     public String render(Plan plan) {
         StringBuilder b = new StringBuilder();
         b.append("### mlctl plan: `").append(plan.environment()).append("` (").append(plan.provider()).append(", ")
-            .append(plan.region()).append(")\n\n");
+            .append(plan.where()).append(")\n\n");
         if (!plan.hasChanges()) {
             b.append("**No changes.** The environment matches the spec (").append(plan.unchanged().size()).append(" resources).\n");
             return b.toString();

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import tools.jackson.databind.JsonNode;
@@ -45,6 +46,8 @@ public final class PlanJson {
         n.put("environment", plan.environment());
         n.put("provider", plan.provider());
         n.put("region", plan.region());
+        if (plan.account().isPresent()) n.put("account", plan.account().get());
+        else n.putNull("account");
         n.put("createdAt", plan.createdAt().toString());
         n.put("destroy", plan.destroy());
         n.set("summary", summary(plan.summary()));
@@ -132,7 +135,8 @@ public final class PlanJson {
             Fingerprints fingerprints = new Fingerprints(fp.get("spec").asString(), fp.get("inventory").asString(),
                 strings(fp.get("specResources")), strings(fp.get("inventoryResources")));
             return new Plan(doc.get("formatVersion").asString(), doc.get("environment").asString(), doc.get("provider").asString(),
-                doc.get("region").asString(), Instant.parse(doc.get("createdAt").asString()), doc.get("destroy").asBoolean(),
+                doc.get("region").asString(), Optional.ofNullable(doc.path("account").isString() ? doc.get("account").asString() : null),
+                Instant.parse(doc.get("createdAt").asString()), doc.get("destroy").asBoolean(),
                 changes, unchanged, warnings, doc.get("massDelete").asBoolean(), fingerprints);
         } catch (RuntimeException e) {
             throw new PlanFileException(source, "plan file is malformed: " + e.getMessage());

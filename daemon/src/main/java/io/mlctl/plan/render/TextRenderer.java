@@ -25,7 +25,7 @@ public final class TextRenderer {
 
     public String render(Plan plan) {
         StringBuilder b = new StringBuilder();
-        String where = plan.environment() + " (" + plan.provider() + ", " + plan.region() + ")";
+        String where = plan.environment() + " (" + plan.provider() + ", " + plan.where() + ")";
         if (!plan.hasChanges()) {
             b.append(bold("No changes.")).append(" Environment ").append(where).append(" matches the spec")
                 .append(plan.unchanged().isEmpty() ? "" : " (" + plan.unchanged().size() + " resources)").append(".\n");

@@ -17,6 +17,7 @@ import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.resourcegroupstaggingapi.ResourceGroupsTaggingApiClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sagemaker.SageMakerClient;
+import software.amazon.awssdk.services.sts.StsClient;
 
 /** The SDK clients of one region, sharing one HTTP connection pool and one request counter. */
 final class AwsClients implements AutoCloseable {
@@ -27,6 +28,8 @@ final class AwsClients implements AutoCloseable {
     final SageMakerClient sagemaker;
     final ApplicationAutoScalingClient autoscaling;
     final ResourceGroupsTaggingApiClient tagging;
+    /** Who the credentials belong to (GetCallerIdentity), asked of this region's regional endpoint. */
+    final StsClient sts;
     /**
      * Clients that never retry on their own, for the first call of a create that takes no client
      * token: after a lost answer a blind retry would make a second resource. The managed-resource
@@ -38,6 +41,10 @@ final class AwsClients implements AutoCloseable {
     final SageMakerClient sagemakerOnce;
     final Region region;
     private final SdkHttpClient http;
+    private final AwsSettings settings;
+    private final ClientOverrideConfiguration override;
+    /** Tagging clients of other regions, for finding where an environment owns something: one client, not a region's full set. */
+    private final java.util.Map<String, ResourceGroupsTaggingApiClient> taggingElsewhere = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicLong requests = new AtomicLong();
 
     AwsClients(String region, AwsSettings settings) {
@@ -51,6 +58,8 @@ final class AwsClients implements AutoCloseable {
         };
         ClientOverrideConfiguration override = ClientOverrideConfiguration.builder()
             .addExecutionInterceptor(counter).retryStrategy(RetryMode.STANDARD).build();
+        this.settings = settings;
+        this.override = override;
         this.ec2 = configure(Ec2Client.builder(), "EC2", settings, override).build();
         var s3b = configure(S3Client.builder(), "S3", settings, override);
         // Emulators and private endpoints answer on one host name: path-style addressing.
@@ -62,6 +71,7 @@ final class AwsClients implements AutoCloseable {
         this.sagemaker = configure(SageMakerClient.builder(), "SAGEMAKER", settings, override).build();
         this.autoscaling = configure(ApplicationAutoScalingClient.builder(), "APPLICATION_AUTO_SCALING", settings, override).build();
         this.tagging = configure(ResourceGroupsTaggingApiClient.builder(), "RESOURCE_GROUPS_TAGGING_API", settings, override).build();
+        this.sts = configure(StsClient.builder(), "STS", settings, override).build();
         ClientOverrideConfiguration once = override.toBuilder().retryStrategy(AwsRetryStrategy.doNotRetry()).build();
         this.ec2Once = configure(Ec2Client.builder(), "EC2", settings, once).build();
         var s3o = configure(S3Client.builder(), "S3", settings, once);
@@ -79,6 +89,21 @@ final class AwsClients implements AutoCloseable {
         return builder;
     }
 
+    /** The tagging API of {@code other} region, on this region's connections and counter. */
+    ResourceGroupsTaggingApiClient taggingIn(String other) {
+        if (other.equals(region.id())) return tagging;
+        return taggingElsewhere.computeIfAbsent(other, r -> {
+            var b = ResourceGroupsTaggingApiClient.builder().region(Region.of(r)).credentialsProvider(settings.credentials())
+                .overrideConfiguration(override).httpClient(http);
+            settings.endpoint("RESOURCE_GROUPS_TAGGING_API").ifPresent(b::endpointOverride);
+            return b.build();
+        });
+    }
+
+    java.util.Set<String> taggingRegions() {
+        return java.util.Set.copyOf(taggingElsewhere.keySet());
+    }
+
     long requestCount() {
         return requests.get();
     }
@@ -92,6 +117,8 @@ final class AwsClients implements AutoCloseable {
         sagemaker.close();
         autoscaling.close();
         tagging.close();
+        sts.close();
+        taggingElsewhere.values().forEach(ResourceGroupsTaggingApiClient::close);
         ec2Once.close();
         s3Once.close();
         iamOnce.close();
