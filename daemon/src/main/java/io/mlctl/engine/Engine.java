@@ -44,14 +44,19 @@ public final class Engine {
         this.retry = retry;
     }
 
+    /** Inventory pages are retried like the apply's calls: a throttled read does not fail a plan. */
+    private InventoryReader reader() {
+        return new InventoryReader(driver, InventoryReader.DEFAULT_PARALLELISM, read -> retry.run(read, (attempt, delay, cause) -> { }));
+    }
+
     public Inventory inventory(Environment env) {
         target(env, "read its inventory");
-        return new InventoryReader(driver).read(env);
+        return reader().read(env);
     }
 
     public Plan plan(Environment env, PlanOptions options) {
         Target target = target(env, "plan");
-        return planner.plan(env, new InventoryReader(driver).read(env), options).readFrom(target.account(), target.region());
+        return planner.plan(env, reader().read(env), options).readFrom(target.account(), target.region());
     }
 
     /**
@@ -104,7 +109,7 @@ public final class Engine {
             Optional<Journal.Interrupted> interrupted = journal.interrupted();
             interrupted.ifPresent(observer::resuming);
             Target target = target(env, "apply");
-            Inventory inventory = new InventoryReader(driver).read(env);
+            Inventory inventory = reader().read(env);
             Plan fresh = planner.plan(env, inventory, req.options()).readFrom(target.account(), target.region());
             Plan plan = req.savedPlan().map(saved -> checkSaved(env, saved, fresh)).orElse(fresh);
             observer.planned(plan);

@@ -27,15 +27,27 @@ public final class InventoryReader {
 
     private final Driver driver;
     private final int parallelism;
+    private final Retry retry;
+
+    /** How a page read is retried (the engine's backoff for throttling and server errors). */
+    public interface Retry {
+        Page run(java.util.function.Supplier<Page> read);
+    }
 
     public InventoryReader(Driver driver) {
         this(driver, DEFAULT_PARALLELISM);
     }
 
     public InventoryReader(Driver driver, int parallelism) {
+        this(driver, parallelism, java.util.function.Supplier::get);
+    }
+
+    /** {@code retry}: throttling and server errors on a page are retried with backoff, as the apply's calls are. */
+    public InventoryReader(Driver driver, int parallelism, Retry retry) {
         if (parallelism < 1) throw new IllegalArgumentException("parallelism must be at least 1");
         this.driver = driver;
         this.parallelism = parallelism;
+        this.retry = retry;
     }
 
     public Inventory read(Environment env) {
@@ -81,7 +93,8 @@ public final class InventoryReader {
         List<ObservedResource> out = new ArrayList<>();
         Optional<String> token = Optional.empty();
         do {
-            Page page = driver.list(env, kind, token);
+            Optional<String> from = token;
+            Page page = retry.run(() -> driver.list(env, kind, from));
             for (ObservedResource listed : page.items()) {
                 out.add(new ObservedResource(listed.address(), listed.cloudId(),
                     io.mlctl.spec.Normalizer.normalize(listed.attributes()), listed.tags()));

@@ -6,7 +6,6 @@ import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.core.retry.RetryMode;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -21,6 +20,8 @@ import software.amazon.awssdk.services.sts.StsClient;
 
 /** The SDK clients of one region, sharing one HTTP connection pool and one request counter. */
 final class AwsClients implements AutoCloseable {
+    /** The SDK's standard retries, a little more patient (throttling storms); creates without a token use none. */
+    static final int READ_ATTEMPTS = 5;
     final Ec2Client ec2;
     final S3Client s3;
     final IamClient iam;
@@ -57,7 +58,7 @@ final class AwsClients implements AutoCloseable {
             }
         };
         ClientOverrideConfiguration override = ClientOverrideConfiguration.builder()
-            .addExecutionInterceptor(counter).retryStrategy(RetryMode.STANDARD).build();
+            .addExecutionInterceptor(counter).retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(READ_ATTEMPTS).build()).build();
         this.settings = settings;
         this.override = override;
         this.ec2 = configure(Ec2Client.builder(), "EC2", settings, override).build();

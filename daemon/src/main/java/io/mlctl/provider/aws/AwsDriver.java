@@ -195,7 +195,13 @@ public final class AwsDriver implements Driver {
         }
 
         private List<String> regionsOwning(Environment env) {
-            List<Region> enabled = AwsErrors.call("ec2:DescribeRegions", () -> clients(home).ec2.describeRegions().regions());
+            List<Region> enabled;
+            try {
+                enabled = AwsErrors.call("ec2:DescribeRegions", () -> clients(home).ec2.describeRegions().regions());
+            } catch (io.mlctl.provider.DriverException e) {
+                if (AwsErrors.denied(e.getCause())) return List.of(); // may not list regions: only the spec's is searched
+                throw e;
+            }
             List<String> candidates = new ArrayList<>();
             for (Region r : enabled) {
                 String name = r.regionName();
@@ -210,7 +216,15 @@ public final class AwsDriver implements Driver {
             });
             try {
                 List<Future<Set<String>>> answers = new ArrayList<>();
-                for (String name : candidates) answers.add(pool.submit(() -> ownedIn(env, name)));
+                for (String name : candidates) answers.add(pool.submit(() -> {
+                    try {
+                        return ownedIn(env, name);
+                    } catch (io.mlctl.provider.DriverException e) {
+                        // A region these credentials may not use (an organization's SCP, not enabled): nothing of theirs is there.
+                        if (AwsErrors.denied(e.getCause())) return Set.<String>of();
+                        throw e;
+                    }
+                }));
                 Set<String> found = new TreeSet<>();
                 for (Future<Set<String>> f : answers) found.addAll(join(f));
                 found.remove(home);

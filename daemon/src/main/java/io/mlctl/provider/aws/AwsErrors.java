@@ -64,6 +64,11 @@ final class AwsErrors {
         return new DriverException(what + " failed: " + firstLine(e.getMessage()), false, e);
     }
 
+    /** The credentials may not do this here (an SCP that denies a region, a region not enabled for the account). */
+    static boolean denied(Throwable e) {
+        return e instanceof AwsServiceException ase && (DENIED.contains(code(ase)) || ase.statusCode() == 403);
+    }
+
     static boolean is(SdkException e, String... codes) {
         String c = code(e);
         for (String x : codes) if (x.equals(c)) return true;
