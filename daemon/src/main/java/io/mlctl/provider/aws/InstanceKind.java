@@ -287,8 +287,7 @@ final class InstanceKind implements AwsKind {
         if (changed.contains("machineType")) {
             // The instance type changes only while stopped.
             AwsErrors.run("ec2:StopInstances " + id, () -> ec2.stopInstances(b -> b.instanceIds(id)));
-            AwsErrors.run("ec2:wait stopped " + id, () -> ec2.waiter().waitUntilInstanceStopped(b -> b.instanceIds(id),
-                w -> w.waitTimeout(Duration.ofMinutes(10))));
+            waitFor(ec2, id, "stopped");
             AwsErrors.run("ec2:ModifyInstanceAttribute " + id, () -> ec2.modifyInstanceAttribute(b -> b.instanceId(id)
                 .instanceType(v -> v.value((String) want.get("machineType")))));
             AwsErrors.run("ec2:StartInstances " + id, () -> ec2.startInstances(b -> b.instanceIds(id)));
@@ -337,7 +336,27 @@ final class InstanceKind implements AwsKind {
         if (live(c.ec2, id).isEmpty()) return;
         AwsErrors.run("ec2:TerminateInstances " + id, () -> c.ec2.terminateInstances(b -> b.instanceIds(id)));
         // The network it sits in can only go once it is gone.
-        AwsErrors.run("ec2:wait terminated " + id, () -> c.ec2.waiter().waitUntilInstanceTerminated(b -> b.instanceIds(id),
-            w -> w.waitTimeout(Duration.ofMinutes(10))));
+        waitFor(c.ec2, id, "terminated");
+    }
+
+    private static final io.mlctl.provider.Waiter WAITER = io.mlctl.provider.Waiter.of(Duration.ofSeconds(5), Duration.ofMinutes(10));
+
+    /** Polls until the instance is in {@code wanted}; an instance going away while it should stop is an error, not a retry. */
+    private static void waitFor(Ec2Client ec2, String id, String wanted) {
+        WAITER.until("EC2 instance " + id + " to be " + wanted, () -> {
+            String state;
+            try {
+                state = ec2.describeInstances(b -> b.instanceIds(id)).reservations().stream().flatMap(r -> r.instances().stream())
+                    .map(i -> i.state().nameAsString()).findFirst().orElse("terminated");
+            } catch (SdkException e) {
+                if (!AwsErrors.is(e, "InvalidInstanceID.NotFound")) throw AwsErrors.translate("ec2:DescribeInstances " + id, e);
+                state = "terminated";
+            }
+            if (state.equals(wanted)) return io.mlctl.provider.Waiter.Status.ready(state);
+            if (!wanted.equals("terminated") && (state.equals("terminated") || state.equals("shutting-down"))) {
+                return io.mlctl.provider.Waiter.Status.failed(state, "it is being terminated");
+            }
+            return io.mlctl.provider.Waiter.Status.pending(state);
+        });
     }
 }
