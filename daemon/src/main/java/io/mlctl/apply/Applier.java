@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -37,6 +38,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * a failed step skips the steps that need it and lets the others finish.
  */
 public final class Applier {
+    /** How long after a create returned its id the cloud may still not list it (EC2 and IAM reads lag writes). */
+    static final Duration ID_LAG = Duration.ofMinutes(10);
+
     private final Driver driver;
     private final RetryPolicy retry;
     private final Clock clock;
@@ -175,15 +179,23 @@ public final class Applier {
                 // Reuse the token of a create an interrupted apply may have sent, so the cloud dedups it.
                 Optional<Journal.Pending> earlier = resumed.flatMap(r -> r.pendingCreate(a.toString()));
                 String token = earlier.map(Journal.Pending::token).orElse(env.name() + "/" + runId + "/" + a);
-                journal.intent("create", a.toString(), token, null);
-                ResourceSpec desired = new ResourceSpec(a, c.after(), c.dependsOn(), null);
                 AtomicReference<String> createdId = new AtomicReference<>(earlier.map(Journal.Pending::cloudId).orElse(null));
-                AtomicInteger attempts = new AtomicInteger();
-                java.util.function.Consumer<String> created = id -> {
-                    if (!id.equals(createdId.getAndSet(id))) journal.created(a.toString(), id);
+                journal.intent("create", a.toString(), token, createdId.get());
+                ResourceSpec desired = new ResourceSpec(a, c.after(), c.dependsOn(), null);
+                // Only once the making call may have gone out can an unmarked resource of that name be this create's work.
+                AtomicBoolean sent = new AtomicBoolean(earlier.map(Journal.Pending::sent).orElse(false));
+                Runnable sending = () -> {
+                    if (!sent.getAndSet(true)) journal.sent(a.toString());
                 };
-                ObservedResource made = retry.run(() -> driver.create(env, desired, new CreateRequest(token,
-                    earlier.isPresent() || attempts.getAndIncrement() > 0, Optional.ofNullable(createdId.get()), created)), onRetry);
+                // An id reported in this run, or minutes ago by a killed one, may not be listed by the cloud yet.
+                AtomicBoolean idMayLag = new AtomicBoolean(earlier.map(Journal.Pending::createdAt).map(Instant::parse)
+                    .map(t -> Duration.between(t, clock.instant()).compareTo(ID_LAG) < 0).orElse(false));
+                java.util.function.Consumer<String> created = id -> {
+                    if (!id.equals(createdId.getAndSet(id))) journal.created(a.toString(), id, clock.instant().toString());
+                    idMayLag.set(true);
+                };
+                ObservedResource made = retry.run(() -> driver.create(env, desired, new CreateRequest(token, sent.get(),
+                    Optional.ofNullable(createdId.get()), idMayLag.get(), sending, created)), onRetry);
                 journal.done("create", a.toString(), made.cloudId());
                 return made.cloudId();
             }

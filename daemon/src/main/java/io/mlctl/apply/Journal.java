@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -30,8 +31,15 @@ public final class Journal implements AutoCloseable {
     public static final String FILE = "journal.jsonl";
     public static final String LAST = "last-apply.jsonl";
 
-    /** A cloud call announced but not known to have finished. */
-    public record Pending(String op, String address, String token, String cloudId) {
+    /**
+     * A cloud call announced but not known to have finished. For a create: {@code sent} once the
+     * call that makes the resource may have gone out (before that, nothing in the cloud can be its
+     * work), {@code cloudId} and {@code createdAt} once the cloud returned an id.
+     */
+    public record Pending(String op, String address, String token, String cloudId, boolean sent, String createdAt) {
+        public Pending(String op, String address, String token, String cloudId) {
+            this(op, address, token, cloudId, false, null);
+        }
     }
 
     /** What an interrupted apply left: its run id, when it started, and its unfinished calls. */
@@ -62,12 +70,14 @@ public final class Journal implements AutoCloseable {
     public Optional<Interrupted> interrupted() {
         Path f = dir.resolve(FILE);
         if (!Files.exists(f)) return Optional.empty();
-        List<String> lines;
         try {
-            lines = Files.readAllLines(f, StandardCharsets.UTF_8);
+            return parse(Files.readAllLines(f, StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static Optional<Interrupted> parse(List<String> lines) {
         String runId = "unknown";
         String started = "";
         boolean ended = false;
@@ -79,20 +89,24 @@ public final class Journal implements AutoCloseable {
             } catch (RuntimeException e) {
                 continue; // a torn last line from a kill mid-write: the call it announced was never sent
             }
+            String key = n.path("op").asString() + " " + n.path("address").asString();
             switch (n.path("event").asString("")) {
                 case "begin" -> {
                     runId = n.path("run").asString();
                     started = n.path("time").asString();
                     ended = false;
                 }
-                case "intent" -> open.put(n.path("op").asString() + " " + n.path("address").asString(),
-                    new Pending(n.path("op").asString(), n.path("address").asString(), n.path("token").asString(null), n.path("cloudId").asString(null)));
-                case "created" -> open.computeIfPresent("create " + n.path("address").asString(),
-                    (k, p) -> new Pending(p.op(), p.address(), p.token(), n.path("cloudId").asString(null)));
-                case "done" -> open.remove(n.path("op").asString() + " " + n.path("address").asString());
+                case "intent" -> open.merge(key, new Pending(n.path("op").asString(), n.path("address").asString(), n.path("token").asString(null),
+                    n.path("cloudId").asString(null)), (was, now) -> Objects.equals(was.token(), now.token())
+                    // The same create again (a resumed run): what the earlier attempts got to still holds.
+                    ? new Pending(now.op(), now.address(), now.token(), now.cloudId() != null ? now.cloudId() : was.cloudId(), was.sent(), was.createdAt())
+                    : now);
+                case "sent" -> open.computeIfPresent(key, (k, p) -> new Pending(p.op(), p.address(), p.token(), p.cloudId(), true, p.createdAt()));
+                case "created" -> open.computeIfPresent(key,
+                    (k, p) -> new Pending(p.op(), p.address(), p.token(), n.path("cloudId").asString(null), true, n.path("time").asString(null)));
+                case "done" -> open.remove(key);
                 // A create that failed after the cloud gave it an id left something behind: still pending.
-                case "failed" -> open.computeIfPresent(n.path("op").asString() + " " + n.path("address").asString(),
-                    (k, p) -> p.op().equals("create") && p.cloudId() != null ? p : null);
+                case "failed" -> open.computeIfPresent(key, (k, p) -> p.op().equals("create") && p.cloudId() != null ? p : null);
                 case "end" -> ended = true;
                 default -> { }
             }
@@ -124,9 +138,14 @@ public final class Journal implements AutoCloseable {
         write(record("intent").put("op", op).put("address", address).put("token", token).put("cloudId", cloudId));
     }
 
+    /** The call that makes {@code address} is about to go out: from now on the cloud may hold its work. */
+    public void sent(String address) {
+        write(record("sent").put("op", "create").put("address", address));
+    }
+
     /** The cloud returned an id for a create still in progress: recorded before the create's next call. */
-    public void created(String address, String cloudId) {
-        write(record("created").put("op", "create").put("address", address).put("cloudId", cloudId));
+    public void created(String address, String cloudId, String time) {
+        write(record("created").put("op", "create").put("address", address).put("cloudId", cloudId).put("time", time));
     }
 
     public void done(String op, String address, String cloudId) {
@@ -137,12 +156,30 @@ public final class Journal implements AutoCloseable {
         write(record("failed").put("op", op).put("address", address).put("error", error));
     }
 
-    /** Closes the run; a complete run's journal is kept as {@code last-apply.jsonl}. */
+    /**
+     * Closes the run; its journal is kept as {@code last-apply.jsonl}. A run that failed after the
+     * cloud gave a create its id, without finishing it, stays open instead: the next apply resumes
+     * that create by its id rather than meeting a half-made resource it cannot tell from a stranger's.
+     */
     public synchronized void end(String outcome) {
+        if ("failed".equals(outcome) && createdButUnfinished()) {
+            write(record("stopped").put("outcome", outcome));
+            closeChannel();
+            return;
+        }
         write(record("end").put("outcome", outcome));
         closeChannel();
         try {
             Files.move(dir.resolve(FILE), dir.resolve(LAST), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private boolean createdButUnfinished() {
+        try {
+            return parse(Files.readAllLines(dir.resolve(FILE), StandardCharsets.UTF_8)).orElseThrow().pending().stream()
+                .anyMatch(p -> p.op().equals("create") && p.cloudId() != null);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

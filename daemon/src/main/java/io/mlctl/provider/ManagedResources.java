@@ -49,6 +49,13 @@ public final class ManagedResources<C> {
         ResourceKind<C> kind = kind(desired.address().type());
         Map<String, String> mark = marker.marker(env.name(), desired.address());
         Optional<Existing> found = kind.find(cloud, env, desired.address(), request.knownCloudId());
+        if (found.isEmpty() && request.knownCloudId().isPresent()) {
+            // Made a moment ago but not listed yet: wait for it rather than make a second one.
+            if (request.idMayLag()) {
+                throw new DriverException(desired.address() + ": created as " + request.knownCloudId().get() + " but not visible yet", true);
+            }
+            found = kind.find(cloud, env, desired.address(), Optional.empty()); // gone since: look as for any create
+        }
         if (found.isPresent()) {
             Existing e = found.get();
             boolean ours = marker.owner(e.tags(), env.name()).filter(desired.address()::equals).isPresent();
@@ -61,6 +68,7 @@ public final class ManagedResources<C> {
             request.created().accept(e.cloudId());
             return kind.complete(cloud, env, e.cloudId(), desired, mark);
         }
+        request.sending().run();
         String id = kind.create(cloud, env, desired, mark, request.token());
         request.created().accept(id);
         return kind.complete(cloud, env, id, desired, mark);

@@ -10,6 +10,7 @@ import io.mlctl.spec.Environment;
 import io.mlctl.spec.ResourceSpec;
 import io.mlctl.spec.ResourceType;
 import io.mlctl.testing.Fixtures;
+import io.mlctl.testing.MapCloud;
 import io.mlctl.testing.Specs;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,42 +28,6 @@ import org.junit.jupiter.api.Test;
 class ManagedResourcesTest {
     private static final Address BUCKET = Address.parse("bucket.data");
     private final Environment env = Specs.env(Fixtures.smallEnv("dev"));
-
-    /** A cloud of named resources with tags; counts the calls each verb gets. */
-    static final class MapCloud implements ResourceKind<Map<String, Map<String, String>>> {
-        final List<String> calls = new ArrayList<>();
-
-        public ResourceType type() { return ResourceType.BUCKET; }
-        public ResourceRules rules() { return new ResourceRules(Set.of("region")); }
-        public Page list(Map<String, Map<String, String>> c, Environment env, Optional<String> t) { return new Page(List.of(), Optional.empty()); }
-
-        public Optional<Existing> find(Map<String, Map<String, String>> c, Environment env, Address a, Optional<String> known) {
-            String name = known.orElse(a.name());
-            return Optional.ofNullable(c.get(name)).map(tags -> new Existing(name, "bucket " + name, tags));
-        }
-
-        public String create(Map<String, Map<String, String>> c, Environment env, ResourceSpec d, Map<String, String> marker, String token) {
-            calls.add("create");
-            c.put(d.address().name(), new HashMap<>(marker));
-            return d.address().name();
-        }
-
-        public ObservedResource complete(Map<String, Map<String, String>> c, Environment env, String id, ResourceSpec d, Map<String, String> marker) {
-            calls.add("complete " + id);
-            c.get(id).putAll(marker);
-            return new ObservedResource(d.address(), id, d.attributes(), c.get(id));
-        }
-
-        public ObservedResource update(Map<String, Map<String, String>> c, Environment env, ObservedResource cur, ResourceSpec d, List<AttributeChange> ch) {
-            calls.add("update");
-            return cur;
-        }
-
-        public void delete(Map<String, Map<String, String>> c, Environment env, ObservedResource cur) {
-            calls.add("delete");
-            c.remove(cur.cloudId());
-        }
-    }
 
     private final MapCloud kind = new MapCloud();
     private final ManagedResources<Map<String, Map<String, String>>> managed = new ManagedResources<>(TagMarker.INSTANCE, List.of(kind));
@@ -94,7 +59,7 @@ class ManagedResourcesTest {
         Map<String, Map<String, String>> cloud = new HashMap<>();
         cloud.put("data", new HashMap<>(tags));
         List<String> recorded = new ArrayList<>();
-        CreateRequest req = new CreateRequest("tok", maybeSent, Optional.empty(), recorded::add);
+        CreateRequest req = new CreateRequest("tok", maybeSent, Optional.empty(), false, () -> { }, recorded::add);
         if (adopted) {
             ObservedResource r = managed.create(cloud, env, spec(), req);
             assertThat(r.cloudId()).isEqualTo("data");
@@ -115,9 +80,10 @@ class ManagedResourcesTest {
     void aNewResourceIsRecordedBeforeItIsCompleted() {
         Map<String, Map<String, String>> cloud = new HashMap<>();
         List<String> order = new ArrayList<>();
-        CreateRequest req = new CreateRequest("tok", false, Optional.empty(), id -> order.add("recorded " + id + " after " + kind.calls));
+        CreateRequest req = new CreateRequest("tok", false, Optional.empty(), false, () -> order.add("sending after " + kind.calls),
+            id -> order.add("recorded " + id + " after " + kind.calls));
         managed.create(cloud, env, spec(), req);
-        assertThat(order).containsExactly("recorded data after [create]");
+        assertThat(order).containsExactly("sending after []", "recorded data after [create]");
         assertThat(kind.calls).containsExactly("create", "complete data");
     }
 
@@ -133,5 +99,20 @@ class ManagedResourcesTest {
         cloud.clear();
         managed.delete(cloud, env, listed);
         assertThat(kind.calls).isEmpty();
+    }
+
+    @Test
+    void anIdReportedAMomentAgoThatTheCloudDoesNotListYetIsWaitedForNeverMadeAgain() {
+        Map<String, Map<String, String>> cloud = new HashMap<>();
+        CreateRequest lagging = new CreateRequest("tok", true, Optional.of("data"), true, () -> kind.calls.add("sending"), id -> { });
+        assertThatThrownBy(() -> managed.create(cloud, env, spec(), lagging))
+            .isInstanceOfSatisfying(DriverException.class, e -> assertThat(e.retryable()).isTrue())
+            .hasMessage("bucket.data: created as data but not visible yet");
+        assertThat(kind.calls).isEmpty();
+
+        // Long ago, and gone since (deleted out of band): looked up by name like any create, then made.
+        CreateRequest old = new CreateRequest("tok", true, Optional.of("data-old"), false, () -> kind.calls.add("sending"), id -> { });
+        managed.create(cloud, env, spec(), old);
+        assertThat(kind.calls).containsExactly("sending", "create", "complete data");
     }
 }
