@@ -35,7 +35,8 @@ final class Commands {
         Set<Address> out = new TreeSet<>();
         if (targets == null) return out;
         // A target may name something only the cloud still has (to prune it alone), so it is not checked against the spec.
-        for (String t : targets) out.add(Address.parse(t));
+        // A subnet or node pool is changed by its resource's update: targeting it targets that resource.
+        for (String t : targets) out.add(Address.parse(t).resource());
         return out;
     }
 

@@ -22,7 +22,8 @@ public record Plan(
     boolean massDelete,
     Fingerprints fingerprints) {
 
-    public static final String FORMAT_VERSION = "1.0";
+    /** 1.1: the plan names the account it read, and subnets and node pools changed on their own ({@code component}). */
+    public static final String FORMAT_VERSION = "1.1";
 
     /** A plan not yet tied to the account it was read from (the planner's; the engine adds the account). */
     public Plan(String formatVersion, String environment, String provider, String region, Instant createdAt, boolean destroy,

@@ -171,6 +171,16 @@ public final class Planner {
             if (subnet.isPresent() && changes.get(subnet.get()) instanceof Change.Replace) {
                 return subnet.get() + " is replaced and " + field + " cannot be changed in place";
             }
+            if (subnet.isPresent() && r.networkWide(field)) {
+                Address network = subnet.get().resource();
+                for (Change c : new TreeMap<>(changes).values()) {
+                    if (c.address().isComponent() && c.address().resource().equals(network) && c.address().component().startsWith("subnet.")
+                        && (c instanceof Change.Replace || c instanceof Change.Delete)) {
+                        return c.address() + (c instanceof Change.Replace ? " is replaced" : " is removed") + " and "
+                            + want.address().type().id() + " spans every subnet of " + network + " on this cloud";
+                    }
+                }
+            }
         }
         return null;
     }
@@ -232,9 +242,10 @@ public final class Planner {
             boolean forces = rules.forcesReplace(path);
             if (b instanceof Map<?, ?> bm && a instanceof Map<?, ?> am && !forces) {
                 diff(path, (Map<String, Object>) bm, (Map<String, Object>) am, rules, out);
-            } else if (!forces && named(b) && named(a)) {
-                Map<String, Object> bn = byName((List<Object>) b);
-                Map<String, Object> an = byName((List<Object>) a);
+            } else if (!forces && (named(b) || b == null) && (named(a) || a == null)) {
+                // A list of named objects the other side lacks altogether is compared as empty: each element still shows.
+                Map<String, Object> bn = b == null ? Map.of() : byName((List<Object>) b);
+                Map<String, Object> an = a == null ? Map.of() : byName((List<Object>) a);
                 Set<String> names = new TreeSet<>(bn.keySet());
                 names.addAll(an.keySet());
                 for (String n : names) {
@@ -248,7 +259,7 @@ public final class Planner {
                         out.add(new AttributeChange(ep, be, ae, rules.forcesReplace(ep)));
                     }
                 }
-                if (bn.keySet().equals(an.keySet()) && !new ArrayList<>(bn.keySet()).equals(new ArrayList<>(an.keySet()))) {
+                if (a != null && b != null && bn.keySet().equals(an.keySet()) && !new ArrayList<>(bn.keySet()).equals(new ArrayList<>(an.keySet()))) {
                     out.add(new AttributeChange(path, b, a, false)); // same elements, another order
                 }
             } else {

@@ -9,18 +9,32 @@ import java.util.regex.Pattern;
  * for a field of any element of a list of named objects (elements are matched by {@code name}).
  * A forced change inside a component ({@code subnets[training].cidr}) replaces that component
  * ({@code network.ml-vpc.subnet.training}), not the whole resource. {@code computedPaths} are
- * values the cloud picks when the spec leaves them out.
+ * values the cloud picks when the spec leaves them out; {@code networkWideFields} see {@link #networkWide}.
  */
-public record ResourceRules(Set<String> replacePaths, Set<String> computedPaths) {
+public record ResourceRules(Set<String> replacePaths, Set<String> computedPaths, Set<String> networkWideFields) {
     private static final Pattern INDEX = Pattern.compile("\\[[^\\]]*\\]");
 
     public ResourceRules {
         replacePaths = Set.copyOf(replacePaths);
         computedPaths = Set.copyOf(computedPaths);
+        networkWideFields = Set.copyOf(networkWideFields);
     }
 
     public ResourceRules(Set<String> replacePaths) {
-        this(replacePaths, Set.of());
+        this(replacePaths, Set.of(), Set.of());
+    }
+
+    public ResourceRules(Set<String> replacePaths, Set<String> computedPaths) {
+        this(replacePaths, computedPaths, Set.of());
+    }
+
+    /**
+     * Whether a {@code subnet: network/subnet} reference in {@code field} puts the resource in every
+     * subnet of that network, not only the named one (an EKS control plane spans them all): then
+     * replacing or removing any of them replaces it too.
+     */
+    public boolean networkWide(String field) {
+        return networkWideFields.contains(field);
     }
 
     /**

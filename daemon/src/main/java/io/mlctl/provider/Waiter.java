@@ -60,6 +60,7 @@ public final class Waiter {
                 throw new DriverException("interrupted while waiting for " + what + " (last state " + last.state() + ")", false);
             }
         }
-        throw new DriverException("timed out after " + timeout.toMinutes() + " min waiting for " + what + " (last state " + last.state() + ")", false);
+        String waited = timeout.toSeconds() >= 120 ? timeout.toMinutes() + " min" : timeout.toSeconds() + " s";
+        throw new DriverException("timed out after " + waited + " waiting for " + what + " (last state " + last.state() + ")", false);
     }
 }

@@ -19,6 +19,9 @@ import tools.jackson.databind.JsonNode;
  * don't overlap, machine types and regions exist for the provider. Runs on a schema-valid document.
  */
 final class SpecChecker {
+    /** Label names joined by ':' must fit one tag value: mlctl keeps there which tags are its labels. */
+    static final int MAX_LABEL_KEYS = 255;
+
     private final YamlDocument doc;
     private final Catalog.ProviderCatalog cat;
     private final SchemaDefaults defaults;
@@ -61,6 +64,11 @@ final class SpecChecker {
         }
         Map<String, String> labels = new LinkedHashMap<>();
         root.at("/metadata/labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asString()));
+        // mlctl records which tags are its labels in one tag value (AWS and Azure take 256 characters).
+        if (String.join(":", labels.keySet()).length() > MAX_LABEL_KEYS) {
+            error("/metadata/labels", "the label names together are " + String.join(":", labels.keySet()).length()
+                + " characters; at most " + MAX_LABEL_KEYS + " fit in the tag that records them (use fewer or shorter names)");
+        }
         List<ResourceSpec> specs = new ArrayList<>();
         for (int i = 0; i < resources.size(); i++) {
             JsonNode raw = resources.get(i);

@@ -53,7 +53,7 @@ class CliTest {
         Cli.Result r = cli.run("plan", "--sandbox", "--format", "json", spec);
         assertThat(r.exitCode()).as(r.toString()).isZero();
         JsonNode plan = json(r.out());
-        assertThat(plan.get("formatVersion").asString()).isEqualTo("1.0");
+        assertThat(plan.get("formatVersion").asString()).isEqualTo("1.1");
         assertThat(plan.at("/summary/update").asInt()).isEqualTo(1);
         assertThat(plan.at("/summary/create").asInt()).isZero();
         JsonNode change = plan.at("/resourceChanges/0");

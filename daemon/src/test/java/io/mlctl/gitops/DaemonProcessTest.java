@@ -134,7 +134,7 @@ class DaemonProcessTest {
         await(Duration.ofSeconds(10), () -> get(port, "/api/plans").contains("\"branch\" : \"feature/x\""));
         assertThat(get(port, "/api/plans/feature/x/dev.md")).startsWith("200 ").contains("**Plan: 0 to add, 1 to change, 0 to destroy.**")
             .contains("| update | `instance.gpu-1` |");
-        assertThat(get(port, "/api/plans/feature/x/dev.json")).contains("\"formatVersion\" : \"1.0\"");
+        assertThat(get(port, "/api/plans/feature/x/dev.json")).contains("\"formatVersion\" : \"1.1\"");
         assertThat(get(port, "/api/plans/feature/nope/dev.md")).startsWith("404");
 
         p.destroy(); // SIGTERM

@@ -164,6 +164,57 @@ class PlannerTest {
         assertThat(p.massDelete()).isTrue();
     }
 
+    private static final String CLUSTER_ENV = """
+        apiVersion: mlctl.io/v1
+        kind: Environment
+        metadata: {name: dev}
+        spec:
+          provider: aws
+          region: us-east-1
+          resources:
+            - type: network
+              name: net
+              cidr: 10.0.0.0/16
+              subnets:
+                - {name: a, cidr: 10.0.1.0/24, zone: us-east-1a}
+                - {name: b, cidr: 10.0.2.0/24, zone: us-east-1b}
+            - type: kubernetes_cluster
+              name: k
+              version: "1.29"
+              subnet: net/a
+              nodePools:
+                - {name: gpu, machineType: g5.xlarge, min: 1, max: 2}
+                - {name: cpu, machineType: m5.large, min: 1, max: 3}
+        """;
+
+    @Test
+    void droppingTheWholeNodePoolListDeletesEachPoolOnItsOwn() {
+        Environment withPools = Specs.env(CLUSTER_ENV);
+        Environment without = Specs.env(CLUSTER_ENV.replaceAll("(?s)\\n\\s*nodePools:.*", ""));
+        Plan p = plan(without, inventory(withPools, applied(withPools)));
+        assertThat(p.changes()).extracting(c -> c.address() + " " + c.action().id()).containsExactly(
+            "kubernetes_cluster.k update", "kubernetes_cluster.k.node_pool.cpu delete", "kubernetes_cluster.k.node_pool.gpu delete");
+        assertThat(p.summary().delete()).isEqualTo(2);
+    }
+
+    @Test
+    void aResourceThatSpansEveryPointOfItsNetworkGoesWithAnyReplacedSubnet() {
+        Environment env = Specs.env(CLUSTER_ENV);
+        Environment moved = Specs.env(CLUSTER_ENV.replace("cidr: 10.0.2.0/24", "cidr: 10.0.3.0/24"));
+        java.util.function.Function<io.mlctl.spec.ResourceType, io.mlctl.provider.ResourceRules> rules = t -> switch (t) {
+            case NETWORK -> new io.mlctl.provider.ResourceRules(Set.of("cidr", "subnets[].cidr"));
+            case KUBERNETES_CLUSTER -> new io.mlctl.provider.ResourceRules(Set.of("subnet"), Set.of(), Set.of("subnet"));
+            default -> new io.mlctl.provider.ResourceRules(Set.of());
+        };
+        Plan p = new Planner(rules).plan(moved, inventory(env, applied(env)), PlanOptions.defaults(NOW));
+        assertThat(p.changes()).extracting(c -> c.address() + " " + c.action().id())
+            .containsExactly("network.net update", "network.net.subnet.b replace", "kubernetes_cluster.k replace");
+        assertThat(p.changes().get(2).reason()).isEqualTo("network.net.subnet.b is replaced and kubernetes_cluster spans every subnet of network.net on this cloud");
+        // Where the cloud runs it in the named subnet only, the other subnet's replacement leaves it alone.
+        Plan sandbox = planner.plan(moved, inventory(env, applied(env)), PlanOptions.defaults(NOW));
+        assertThat(sandbox.changes()).extracting(c -> c.address().toString()).doesNotContain("kubernetes_cluster.k");
+    }
+
     @Test
     void replacingANetworkReplacesWhatSitsInItsSubnets() {
         Map<Address, ObservedResource> inv = applied(env);

@@ -49,6 +49,8 @@ class ConfigLoaderTest {
 
     static Stream<Arguments> badSpecs() {
         return Stream.of(
+            Arguments.of("label names that do not fit the tag recording them", HEAD.replace("  name: dev", "  name: dev\n  labels: {label-name-number-00-is-long: x, label-name-number-01-is-long: x, label-name-number-02-is-long: x, label-name-number-03-is-long: x, label-name-number-04-is-long: x, label-name-number-05-is-long: x, label-name-number-06-is-long: x, label-name-number-07-is-long: x, label-name-number-08-is-long: x}")
+                .replace("resources:\n", "resources: []\n"), "env.yaml:5:11: the label names together are 260 characters; at most 255 fit in the tag that records them (use fewer or shorter names)"),
             Arguments.of("unknown top-level field", HEAD.replace("kind: Environment", "kind: Environment\nextra: 1"),
                 "env.yaml:3:1: unknown field 'extra'"),
             Arguments.of("unknown resource field", HEAD + "  - type: bucket\n    name: b1\n    colour: blue\n",

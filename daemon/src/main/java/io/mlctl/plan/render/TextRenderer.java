@@ -63,7 +63,7 @@ public final class TextRenderer {
                     Change.Delete dl = (Change.Delete) ch;
                     b.append(bold("  # " + dl.address() + " will be destroyed")).append(" (").append(dl.reason()).append(")\n");
                     b.append(red("  -")).append(" ").append(type).append(" \"").append(name).append("\" {\n");
-                    b.append("        id = ").append(dl.cloudId()).append('\n');
+                    b.append(dl.address().isComponent() ? "        in = " : "        id = ").append(dl.cloudId()).append('\n');
                 }
             }
             b.append("    }\n\n");

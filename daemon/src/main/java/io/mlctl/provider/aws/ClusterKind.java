@@ -79,7 +79,8 @@ final class ClusterKind implements AwsKind {
     @Override
     public ResourceRules rules() {
         // EKS cannot change a node group's instance types or capacity type in place, nor a cluster's subnets or roles.
-        return new ResourceRules(Set.of("region", "subnet", "identity", "nodePools[].machineType", "nodePools[].spot"));
+        // The control plane spans every subnet of the network (EKS wants two zones): it goes with any of them.
+        return new ResourceRules(Set.of("region", "subnet", "identity", "nodePools[].machineType", "nodePools[].spot"), Set.of(), Set.of("subnet"));
     }
 
     @Override

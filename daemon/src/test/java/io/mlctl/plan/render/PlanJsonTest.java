@@ -54,6 +54,27 @@ class PlanJsonTest {
     }
 
     @Test
+    void aSubnetReplacedOnItsOwnRoundTripsAndSaysWhatItIs() {
+        Map<Address, ObservedResource> inv = new HashMap<>();
+        env.resources().forEach(r -> inv.put(r.address(), new ObservedResource(r.address(), "id-" + r.address().name(), r.attributes(),
+            Ownership.tags("dev", r.address()))));
+        Address net = Address.parse("network.net");
+        Map<String, Object> n = new HashMap<>(inv.get(net).attributes());
+        n.put("subnets", List.of(Map.of("name", "train", "cidr", "10.0.7.0/24", "zone", "us-east-1a", "private", true)));
+        inv.put(net, new ObservedResource(net, "vpc-1", n, Ownership.tags("dev", net)));
+        Plan plan = new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf).plan(env, new Inventory("dev", inv, List.of()),
+            PlanOptions.defaults(Instant.parse("2026-03-04T05:06:07Z")));
+        String text = new PlanJson().write(plan);
+        assertThat(new PlanJson().read(text, "p.json")).isEqualTo(plan);
+        var doc = tools.jackson.databind.json.JsonMapper.builder().build().readTree(text);
+        var subnet = java.util.stream.StreamSupport.stream(doc.get("resourceChanges").spliterator(), false)
+            .filter(c -> c.get("address").asString().equals("network.net.subnet.train")).findFirst().orElseThrow();
+        assertThat(subnet.get("component").asString()).isEqualTo("subnet.train");
+        assertThat(subnet.get("action").asString()).isEqualTo("replace");
+        assertThat(new TextRenderer(false).render(plan)).contains("-/+ subnet \"net/train\" {\n        in = vpc-1\n");
+    }
+
+    @Test
     void replaceIsWrittenAsDeleteThenCreate() {
         String text = new PlanJson().write(mixedPlan());
         var doc = tools.jackson.databind.json.JsonMapper.builder().build().readTree(text);
@@ -69,7 +90,7 @@ class PlanJsonTest {
         String text = new PlanJson().write(mixedPlan());
         assertThatThrownBy(() -> new PlanJson().read(text.replace("10.5.0.0/16", "10.6.0.0/16"), "p.json"))
             .hasMessage("p.json: plan file is corrupt or was edited (checksum mismatch); run mlctl plan --out again");
-        assertThatThrownBy(() -> new PlanJson().read(text.replace("\"formatVersion\" : \"1.0\"", "\"formatVersion\" : \"9.0\""), "p.json"))
+        assertThatThrownBy(() -> new PlanJson().read(text.replace("\"formatVersion\" : \"1.1\"", "\"formatVersion\" : \"9.0\""), "p.json"))
             .hasMessageContaining("plan format 9.0 is not supported");
         assertThatThrownBy(() -> new PlanJson().read("[]", "p.json")).hasMessage("p.json: not an mlctl plan (no formatVersion)");
         assertThatThrownBy(() -> new PlanJson().read("", "p.json")).hasMessageStartingWith("p.json: not");
