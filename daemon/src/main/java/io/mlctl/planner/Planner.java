@@ -55,8 +55,9 @@ public final class Planner {
 
         for (Address addr : topological(desired)) {
             ResourceSpec want = desired.get(addr);
-            if (!scope.contains(want.address())) continue;
             ObservedResource have = inventory.resources().get(want.address());
+            // Outside the targets, but in a subnet or on a resource a targeted change replaces: it is replaced with it.
+            if (!scope.contains(want.address()) && (have == null || replacedDependency(want, changes) == null)) continue;
             if (have == null) {
                 changes.put(want.address(), new Change.Create(want.address(), want.attributes(), want.dependencies()));
                 continue;

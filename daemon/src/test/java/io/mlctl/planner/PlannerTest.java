@@ -188,6 +188,18 @@ class PlannerTest {
         """;
 
     @Test
+    void targetingANetworkWhoseSubnetIsReplacedTakesWhatRunsInItAlong() {
+        Map<Address, ObservedResource> inv = applied(env);
+        Address net = Address.parse("network.net");
+        Map<String, Object> subnet = new TreeMap<>(Map.of("name", "train", "cidr", "10.0.9.0/24", "zone", "us-east-1a", "private", true));
+        inv.put(net, withAttr(inv.get(net), "subnets", List.of(subnet)));
+        inv.put(Address.parse("bucket.dev-data"), withAttr(inv.get(Address.parse("bucket.dev-data")), "versioning", false));
+        Plan p = planner.plan(env, inventory(env, inv), new PlanOptions(false, Set.of(net), NOW));
+        assertThat(p.changes()).extracting(c -> c.address() + " " + c.action().id())
+            .containsExactly("network.net update", "network.net.subnet.train replace", "instance.gpu-1 replace");
+    }
+
+    @Test
     void droppingTheWholeNodePoolListDeletesEachPoolOnItsOwn() {
         Environment withPools = Specs.env(CLUSTER_ENV);
         Environment without = Specs.env(CLUSTER_ENV.replaceAll("(?s)\\n\\s*nodePools:.*", ""));
