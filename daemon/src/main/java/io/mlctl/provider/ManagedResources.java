@@ -59,8 +59,8 @@ public final class ManagedResources<C> {
         if (found.isPresent()) {
             Existing e = found.get();
             boolean ours = marker.owner(e.tags(), env.name()).filter(desired.address()::equals).isPresent();
-            // Unmarked and possibly made by this very create (a lost answer, a killed run): it is ours to finish.
-            boolean pendingCreate = request.maybeSent() && !marker.marked(e.tags());
+            // Unmarked, made by a call that marks only later, and possibly this very create's (a lost answer, a killed run).
+            boolean pendingCreate = request.maybeSent() && !marker.marked(e.tags()) && !kind.markedAtCreation();
             if (!ours && !pendingCreate) {
                 throw new NotOwnedException(desired.address() + ": " + e.description() + " already exists and is "
                     + marker.describeOwner(e.tags()) + "; mlctl does not take over resources it did not create (rename it in the spec)");

@@ -18,6 +18,16 @@ import java.util.Optional;
 public interface ResourceKind<C> {
     ResourceType type();
 
+    /**
+     * Whether the call that makes the resource also writes its marker. Then a same-named resource
+     * without a marker can never be this create's own work, even after a lost answer: it is refused.
+     * A kind whose cloud marks in a later call answers false, and an unmarked resource found after
+     * its making call went out is taken as that call's work.
+     */
+    default boolean markedAtCreation() {
+        return true;
+    }
+
     /** Which attribute paths of this kind cannot change in place on this cloud. */
     ResourceRules rules();
 

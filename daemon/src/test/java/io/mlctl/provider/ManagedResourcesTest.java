@@ -53,6 +53,17 @@ class ManagedResourcesTest {
                 "bucket.data: bucket data already exists and is managed by mlctl environment dev as bucket.logs"));
     }
 
+    @org.junit.jupiter.api.Test
+    void whereTheMakingCallWritesTheMarkerAnUnmarkedResourceIsNeverThisCreatesWork() {
+        kind.marksAtCreation = true;
+        Map<String, Map<String, String>> cloud = new HashMap<>();
+        cloud.put("data", new HashMap<>());
+        CreateRequest afterLostAnswer = new CreateRequest("tok", true, Optional.empty(), false, () -> { }, id -> { });
+        assertThatThrownBy(() -> managed.create(cloud, env, spec(), afterLostAnswer)).isInstanceOf(NotOwnedException.class)
+            .hasMessageStartingWith("bucket.data: bucket data already exists and is not managed by mlctl");
+        assertThat(cloud.get("data")).isEmpty();
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("existing")
     void aSameNamedResourceIsAdoptedOnlyWhenItIsThisCreatesOwn(String name, Map<String, String> tags, boolean maybeSent, boolean adopted, String error) {

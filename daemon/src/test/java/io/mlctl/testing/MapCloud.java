@@ -26,6 +26,11 @@ public final class MapCloud implements ResourceKind<Map<String, Map<String, Stri
     /** The making call goes through but its answer is lost once, before the marker is on. */
     public boolean failCreateAfterMaking;
 
+    /** Like S3 on an emulator: the marker goes on after the making call (see ResourceKind.markedAtCreation). */
+    public boolean marksAtCreation;
+
+    public boolean markedAtCreation() { return marksAtCreation; }
+
     public ResourceType type() { return ResourceType.BUCKET; }
     public ResourceRules rules() { return new ResourceRules(Set.of("region")); }
     public Page list(Map<String, Map<String, String>> c, Environment env, Optional<String> t) { return new Page(List.of(), Optional.empty()); }

@@ -6,6 +6,7 @@ import io.mlctl.plan.AttributeChange;
 import io.mlctl.provider.DriverException;
 import io.mlctl.provider.Existing;
 import io.mlctl.provider.Labels;
+import io.mlctl.provider.NotOwnedException;
 import io.mlctl.provider.Page;
 import io.mlctl.provider.ResourceRules;
 import io.mlctl.provider.TagMarker;
@@ -63,6 +64,12 @@ final class BucketKind implements AwsKind {
     @Override
     public ResourceRules rules() {
         return new ResourceRules(Set.of("region"));
+    }
+
+    /** AWS takes the tags in CreateBucket, but emulators drop them: the tag set is written first thing in complete(). */
+    @Override
+    public boolean markedAtCreation() {
+        return false;
     }
 
     @Override
@@ -259,8 +266,9 @@ final class BucketKind implements AwsKind {
                 throw new DriverException(d.address() + ": the bucket name " + bucket + " is taken by another AWS account; bucket names are global", false, e);
             }
             if (AwsErrors.is(e, "BucketAlreadyOwnedByYou")) {
-                // It appeared since we looked: look again rather than take it.
-                throw new DriverException(d.address() + ": bucket " + bucket + " appeared while creating it; looking again", true, e);
+                // It appeared since we looked, or our look missed it: either way not provably ours.
+                throw new NotOwnedException(d.address() + ": bucket " + bucket + " already exists in this account and is not managed by mlctl"
+                    + " (it was not there a moment ago); mlctl does not take over resources it did not create (rename it in the spec)");
             }
             throw AwsErrors.translate("s3:CreateBucket " + bucket, e);
         }
@@ -270,6 +278,17 @@ final class BucketKind implements AwsKind {
     /** Tags first, so a process killed right after leaves the bucket marked as this resource; then the settings. */
     @Override
     public ObservedResource complete(AwsClients c, Environment env, String bucket, ResourceSpec d, Map<String, String> marker) {
+        // In us-east-1 CreateBucket answers 200 for a bucket the account already has: a bucket carrying anyone
+        // else's tags is not the one this create made, whatever the answer said.
+        Map<String, String> found = tags(c.s3, bucket);
+        Set<String> labelKeys = labels(d).keySet();
+        Optional<String> foreign = found.keySet().stream().filter(k -> !TagMarker.INSTANCE.isMarkerKey(k) && !k.equals(Labels.MANAGED_KEYS_TAG)
+            && !labelKeys.contains(k)).findFirst();
+        boolean otherOwner = TagMarker.INSTANCE.marked(found) && TagMarker.INSTANCE.owner(found, env.name()).filter(d.address()::equals).isEmpty();
+        if (otherOwner || foreign.isPresent() && TagMarker.INSTANCE.owner(found, env.name()).isEmpty()) {
+            throw new NotOwnedException(d.address() + ": bucket " + bucket + " already exists and is " + TagMarker.INSTANCE.describeOwner(found)
+                + "; mlctl does not take over resources it did not create (rename it in the spec)");
+        }
         Map<String, String> tags = syncTags(c.s3, bucket, marker, labels(d));
         converge(c.s3, bucket, d.attributes(), SETTINGS, true);
         return new ObservedResource(d.address(), bucket, d.attributes(), tags);

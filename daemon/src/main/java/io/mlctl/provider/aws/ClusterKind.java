@@ -100,6 +100,8 @@ final class ClusterKind implements AwsKind {
             List<Object> pools = new ArrayList<>();
             for (String ng : AwsErrors.call("eks:ListNodegroups " + name, () -> c.eks.listNodegroups(b -> b.clusterName(name)).nodegroups())) {
                 Nodegroup g = AwsErrors.call("eks:DescribeNodegroup " + ng, () -> c.eks.describeNodegroup(b -> b.clusterName(name).nodegroupName(ng)).nodegroup());
+                // A node group someone else added to the cluster is theirs: not listed, never changed or deleted.
+                if (!ownPool(g, env, a.get())) continue;
                 Map<String, Object> pool = new TreeMap<>();
                 pool.put("name", g.nodegroupName());
                 pool.put("machineType", g.instanceTypes().isEmpty() ? "" : g.instanceTypes().get(0));
@@ -267,6 +269,11 @@ final class ClusterKind implements AwsKind {
         return last[0];
     }
 
+    /** Whether a node group carries this cluster's marker. */
+    private static boolean ownPool(Nodegroup g, Environment env, Address cluster) {
+        return Ownership.ownedAddress(g.tags() == null ? Map.of() : g.tags(), env.name()).filter(cluster::equals).isPresent();
+    }
+
     private static Optional<Nodegroup> describePool(AwsClients c, String cluster, String ng) {
         try {
             return Optional.of(c.eks.describeNodegroup(b -> b.clusterName(cluster).nodegroupName(ng)).nodegroup());
@@ -396,7 +403,11 @@ final class ClusterKind implements AwsKind {
         added.addAll(replaced);
         rescaled.removeAll(replaced);
         for (String ng : removed) {
-            if (describePool(c, name, ng).isEmpty()) continue;
+            Optional<Nodegroup> g = describePool(c, name, ng);
+            if (g.isEmpty()) continue;
+            if (!ownPool(g.get(), env, d.address())) {
+                throw new NotOwnedException(d.address() + ": node group " + ng + " of EKS cluster " + name + " is not managed by mlctl; refusing to delete it");
+            }
             AwsErrors.run("eks:DeleteNodegroup " + ng, () -> c.eks.deleteNodegroup(b -> b.clusterName(name).nodegroupName(ng)));
             waitPoolDeleted(c, name, ng);
         }
@@ -421,7 +432,18 @@ final class ClusterKind implements AwsKind {
     public void delete(AwsClients c, Environment env, ObservedResource current) {
         String name = AwsKind.physicalName(env, current.address().name());
         if (describe(c, name).isPresent()) {
+            List<Nodegroup> groups = new ArrayList<>();
             for (String ng : AwsErrors.call("eks:ListNodegroups " + name, () -> c.eks.listNodegroups(b -> b.clusterName(name)).nodegroups())) {
+                describePool(c, name, ng).ifPresent(groups::add);
+            }
+            // Checked before anything is deleted: the cluster could not go with another team's node group in it.
+            Optional<Nodegroup> foreign = groups.stream().filter(g -> !ownPool(g, env, current.address())).findFirst();
+            if (foreign.isPresent()) {
+                throw new DriverException(current.address() + ": EKS cluster " + name + " holds node group " + foreign.get().nodegroupName()
+                    + " that mlctl does not manage; delete it first", false);
+            }
+            for (Nodegroup g : groups) {
+                String ng = g.nodegroupName();
                 AwsErrors.run("eks:DeleteNodegroup " + ng, () -> c.eks.deleteNodegroup(b -> b.clusterName(name).nodegroupName(ng)));
                 waitPoolDeleted(c, name, ng);
             }

@@ -197,8 +197,9 @@ final class NetworkKind implements AwsKind {
                 if (a.isEmpty() || a.get().type() != io.mlctl.spec.ResourceType.NETWORK) continue;
                 Map<String, Object> attrs = new LinkedHashMap<>();
                 attrs.put("cidr", vpc.cidrBlock());
+                // Only this network's own endpoint: another team's in the VPC is theirs, not this setting.
                 attrs.put("privateStorageAccess", endpoints.stream().anyMatch(e -> e.vpcId().equals(vpc.vpcId())
-                    && e.serviceName().endsWith(".s3") && !"deleted".equals(e.stateAsString())));
+                    && e.serviceName().endsWith(".s3") && !"deleted".equals(e.stateAsString()) && isOurs(tagMap(e.tags()), env, a.get())));
                 List<Object> sn = new ArrayList<>();
                 for (Subnet s : subnets) {
                     if (!s.vpcId().equals(vpc.vpcId())) continue;
@@ -355,7 +356,7 @@ final class NetworkKind implements AwsKind {
         }
         boolean anyPublic = wanted.stream().anyMatch(w -> Boolean.FALSE.equals(w.get("private")));
         Optional<RouteTable> routeTable = anyPublic ? Optional.of(publicRouteTable(c, env, vpcId, network, tags, name))
-            : findPublicRouteTable(ec2, vpcId, name);
+            : findPublicRouteTable(ec2, env, network, vpcId, name);
         for (Map<String, Object> w : wanted) {
             Subnet s = existing.get((String) w.get("name"));
             String subnetId;
@@ -401,9 +402,9 @@ final class NetworkKind implements AwsKind {
         return w.get("cidr").equals(s.cidrBlock()) && (w.get("zone") == null || w.get("zone").equals(s.availabilityZone()));
     }
 
-    private static Optional<RouteTable> findPublicRouteTable(Ec2Client ec2, String vpcId, String name) {
+    private static Optional<RouteTable> findPublicRouteTable(Ec2Client ec2, Environment env, Address network, String vpcId, String name) {
         return AwsErrors.call("ec2:DescribeRouteTables", () -> ec2.describeRouteTables(b -> b
-            .filters(filter("vpc-id", vpcId), filter("tag:Name", name + "-public"))).routeTables()).stream()
+            .filters(filter("vpc-id", vpcId), filter("tag:Name", name + "-public"), owned(env), ownedBy(network))).routeTables()).stream()
             .min(java.util.Comparator.comparing(RouteTable::routeTableId));
     }
 
@@ -411,9 +412,9 @@ final class NetworkKind implements AwsKind {
     private RouteTable publicRouteTable(AwsClients c, Environment env, String vpcId, Address network, Map<String, String> tags, String name) {
         Ec2Client ec2 = c.ec2;
         String igw = internetGateway(c, env, vpcId, network, tags, name);
-        RouteTable rt = findPublicRouteTable(ec2, vpcId, name).orElseGet(() -> createLooking(() -> AwsErrors.call("ec2:CreateRouteTable", () -> c.ec2Once
+        RouteTable rt = findPublicRouteTable(ec2, env, network, vpcId, name).orElseGet(() -> createLooking(() -> AwsErrors.call("ec2:CreateRouteTable", () -> c.ec2Once
             .createRouteTable(b -> b.vpcId(vpcId).tagSpecifications(spec(ResourceType.ROUTE_TABLE, tags, name + "-public"))).routeTable()),
-            () -> findPublicRouteTable(ec2, vpcId, name)));
+            () -> findPublicRouteTable(ec2, env, network, vpcId, name)));
         if (rt.routes().stream().noneMatch(r -> "0.0.0.0/0".equals(r.destinationCidrBlock()))) {
             AwsErrors.run("ec2:CreateRoute", () -> {
                 try {
@@ -517,11 +518,15 @@ final class NetworkKind implements AwsKind {
         String service = "com.amazonaws." + env.region() + ".s3";
         java.util.function.Supplier<List<VpcEndpoint>> find = () -> AwsErrors.call("ec2:DescribeVpcEndpoints", () -> ec2.describeVpcEndpoints(b -> b
             .filters(filter("vpc-id", vpcId), filter("service-name", service))).vpcEndpoints()).stream()
-            .filter(e -> !"deleted".equals(e.stateAsString())).toList();
+            .filter(e -> !"deleted".equals(e.stateAsString()) && tags.get(Ownership.ADDRESS_TAG).equals(tagMap(e.tags()).get(Ownership.ADDRESS_TAG))
+                && env.name().equals(tagMap(e.tags()).get(Ownership.ENVIRONMENT_TAG))).toList();
         List<VpcEndpoint> eps = find.get();
         if (wanted && eps.isEmpty()) {
+            // The VPC's main table (private subnets use it) and this network's own: never another team's table.
             List<String> tables = AwsErrors.call("ec2:DescribeRouteTables", () -> ec2.describeRouteTables(b -> b.filters(filter("vpc-id", vpcId)))
-                .routeTables().stream().map(RouteTable::routeTableId).toList());
+                .routeTables().stream().filter(t -> t.associations().stream().anyMatch(x -> Boolean.TRUE.equals(x.main()))
+                    || tags.get(Ownership.ADDRESS_TAG).equals(tagMap(t.tags()).get(Ownership.ADDRESS_TAG)))
+                .map(RouteTable::routeTableId).toList());
             // Sent once; an endpoint for this service in this VPC is what the next attempt looks for.
             createLooking(() -> AwsErrors.call("ec2:CreateVpcEndpoint", () -> c.ec2Once.createVpcEndpoint(b -> b.vpcId(vpcId).serviceName(service)
                 .vpcEndpointType("Gateway").routeTableIds(tables).tagSpecifications(spec(ResourceType.VPC_ENDPOINT, tags, name + "-s3")))
@@ -544,27 +549,43 @@ final class NetworkKind implements AwsKind {
             throw new DriverException(what + " holds subnet " + foreign.get(0).subnetId() + " (" + foreign.get(0).cidrBlock()
                 + ") that mlctl does not manage; move or delete it first", false);
         }
-        AwsErrors.run("ec2:DeleteVpcEndpoints " + what, () -> {
-            List<String> eps = ec2.describeVpcEndpoints(b -> b.filters(filter("vpc-id", vpcId))).vpcEndpoints().stream()
-                .filter(e -> !"deleted".equals(e.stateAsString())).map(VpcEndpoint::vpcEndpointId).toList();
-            if (!eps.isEmpty()) ec2.deleteVpcEndpoints(b -> b.vpcEndpointIds(eps));
-        });
+        List<VpcEndpoint> endpoints = AwsErrors.call("ec2:DescribeVpcEndpoints " + what, () -> ec2.describeVpcEndpoints(b -> b
+            .filters(filter("vpc-id", vpcId))).vpcEndpoints()).stream().filter(e -> !"deleted".equals(e.stateAsString())).toList();
+        List<RouteTable> tables = AwsErrors.call("ec2:DescribeRouteTables " + what, () -> ec2.describeRouteTables(b -> b
+            .filters(filter("vpc-id", vpcId))).routeTables()).stream()
+            .filter(t -> t.associations().stream().noneMatch(a -> Boolean.TRUE.equals(a.main()))).toList();
+        List<InternetGateway> gateways = AwsErrors.call("ec2:DescribeInternetGateways " + what, () -> ec2.describeInternetGateways(b -> b
+            .filters(filter("attachment.vpc-id", vpcId))).internetGateways());
+        Address network = current.address();
+        String strangers = java.util.stream.Stream.of(
+                endpoints.stream().filter(e -> !isOurs(tagMap(e.tags()), env, network)).map(e -> "VPC endpoint " + e.vpcEndpointId()),
+                tables.stream().filter(t -> !isOurs(tagMap(t.tags()), env, network)).map(t -> "route table " + t.routeTableId()),
+                gateways.stream().filter(g -> !isOurs(tagMap(g.tags()), env, network)).map(g -> "internet gateway " + g.internetGatewayId()))
+            .flatMap(x -> x).findFirst().orElse(null);
+        if (strangers != null) {
+            throw new DriverException(what + " holds " + strangers + " that mlctl does not manage; move or delete it first", false);
+        }
+        if (!endpoints.isEmpty()) {
+            AwsErrors.run("ec2:DeleteVpcEndpoints " + what, () -> ec2.deleteVpcEndpoints(b -> b.vpcEndpointIds(endpoints.stream().map(VpcEndpoint::vpcEndpointId).toList())));
+        }
         AwsErrors.run("ec2:DeleteSecurityGroup " + what, () -> ec2.describeSecurityGroups(b -> b.filters(filter("vpc-id", vpcId), owned(env)))
-            .securityGroups().stream().filter(g -> !"default".equals(g.groupName()))
+            .securityGroups().stream().filter(g -> !"default".equals(g.groupName()) && isOurs(tagMap(g.tags()), env, network))
             .forEach(g -> ignoreMissing(() -> ec2.deleteSecurityGroup(b -> b.groupId(g.groupId())))));
         subnets.forEach(s -> AwsErrors.run("ec2:DeleteSubnet " + s.subnetId(), () -> ignoreMissing(() -> ec2.deleteSubnet(b -> b.subnetId(s.subnetId())))));
-        AwsErrors.run("ec2:DeleteRouteTable " + what, () -> ec2.describeRouteTables(b -> b.filters(filter("vpc-id", vpcId))).routeTables()
-            .stream().filter(t -> t.associations().stream().noneMatch(a -> Boolean.TRUE.equals(a.main())))
-            .forEach(t -> {
-                t.associations().forEach(a -> ignoreMissing(() -> ec2.disassociateRouteTable(b -> b.associationId(a.routeTableAssociationId()))));
-                ignoreMissing(() -> ec2.deleteRouteTable(b -> b.routeTableId(t.routeTableId())));
-            }));
-        AwsErrors.run("ec2:DeleteInternetGateway " + what, () -> ec2.describeInternetGateways(b -> b.filters(filter("attachment.vpc-id", vpcId)))
-            .internetGateways().forEach(g -> {
-                ignoreMissing(() -> ec2.detachInternetGateway(b -> b.internetGatewayId(g.internetGatewayId()).vpcId(vpcId)));
-                ignoreMissing(() -> ec2.deleteInternetGateway(b -> b.internetGatewayId(g.internetGatewayId())));
-            }));
+        tables.forEach(t -> AwsErrors.run("ec2:DeleteRouteTable " + t.routeTableId(), () -> {
+            t.associations().forEach(a -> ignoreMissing(() -> ec2.disassociateRouteTable(b -> b.associationId(a.routeTableAssociationId()))));
+            ignoreMissing(() -> ec2.deleteRouteTable(b -> b.routeTableId(t.routeTableId())));
+        }));
+        gateways.forEach(g -> AwsErrors.run("ec2:DeleteInternetGateway " + g.internetGatewayId(), () -> {
+            ignoreMissing(() -> ec2.detachInternetGateway(b -> b.internetGatewayId(g.internetGatewayId()).vpcId(vpcId)));
+            ignoreMissing(() -> ec2.deleteInternetGateway(b -> b.internetGatewayId(g.internetGatewayId())));
+        }));
         AwsErrors.run("ec2:DeleteVpc " + what, () -> ignoreMissing(() -> ec2.deleteVpc(b -> b.vpcId(vpcId))));
+    }
+
+    /** Whether a sub-resource carries this network's marker (its environment and address). */
+    static boolean isOurs(Map<String, String> tags, Environment env, Address network) {
+        return Ownership.ownedAddress(tags, env.name()).filter(network::equals).isPresent();
     }
 
     static void ignoreMissing(Runnable r) {

@@ -203,7 +203,8 @@ class AwsClusterEndpointTest {
             FaultProxy.Fault failed = proxy.answer(r -> created.get() && r.method().equals("GET") && r.path().equals("/clusters/ce-k/node-groups/gpu"),
                 200, "application/json", """
                 {"nodegroup":{"nodegroupName":"gpu","clusterName":"ce-k","status":"CREATE_FAILED","instanceTypes":["g5.xlarge"],
-                 "capacityType":"ON_DEMAND","scalingConfig":{"minSize":1,"maxSize":2,"desiredSize":1},"tags":{},
+                 "capacityType":"ON_DEMAND","scalingConfig":{"minSize":1,"maxSize":2,"desiredSize":1},
+                 "tags":{"mlctl-environment":"ce","mlctl-address":"kubernetes_cluster.k","managed-by":"mlctl"},
                  "health":{"issues":[{"code":"NodeCreationFailure","message":"Instances failed to join the kubernetes cluster","resourceIds":["i-1"]}]}}}""",
                 1000);
             Cli.Result r = cli(proxy.endpoint()).run("apply", "--auto-approve", spec);
