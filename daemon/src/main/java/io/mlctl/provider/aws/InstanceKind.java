@@ -98,11 +98,16 @@ final class InstanceKind implements AwsKind {
         if (!instances.isEmpty()) {
             Map<String, String> subnets = subnetAddresses(c.ec2, env);
             Map<String, Integer> rootSizes = new HashMap<>();
+            Map<String, String> rootDevices = new HashMap<>();
+            instances.forEach(i -> rootDevices.put(i.instanceId(), String.valueOf(i.rootDeviceName())));
             String[] ids = instances.stream().map(Instance::instanceId).toArray(String[]::new);
             AwsErrors.run("ec2:DescribeVolumes", () -> c.ec2.describeVolumesPaginator(b -> b.filters(NetworkKind.filter("attachment.instance-id", ids)))
                 .forEach(p -> {
                     for (Volume v : p.volumes()) {
-                        v.attachments().forEach(a -> rootSizes.merge(a.instanceId(), v.size(), Math::max));
+                        v.attachments().forEach(a -> rootDevices.forEach((inst, dev) -> {
+                            // The root volume's size only: a data volume someone attached is not the spec's diskGb.
+                            if (inst.equals(a.instanceId()) && dev.equals(a.device())) rootSizes.put(inst, v.size());
+                        }));
                     }
                 }));
             // The environment's network firewalls, by VPC and group name, to tell an instance that lost its own.
@@ -288,9 +293,13 @@ final class InstanceKind implements AwsKind {
             // The instance type changes only while stopped.
             AwsErrors.run("ec2:StopInstances " + id, () -> ec2.stopInstances(b -> b.instanceIds(id)));
             waitFor(ec2, id, "stopped");
-            AwsErrors.run("ec2:ModifyInstanceAttribute " + id, () -> ec2.modifyInstanceAttribute(b -> b.instanceId(id)
-                .instanceType(v -> v.value((String) want.get("machineType")))));
-            AwsErrors.run("ec2:StartInstances " + id, () -> ec2.startInstances(b -> b.instanceIds(id)));
+            try {
+                AwsErrors.run("ec2:ModifyInstanceAttribute " + id, () -> ec2.modifyInstanceAttribute(b -> b.instanceId(id)
+                    .instanceType(v -> v.value((String) want.get("machineType")))));
+            } finally {
+                // Refused or not (an image of another architecture), the machine is not left stopped.
+                AwsErrors.run("ec2:StartInstances " + id, () -> ec2.startInstances(b -> b.instanceIds(id)));
+            }
         }
         if (changed.contains("identity")) {
             var assocs = AwsErrors.call("ec2:DescribeIamInstanceProfileAssociations", () -> ec2.describeIamInstanceProfileAssociations(b -> b
@@ -308,8 +317,10 @@ final class InstanceKind implements AwsKind {
         }
         if (changed.contains("diskGb")) {
             int size = ((Number) want.get("diskGb")).intValue();
+            // The root volume only: a data volume someone attached is theirs.
+            String root = live(ec2, id).map(Instance::rootDeviceName).orElse("");
             List<Volume> vols = AwsErrors.call("ec2:DescribeVolumes " + id, () -> ec2.describeVolumes(b -> b
-                .filters(NetworkKind.filter("attachment.instance-id", id))).volumes());
+                .filters(NetworkKind.filter("attachment.instance-id", id), NetworkKind.filter("attachment.device", root))).volumes());
             if (!vols.isEmpty() && vols.get(0).size() > size) {
                 throw new DriverException(d.address() + ": an EBS volume cannot shrink (" + vols.get(0).size() + " GB to " + size + " GB)", false);
             }

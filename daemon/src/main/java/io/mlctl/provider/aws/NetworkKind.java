@@ -486,8 +486,8 @@ final class NetworkKind implements AwsKind {
             // Replace our described rules wholesale; ranges without a description are not ours and stay.
             List<IpPermission> in = ours(current.ipPermissions());
             List<IpPermission> out = ours(current.ipPermissionsEgress());
-            if (!in.isEmpty()) AwsErrors.run("ec2:RevokeSecurityGroupIngress", () -> ec2.revokeSecurityGroupIngress(b -> b.groupId(groupId).ipPermissions(in)));
-            if (!out.isEmpty()) AwsErrors.run("ec2:RevokeSecurityGroupEgress", () -> ec2.revokeSecurityGroupEgress(b -> b.groupId(groupId).ipPermissions(out)));
+            if (!in.isEmpty()) AwsErrors.run("ec2:RevokeSecurityGroupIngress", () -> tolerate("InvalidPermission.NotFound", () -> ec2.revokeSecurityGroupIngress(b -> b.groupId(groupId).ipPermissions(in))));
+            if (!out.isEmpty()) AwsErrors.run("ec2:RevokeSecurityGroupEgress", () -> tolerate("InvalidPermission.NotFound", () -> ec2.revokeSecurityGroupEgress(b -> b.groupId(groupId).ipPermissions(out))));
         }
         List<IpPermission> ingress = new ArrayList<>();
         List<IpPermission> egress = new ArrayList<>();
@@ -500,8 +500,8 @@ final class NetworkKind implements AwsKind {
                 ("egress".equals(r.get("direction")) ? egress : ingress).add(perm);
             }
         }
-        if (!ingress.isEmpty()) AwsErrors.run("ec2:AuthorizeSecurityGroupIngress", () -> ec2.authorizeSecurityGroupIngress(b -> b.groupId(groupId).ipPermissions(ingress)));
-        if (!egress.isEmpty()) AwsErrors.run("ec2:AuthorizeSecurityGroupEgress", () -> ec2.authorizeSecurityGroupEgress(b -> b.groupId(groupId).ipPermissions(egress)));
+        if (!ingress.isEmpty()) AwsErrors.run("ec2:AuthorizeSecurityGroupIngress", () -> tolerate("InvalidPermission.Duplicate", () -> ec2.authorizeSecurityGroupIngress(b -> b.groupId(groupId).ipPermissions(ingress))));
+        if (!egress.isEmpty()) AwsErrors.run("ec2:AuthorizeSecurityGroupEgress", () -> tolerate("InvalidPermission.Duplicate", () -> ec2.authorizeSecurityGroupEgress(b -> b.groupId(groupId).ipPermissions(egress))));
     }
 
     private static List<IpPermission> ours(List<IpPermission> perms) {
@@ -586,6 +586,15 @@ final class NetworkKind implements AwsKind {
     /** Whether a sub-resource carries this network's marker (its environment and address). */
     static boolean isOurs(Map<String, String> tags, Environment env, Address network) {
         return Ownership.ownedAddress(tags, env.name()).filter(network::equals).isPresent();
+    }
+
+    /** A rule change retried after a lost answer finds it already made: that is success. */
+    static void tolerate(String code, Runnable r) {
+        try {
+            r.run();
+        } catch (SdkException e) {
+            if (!AwsErrors.is(e, code)) throw e;
+        }
     }
 
     static void ignoreMissing(Runnable r) {

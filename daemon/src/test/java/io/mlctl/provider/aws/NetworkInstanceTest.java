@@ -287,4 +287,17 @@ class NetworkInstanceTest {
             .forEach(c -> inPlaceActions.put(c.get("address").asString(), c.get("action").asString()));
         assertThat(inPlaceActions).containsExactlyInAnyOrderEntriesOf(Map.of("network.net", "update", "instance.box", "update"));
     }
+
+    @Test
+    void aFirewallChangeWhoseAnswerIsLostIsNotAnError() throws Exception {
+        String spec = Fixtures.write(dir, "fw1.yaml", SPEC).toString();
+        ok(cli(endpoint).run("apply", "--auto-approve", spec));
+        String opened = Fixtures.write(dir, "fw2.yaml", SPEC.replace("ports: [22]", "ports: [22, 443]")).toString();
+        try (FaultProxy proxy = new FaultProxy(endpoint)) {
+            FaultProxy.Drop drop = proxy.dropResponse(r -> r.isAction("AuthorizeSecurityGroupIngress"), 1);
+            ok(cli(proxy.endpoint()).run("apply", "--auto-approve", opened));
+            assertThat(drop.dropped()).hasSize(1);
+        }
+        planIsClean(opened);
+    }
 }
