@@ -185,15 +185,13 @@ final class ClusterKind implements AwsKind {
                 if (!AwsErrors.is(e, "NoSuchEntity")) throw AwsErrors.translate("iam:GetRolePolicy " + from, e);
             }
         }
-        if (grants.isPresent()) {
-            String doc = java.net.URLDecoder.decode(grants.get(), java.nio.charset.StandardCharsets.UTF_8);
-            AwsErrors.run("iam:PutRolePolicy " + name, () -> c.iam.putRolePolicy(b -> b.roleName(name).policyName(IdentityKind.POLICY).policyDocument(doc)));
+        IdentityKind.putPolicy(c.iam, name, grants.map(g -> java.net.URLDecoder.decode(g, java.nio.charset.StandardCharsets.UTF_8)));
+        // Which identity's grants it copies: the identity keeps the copy in step when its grants change.
+        if (d.attributes().get("identity") instanceof String identity) {
+            AwsErrors.run("iam:TagRole " + name, () -> c.iam.tagRole(b -> b.roleName(name)
+                .tags(software.amazon.awssdk.services.iam.model.Tag.builder().key(IdentityKind.GRANTS_FROM_TAG).value(identity).build())));
         } else {
-            try {
-                c.iam.deleteRolePolicy(b -> b.roleName(name).policyName(IdentityKind.POLICY));
-            } catch (SdkException e) {
-                if (!AwsErrors.is(e, "NoSuchEntity")) throw AwsErrors.translate("iam:DeleteRolePolicy " + name, e);
-            }
+            AwsErrors.run("iam:UntagRole " + name, () -> c.iam.untagRole(b -> b.roleName(name).tagKeys(IdentityKind.GRANTS_FROM_TAG)));
         }
         return arn;
     }

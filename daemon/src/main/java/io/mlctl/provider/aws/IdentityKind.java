@@ -46,6 +46,8 @@ import tools.jackson.databind.node.ObjectNode;
  */
 final class IdentityKind implements AwsKind {
     static final String POLICY = "mlctl-grants";
+    /** On an EKS node role: the identity whose grants it carries a copy of, kept in step when they change. */
+    static final String GRANTS_FROM_TAG = "mlctl-grants-from";
     static final Labels LABELS = new Labels(TagMarker.INSTANCE, ":");
     private static final JsonMapper JSON = JsonMapper.builder().build();
     static final String TRUST = """
@@ -353,7 +355,24 @@ final class IdentityKind implements AwsKind {
     }
 
     private static void putPolicy(IamClient iam, Environment env, String role, List<Map<String, Object>> grants) {
-        if (grants.isEmpty()) {
+        Optional<String> doc = grants.isEmpty() ? Optional.empty() : Optional.of(policy(env, grants));
+        putPolicy(iam, role, doc);
+        // EKS node roles carry a copy of the grants of the identity their cluster runs as: a revoked grant goes there too.
+        String identity = role.substring(env.name().length() + 1);
+        for (Role nodeRole : AwsErrors.call("iam:ListRoles " + path(env) + "eks/", () -> iam.listRolesPaginator(b -> b.pathPrefix(path(env) + "eks/"))
+                .roles().stream().toList())) {
+            Map<String, String> tags = new java.util.TreeMap<>();
+            AwsErrors.call("iam:ListRoleTags " + nodeRole.roleName(), () -> iam.listRoleTags(b -> b.roleName(nodeRole.roleName())).tags())
+                .forEach(t -> tags.put(t.key(), t.value()));
+            if (identity.equals(tags.get(GRANTS_FROM_TAG)) && env.name().equals(tags.get(io.mlctl.inventory.Ownership.ENVIRONMENT_TAG))) {
+                putPolicy(iam, nodeRole.roleName(), doc);
+            }
+        }
+    }
+
+    /** Writes (or, for none, removes) the grants policy of {@code role}. */
+    static void putPolicy(IamClient iam, String role, Optional<String> doc) {
+        if (doc.isEmpty()) {
             try {
                 iam.deleteRolePolicy(b -> b.roleName(role).policyName(POLICY));
             } catch (SdkException e) {
@@ -361,8 +380,7 @@ final class IdentityKind implements AwsKind {
             }
             return;
         }
-        String doc = policy(env, grants);
-        AwsErrors.run("iam:PutRolePolicy " + role, () -> iam.putRolePolicy(b -> b.roleName(role).policyName(POLICY).policyDocument(doc)));
+        AwsErrors.run("iam:PutRolePolicy " + role, () -> iam.putRolePolicy(b -> b.roleName(role).policyName(POLICY).policyDocument(doc.get())));
     }
 
     @Override

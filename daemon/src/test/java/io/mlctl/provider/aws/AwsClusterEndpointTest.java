@@ -329,4 +329,17 @@ class AwsClusterEndpointTest {
         assertThat(endpointTags).containsEntry("CostCenter", "finance").containsEntry("team", "vision").containsEntry("mlctl-address", "inference_endpoint.ep");
         assertThat(ok(cli(moto).run("plan", "--detailed-exitcode", spec(relabelled))).out()).contains("No changes");
     }
+
+    @Test
+    void aGrantTakenFromTheIdentityIsTakenFromItsClustersNodesToo() {
+        ok(cli(moto).run("apply", "--auto-approve", spec(SPEC)));
+        java.util.function.Function<String, String> policy = role -> java.net.URLDecoder.decode(
+            iam.getRolePolicy(b -> b.roleName(role).policyName("mlctl-grants")).policyDocument(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(policy.apply("ce-k-node")).isEqualTo(policy.apply("ce-runner")).contains("s3:GetObject");
+        String narrowed = spec(SPEC.replace("- {actions: [storage.read], resource: bucket/ce-models}", "- {actions: [storage.write], resource: bucket/ce-models}"));
+        ok(cli(moto).run("apply", "--auto-approve", narrowed));
+        assertThat(policy.apply("ce-runner")).doesNotContain("s3:GetObject").contains("s3:PutObject");
+        assertThat(policy.apply("ce-k-node")).isEqualTo(policy.apply("ce-runner"));
+        assertThat(ok(cli(moto).run("plan", "--detailed-exitcode", narrowed)).out()).contains("No changes");
+    }
 }
