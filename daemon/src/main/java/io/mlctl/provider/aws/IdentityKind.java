@@ -415,8 +415,12 @@ final class IdentityKind implements AwsKind {
 
     /** Deletes a role and what hangs off it (instance profile, inline and attached policies); gone already is fine. */
     static void deleteRole(IamClient iam, String name) {
+        // Our role must leave the profile of its name to go; the profile itself goes only if it is mlctl's.
         ignoreNoSuchEntity(() -> iam.removeRoleFromInstanceProfile(b -> b.instanceProfileName(name).roleName(name)), "iam:RemoveRoleFromInstanceProfile");
-        ignoreNoSuchEntity(() -> iam.deleteInstanceProfile(b -> b.instanceProfileName(name)), "iam:DeleteInstanceProfile");
+        Optional<InstanceProfile> profile = profile(iam, name);
+        if (profile.isPresent() && TagMarker.INSTANCE.marked(tags(profile.get().tags()))) {
+            ignoreNoSuchEntity(() -> iam.deleteInstanceProfile(b -> b.instanceProfileName(name)), "iam:DeleteInstanceProfile");
+        }
         deleteRolePolicies(iam, name);
         ignoreNoSuchEntity(() -> iam.deleteRole(b -> b.roleName(name)), "iam:DeleteRole");
     }
