@@ -152,19 +152,20 @@ final class IdentityKind implements AwsKind {
             String ref = (String) g.get("resource");
             String name = ref.substring(ref.indexOf('/') + 1);
             String phys = env.name() + "-" + name;
+            String arn = "arn:" + partition(env.region()) + ":";
             for (Object action : (List<?>) g.get("actions")) {
                 String sid = "G" + out.size();
                 switch ((String) action) {
                     case "storage.read" -> {
-                        out.add(new Statement(sid, List.of("s3:GetObject"), List.of("arn:aws:s3:::" + name + "/*"), Map.of()));
-                        out.add(new Statement("G" + out.size(), List.of("s3:ListBucket"), List.of("arn:aws:s3:::" + name), Map.of()));
+                        out.add(new Statement(sid, List.of("s3:GetObject"), List.of(arn + "s3:::" + name + "/*"), Map.of()));
+                        out.add(new Statement("G" + out.size(), List.of("s3:ListBucket"), List.of(arn + "s3:::" + name), Map.of()));
                     }
-                    case "storage.write" -> out.add(new Statement(sid, List.of("s3:PutObject"), List.of("arn:aws:s3:::" + name + "/*"), Map.of()));
-                    case "storage.delete" -> out.add(new Statement(sid, List.of("s3:DeleteObject"), List.of("arn:aws:s3:::" + name + "/*"), Map.of()));
+                    case "storage.write" -> out.add(new Statement(sid, List.of("s3:PutObject"), List.of(arn + "s3:::" + name + "/*"), Map.of()));
+                    case "storage.delete" -> out.add(new Statement(sid, List.of("s3:DeleteObject"), List.of(arn + "s3:::" + name + "/*"), Map.of()));
                     case "endpoint.invoke" -> out.add(new Statement(sid, List.of("sagemaker:InvokeEndpoint"),
-                        List.of("arn:aws:sagemaker:" + env.region() + ":*:endpoint/" + phys), Map.of()));
+                        List.of(arn + "sagemaker:" + env.region() + ":*:endpoint/" + phys), Map.of()));
                     case "kubernetes.access" -> out.add(new Statement(sid, List.of("eks:DescribeCluster"),
-                        List.of("arn:aws:eks:" + env.region() + ":*:cluster/" + phys), Map.of()));
+                        List.of(arn + "eks:" + env.region() + ":*:cluster/" + phys), Map.of()));
                     case "instance.read" -> out.add(new Statement(sid + INSTANCE_SID + HexFormat.of().formatHex(name.getBytes(StandardCharsets.UTF_8)),
                         INSTANCE_READ, List.of("*"), Map.of()));
                     default -> throw new IllegalArgumentException("unknown grant action " + action);
@@ -172,6 +173,11 @@ final class IdentityKind implements AwsKind {
             }
         }
         return out;
+    }
+
+    /** The ARN partition of a region: grants must name it, or they match nothing in China or GovCloud. */
+    static String partition(String region) {
+        return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
     }
 
     static final String INSTANCE_SID = "Instance";
@@ -201,15 +207,17 @@ final class IdentityKind implements AwsKind {
                 String ref = null;
                 if (actions.contains("s3:GetObject") && arn.endsWith("/*")) {
                     action = "storage.read";
-                    ref = "bucket/" + arn.substring("arn:aws:s3:::".length(), arn.length() - 2);
+                    ref = "bucket/" + arn.substring(arn.indexOf(":::") + 3, arn.length() - 2);
                 } else if (actions.contains("s3:ListBucket")) {
                     continue; // half of storage.read, counted with s3:GetObject
                 } else if (actions.contains("s3:PutObject")) {
                     action = "storage.write";
-                    ref = "bucket/" + arn.substring("arn:aws:s3:::".length(), arn.length() - 2);
+                    ref = "bucket/" + arn.substring(arn.indexOf(":::") + 3, arn.length() - 2);
                 } else if (actions.contains("s3:DeleteObject")) {
                     action = "storage.delete";
-                    ref = "bucket/" + arn.substring("arn:aws:s3:::".length(), arn.length() - 2);
+                    ref = "bucket/" + arn.substring(arn.indexOf(":::") + 3, arn.length() - 2);
+                } else if (!arn.contains(":s3:::") && !arn.startsWith("arn:" + partition(env.region()) + ":" + arn.split(":")[2] + ":" + env.region() + ":")) {
+                    continue; // made for another region (the spec's region changed): a grant to be written again
                 } else if (actions.contains("sagemaker:InvokeEndpoint")) {
                     action = "endpoint.invoke";
                     ref = "inference_endpoint/" + arn.substring(arn.lastIndexOf('/') + 1 + env.name().length() + 1);

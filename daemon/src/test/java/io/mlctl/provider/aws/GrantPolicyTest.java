@@ -130,4 +130,24 @@ class GrantPolicyTest {
             Map.of("resource", "instance/gpu-1", "actions", List.of("instance.read")),
             Map.of("resource", "instance/trainer", "actions", List.of("instance.read"))));
     }
+
+    @Test
+    void grantsNameTheRegionsPartitionAndAGrantMadeForAnotherRegionReadsBackAsMissing() {
+        List<Map<String, Object>> grants = List.of(
+            Map.of("resource", "inference_endpoint/ep", "actions", List.of("endpoint.invoke")),
+            Map.of("resource", "bucket/data", "actions", List.of("storage.read")));
+        io.mlctl.spec.Environment china = env.inRegion("cn-north-1");
+        String policy = IdentityKind.policy(china, grants);
+        assertThat(policy).contains("arn:aws-cn:sagemaker:cn-north-1:*:endpoint/" + env.name() + "-ep").contains("arn:aws-cn:s3:::data/*")
+            .doesNotContain("arn:aws:");
+        var doc = JsonMapper.builder().build().readTree(policy);
+        assertThat(IdentityKind.grants(Optional.of(doc), china)).isEqualTo(List.of(
+            Map.of("resource", "bucket/data", "actions", List.of("storage.read")),
+            Map.of("resource", "inference_endpoint/ep", "actions", List.of("endpoint.invoke"))));
+        // Read back for the spec's old region, the endpoint grant points elsewhere: it shows as missing, and is written again.
+        var here = JsonMapper.builder().build().readTree(IdentityKind.policy(env, grants));
+        io.mlctl.spec.Environment moved = env.inRegion("eu-west-1");
+        assertThat(IdentityKind.grants(Optional.of(here), moved)).isEqualTo(List.of(
+            Map.of("resource", "bucket/data", "actions", List.of("storage.read"))));
+    }
 }
