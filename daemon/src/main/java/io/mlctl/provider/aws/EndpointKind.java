@@ -110,7 +110,8 @@ final class EndpointKind implements AwsKind {
 
     @Override
     public ResourceRules rules() {
-        return new ResourceRules(Set.of("region"));
+        // A Failed endpoint cannot be updated (SageMaker refuses): it shows as drift in "status" and is replaced.
+        return new ResourceRules(Set.of("region", "status"));
     }
 
     @Override
@@ -139,6 +140,9 @@ final class EndpointKind implements AwsKind {
             DescribeModelResponse model = AwsErrors.call("sagemaker:DescribeModel " + v.modelName(),
                 () -> c.sagemaker.describeModel(b -> b.modelName(v.modelName())));
             Map<String, Object> attrs = new TreeMap<>();
+            if (ep.endpointStatus() == software.amazon.awssdk.services.sagemaker.model.EndpointStatus.FAILED) {
+                attrs.put("status", "Failed" + (ep.failureReason() == null ? "" : ": " + ep.failureReason()));
+            }
             attrs.put("modelUri", model.primaryContainer().modelDataUrl());
             attrs.put("machineType", v.instanceTypeAsString());
             String image = String.valueOf(model.primaryContainer().image());

@@ -342,4 +342,23 @@ class AwsClusterEndpointTest {
         assertThat(policy.apply("ce-k-node")).isEqualTo(policy.apply("ce-runner"));
         assertThat(ok(cli(moto).run("plan", "--detailed-exitcode", narrowed)).out()).contains("No changes");
     }
+
+    @Test
+    void anEndpointThatFailedLaterShowsInThePlanAsAReplaceWithSageMakersReason() throws Exception {
+        ok(cli(moto).run("apply", "--auto-approve", spec(SPEC)));
+        var ep = sagemaker.describeEndpoint(b -> b.endpointName("ce-ep"));
+        try (FaultProxy proxy = new FaultProxy(moto)) {
+            proxy.answer(r -> r.isAction("DescribeEndpoint") && r.body().contains("\"ce-ep\""), 200, "application/x-amz-json-1.1", """
+                {"EndpointName":"ce-ep","EndpointArn":"%s","EndpointConfigName":"%s","EndpointStatus":"Failed",
+                 "FailureReason":"out of capacity","CreationTime":1700000000,"LastModifiedTime":1700000000}"""
+                .formatted(ep.endpointArn(), ep.endpointConfigName()), 1000);
+            Cli.Result plan = cli(proxy.endpoint()).run("plan", "--format", "json", spec(SPEC));
+            assertThat(plan.exitCode()).as(plan.toString()).isZero();
+            JsonNode change = JsonMapper.builder().build().readTree(plan.out()).get("resourceChanges").get(0);
+            assertThat(change.get("address").asString()).isEqualTo("inference_endpoint.ep");
+            assertThat(change.get("action").asString()).isEqualTo("replace");
+            assertThat(change.get("before").get("status").asString()).isEqualTo("Failed: out of capacity");
+            assertThat(change.get("reason").asString()).isEqualTo("status cannot be changed in place");
+        }
+    }
 }
