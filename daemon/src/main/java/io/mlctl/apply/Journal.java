@@ -48,10 +48,6 @@ public final class Journal implements AutoCloseable {
             pending = List.copyOf(pending);
         }
 
-        public Optional<String> createToken(String address) {
-            return pendingCreate(address).map(Pending::token);
-        }
-
         /** The create of {@code address} that may have gone through, with the cloud id it reported if it got that far. */
         public Optional<Pending> pendingCreate(String address) {
             return pending.stream().filter(p -> p.op().equals("create") && p.address().equals(address)).findFirst();

@@ -52,21 +52,30 @@ public final class LatencyProxy {
                 body = in.readAllBytes();
             }
             Thread.sleep(millis);
-            HttpRequest.Builder b = HttpRequest.newBuilder(upstream.resolve(ex.getRequestURI().toString())).timeout(Duration.ofSeconds(120))
-                .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-            ex.getRequestHeaders().forEach((k, vs) -> {
-                if (!HOP.contains(k.toLowerCase())) vs.forEach(v -> b.header(k, v));
-            });
-            HttpResponse<byte[]> r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-            r.headers().map().forEach((k, vs) -> {
-                if (!HOP.contains(k.toLowerCase()) && !k.startsWith(":")) vs.forEach(v -> ex.getResponseHeaders().add(k, v));
-            });
-            byte[] out = r.body();
-            boolean head = "HEAD".equals(ex.getRequestMethod());
-            ex.sendResponseHeaders(r.statusCode(), head || out.length == 0 ? -1 : out.length);
-            if (!head && out.length > 0) ex.getResponseBody().write(out);
+            relay(ex, send(client, upstream, ex, body));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Sends the request {@code ex} carries (with {@code body}, already read) to {@code upstream}, headers but hop-by-hop ones. */
+    public static HttpResponse<byte[]> send(HttpClient client, URI upstream, HttpExchange ex, byte[] body) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(upstream.resolve(ex.getRequestURI().toString())).timeout(Duration.ofSeconds(120))
+            .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        ex.getRequestHeaders().forEach((k, vs) -> {
+            if (!HOP.contains(k.toLowerCase())) vs.forEach(v -> b.header(k, v));
+        });
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** Answers {@code ex} with the upstream's response. */
+    public static void relay(HttpExchange ex, HttpResponse<byte[]> r) throws IOException {
+        r.headers().map().forEach((k, vs) -> {
+            if (!HOP.contains(k.toLowerCase()) && !k.startsWith(":")) vs.forEach(v -> ex.getResponseHeaders().add(k, v));
+        });
+        byte[] out = r.body();
+        boolean head = "HEAD".equals(ex.getRequestMethod());
+        ex.sendResponseHeaders(r.statusCode(), head || out.length == 0 ? -1 : out.length);
+        if (!head && out.length > 0) ex.getResponseBody().write(out);
     }
 }

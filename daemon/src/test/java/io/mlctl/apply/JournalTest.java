@@ -24,8 +24,8 @@ class JournalTest {
         Journal.Interrupted i = new Journal(dir).interrupted().orElseThrow();
         assertThat(i.runId()).isEqualTo("run-1");
         assertThat(i.pending()).extracting(Journal.Pending::address).containsExactly("instance.b");
-        assertThat(i.createToken("instance.b")).contains("tok-b");
-        assertThat(i.createToken("bucket.a")).isEmpty();
+        assertThat(i.pendingCreate("instance.b").map(Journal.Pending::token)).contains("tok-b");
+        assertThat(i.pendingCreate("bucket.a")).isEmpty();
     }
 
     @Test

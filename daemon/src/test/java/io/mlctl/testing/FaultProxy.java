@@ -2,18 +2,16 @@ package io.mlctl.testing;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.mlctl.bench.LatencyProxy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -51,7 +49,6 @@ public final class FaultProxy implements AutoCloseable {
         }
     }
 
-    private static final Set<String> HOP = Set.of("host", "content-length", "connection", "expect", "transfer-encoding", "upgrade");
     private final HttpServer server;
     private final URI upstream;
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -162,28 +159,17 @@ public final class FaultProxy implements AutoCloseable {
             }
             if (stormHit) {
                 stormServed.incrementAndGet();
-                byte[] out = "<Error><Code>ServiceUnavailable</Code><Message>injected storm</Message></Error>".getBytes(StandardCharsets.UTF_8);
-                ex.getResponseHeaders().add("Content-Type", "text/xml");
-                ex.sendResponseHeaders(503, out.length);
-                ex.getResponseBody().write(out);
+                reply(ex, 503, "text/xml", "<Error><Code>ServiceUnavailable</Code><Message>injected storm</Message></Error>");
                 return;
             }
             for (Fault f : faults) {
                 if (f.matches.test(req) && f.remaining.getAndDecrement() > 0) {
                     f.served.incrementAndGet();
-                    byte[] out = f.body.getBytes(StandardCharsets.UTF_8);
-                    ex.getResponseHeaders().add("Content-Type", f.contentType);
-                    ex.sendResponseHeaders(f.status, out.length);
-                    ex.getResponseBody().write(out);
+                    reply(ex, f.status, f.contentType, f.body);
                     return;
                 }
             }
-            HttpRequest.Builder b = HttpRequest.newBuilder(upstream.resolve(ex.getRequestURI().toString())).timeout(Duration.ofSeconds(60))
-                .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-            ex.getRequestHeaders().forEach((k, vs) -> {
-                if (!HOP.contains(k.toLowerCase())) vs.forEach(v -> b.header(k, v));
-            });
-            HttpResponse<byte[]> r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> r = LatencyProxy.send(client, upstream, ex, body);
             for (Drop d : drops) {
                 if (d.matches.test(req) && d.remaining.getAndDecrement() > 0) {
                     d.dropped.add(req);
@@ -191,16 +177,17 @@ public final class FaultProxy implements AutoCloseable {
                     throw new IOException("answer dropped on purpose");
                 }
             }
-            r.headers().map().forEach((k, vs) -> {
-                if (!HOP.contains(k.toLowerCase()) && !k.startsWith(":")) vs.forEach(v -> ex.getResponseHeaders().add(k, v));
-            });
-            byte[] out = r.body();
-            boolean head = "HEAD".equals(ex.getRequestMethod());
-            ex.sendResponseHeaders(r.statusCode(), head || out.length == 0 ? -1 : out.length);
-            if (!head && out.length > 0) ex.getResponseBody().write(out);
+            LatencyProxy.relay(ex, r);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    private static void reply(HttpExchange ex, int status, String contentType, String body) throws IOException {
+        byte[] out = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().add("Content-Type", contentType);
+        ex.sendResponseHeaders(status, out.length);
+        ex.getResponseBody().write(out);
     }
 
     @Override

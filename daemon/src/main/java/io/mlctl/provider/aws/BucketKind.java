@@ -289,7 +289,7 @@ final class BucketKind implements AwsKind {
             throw new NotOwnedException(d.address() + ": bucket " + bucket + " already exists and is " + TagMarker.INSTANCE.describeOwner(found)
                 + "; mlctl does not take over resources it did not create (rename it in the spec)");
         }
-        Map<String, String> tags = syncTags(c.s3, bucket, marker, labels(d));
+        Map<String, String> tags = syncTags(c.s3, bucket, found, marker, labels(d));
         converge(c.s3, bucket, d.attributes(), SETTINGS, true);
         return new ObservedResource(d.address(), bucket, d.attributes(), tags);
     }
@@ -306,7 +306,11 @@ final class BucketKind implements AwsKind {
      * the tags read are merged in. Returns the tag set the bucket carries afterwards.
      */
     private static Map<String, String> syncTags(S3Client s3, String bucket, Map<String, String> marker, Map<String, String> labels) {
-        Map<String, String> cloud = tags(s3, bucket);
+        return syncTags(s3, bucket, tags(s3, bucket), marker, labels);
+    }
+
+    private static Map<String, String> syncTags(S3Client s3, String bucket, Map<String, String> cloud, Map<String, String> marker,
+                                                Map<String, String> labels) {
         Optional<Labels.Sync> sync = LABELS.sync(cloud, marker, labels);
         if (sync.isEmpty()) return cloud;
         Map<String, String> next = new TreeMap<>(cloud);
