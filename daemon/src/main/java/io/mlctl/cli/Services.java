@@ -5,6 +5,8 @@ import io.mlctl.provider.Driver;
 import io.mlctl.provider.Providers;
 import io.mlctl.provider.aws.AwsDriver;
 import io.mlctl.provider.aws.AwsSettings;
+import io.mlctl.provider.gcp.GcpDriver;
+import io.mlctl.provider.gcp.GcpSettings;
 import io.mlctl.provider.sandbox.SandboxCloud;
 import io.mlctl.schema.SchemaValidator;
 import io.mlctl.spec.ConfigLoader;
@@ -98,7 +100,8 @@ public final class Services {
     public synchronized Providers providers() {
         if (providers == null) {
             providers = new Providers()
-                .register(Provider.AWS, e -> new AwsDriver(AwsSettings.fromEnvironment(env), catalog()));
+                .register(Provider.AWS, e -> new AwsDriver(AwsSettings.fromEnvironment(env), catalog()))
+                .register(Provider.GCP, e -> new GcpDriver(GcpSettings.fromEnvironment(env)));
         }
         return providers;
     }

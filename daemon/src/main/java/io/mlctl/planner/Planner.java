@@ -239,6 +239,7 @@ public final class Planner {
             Object a = after.get(k);
             if (Objects.equals(b, a)) continue;
             String path = prefix.isEmpty() ? k : prefix + "." + k;
+            if (rules.unsupported(path)) continue; // this cloud cannot hold it on this kind (labels on a GCE network)
             if (a == null && rules.computed(path)) continue; // the cloud's choice where the spec has none
             boolean forces = rules.forcesReplace(path);
             if (b instanceof Map<?, ?> bm && a instanceof Map<?, ?> am && !forces) {

@@ -9,15 +9,32 @@ import java.util.regex.Pattern;
  * for a field of any element of a list of named objects (elements are matched by {@code name}).
  * A forced change inside a component ({@code subnets[training].cidr}) replaces that component
  * ({@code network.ml-vpc.subnet.training}), not the whole resource. {@code computedPaths} are
- * values the cloud picks when the spec leaves them out; {@code networkWideFields} see {@link #networkWide}.
+ * values the cloud picks when the spec leaves them out; {@code networkWideFields} see {@link #networkWide};
+ * {@code unsupportedPaths} are attributes this kind cannot hold on this cloud (labels on a GCE network,
+ * which takes none): never a difference, so never a perpetual update.
  */
-public record ResourceRules(Set<String> replacePaths, Set<String> computedPaths, Set<String> networkWideFields) {
+public record ResourceRules(Set<String> replacePaths, Set<String> computedPaths, Set<String> networkWideFields, Set<String> unsupportedPaths) {
     private static final Pattern INDEX = Pattern.compile("\\[[^\\]]*\\]");
 
     public ResourceRules {
         replacePaths = Set.copyOf(replacePaths);
         computedPaths = Set.copyOf(computedPaths);
         networkWideFields = Set.copyOf(networkWideFields);
+        unsupportedPaths = Set.copyOf(unsupportedPaths);
+    }
+
+    public ResourceRules(Set<String> replacePaths, Set<String> computedPaths, Set<String> networkWideFields) {
+        this(replacePaths, computedPaths, networkWideFields, Set.of());
+    }
+
+    /** The same rules, with {@code paths} (e.g. {@code tags}) not held by this kind on this cloud. */
+    public ResourceRules without(Set<String> paths) {
+        return new ResourceRules(replacePaths, computedPaths, networkWideFields, paths);
+    }
+
+    /** Whether this kind cannot hold the attribute at {@code path} here: the planner never compares it. */
+    public boolean unsupported(String path) {
+        return unsupportedPaths.contains(path) || unsupportedPaths.contains(INDEX.matcher(path).replaceAll("[]"));
     }
 
     public ResourceRules(Set<String> replacePaths) {

@@ -69,6 +69,7 @@ final class SpecChecker {
             error("/metadata/labels", "the label names together are " + String.join(":", labels.keySet()).length()
                 + " characters; at most " + MAX_LABEL_KEYS + " fit in the tag that records them (use fewer or shorter names)");
         }
+        if (provider == Provider.GCP) checkGcpLabels(labels);
         List<ResourceSpec> specs = new ArrayList<>();
         for (int i = 0; i < resources.size(); i++) {
             JsonNode raw = resources.get(i);
@@ -104,6 +105,27 @@ final class SpecChecker {
             ? Environment.ApplyMode.AUTO : Environment.ApplyMode.MANUAL;
         return new Environment(envName, labels, provider, region, account, mode, root.at("/spec/selfHeal").asBoolean(false),
             specs, doc.positionOf(""));
+    }
+
+    /**
+     * GCP labels allow lowercase letters, digits, '-' and '_' only (no dots, no capitals), 63 characters,
+     * and mlctl records its label names in one label value joined by "__" (GCP values allow no ':').
+     */
+    private void checkGcpLabels(Map<String, String> labels) {
+        for (Map.Entry<String, String> e : labels.entrySet()) {
+            if (!e.getKey().matches("[a-z][a-z0-9_-]{0,62}") || e.getKey().contains("__")) {
+                error("/metadata/labels/" + e.getKey(), "GCP label names allow only lowercase letters, digits, '-' and '_' (not '__' nor '.'): '"
+                    + e.getKey() + "'");
+            }
+            if (!e.getValue().matches("[a-z0-9_-]{0,63}")) {
+                error("/metadata/labels/" + e.getKey(), "GCP label values allow only lowercase letters, digits, '-' and '_': '" + e.getValue() + "'");
+            }
+        }
+        String joined = String.join("__", new java.util.TreeSet<>(labels.keySet()));
+        if (joined.length() > 63) {
+            error("/metadata/labels", "the label names together are " + joined.length()
+                + " characters; on GCP at most 63 fit in the label that records them (use fewer or shorter names)");
+        }
     }
 
     @SuppressWarnings("unchecked")
