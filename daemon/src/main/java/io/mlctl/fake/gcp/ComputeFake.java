@@ -11,4 +11,14 @@ final class ComputeFake implements FakeService {
     @Override
     public void routes(FakeHttp http) {
     }
+
+    /** Whether the project has this network (GKE and instances refer to it). */
+    public boolean hasNetwork(String project, String network) {
+        return true; // STUB
+    }
+
+    /** Whether the project has this subnetwork in the region. */
+    public boolean hasSubnetwork(String project, String region, String subnetwork) {
+        return true; // STUB
+    }
 }

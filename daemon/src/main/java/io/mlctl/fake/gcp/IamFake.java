@@ -11,4 +11,9 @@ final class IamFake implements FakeService {
     @Override
     public void routes(FakeHttp http) {
     }
+
+    /** Whether a service account with this email exists (instances, GKE and Vertex run as one). */
+    public boolean hasServiceAccount(String email) {
+        return true; // STUB
+    }
 }

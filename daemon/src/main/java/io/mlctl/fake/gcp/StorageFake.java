@@ -11,4 +11,9 @@ final class StorageFake implements FakeService {
     @Override
     public void routes(FakeHttp http) {
     }
+
+    /** Whether the bucket exists (Vertex reads models from gs:// URIs). */
+    public boolean hasBucket(String bucket) {
+        return true; // STUB
+    }
 }

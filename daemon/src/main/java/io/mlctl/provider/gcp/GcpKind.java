@@ -41,6 +41,39 @@ interface GcpKind extends ResourceKind<GcpClients> {
         return physicalName(env, address.name());
     }
 
+    /** A subnetwork of a spec network: {@code <env>-<network>-<subnet>}, regional. */
+    static String subnetworkName(Environment env, String network, String subnet) {
+        return physicalName(env, network + "-" + subnet);
+    }
+
+    /** A firewall rule of a spec network: {@code <env>-<network>-<rule>}. */
+    static String firewallName(Environment env, String network, String rule) {
+        return physicalName(env, network + "-" + rule);
+    }
+
+    /** A service account id: 6–30 characters. */
+    static String serviceAccountId(Environment env, String identity) {
+        return physicalName(env, identity, 30);
+    }
+
+    static String serviceAccountEmail(String project, String accountId) {
+        return accountId + "@" + project + ".iam.gserviceaccount.com";
+    }
+
+    /** A GKE cluster name: at most 40 characters. */
+    static String clusterName(Environment env, String name) {
+        return physicalName(env, name, 40);
+    }
+
+    /** The labels GCP resources carry: marker plus managed labels (see {@link GcpMarker}). */
+    static Map<String, String> markerOf(Map<String, String> cloudLabels) {
+        Map<String, String> out = new TreeMap<>();
+        cloudLabels.forEach((k, v) -> {
+            if (GcpMarker.INSTANCE.isMarkerKey(k)) out.put(k, v);
+        });
+        return out;
+    }
+
     /** Attributes as listed: the region, and under "tags" only the labels mlctl manages (never anyone else's). */
     static Map<String, Object> attrs(Environment env, Map<String, Object> m, Map<String, String> cloudLabels) {
         Map<String, Object> out = new TreeMap<>(m);
