@@ -146,9 +146,19 @@ public final class GcpErrors {
         return new DriverException(what + ": the Google Cloud credentials were refused: " + firstLine(e.getMessage()), false, e);
     }
 
+    private static final Pattern JSON_MESSAGE = Pattern.compile("\"message\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
+    private static final Pattern WRAPPERS = Pattern.compile("^(?:[a-z][\\w$]*(?:\\.[\\w$]+)+(?:Exception|Error): )+(?:[A-Z][A-Z_]+: )?");
+
+    /**
+     * The part of a client library's message a person should read: Google's own {@code "message"} from
+     * an HTTP error body when the message carries one, without the wrapping exception class names
+     * ({@code io.grpc.StatusRuntimeException: CODE: }), one line.
+     */
     static String firstLine(String s) {
         if (s == null) return "";
-        String line = s.strip();
+        Matcher json = JSON_MESSAGE.matcher(s);
+        String text = json.find() ? json.group(1).replace("\\\"", "\"").replace("\\n", " ") : s;
+        String line = WRAPPERS.matcher(text.strip()).replaceFirst("");
         int nl = line.indexOf('\n');
         if (nl >= 0) line = line.substring(0, nl).strip();
         return line.length() > 300 ? line.substring(0, 300) + "…" : line;
