@@ -1,8 +1,6 @@
 package io.mlctl.provider.aws;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
+import io.mlctl.testing.Acceptance;
 import io.mlctl.testing.Cli;
 import io.mlctl.testing.Fixtures;
 import java.nio.file.Path;
@@ -27,8 +25,7 @@ class AwsAcceptanceTest {
         String skip = !"1".equals(env.get("MLCTL_ACCEPTANCE_AWS")) ? "set MLCTL_ACCEPTANCE_AWS=1 to run it"
             : !(env.containsKey("AWS_PROFILE") || env.containsKey("AWS_ACCESS_KEY_ID")) ? "no AWS_PROFILE or AWS_ACCESS_KEY_ID in the environment"
             : env.containsKey("AWS_ENDPOINT_URL") ? "AWS_ENDPOINT_URL points somewhere else than AWS" : null;
-        if (skip != null) System.err.println("AwsAcceptanceTest: real-AWS acceptance skipped: " + skip);
-        assumeTrue(skip == null, "real-AWS acceptance skipped: " + skip);
+        Acceptance.skipUnless("AwsAcceptanceTest", skip);
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         Path spec = Fixtures.write(dir, "acceptance.yaml", """
             apiVersion: mlctl.io/v1
@@ -45,13 +42,6 @@ class AwsAcceptanceTest {
         env.forEach((k, v) -> {
             if (k.startsWith("AWS_")) cli.env(k, v);
         });
-        try {
-            Cli.Result apply = cli.run("apply", "--auto-approve", spec.toString());
-            assertThat(apply.exitCode()).as(apply.toString()).isZero();
-            assertThat(cli.run("plan", "--detailed-exitcode", spec.toString()).exitCode()).isZero();
-        } finally {
-            Cli.Result destroy = cli.run("destroy", "--auto-approve", spec.toString());
-            assertThat(destroy.exitCode()).as(destroy.toString()).isZero();
-        }
+        Acceptance.applyPlanDestroy(cli, spec);
     }
 }
