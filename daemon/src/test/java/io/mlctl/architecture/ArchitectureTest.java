@@ -50,6 +50,22 @@ class ArchitectureTest {
     }
 
     @Test
+    void noProviderDependsOnAnotherGcpIncluded() {
+        ArchRule rule = noClasses().that().resideInAPackage("io.mlctl.provider.gcp..")
+            .should().dependOnClassesThat().resideInAnyPackage("io.mlctl.provider.sandbox..", "io.mlctl.provider.aws..", "io.mlctl.provider.azure..");
+        rule.check(classes);
+    }
+
+    @Test
+    void nothingButTheFakesCommandsDependsOnTheFakes() {
+        // The local fakes of Google's APIs ship in the jar for bin/gcp-fakes; drivers and the engine never reach them.
+        ArchRule rule = noClasses().that().resideOutsideOfPackage("io.mlctl.fake..")
+            .should().dependOnClassesThat().resideInAnyPackage("io.mlctl.fake..")
+            .because("a driver must talk to a fake only over the wire, as to the real cloud");
+        rule.check(classes);
+    }
+
+    @Test
     void theRuleWouldCatchAPackageThatNamesACloud() {
         // The CLI is the composition root and registers the AWS driver: the same rule over it must fail.
         ArchRule overCli = noClasses().that().resideInAnyPackage("io.mlctl.cli..").should().dependOnClassesThat().resideInAnyPackage(CLOUDS);
@@ -61,5 +77,7 @@ class ArchitectureTest {
         // A rule over an empty import passes vacuously: make sure the engine and a provider were imported.
         org.assertj.core.api.Assertions.assertThat(classes.contain("io.mlctl.engine.Engine")).isTrue();
         org.assertj.core.api.Assertions.assertThat(classes.contain("io.mlctl.provider.aws.AwsDriver")).isTrue();
+        org.assertj.core.api.Assertions.assertThat(classes.contain("io.mlctl.provider.gcp.GcpDriver")).isTrue();
+        org.assertj.core.api.Assertions.assertThat(classes.contain("io.mlctl.fake.gcp.GcpFakes")).isTrue();
     }
 }

@@ -98,6 +98,28 @@ class PlannerTest {
     }
 
     @Test
+    void anAttributeTheKindCannotHoldOnThisCloudIsNeverADifference() {
+        // GCE networks take no labels: a network listed without the environment's labels is not drift, and no update is planned.
+        Environment env = Specs.env(Fixtures.smallEnv("dev").replace("  name: dev\n", "  name: dev\n  labels: {team: ml}\n"));
+        assertThat(env.labels()).containsEntry("team", "ml");
+        Address net = Address.parse("network.net");
+        Map<Address, ObservedResource> inv = applied(env);
+        Map<String, Object> bare = new TreeMap<>(inv.get(net).attributes());
+        bare.remove("tags");
+        bare.put("privateStorageAccess", !Boolean.TRUE.equals(bare.get("privateStorageAccess")));
+        inv.put(net, new ObservedResource(net, inv.get(net).cloudId(), bare, inv.get(net).tags()));
+        Planner gcpLike = new Planner(t -> t == io.mlctl.spec.ResourceType.NETWORK
+            ? new io.mlctl.provider.ResourceRules(Set.of("cidr")).without(Set.of("tags")) : new io.mlctl.provider.ResourceRules(Set.of()));
+        Plan p = gcpLike.plan(env, inventory(env, inv), PlanOptions.defaults(NOW));
+        // Only the real difference shows; without the rule the missing labels would be one too.
+        assertThat(p.changes()).singleElement().satisfies(c -> assertThat(c.attributes()).extracting(AttributeChange::path)
+            .containsExactly("privateStorageAccess"));
+        Plan plain = new Planner(t -> new io.mlctl.provider.ResourceRules(Set.of("cidr"))).plan(env, inventory(env, inv), PlanOptions.defaults(NOW));
+        assertThat(plain.changes()).singleElement().satisfies(c -> assertThat(c.attributes()).extracting(AttributeChange::path)
+            .contains("privateStorageAccess", "tags"));
+    }
+
+    @Test
     void nestedPathsNameTheElementAndTheProvidersRulesSayWhatForcesAReplace() {
         // A provider whose subnets cannot change their range in place, but can be added.
         Planner strict = new Planner(t -> t == io.mlctl.spec.ResourceType.NETWORK
