@@ -29,6 +29,7 @@ public final class GcpDriver implements Driver {
     private final GcpSettings settings;
     private final ManagedResources<GcpClients> kinds;
     private final Map<String, GcpClients> clients = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicReference<String> defaultProject = new java.util.concurrent.atomic.AtomicReference<>();
 
     public GcpDriver(GcpSettings settings) {
         this(settings, List.of(new NetworkKind(), new BucketKind(), new IdentityKind(), new InstanceKind(), new ClusterKind(), new EndpointKind()));
@@ -54,9 +55,13 @@ public final class GcpDriver implements Driver {
         return new Target(project(env), env.region());
     }
 
-    /** The spec's project, else the one gcloud would use. */
+    /** The spec's project, else the one gcloud would use (found once per driver: it may ask the metadata server). */
     String project(Environment env) {
         if (env.account().isPresent()) return env.account().get();
+        return defaultProject.updateAndGet(p -> p != null ? p : defaultProject(env));
+    }
+
+    private String defaultProject(Environment env) {
         Optional<String> fromEnv = settings.projectFromEnvironment();
         if (fromEnv.isPresent()) return fromEnv.get();
         String adc = null;
