@@ -57,7 +57,7 @@ public final class GcpErrors {
 
     /** Whether the failure says the thing is not there (404 / NOT_FOUND). */
     public static boolean notFound(Throwable e) {
-        Throwable t = unwrap(e);
+        Throwable t = google(unwrap(e));
         if (t instanceof ApiException a) return a.getStatusCode().getCode() == StatusCode.Code.NOT_FOUND;
         if (t instanceof BaseServiceException b) return b.getCode() == 404;
         return false;
@@ -65,14 +65,14 @@ public final class GcpErrors {
 
     /** Whether the failure says the name is taken (409 / ALREADY_EXISTS). */
     public static boolean alreadyExists(Throwable e) {
-        Throwable t = unwrap(e);
+        Throwable t = google(unwrap(e));
         if (t instanceof ApiException a) return a.getStatusCode().getCode() == StatusCode.Code.ALREADY_EXISTS;
         if (t instanceof BaseServiceException b) return b.getCode() == 409;
         return false;
     }
 
     public static DriverException translate(String what, Throwable e) {
-        Throwable t = unwrap(e);
+        Throwable t = google(unwrap(e));
         if (t instanceof DriverException d) return d;
         String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
         Optional<String> quota = quota(message);
@@ -163,6 +163,62 @@ public final class GcpErrors {
         if (nl >= 0) line = line.substring(0, nl).strip();
         return line.length() > 300 ? line.substring(0, 300) + "…" : line;
     }
+
+    /**
+     * The failure as Google said it. gax's REST transport builds its exception from the HTTP status
+     * alone (a 409 ALREADY_EXISTS reads as ABORTED, a 400 FAILED_PRECONDITION as INVALID_ARGUMENT, the
+     * message is the reason phrase, and the details are lost); Google's error body is only in the
+     * cause. Rebuilt from that body: its {@code status} (or, for Compute, which sends none, its first
+     * {@code errors[].reason}), its {@code message}, and its {@code ErrorInfo} details.
+     */
+    public static Throwable google(Throwable e) {
+        if (!(e instanceof ApiException a)) return e;
+        for (Throwable t = a.getCause(); t != null; t = t.getCause()) {
+            if (!(t instanceof com.google.api.client.http.HttpResponseException h) || h.getContent() == null) continue;
+            try {
+                com.google.gson.JsonObject error = com.google.gson.JsonParser.parseString(h.getContent()).getAsJsonObject().getAsJsonObject("error");
+                if (error == null || !error.has("message")) return e;
+                StatusCode.Code code = a.getStatusCode().getCode();
+                String reason = error.has("errors") && error.getAsJsonArray("errors").size() > 0
+                    && error.getAsJsonArray("errors").get(0).getAsJsonObject().has("reason")
+                    ? error.getAsJsonArray("errors").get(0).getAsJsonObject().get("reason").getAsString() : "";
+                if (error.has("status")) {
+                    try {
+                        code = StatusCode.Code.valueOf(error.get("status").getAsString());
+                    } catch (IllegalArgumentException unknown) {
+                        // keep the one the HTTP status gave
+                    }
+                } else if (REASONS.containsKey(reason)) {
+                    code = REASONS.get(reason);
+                }
+                ErrorDetails details = null;
+                if (error.has("details")) {
+                    java.util.List<com.google.protobuf.Any> any = new java.util.ArrayList<>();
+                    for (com.google.gson.JsonElement d : error.getAsJsonArray("details")) {
+                        com.google.gson.JsonObject o = d.getAsJsonObject();
+                        if (!o.has("@type") || !o.get("@type").getAsString().endsWith("google.rpc.ErrorInfo")) continue;
+                        com.google.rpc.ErrorInfo.Builder info = com.google.rpc.ErrorInfo.newBuilder();
+                        if (o.has("reason")) info.setReason(o.get("reason").getAsString());
+                        if (o.has("metadata")) o.getAsJsonObject("metadata").entrySet().forEach(m -> info.putMetadata(m.getKey(), m.getValue().getAsString()));
+                        any.add(com.google.protobuf.Any.pack(info.build()));
+                    }
+                    if (!any.isEmpty()) details = ErrorDetails.builder().setRawErrorMessages(any).build();
+                }
+                return com.google.api.gax.rpc.ApiExceptionFactory.createException(new RuntimeException(error.get("message").getAsString(), a),
+                    com.google.api.gax.httpjson.HttpJsonStatusCode.of(code), a.isRetryable(), details);
+            } catch (RuntimeException notJson) {
+                return e;
+            }
+        }
+        return e;
+    }
+
+    /** Compute's error bodies carry no status, only reasons. */
+    private static final java.util.Map<String, StatusCode.Code> REASONS = java.util.Map.of(
+        "alreadyExists", StatusCode.Code.ALREADY_EXISTS, "notFound", StatusCode.Code.NOT_FOUND,
+        "conditionNotMet", StatusCode.Code.FAILED_PRECONDITION, "resourceNotReady", StatusCode.Code.UNAVAILABLE,
+        "rateLimitExceeded", StatusCode.Code.RESOURCE_EXHAUSTED, "forbidden", StatusCode.Code.PERMISSION_DENIED,
+        "resourceInUseByAnotherResource", StatusCode.Code.FAILED_PRECONDITION);
 
     private static Throwable unwrap(Throwable e) {
         Throwable t = e;
