@@ -1,6 +1,10 @@
 package io.mlctl.provider.gcp;
 
+import com.google.api.client.http.HttpResponseException;
+import com.google.api.gax.httpjson.HttpJsonStatusCode;
 import com.google.api.gax.rpc.ApiException;
+import com.google.api.gax.rpc.ApiExceptionFactory;
+import com.google.api.gax.rpc.StatusCode;
 import com.google.container.v1.AcceleratorConfig;
 import com.google.container.v1.Cluster;
 import com.google.container.v1.GPUDriverInstallationConfig;
@@ -31,6 +35,8 @@ import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.ResourceSpec;
 import io.mlctl.spec.ResourceType;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -154,7 +160,7 @@ final class ClusterKind implements GcpKind {
     public Page list(GcpClients c, Environment env, Optional<String> pageToken) {
         // One request for every cluster of the project in every location; node pools come inside each cluster.
         String all = "projects/" + c.project() + "/locations/-";
-        ListClustersResponse r = GcpErrors.call("container.clusters.list " + all, () -> c.clusters().listClusters(all));
+        ListClustersResponse r = call("container.clusters.list " + all, () -> c.clusters().listClusters(all));
         List<ObservedResource> items = new ArrayList<>();
         for (Cluster cl : r.getClustersList()) {
             Map<String, String> labels = cl.getResourceLabelsMap();
@@ -246,7 +252,7 @@ final class ClusterKind implements GcpKind {
             return Optional.of(c.clusters().getCluster(id));
         } catch (RuntimeException e) {
             if (GcpErrors.notFound(e)) return Optional.empty();
-            throw GcpErrors.translate("container.clusters.get " + id, e);
+            throw GcpErrors.translate("container.clusters.get " + id, google(e));
         }
     }
 
@@ -284,7 +290,7 @@ final class ClusterKind implements GcpKind {
         try {
             op = c.clusters().createCluster(parent(c), cluster.build());
         } catch (RuntimeException e) {
-            if (!GcpErrors.alreadyExists(e)) throw GcpErrors.translate(what, e);
+            if (!GcpErrors.alreadyExists(google(e))) throw GcpErrors.translate(what, google(e));
             // Made between the look and the create: the engine's next attempt finds it and checks its owner.
             throw new DriverException(d.address() + ": GKE cluster " + name + " appeared while it was being created", true, e);
         }
@@ -361,7 +367,7 @@ final class ClusterKind implements GcpKind {
             try {
                 return Optional.of(c.clusters().createNodePool(cloudId, np));
             } catch (RuntimeException e) {
-                if (!GcpErrors.alreadyExists(e)) throw e;
+                if (!GcpErrors.alreadyExists(google(e))) throw e;
                 return Optional.empty();
             }
         });
@@ -370,7 +376,7 @@ final class ClusterKind implements GcpKind {
             return;
         }
         // Made by an earlier attempt whose answer was lost, or by someone else: only this cluster's own is used.
-        NodePool found = GcpErrors.call("container.clusters.nodePools.get " + cluster + "/" + pool, () -> c.clusters().getNodePool(cloudId + "/nodePools/" + pool));
+        NodePool found = call("container.clusters.nodePools.get " + cluster + "/" + pool, () -> c.clusters().getNodePool(cloudId + "/nodePools/" + pool));
         if (!ownPool(found, env, d.address())) {
             throw new NotOwnedException(d.address() + ": node pool " + pool + " of GKE cluster " + cluster + " already exists and is "
                 + GcpMarker.INSTANCE.describeOwner(found.getConfig().getResourceLabelsMap()) + "; refusing to change it");
@@ -431,6 +437,46 @@ final class ClusterKind implements GcpKind {
         return GcpErrors.firstLine(q.replaceAll("\\s+", " "));
     }
 
+    // ---- errors ----
+
+    private static <T> T call(String what, Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (RuntimeException e) {
+            throw GcpErrors.translate(what, google(e));
+        }
+    }
+
+    /**
+     * The failure as Google answered it. gax's HTTP/JSON transport keeps only the HTTP reason phrase
+     * ("Forbidden") as the message and maps the code from the HTTP status alone (a 400 FAILED_PRECONDITION
+     * becomes INVALID_ARGUMENT, a 409 ALREADY_EXISTS becomes ABORTED); Google's error body, with its
+     * message and canonical status, is in the cause. This puts them back, so "Cluster is running
+     * incompatible operation" and "Permission 'container.clusters.create' denied on ..." can be read.
+     */
+    static RuntimeException google(RuntimeException e) {
+        if (!(e instanceof ApiException a)) return e;
+        for (Throwable t = a.getCause(); t != null; t = t.getCause()) {
+            if (!(t instanceof HttpResponseException h) || h.getContent() == null) continue;
+            try {
+                JsonObject error = JsonParser.parseString(h.getContent()).getAsJsonObject().getAsJsonObject("error");
+                if (error == null || !error.has("message")) return e;
+                StatusCode.Code code = a.getStatusCode().getCode();
+                if (error.has("status")) {
+                    try {
+                        code = StatusCode.Code.valueOf(error.get("status").getAsString());
+                    } catch (IllegalArgumentException unknown) {
+                        // keep the one the HTTP status gave
+                    }
+                }
+                return ApiExceptionFactory.createException(error.get("message").getAsString(), a, HttpJsonStatusCode.of(code), a.isRetryable());
+            } catch (RuntimeException notJson) {
+                return e;
+            }
+        }
+        return e;
+    }
+
     // ---- operations ----
 
     /** Polls until a few seconds at first, then every {@code 10 s}: operations of a fake end at once, GKE's take minutes. */
@@ -451,7 +497,7 @@ final class ClusterKind implements GcpKind {
         Operation[] last = {started};
         waiter().until(what, () -> {
             if (last[0].getStatus() != Operation.Status.DONE) {
-                last[0] = GcpErrors.call("container.operations.get " + name, () -> c.clusters().getOperation(name));
+                last[0] = call("container.operations.get " + name, () -> c.clusters().getOperation(name));
             }
             return last[0].getStatus() == Operation.Status.DONE ? Waiter.Status.ready("DONE") : Waiter.Status.pending(last[0].getStatus().name());
         });
@@ -478,8 +524,8 @@ final class ClusterKind implements GcpKind {
                 out.add(call.get());
                 return Waiter.Status.ready("sent");
             } catch (RuntimeException e) {
-                if (busy(e)) return Waiter.Status.pending("another operation in progress");
-                throw GcpErrors.translate(what, e);
+                if (busy(google(e))) return Waiter.Status.pending("another operation in progress");
+                throw GcpErrors.translate(what, google(e));
             }
         });
         return out.get(0);
@@ -500,7 +546,7 @@ final class ClusterKind implements GcpKind {
     /** Writes the marker and exactly the spec's labels (others' labels stay), with the fingerprint GKE requires; re-read when it moved. */
     private void syncLabels(GcpClients c, Environment env, String cloudId, String name, ResourceSpec d, Map<String, String> marker) {
         for (int attempt = 1; ; attempt++) {
-            Cluster cl = GcpErrors.call("container.clusters.get " + name, () -> c.clusters().getCluster(cloudId));
+            Cluster cl = call("container.clusters.get " + name, () -> c.clusters().getCluster(cloudId));
             Optional<Map<String, String>> want = GcpKind.labelsAfterSync(cl.getResourceLabelsMap(), marker, d.attributes());
             if (want.isEmpty()) return;
             SetLabelsRequest req = SetLabelsRequest.newBuilder().setName(cloudId).putAllResourceLabels(want.get())
