@@ -1,10 +1,6 @@
 package io.mlctl.provider.gcp;
 
-import com.google.api.client.http.HttpResponseException;
-import com.google.api.gax.httpjson.HttpJsonStatusCode;
 import com.google.api.gax.rpc.ApiException;
-import com.google.api.gax.rpc.ApiExceptionFactory;
-import com.google.api.gax.rpc.StatusCode;
 import com.google.container.v1.AcceleratorConfig;
 import com.google.container.v1.Cluster;
 import com.google.container.v1.GPUDriverInstallationConfig;
@@ -35,8 +31,6 @@ import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.ResourceSpec;
 import io.mlctl.spec.ResourceType;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -252,7 +246,7 @@ final class ClusterKind implements GcpKind {
             return Optional.of(c.clusters().getCluster(id));
         } catch (RuntimeException e) {
             if (GcpErrors.notFound(e)) return Optional.empty();
-            throw GcpErrors.translate("container.clusters.get " + id, google(e));
+            throw GcpErrors.translate("container.clusters.get " + id, e);
         }
     }
 
@@ -290,7 +284,7 @@ final class ClusterKind implements GcpKind {
         try {
             op = c.clusters().createCluster(parent(c), cluster.build());
         } catch (RuntimeException e) {
-            if (!GcpErrors.alreadyExists(google(e))) throw GcpErrors.translate(what, google(e));
+            if (!GcpErrors.alreadyExists(e)) throw GcpErrors.translate(what, e);
             // Made between the look and the create: the engine's next attempt finds it and checks its owner.
             throw new DriverException(d.address() + ": GKE cluster " + name + " appeared while it was being created", true, e);
         }
@@ -367,7 +361,7 @@ final class ClusterKind implements GcpKind {
             try {
                 return Optional.of(c.clusters().createNodePool(cloudId, np));
             } catch (RuntimeException e) {
-                if (!GcpErrors.alreadyExists(google(e))) throw e;
+                if (!GcpErrors.alreadyExists(e)) throw e;
                 return Optional.empty();
             }
         });
@@ -443,38 +437,8 @@ final class ClusterKind implements GcpKind {
         try {
             return call.get();
         } catch (RuntimeException e) {
-            throw GcpErrors.translate(what, google(e));
+            throw GcpErrors.translate(what, e);
         }
-    }
-
-    /**
-     * The failure as Google answered it. gax's HTTP/JSON transport keeps only the HTTP reason phrase
-     * ("Forbidden") as the message and maps the code from the HTTP status alone (a 400 FAILED_PRECONDITION
-     * becomes INVALID_ARGUMENT, a 409 ALREADY_EXISTS becomes ABORTED); Google's error body, with its
-     * message and canonical status, is in the cause. This puts them back, so "Cluster is running
-     * incompatible operation" and "Permission 'container.clusters.create' denied on ..." can be read.
-     */
-    static RuntimeException google(RuntimeException e) {
-        if (!(e instanceof ApiException a)) return e;
-        for (Throwable t = a.getCause(); t != null; t = t.getCause()) {
-            if (!(t instanceof HttpResponseException h) || h.getContent() == null) continue;
-            try {
-                JsonObject error = JsonParser.parseString(h.getContent()).getAsJsonObject().getAsJsonObject("error");
-                if (error == null || !error.has("message")) return e;
-                StatusCode.Code code = a.getStatusCode().getCode();
-                if (error.has("status")) {
-                    try {
-                        code = StatusCode.Code.valueOf(error.get("status").getAsString());
-                    } catch (IllegalArgumentException unknown) {
-                        // keep the one the HTTP status gave
-                    }
-                }
-                return ApiExceptionFactory.createException(error.get("message").getAsString(), a, HttpJsonStatusCode.of(code), a.isRetryable());
-            } catch (RuntimeException notJson) {
-                return e;
-            }
-        }
-        return e;
     }
 
     // ---- operations ----
@@ -524,15 +488,15 @@ final class ClusterKind implements GcpKind {
                 out.add(call.get());
                 return Waiter.Status.ready("sent");
             } catch (RuntimeException e) {
-                if (busy(google(e))) return Waiter.Status.pending("another operation in progress");
-                throw GcpErrors.translate(what, google(e));
+                if (busy(e)) return Waiter.Status.pending("another operation in progress");
+                throw GcpErrors.translate(what, e);
             }
         });
         return out.get(0);
     }
 
     private static boolean busy(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
+        for (Throwable t = GcpErrors.google(e); t != null; t = t.getCause()) {
             if (t instanceof ApiException a) {
                 String reason = a.getReason() == null ? "" : a.getReason();
                 return BUSY.matcher(String.valueOf(a.getMessage())).find() || BUSY.matcher(reason).find();
