@@ -119,7 +119,7 @@ public final class VertexFake implements FakeService {
     private final Map<String, Model> models = new TreeMap<>();
     private final Map<String, Op> operations = new LinkedHashMap<>();
     private final Map<String, String> projectNumbers = new TreeMap<>();
-    private final List<Map.Entry<Pattern, String>> failingDeployments = new ArrayList<>();
+    private final List<Map.Entry<Pattern, GoogleError>> failingDeployments = new ArrayList<>();
     private final AtomicLong ids = new AtomicLong(1_742_350_000_000_000_000L);
     private final AtomicLong etags = new AtomicLong(1);
 
@@ -147,8 +147,13 @@ public final class VertexFake implements FakeService {
 
     /** Deployments of a model whose artifact URI matches {@code artifactUriRegex} fail, as a model server that never becomes ready. */
     public void failDeployments(String artifactUriRegex, String message) {
+        failDeployments(artifactUriRegex, GoogleError.failedPrecondition(message));
+    }
+
+    /** Deployments of a model whose artifact URI matches {@code artifactUriRegex} end with {@code error} inside their operation. */
+    public void failDeployments(String artifactUriRegex, GoogleError error) {
         synchronized (lock) {
-            failingDeployments.add(Map.entry(Pattern.compile(artifactUriRegex), message));
+            failingDeployments.add(Map.entry(Pattern.compile(artifactUriRegex), error));
         }
     }
 
@@ -692,8 +697,8 @@ public final class VertexFake implements FakeService {
                 if (current == null) throw GoogleError.notFound(endpointName);
                 Model m = models.get(modelName);
                 if (m == null) throw GoogleError.notFound(modelName);
-                for (Map.Entry<Pattern, String> f : failingDeployments) {
-                    if (f.getKey().matcher(m.getArtifactUri()).find()) throw GoogleError.failedPrecondition(f.getValue());
+                for (Map.Entry<Pattern, GoogleError> f : failingDeployments) {
+                    if (f.getKey().matcher(m.getArtifactUri()).find()) throw f.getValue();
                 }
                 Endpoint.Builder b = current.toBuilder().addDeployedModels(deployed);
                 if (!split.isEmpty()) {

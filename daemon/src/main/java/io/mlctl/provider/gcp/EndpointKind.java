@@ -47,6 +47,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -390,7 +391,7 @@ final class EndpointKind implements GcpKind {
      * Vertex's reason; retried only when Vertex's code says trying again may help. (The client's
      * own OperationFuture gives up after 5 minutes, less than a GPU deployment can take.)
      */
-    private <T extends Message> T await(OperationsClient ops, String what, Operation first, Class<T> type) {
+    private <T extends Message> T await(OperationsClient ops, String region, String what, Operation first, Class<T> type) {
         Operation[] op = {first};
         if (!first.getDone()) {
             waiter.until(what, () -> {
@@ -398,7 +399,7 @@ final class EndpointKind implements GcpKind {
                 return op[0].getDone() ? Waiter.Status.ready("done") : Waiter.Status.pending("running");
             });
         }
-        if (op[0].hasError()) throw failed(what, op[0].getError());
+        if (op[0].hasError()) throw failed(what, op[0].getError(), region);
         try {
             return op[0].getResponse().unpack(type);
         } catch (InvalidProtocolBufferException e) {
@@ -406,10 +407,36 @@ final class EndpointKind implements GcpKind {
         }
     }
 
-    static DriverException failed(String what, com.google.rpc.Status error) {
+    /** Vertex's quota answer ("The following quota metrics exceed quota limits: aiplatform.googleapis.com/custom_model_serving_nvidia_t4_gpus"). */
+    private static final Pattern VERTEX_QUOTA = Pattern.compile("quota metrics exceed quota limits: ([a-z0-9._-]+/[a-z0-9_]+|[a-z0-9_]+)");
+
+    /** A quota Vertex refused, as one line naming the quota and the region; never retried (waiting does not raise a quota). */
+    static Optional<String> quota(String message, String region) {
+        if (message == null) return Optional.empty();
+        Matcher m = VERTEX_QUOTA.matcher(message);
+        if (m.find()) {
+            return Optional.of("quota " + m.group(1) + " exceeded in region " + region + "; request more in the console under IAM & Admin > Quotas");
+        }
+        return GcpErrors.quota(message);
+    }
+
+    /** One Vertex call: {@link GcpErrors#call}, with Vertex's quota answers named as quotas. */
+    private static <T> T call(GcpClients c, String what, Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (RuntimeException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                Optional<String> q = quota(t.getMessage(), c.region());
+                if (q.isPresent()) throw new DriverException(what + ": " + q.get(), false, e);
+            }
+            throw GcpErrors.translate(what, e);
+        }
+    }
+
+    static DriverException failed(String what, com.google.rpc.Status error, String region) {
         io.grpc.Status.Code code = io.grpc.Status.fromCodeValue(error.getCode()).getCode();
         String message = GcpErrors.firstLine(error.getMessage());
-        Optional<String> quota = GcpErrors.quota(message);
+        Optional<String> quota = quota(message, region);
         if (quota.isPresent()) return new DriverException(what + " failed: " + quota.get(), false);
         if (code == io.grpc.Status.Code.PERMISSION_DENIED) return new DriverException(what + " failed: permission denied: " + message, false);
         boolean retry = Set.of(io.grpc.Status.Code.UNAVAILABLE, io.grpc.Status.Code.INTERNAL, io.grpc.Status.Code.DEADLINE_EXCEEDED,
@@ -427,9 +454,9 @@ final class EndpointKind implements GcpKind {
             .setDescription("mlctl: " + d.address() + " of environment " + env.name() + " (managed by mlctl)")
             .putAllLabels(endpointLabels(marker, d.attributes())).build();
         // No request id on Vertex: a lost answer is found by its labels on the engine's retry, never sent twice blindly.
-        Operation op = GcpErrors.call("aiplatform.endpoints.create " + display, () -> c.endpoints().createEndpointCallable().call(
+        Operation op = call(c, "aiplatform.endpoints.create " + display, () -> c.endpoints().createEndpointCallable().call(
             CreateEndpointRequest.newBuilder().setParent(parent(c)).setEndpoint(endpoint).build()));
-        return await(c.endpoints().getOperationsClient(), "Vertex AI endpoint " + display + " creation", op, Endpoint.class).getName();
+        return await(c.endpoints().getOperationsClient(), c.region(), "Vertex AI endpoint " + display + " creation", op, Endpoint.class).getName();
     }
 
     @Override
@@ -490,9 +517,9 @@ final class EndpointKind implements GcpKind {
         if (!a.containsKey("image")) labels.put(FRAMEWORK, String.valueOf(a.getOrDefault("framework", "pytorch")));
         Model model = Model.newBuilder().setDisplayName(display).setDescription("mlctl: model of " + d.address() + " (environment " + env.name() + ")")
             .setArtifactUri(uri).setContainerSpec(ModelContainerSpec.newBuilder().setImageUri(image)).putAllLabels(labels).build();
-        Operation op = GcpErrors.call("aiplatform.models.upload " + display, () -> c.models().uploadModelCallable().call(
+        Operation op = call(c, "aiplatform.models.upload " + display, () -> c.models().uploadModelCallable().call(
             UploadModelRequest.newBuilder().setParent(parent(c)).setModel(model).build()));
-        String made = await(c.models().getOperationsClient(), "Vertex AI model upload " + display + " from " + uri, op, UploadModelResponse.class).getModel();
+        String made = await(c.models().getOperationsClient(), c.region(), "Vertex AI model upload " + display + " from " + uri, op, UploadModelResponse.class).getModel();
         return model.toBuilder().setName(made).build();
     }
 
@@ -516,18 +543,18 @@ final class EndpointKind implements GcpKind {
                 .setMaxReplicaCount(max(d.attributes())))
             .build();
         String what = "Vertex AI deployment of model " + model.getDisplayName() + " to endpoint " + display;
-        Operation op = GcpErrors.call("aiplatform.endpoints.deployModel " + display, () -> c.endpoints().deployModelCallable().call(
+        Operation op = call(c, "aiplatform.endpoints.deployModel " + display, () -> c.endpoints().deployModelCallable().call(
             DeployModelRequest.newBuilder().setEndpoint(e.getName()).setDeployedModel(dm).putAllTrafficSplit(split).build()));
-        return await(c.endpoints().getOperationsClient(), what, op, DeployModelResponse.class).getDeployedModel().getId();
+        return await(c.endpoints().getOperationsClient(), c.region(), what, op, DeployModelResponse.class).getDeployedModel().getId();
     }
 
     private void mutate(GcpClients c, Endpoint e, String id, Map<String, Object> a, String display) {
         DeployedModel dm = DeployedModel.newBuilder().setId(id).setDedicatedResources(DedicatedResources.newBuilder()
             .setMinReplicaCount(min(a)).setMaxReplicaCount(max(a))).build();
-        Operation op = GcpErrors.call("aiplatform.endpoints.mutateDeployedModel " + display, () -> c.endpoints().mutateDeployedModelCallable().call(
+        Operation op = call(c, "aiplatform.endpoints.mutateDeployedModel " + display, () -> c.endpoints().mutateDeployedModelCallable().call(
             MutateDeployedModelRequest.newBuilder().setEndpoint(e.getName()).setDeployedModel(dm).setUpdateMask(FieldMask.newBuilder()
                 .addPaths("dedicated_resources.min_replica_count").addPaths("dedicated_resources.max_replica_count")).build()));
-        await(c.endpoints().getOperationsClient(), "Vertex AI replica change of endpoint " + display, op,
+        await(c.endpoints().getOperationsClient(), c.region(), "Vertex AI replica change of endpoint " + display, op,
             com.google.cloud.aiplatform.v1.MutateDeployedModelResponse.class);
     }
 
@@ -549,7 +576,7 @@ final class EndpointKind implements GcpKind {
             if (GcpErrors.notFound(ex)) return; // undeployed already (an earlier attempt's lost answer)
             throw GcpErrors.translate("aiplatform.endpoints.undeployModel " + display + " " + dm.getId(), ex);
         }
-        await(c.endpoints().getOperationsClient(), "Vertex AI undeployment of " + dm.getDisplayName() + " (" + dm.getId() + ") from endpoint " + display,
+        await(c.endpoints().getOperationsClient(), c.region(), "Vertex AI undeployment of " + dm.getDisplayName() + " (" + dm.getId() + ") from endpoint " + display,
             op, com.google.cloud.aiplatform.v1.UndeployModelResponse.class);
     }
 
@@ -564,7 +591,7 @@ final class EndpointKind implements GcpKind {
             throw GcpErrors.translate("aiplatform.models.delete " + m.getDisplayName(), ex);
         }
         try {
-            await(c.models().getOperationsClient(), "Vertex AI deletion of model " + m.getDisplayName(), op, com.google.protobuf.Empty.class);
+            await(c.models().getOperationsClient(), c.region(), "Vertex AI deletion of model " + m.getDisplayName(), op, com.google.protobuf.Empty.class);
         } catch (DriverException ex) {
             if (!ex.getMessage().contains("NOT_FOUND")) throw ex;
         }
@@ -634,7 +661,7 @@ final class EndpointKind implements GcpKind {
             } catch (RuntimeException ex) {
                 if (!GcpErrors.notFound(ex)) throw GcpErrors.translate("aiplatform.endpoints.delete " + display, ex);
             }
-            if (op != null) await(c.endpoints().getOperationsClient(), "Vertex AI deletion of endpoint " + display, op, com.google.protobuf.Empty.class);
+            if (op != null) await(c.endpoints().getOperationsClient(), c.region(), "Vertex AI deletion of endpoint " + display, op, com.google.protobuf.Empty.class);
         }
         for (Model m : mine.values()) deleteModel(c, m, false);
     }

@@ -146,6 +146,65 @@ class GcpEndpointDriverTest {
     }
 
     @Test
+    void inventoryIsOneListEndpointsAndOneListModelsPerPageWhateverTheNumberOfEndpoints() throws Exception {
+        Environment env = env("us-central1", endpoint("clf", Map.of("modelUri", "gs://ve/m/", "machineType", "n1-standard-4")));
+        driver.create(env, env.resources().get(0), CreateRequest.first("t5"));
+        // 100 more endpoints of this environment (nothing deployed in them), one of another environment, one unlabelled;
+        // an endpoint exists as soon as CreateEndpoint is accepted, so its operation need not be awaited.
+        try (var channel = new AutoCloseableChannel(fakes.grpcPort())) {
+            for (int i = 0; i < 100; i++) {
+                channel.endpoints.createEndpointCallable().call(com.google.cloud.aiplatform.v1.CreateEndpointRequest.newBuilder()
+                    .setParent("projects/" + PROJECT + "/locations/us-central1").setEndpoint(Endpoint.newBuilder().setDisplayName("ve-e" + i)
+                        .putAllLabels(GcpMarker.INSTANCE.marker("ve", new Address(ResourceType.INFERENCE_ENDPOINT, "e" + i)))).build());
+            }
+            channel.endpoints.createEndpointCallable().call(com.google.cloud.aiplatform.v1.CreateEndpointRequest.newBuilder()
+                .setParent("projects/" + PROJECT + "/locations/us-central1").setEndpoint(Endpoint.newBuilder().setDisplayName("other-clf")
+                    .putAllLabels(GcpMarker.INSTANCE.marker("other", new Address(ResourceType.INFERENCE_ENDPOINT, "clf")))).build());
+            channel.endpoints.createEndpointCallable().call(com.google.cloud.aiplatform.v1.CreateEndpointRequest.newBuilder()
+                .setParent("projects/" + PROJECT + "/locations/us-central1").setEndpoint(Endpoint.newBuilder().setDisplayName("ve-clf")).build());
+        }
+        fakes.faults().resetCounts();
+        List<ObservedResource> seen = new java.util.ArrayList<>();
+        Optional<String> token = Optional.empty();
+        int pages = 0;
+        do {
+            Page p = driver.list(env, ResourceType.INFERENCE_ENDPOINT, token);
+            seen.addAll(p.items());
+            token = p.nextPageToken();
+            pages++;
+        } while (token.isPresent());
+        assertThat(pages).isEqualTo(2);
+        assertThat(seen).hasSize(101);
+        assertThat(seen).filteredOn(r -> r.address().name().equals("clf")).singleElement()
+            .satisfies(r -> assertThat(r.attributes()).isEqualTo(env.resources().get(0).attributes()));
+        assertThat(seen).filteredOn(r -> r.address().name().equals("e7")).singleElement()
+            .satisfies(r -> assertThat(r.attributes()).containsEntry("status", "no model deployed"));
+        assertThat(fakes.faults().count("EndpointService/ListEndpoints")).isEqualTo(2);
+        assertThat(fakes.faults().count("ModelService/ListModels")).isEqualTo(2);
+        assertThat(fakes.faults().total()).isEqualTo(4);
+    }
+
+    /** A Vertex client of the fakes, as another person would use it. */
+    private static final class AutoCloseableChannel implements AutoCloseable {
+        final io.grpc.ManagedChannel channel;
+        final com.google.cloud.aiplatform.v1.EndpointServiceClient endpoints;
+
+        AutoCloseableChannel(int port) throws IOException {
+            channel = io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+            endpoints = com.google.cloud.aiplatform.v1.EndpointServiceClient.create(com.google.cloud.aiplatform.v1.EndpointServiceSettings.newBuilder()
+                .setTransportChannelProvider(com.google.api.gax.rpc.FixedTransportChannelProvider.create(
+                    com.google.api.gax.grpc.GrpcTransportChannel.create(channel)))
+                .setCredentialsProvider(com.google.api.gax.core.NoCredentialsProvider.create()).build());
+        }
+
+        @Override
+        public void close() {
+            endpoints.close();
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
     void aCreateRetriedAfterEveryStepFindsWhatTheFirstAttemptMade() {
         Environment env = env("us-central1", endpoint("clf", Map.of("modelUri", "gs://ve/m/", "machineType", "n1-standard-4")));
         ResourceSpec spec = env.resources().get(0);

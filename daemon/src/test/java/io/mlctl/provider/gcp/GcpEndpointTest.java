@@ -20,6 +20,7 @@ import com.google.cloud.aiplatform.v1.ModelServiceClient;
 import com.google.cloud.aiplatform.v1.ModelServiceSettings;
 import com.google.cloud.aiplatform.v1.MutateDeployedModelRequest;
 import com.google.cloud.aiplatform.v1.UploadModelRequest;
+import com.google.cloud.aiplatform.v1.UploadModelResponse;
 import com.google.longrunning.Operation;
 import com.google.protobuf.FieldMask;
 import io.grpc.ManagedChannel;
@@ -270,7 +271,7 @@ class GcpEndpointTest {
         String spec = spec(SPEC);
         ok(cli().run("apply", "--auto-approve", spec));
         Endpoint e = only();
-        endpoints.mutateDeployedModelAsync(MutateDeployedModelRequest.newBuilder().setEndpoint(e.getName())
+        endpoints.mutateDeployedModelCallable().call(MutateDeployedModelRequest.newBuilder().setEndpoint(e.getName())
             .setDeployedModel(DeployedModel.newBuilder().setId(e.getDeployedModels(0).getId())
                 .setDedicatedResources(DedicatedResources.newBuilder().setMinReplicaCount(3)))
             .setUpdateMask(FieldMask.newBuilder().addPaths("dedicated_resources.min_replica_count")).build());
@@ -365,6 +366,25 @@ class GcpEndpointTest {
     }
 
     @Test
+    void aGpuQuotaVertexRefusesIsOneLineNamingTheQuotaAndTheRegionAndIsNotRetried() {
+        String quota = "The following quota metrics exceed quota limits: aiplatform.googleapis.com/custom_model_serving_nvidia_t4_gpus";
+        fakes.faults().fail("EndpointService/DeployModel$", 1, new GoogleError(429, "RESOURCE_EXHAUSTED", "RATE_LIMIT_EXCEEDED", quota, Map.of()));
+        Cli.Result r = cli().run("apply", "--auto-approve", spec(SPEC));
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).contains("aiplatform.endpoints.deployModel ve-clf: quota aiplatform.googleapis.com/custom_model_serving_nvidia_t4_gpus "
+            + "exceeded in region us-central1");
+        assertThat(r.out()).doesNotContain("retrying");
+        assertThat(fakes.faults().count("EndpointService/DeployModel$")).isEqualTo(1);
+
+        // The same quota inside a deployment's operation.
+        fakes.vertex().failDeployments("/v2/", new GoogleError(429, "RESOURCE_EXHAUSTED", "RATE_LIMIT_EXCEEDED", quota, Map.of()));
+        Cli.Result again = cli().run("apply", "--auto-approve", spec(SPEC.replace("classifier/v1/", "classifier/v2/")));
+        assertThat(again.exitCode()).as(again.toString()).isEqualTo(1);
+        assertThat(again.err()).contains("to endpoint ve-clf failed: quota aiplatform.googleapis.com/custom_model_serving_nvidia_t4_gpus exceeded in region us-central1");
+        assertThat(again.out()).doesNotContain("retrying");
+    }
+
+    @Test
     void destroyLeavesNoEndpointNorModel() {
         String spec = spec(SPEC);
         ok(cli().run("apply", "--auto-approve", spec));
@@ -376,8 +396,9 @@ class GcpEndpointTest {
 
     @Test
     void anotherTeamsEndpointOfTheSameNameIsRefusedAndLeftAsItIs() throws Exception {
-        Endpoint theirs = endpoints.createEndpointAsync(CreateEndpointRequest.newBuilder().setParent(PARENT)
-            .setEndpoint(Endpoint.newBuilder().setDisplayName("ve-clf").putLabels("team", "other")).build()).get();
+        Operation made = endpoints.createEndpointCallable().call(CreateEndpointRequest.newBuilder().setParent(PARENT)
+            .setEndpoint(Endpoint.newBuilder().setDisplayName("ve-clf").putLabels("team", "other")).build());
+        Endpoint theirs = endpoints.getOperationsClient().getOperation(made.getName()).getResponse().unpack(Endpoint.class);
         Cli.Result r = cli().run("apply", "--auto-approve", spec(SPEC));
         assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
         assertThat(r.err()).contains("inference_endpoint.clf: Vertex AI endpoint ve-clf (" + GcpKind.lastSegment(theirs.getName())
@@ -395,8 +416,10 @@ class GcpEndpointTest {
         ok(cli().run("apply", "--auto-approve", spec));
         Endpoint e = only();
         String ours = e.getDeployedModels(0).getId();
-        String model = models.uploadModelAsync(UploadModelRequest.newBuilder().setParent(PARENT).setModel(Model.newBuilder().setDisplayName("canary")
-            .setArtifactUri("gs://other/m/").setContainerSpec(ModelContainerSpec.newBuilder().setImageUri("gcr.io/other/serve:1"))).build()).get().getModel();
+        Operation uploaded = models.uploadModelCallable().call(UploadModelRequest.newBuilder().setParent(PARENT).setModel(Model.newBuilder()
+            .setDisplayName("canary").setArtifactUri("gs://other/m/").setContainerSpec(ModelContainerSpec.newBuilder().setImageUri("gcr.io/other/serve:1")))
+            .build());
+        String model = models.getOperationsClient().getOperation(uploaded.getName()).getResponse().unpack(UploadModelResponse.class).getModel();
         Operation op = endpoints.deployModelCallable().call(DeployModelRequest.newBuilder().setEndpoint(e.getName())
             .setDeployedModel(DeployedModel.newBuilder().setModel(model).setDisplayName("canary").setDedicatedResources(DedicatedResources.newBuilder()
                 .setMachineSpec(MachineSpec.newBuilder().setMachineType("n1-standard-2")).setMinReplicaCount(1)))
