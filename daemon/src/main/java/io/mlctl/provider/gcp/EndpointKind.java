@@ -89,6 +89,9 @@ final class EndpointKind implements GcpKind {
         Map.entry(Pattern.compile("a3-highgpu-(\\d+)g"), AcceleratorType.NVIDIA_H100_80GB),
         Map.entry(Pattern.compile("g2-standard-(\\d+)"), AcceleratorType.NVIDIA_L4));
 
+    /** Vertex's quota answer ("The following quota metrics exceed quota limits: aiplatform.googleapis.com/custom_model_serving_nvidia_t4_gpus"). */
+    private static final Pattern VERTEX_QUOTA = Pattern.compile("quota metrics exceed quota limits: ([a-z0-9._-]+/[a-z0-9_]+|[a-z0-9_]+)");
+
     private final Waiter waiter;
 
     EndpointKind() {
@@ -406,9 +409,6 @@ final class EndpointKind implements GcpKind {
             throw new DriverException(what + ": unexpected answer from Vertex AI: " + e.getMessage(), false, e);
         }
     }
-
-    /** Vertex's quota answer ("The following quota metrics exceed quota limits: aiplatform.googleapis.com/custom_model_serving_nvidia_t4_gpus"). */
-    private static final Pattern VERTEX_QUOTA = Pattern.compile("quota metrics exceed quota limits: ([a-z0-9._-]+/[a-z0-9_]+|[a-z0-9_]+)");
 
     /** A quota Vertex refused, as one line naming the quota and the region; never retried (waiting does not raise a quota). */
     static Optional<String> quota(String message, String region) {
