@@ -122,7 +122,9 @@ final class EndpointKind implements GcpKind {
      * Artifact Registry multi-region nearest the region, CPU or GPU build.
      */
     static String defaultImage(String framework, String region, boolean gpu) {
-        String host = region.startsWith("europe-") ? "europe-docker.pkg.dev" : region.startsWith("asia-") ? "asia-docker.pkg.dev" : "us-docker.pkg.dev";
+        // Artifact Registry serves these images from three multi-regions: the nearest one.
+        String host = region.startsWith("europe-") || region.startsWith("me-") ? "europe-docker.pkg.dev"
+            : region.startsWith("asia-") || region.startsWith("australia-") ? "asia-docker.pkg.dev" : "us-docker.pkg.dev";
         String prediction = host + "/vertex-ai/prediction/";
         return switch (framework) {
             case "pytorch" -> prediction + (gpu ? "pytorch-gpu.2-4:latest" : "pytorch-cpu.2-4:latest");
