@@ -249,6 +249,9 @@ final class SpecChecker {
             if (!r.has("identity")) error(p, "a SageMaker endpoint needs an execution role: give it an identity");
             if (r.get("minReplicas").asInt() < 1) error(p + "/minReplicas", "SageMaker real-time endpoints run at least 1 replica");
         }
+        if (provider == Provider.GCP && r.get("minReplicas").asInt() < 1) {
+            error(p + "/minReplicas", "Vertex AI dedicated resources run at least 1 replica");
+        }
         String uri = r.get("modelUri").asString();
         if (cat.modelUriSchemes().stream().noneMatch(uri::startsWith)) {
             error(p + "/modelUri", "model URI '" + uri + "' must start with " + String.join(" or ", cat.modelUriSchemes())

@@ -24,7 +24,8 @@ final class GrpcFaults implements ServerInterceptor {
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         Optional<Faults.Rule> fault = faults.on("grpc " + call.getMethodDescriptor().getFullMethodName());
         if (fault.isPresent() && fault.get().kind() == Faults.Kind.ERROR) {
-            call.close(fault.get().error().grpcStatus(), new Metadata());
+            io.grpc.StatusRuntimeException e = fault.get().error().grpcException(); // with ErrorInfo details, as Google sends them
+            call.close(e.getStatus(), e.getTrailers() == null ? new Metadata() : e.getTrailers());
             return new ServerCall.Listener<>() { };
         }
         boolean drop = fault.isPresent();

@@ -445,7 +445,8 @@ class GcpEndpointTest {
     void minReplicasZeroIsRefusedInOneLineBeforeAnythingIsMade() {
         Cli.Result r = cli().run("apply", "--auto-approve", spec(SPEC.replace("minReplicas: 1", "minReplicas: 0")));
         assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
-        assertThat(r.err()).contains("inference_endpoint.clf: Vertex AI dedicated resources run at least 1 replica");
+        // Refused by validation, with the position of the value, before any request.
+        assertThat(r.err()).containsPattern("\\.yaml:\\d+:\\d+: Vertex AI dedicated resources run at least 1 replica\n");
         assertThat(all()).isEmpty();
     }
 }
