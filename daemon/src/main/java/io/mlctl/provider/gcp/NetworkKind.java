@@ -1,6 +1,12 @@
 package io.mlctl.provider.gcp;
 
+import com.google.api.client.http.HttpResponseException;
 import com.google.api.gax.longrunning.OperationFuture;
+import com.google.api.gax.rpc.ApiException;
+import com.google.api.gax.rpc.ApiExceptionFactory;
+import com.google.api.gax.rpc.StatusCode;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import com.google.api.gax.longrunning.OperationSnapshot;
 import com.google.cloud.compute.v1.Allowed;
 import com.google.cloud.compute.v1.Firewall;
@@ -126,7 +132,7 @@ final class NetworkKind implements GcpKind {
     public Page list(GcpClients c, Environment env, Optional<String> pageToken) {
         ListNetworksRequest.Builder req = ListNetworksRequest.newBuilder().setProject(c.project()).setFilter(ownedByDescription(env)).setMaxResults(500);
         pageToken.ifPresent(req::setPageToken);
-        NetworkList page = GcpErrors.call("compute.networks.list", () -> c.networks().listCallable().call(req.build()));
+        NetworkList page = call("compute.networks.list", () -> c.networks().listCallable().call(req.build()));
         List<ObservedResource> items = new ArrayList<>();
         if (page.getItemsCount() > 0) {
             // Everything else about these networks in one request (per page) per kind, never one per network.
@@ -277,7 +283,7 @@ final class NetworkKind implements GcpKind {
         do {
             ListSubnetworksRequest.Builder req = ListSubnetworksRequest.newBuilder().setProject(c.project()).setRegion(region).setFilter(filter).setMaxResults(500);
             if (!token.isEmpty()) req.setPageToken(token);
-            SubnetworkList page = GcpErrors.call("compute.subnetworks.list " + region, () -> c.subnetworks().listCallable().call(req.build()));
+            SubnetworkList page = call("compute.subnetworks.list " + region, () -> c.subnetworks().listCallable().call(req.build()));
             out.addAll(page.getItemsList());
             token = page.getNextPageToken();
         } while (!token.isEmpty());
@@ -290,7 +296,7 @@ final class NetworkKind implements GcpKind {
         do {
             ListFirewallsRequest.Builder req = ListFirewallsRequest.newBuilder().setProject(c.project()).setFilter(filter).setMaxResults(500);
             if (!token.isEmpty()) req.setPageToken(token);
-            FirewallList page = GcpErrors.call("compute.firewalls.list", () -> c.firewalls().listCallable().call(req.build()));
+            FirewallList page = call("compute.firewalls.list", () -> c.firewalls().listCallable().call(req.build()));
             out.addAll(page.getItemsList());
             token = page.getNextPageToken();
         } while (!token.isEmpty());
@@ -306,7 +312,7 @@ final class NetworkKind implements GcpKind {
     }
 
     static Optional<Network> network(GcpClients c, String name) {
-        return GcpErrors.call("compute.networks.get " + name, () -> {
+        return call("compute.networks.get " + name, () -> {
             try {
                 return Optional.of(c.networks().get(com.google.cloud.compute.v1.GetNetworkRequest.newBuilder().setProject(c.project()).setNetwork(name).build()));
             } catch (RuntimeException e) {
@@ -425,7 +431,7 @@ final class NetworkKind implements GcpKind {
     }
 
     static Optional<Subnetwork> subnetwork(GcpClients c, String region, String name) {
-        return GcpErrors.call("compute.subnetworks.get " + name, () -> {
+        return call("compute.subnetworks.get " + name, () -> {
             try {
                 return Optional.of(c.subnetworks().get(c.project(), region, name));
             } catch (RuntimeException e) {
@@ -502,7 +508,7 @@ final class NetworkKind implements GcpKind {
     }
 
     static Optional<Firewall> firewallRule(GcpClients c, String name) {
-        return GcpErrors.call("compute.firewalls.get " + name, () -> {
+        return call("compute.firewalls.get " + name, () -> {
             try {
                 return Optional.of(c.firewalls().get(c.project(), name));
             } catch (RuntimeException e) {
@@ -531,7 +537,7 @@ final class NetworkKind implements GcpKind {
             com.google.cloud.compute.v1.AggregatedListSubnetworksRequest.Builder req = com.google.cloud.compute.v1.AggregatedListSubnetworksRequest.newBuilder()
                 .setProject(c.project()).setFilter(inNetwork(name)).setMaxResults(500);
             if (!token.isEmpty()) req.setPageToken(token);
-            var page = GcpErrors.call("compute.subnetworks.aggregatedList", () -> c.subnetworks().aggregatedListCallable().call(req.build()));
+            var page = call("compute.subnetworks.aggregatedList", () -> c.subnetworks().aggregatedListCallable().call(req.build()));
             page.getItemsMap().values().forEach(scope -> subnets.addAll(scope.getSubnetworksList()));
             token = page.getNextPageToken();
         } while (!token.isEmpty());
@@ -555,7 +561,47 @@ final class NetworkKind implements GcpKind {
         ignoreMissing("compute.networks.delete " + name, () -> c.networks().deleteAsync(c.project(), name));
     }
 
-    // ------------------------------------------------------------------ operations
+    // ------------------------------------------------------------------ errors and operations
+
+    /** One Compute Engine call; a failure becomes one line with Google's own message. */
+    static <T> T call(String what, Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (RuntimeException e) {
+            throw GcpErrors.translate(what, withGoogleMessage(e));
+        }
+    }
+
+    /**
+     * A REST failure with Google's message ({@code error.message} of the body: "Invalid value for field
+     * ...", "Quota 'X' exceeded ...", "Permission 'p' denied on resource 'r'") instead of the HTTP reason
+     * phrase ("Bad Request") that the HTTP/JSON transport puts in its exceptions.
+     */
+    static Throwable withGoogleMessage(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof ExecutionException || t instanceof java.util.concurrent.CompletionException) && t.getCause() != null) t = t.getCause();
+        if (t instanceof ApiException a && a.getCause() instanceof HttpResponseException h && h.getContent() != null) {
+            try {
+                JsonObject error = JsonParser.parseString(h.getContent()).getAsJsonObject().getAsJsonObject("error");
+                if (error != null && error.has("message")) {
+                    return ApiExceptionFactory.createException(error.get("message").getAsString(), h, a.getStatusCode(), a.isRetryable());
+                }
+            } catch (RuntimeException notJson) {
+                return e; // not Google's error shape: the transport's message is all there is
+            }
+        }
+        return e;
+    }
+
+    /** Whether a create failed because the name is taken: 409 over REST (which the HTTP/JSON transport calls ABORTED), ALREADY_EXISTS over gRPC. */
+    static boolean alreadyExists(Throwable e) {
+        Throwable t = e;
+        while (t != null && !(t instanceof ApiException)) t = t.getCause();
+        if (t instanceof ApiException a) {
+            return a.getStatusCode().getCode() == StatusCode.Code.ALREADY_EXISTS || Integer.valueOf(409).equals(a.getStatusCode().getTransportCode());
+        }
+        return GcpErrors.alreadyExists(e);
+    }
 
     /**
      * Waits for a Compute Engine operation. A failed operation reports its errors ({@code error.errors}:
@@ -571,9 +617,9 @@ final class NetworkKind implements GcpKind {
         } catch (ExecutionException e) {
             Optional<Operation> failed = finalOperation(future);
             if (failed.isPresent() && failed.get().getError().getErrorsCount() > 0) throw operationError(what, failed.get());
-            throw GcpErrors.translate(what, e.getCause() == null ? e : e.getCause());
+            throw GcpErrors.translate(what, withGoogleMessage(e.getCause() == null ? e : e.getCause()));
         } catch (RuntimeException e) {
-            throw GcpErrors.translate(what, e);
+            throw GcpErrors.translate(what, withGoogleMessage(e));
         }
     }
 
@@ -608,7 +654,7 @@ final class NetworkKind implements GcpKind {
         } catch (DriverException e) {
             if (!GcpErrors.notFound(e.getCause() == null ? e : e.getCause())) throw e;
         } catch (RuntimeException e) {
-            if (!GcpErrors.notFound(e)) throw GcpErrors.translate(what, e);
+            if (!GcpErrors.notFound(e)) throw GcpErrors.translate(what, withGoogleMessage(e));
         }
     }
 
@@ -629,7 +675,7 @@ final class NetworkKind implements GcpKind {
                 return lookAgain.get().orElseThrow(() -> new DriverException(what + ": created, but not visible yet", true));
             } catch (DriverException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
-                if (GcpErrors.alreadyExists(cause)) {
+                if (alreadyExists(cause)) {
                     Optional<T> found = lookAgain.get();
                     if (found.isPresent()) return owned.apply(found.get());
                 }
