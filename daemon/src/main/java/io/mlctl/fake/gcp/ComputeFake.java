@@ -2,7 +2,6 @@ package io.mlctl.fake.gcp;
 
 import com.google.cloud.compute.v1.AcceleratorConfig;
 import com.google.cloud.compute.v1.AccessConfig;
-import com.google.cloud.compute.v1.Allowed;
 import com.google.cloud.compute.v1.AttachedDisk;
 import com.google.cloud.compute.v1.AttachedDiskInitializeParams;
 import com.google.cloud.compute.v1.Error;
