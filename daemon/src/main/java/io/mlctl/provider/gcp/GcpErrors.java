@@ -66,6 +66,7 @@ public final class GcpErrors {
     /** Whether the failure says the name is taken (409 / ALREADY_EXISTS). */
     public static boolean alreadyExists(Throwable e) {
         Throwable t = google(unwrap(e));
+        // Over REST gax reads a 409 as ABORTED; a 409 that is not Google's "alreadyExists" (a stale etag) says ABORTED in its body.
         if (t instanceof ApiException a) return a.getStatusCode().getCode() == StatusCode.Code.ALREADY_EXISTS;
         if (t instanceof BaseServiceException b) return b.getCode() == 409;
         return false;

@@ -1,12 +1,6 @@
 package io.mlctl.provider.gcp;
 
-import com.google.api.client.http.HttpResponseException;
 import com.google.api.gax.longrunning.OperationFuture;
-import com.google.api.gax.rpc.ApiException;
-import com.google.api.gax.rpc.ApiExceptionFactory;
-import com.google.api.gax.rpc.StatusCode;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import com.google.api.gax.longrunning.OperationSnapshot;
 import com.google.cloud.compute.v1.Allowed;
 import com.google.cloud.compute.v1.Firewall;
@@ -568,38 +562,12 @@ final class NetworkKind implements GcpKind {
         try {
             return call.get();
         } catch (RuntimeException e) {
-            throw GcpErrors.translate(what, withGoogleMessage(e));
+            throw GcpErrors.translate(what, e);
         }
     }
 
-    /**
-     * A REST failure with Google's message ({@code error.message} of the body: "Invalid value for field
-     * ...", "Quota 'X' exceeded ...", "Permission 'p' denied on resource 'r'") instead of the HTTP reason
-     * phrase ("Bad Request") that the HTTP/JSON transport puts in its exceptions.
-     */
-    static Throwable withGoogleMessage(Throwable e) {
-        Throwable t = e;
-        while ((t instanceof ExecutionException || t instanceof java.util.concurrent.CompletionException) && t.getCause() != null) t = t.getCause();
-        if (t instanceof ApiException a && a.getCause() instanceof HttpResponseException h && h.getContent() != null) {
-            try {
-                JsonObject error = JsonParser.parseString(h.getContent()).getAsJsonObject().getAsJsonObject("error");
-                if (error != null && error.has("message")) {
-                    return ApiExceptionFactory.createException(error.get("message").getAsString(), h, a.getStatusCode(), a.isRetryable());
-                }
-            } catch (RuntimeException notJson) {
-                return e; // not Google's error shape: the transport's message is all there is
-            }
-        }
-        return e;
-    }
-
-    /** Whether a create failed because the name is taken: 409 over REST (which the HTTP/JSON transport calls ABORTED), ALREADY_EXISTS over gRPC. */
+    /** Whether a create failed because the name is taken. */
     static boolean alreadyExists(Throwable e) {
-        Throwable t = e;
-        while (t != null && !(t instanceof ApiException)) t = t.getCause();
-        if (t instanceof ApiException a) {
-            return a.getStatusCode().getCode() == StatusCode.Code.ALREADY_EXISTS || Integer.valueOf(409).equals(a.getStatusCode().getTransportCode());
-        }
         return GcpErrors.alreadyExists(e);
     }
 
@@ -617,9 +585,9 @@ final class NetworkKind implements GcpKind {
         } catch (ExecutionException e) {
             Optional<Operation> failed = finalOperation(future);
             if (failed.isPresent() && failed.get().getError().getErrorsCount() > 0) throw operationError(what, failed.get());
-            throw GcpErrors.translate(what, withGoogleMessage(e.getCause() == null ? e : e.getCause()));
+            throw GcpErrors.translate(what, e.getCause() == null ? e : e.getCause());
         } catch (RuntimeException e) {
-            throw GcpErrors.translate(what, withGoogleMessage(e));
+            throw GcpErrors.translate(what, e);
         }
     }
 
@@ -654,7 +622,7 @@ final class NetworkKind implements GcpKind {
         } catch (DriverException e) {
             if (!GcpErrors.notFound(e.getCause() == null ? e : e.getCause())) throw e;
         } catch (RuntimeException e) {
-            if (!GcpErrors.notFound(e)) throw GcpErrors.translate(what, withGoogleMessage(e));
+            if (!GcpErrors.notFound(e)) throw GcpErrors.translate(what, e);
         }
     }
 
