@@ -313,6 +313,12 @@ public final class IamFake implements FakeService {
         roles.put(role.getName(), role.toBuilder().setEtag(etag()).build());
     }
 
+    /** For tests: an account someone else made, through the same checks as the API's create. */
+    public ServiceAccount createServiceAccount(String project, String accountId, String displayName, String description) {
+        return create(CreateServiceAccountRequest.newBuilder().setName("projects/" + project).setAccountId(accountId)
+            .setServiceAccount(ServiceAccount.newBuilder().setDisplayName(displayName).setDescription(description)).build());
+    }
+
     /** For tests: change an account out of band, as another person would in the console. */
     public synchronized void putServiceAccount(ServiceAccount sa) {
         accounts.put(sa.getEmail(), sa.toBuilder().setEtag(etag()).build());
