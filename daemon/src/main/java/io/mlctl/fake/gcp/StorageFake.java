@@ -228,11 +228,11 @@ public final class StorageFake implements FakeService {
 
     private Policy defaultPolicy(String project, String bucket, boolean ubla) {
         List<Policy.Bindings> b = new ArrayList<>();
-        b.add(new Policy.Bindings().setRole("roles/storage.legacyBucketOwner").setMembers(List.of("projectEditor:" + project, "projectOwner:" + project)));
-        b.add(new Policy.Bindings().setRole("roles/storage.legacyBucketReader").setMembers(List.of("projectViewer:" + project)));
+        b.add(new Policy.Bindings().setRole("roles/storage.legacyBucketOwner").setMembers(new ArrayList<>(List.of("projectEditor:" + project, "projectOwner:" + project))));
+        b.add(new Policy.Bindings().setRole("roles/storage.legacyBucketReader").setMembers(new ArrayList<>(List.of("projectViewer:" + project))));
         if (ubla) {
-            b.add(new Policy.Bindings().setRole("roles/storage.legacyObjectOwner").setMembers(List.of("projectEditor:" + project, "projectOwner:" + project)));
-            b.add(new Policy.Bindings().setRole("roles/storage.legacyObjectReader").setMembers(List.of("projectViewer:" + project)));
+            b.add(new Policy.Bindings().setRole("roles/storage.legacyObjectOwner").setMembers(new ArrayList<>(List.of("projectEditor:" + project, "projectOwner:" + project))));
+            b.add(new Policy.Bindings().setRole("roles/storage.legacyObjectReader").setMembers(new ArrayList<>(List.of("projectViewer:" + project))));
         }
         return new Policy().setKind("storage#policy").setResourceId("projects/_/buckets/" + bucket).setVersion(1).setBindings(b).setEtag(etag());
     }
