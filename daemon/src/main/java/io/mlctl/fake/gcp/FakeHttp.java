@@ -92,7 +92,12 @@ public final class FakeHttp implements AutoCloseable {
         try (ex) {
             String method = ex.getRequestMethod();
             String path = ex.getRequestURI().getRawPath();
-            String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            byte[] raw = ex.getRequestBody().readAllBytes();
+            // The Storage client gzips request bodies (Content-Encoding: gzip), as Google's frontends accept.
+            if ("gzip".equalsIgnoreCase(ex.getRequestHeaders().getFirst("Content-Encoding"))) {
+                raw = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(raw)).readAllBytes();
+            }
+            String body = new String(raw, StandardCharsets.UTF_8);
             Map<String, String> query = query(ex.getRequestURI().getRawQuery());
             // gax sends PATCH as POST with an override header.
             String override = ex.getRequestHeaders().getFirst("X-HTTP-Method-Override");
