@@ -312,6 +312,7 @@ class ComputeFakeTest {
     @Test
     void scopesMustBeFullUrls() throws Exception {
         String sub = subnet(network(), "10.9.0.0/24");
+        fakes.iam().createServiceAccount(PROJECT, "runner", "runner", ""); // the account exists: only the scope is wrong
         ApiException e = apiError(() -> await(insert(instance(unique("vm"), sub, "n1-standard-4").addServiceAccounts(
             com.google.cloud.compute.v1.ServiceAccount.newBuilder().setEmail("runner@" + PROJECT + ".iam.gserviceaccount.com").addScopes("cloud-platform")))));
         assertThat(body(e)).contains("Scopes must be full URLs");

@@ -59,6 +59,7 @@ class VertexFakeTest {
     @BeforeEach
     void setUp() throws IOException {
         fakes = GcpFakes.start();
+        fakes.storage().insertAs(PROJECT, "{\"name\":\"bkt\",\"location\":\"US-CENTRAL1\"}"); // models are read from it
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", fakes.grpcPort()).usePlaintext().build();
         FixedTransportChannelProvider transport = FixedTransportChannelProvider.create(GrpcTransportChannel.create(channel));
         EndpointServiceSettings.Builder es = EndpointServiceSettings.newBuilder().setTransportChannelProvider(transport)
@@ -139,8 +140,8 @@ class VertexFakeTest {
     @Test
     void aDeploymentIsVisibleOnlyOnceItsOperationIsDoneAndAFailedOneCarriesItsErrorInsideTheOperation() throws Exception {
         Endpoint e = endpoint("e", Map.of());
-        String ok = model("gs://b/ok/");
-        String broken = model("gs://b/broken/");
+        String ok = model("gs://bkt/ok/");
+        String broken = model("gs://bkt/broken/");
         fakes.vertex().failDeployments("/broken/", "Model server never became ready. Please validate that your model file or container configuration are valid.");
         Operation op = endpoints.deployModelCallable().call(DeployModelRequest.newBuilder().setEndpoint(e.getName())
             .setDeployedModel(deployed(ok, "n1-standard-4", AcceleratorType.ACCELERATOR_TYPE_UNSPECIFIED, 0, 1, 2)).putTrafficSplit("0", 100).build());
@@ -206,10 +207,10 @@ class VertexFakeTest {
     void aModelNeedsADisplayNameAServingImageAndItsArtifactsInCloudStorage() {
         ModelContainerSpec image = ModelContainerSpec.newBuilder().setImageUri("us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-6:latest").build();
         for (Model bad : new Model[] {
-            Model.newBuilder().setDisplayName("m").setArtifactUri("gs://b/m/").build(),
+            Model.newBuilder().setDisplayName("m").setArtifactUri("gs://bkt/m/").build(),
             Model.newBuilder().setDisplayName("m").setArtifactUri("s3://b/m/").setContainerSpec(image).build(),
-            Model.newBuilder().setArtifactUri("gs://b/m/").setContainerSpec(image).build(),
-            Model.newBuilder().setDisplayName("m").setArtifactUri("gs://b/m/").setContainerSpec(image).putLabels("Team", "x").build()}) {
+            Model.newBuilder().setArtifactUri("gs://bkt/m/").setContainerSpec(image).build(),
+            Model.newBuilder().setDisplayName("m").setArtifactUri("gs://bkt/m/").setContainerSpec(image).putLabels("Team", "x").build()}) {
             assertThatThrownBy(() -> models.uploadModelAsync(UploadModelRequest.newBuilder().setParent(PARENT).setModel(bad).build()).get())
                 .as(bad.toString()).satisfies(t -> assertThat(code(t)).isEqualTo(StatusCode.Code.INVALID_ARGUMENT));
         }
@@ -219,7 +220,7 @@ class VertexFakeTest {
     @Test
     void dedicatedResourcesNeedAServingMachineTheAcceleratorItTakesAndAtLeastOneReplica() throws Exception {
         Endpoint e = endpoint("e", Map.of());
-        String m = model("gs://b/m/");
+        String m = model("gs://bkt/m/");
         AcceleratorType none = AcceleratorType.ACCELERATOR_TYPE_UNSPECIFIED;
         DeployedModel.Builder[] bad = {
             DeployedModel.newBuilder().setModel(m).setAutomaticResources(AutomaticResources.newBuilder().setMinReplicaCount(1)),
@@ -258,7 +259,7 @@ class VertexFakeTest {
     @Test
     void aDeployedModelCannotLoseItsModelNorItsEndpointAndOnlyItsReplicasMutate() throws Exception {
         Endpoint e = endpoint("e", Map.of());
-        String m = model("gs://b/m/");
+        String m = model("gs://bkt/m/");
         DeployedModel a = deploy(e, deployed(m, "n1-standard-4", AcceleratorType.ACCELERATOR_TYPE_UNSPECIFIED, 0, 1, 2), Map.of("0", 100));
         DeployedModel b = deploy(e, deployed(m, "n1-standard-2", AcceleratorType.ACCELERATOR_TYPE_UNSPECIFIED, 0, 1, 1), Map.of());
 
@@ -319,7 +320,7 @@ class VertexFakeTest {
     @Test
     void restReadsShowEndpointsAndModelsAsVertexsRestApiDoes() throws Exception {
         Endpoint e = endpoint("vision-gcp-classifier", Map.of("team", "vision"));
-        String m = model("gs://b/classifier/");
+        String m = model("gs://bkt/classifier/");
         deploy(e, deployed(m, "n1-standard-4", AcceleratorType.NVIDIA_TESLA_T4, 1, 1, 10), Map.of("0", 100));
         HttpClient http = HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + fakes.httpPort() + "/v1/" + PARENT;
@@ -332,7 +333,7 @@ class VertexFakeTest {
         assertThat(one.body()).contains("\"name\":\"" + e.getName() + "\"");
         HttpResponse<String> model = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + fakes.httpPort() + "/v1/" + m)).build(),
             HttpResponse.BodyHandlers.ofString());
-        assertThat(model.body()).contains("\"artifactUri\":\"gs://b/classifier/\"", "pytorch-cpu.2-4");
+        assertThat(model.body()).contains("\"artifactUri\":\"gs://bkt/classifier/\"", "pytorch-cpu.2-4");
         HttpResponse<String> missing = http.send(HttpRequest.newBuilder(URI.create(base + "/endpoints/404")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(models.listModels(ListModelsRequest.newBuilder().setParent(PARENT).setFilter("display_name=\"m\"").build()).iterateAll()).hasSize(1);

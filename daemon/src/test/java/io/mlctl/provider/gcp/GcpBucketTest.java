@@ -6,20 +6,11 @@ import com.google.api.services.storage.model.Bucket;
 import io.mlctl.apply.RetryPolicy;
 import io.mlctl.engine.Engine;
 import io.mlctl.fake.gcp.GcpFakes;
-import io.mlctl.inventory.ObservedResource;
 import io.mlctl.plan.AttributeChange;
 import io.mlctl.plan.Change;
 import io.mlctl.plan.Plan;
 import io.mlctl.planner.PlanOptions;
-import io.mlctl.provider.CreateRequest;
-import io.mlctl.provider.Driver;
-import io.mlctl.provider.DriverException;
-import io.mlctl.provider.Page;
-import io.mlctl.provider.ResourceRules;
-import io.mlctl.provider.Target;
 import io.mlctl.spec.Environment;
-import io.mlctl.spec.ResourceSpec;
-import io.mlctl.spec.ResourceType;
 import io.mlctl.testing.Specs;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -57,26 +48,7 @@ class GcpBucketTest {
             Map<String, String> env = new HashMap<>(fakes.environment());
             env.put("GOOGLE_CLOUD_PROJECT", PROJECT);
             this.gcp = new GcpDriver(GcpSettings.fromEnvironment(env));
-            Driver only = new Driver() {
-                public String name() { return gcp.name(); }
-                public ResourceRules rules(ResourceType kind) { return gcp.rules(kind); }
-                public Target target(Environment e) { return gcp.target(e); }
-                public Page list(Environment e, ResourceType kind, Optional<String> token) {
-                    try {
-                        return gcp.list(e, kind, token);
-                    } catch (DriverException x) {
-                        if (kind != ResourceType.BUCKET && kind != ResourceType.IDENTITY && "not yet".equals(x.getMessage())) {
-                            return new Page(List.of(), Optional.empty());
-                        }
-                        throw x;
-                    }
-                }
-                public ObservedResource create(Environment e, ResourceSpec d, CreateRequest r) { return gcp.create(e, d, r); }
-                public ObservedResource update(Environment e, ObservedResource c, ResourceSpec d, List<AttributeChange> ch) { return gcp.update(e, c, d, ch); }
-                public void delete(Environment e, ObservedResource c) { gcp.delete(e, c); }
-                public long requestCount() { return gcp.requestCount(); }
-            };
-            this.engine = new Engine(only, dir.resolve("state"), Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC),
+            this.engine = new Engine(gcp, dir.resolve("state"), Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC),
                 new RetryPolicy(6, Duration.ofMillis(1), Duration.ofMillis(5), d -> { }, new Random(7)));
         }
 

@@ -19,34 +19,24 @@ import io.mlctl.apply.ApplyResult;
 import io.mlctl.apply.RetryPolicy;
 import io.mlctl.engine.Engine;
 import io.mlctl.fake.gcp.GcpFakes;
-import io.mlctl.inventory.ObservedResource;
 import io.mlctl.plan.Action;
 import io.mlctl.plan.Change;
 import io.mlctl.plan.Plan;
 import io.mlctl.planner.PlanOptions;
-import io.mlctl.provider.DriverException;
-import io.mlctl.provider.Existing;
-import io.mlctl.provider.ManagedResources;
 import io.mlctl.provider.Page;
-import io.mlctl.provider.ResourceKind;
-import io.mlctl.provider.ResourceRules;
-import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
-import io.mlctl.spec.ResourceSpec;
 import io.mlctl.spec.ResourceType;
 import io.mlctl.testing.Specs;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -111,17 +101,11 @@ class GcpClusterTest {
         gke.close();
     }
 
-    /**
-     * The engine over a GCP driver against the fakes. The cluster is the real {@link ClusterKind}; the
-     * other kinds are the driver's own, each standing in with an in-memory copy of the spec while it is
-     * still a stub of the parallel work (a stub answers "not yet"), so the cluster's network and
-     * identity exist for the planner either way.
-     */
+    /** The engine over the real GCP driver, against the fakes. */
     static final class Gke implements AutoCloseable {
         final GcpFakes fakes;
         final Path dir;
         final ClusterManagerClient client;
-        final Map<Address, ObservedResource> standIns = new ConcurrentHashMap<>();
 
         Gke(Path dir) throws IOException {
             this.dir = dir;
@@ -137,24 +121,7 @@ class GcpClusterTest {
         }
 
         GcpDriver driver() {
-            GcpSettings settings = GcpSettings.fromEnvironment(environment());
-            List<ResourceKind<GcpClients>> kinds = new ArrayList<>();
-            ManagedResources<GcpClients> real = realKinds(new GcpDriver(settings));
-            for (ResourceType t : ResourceType.values()) {
-                kinds.add(t == ResourceType.KUBERNETES_CLUSTER ? new ClusterKind() : new StandIn(real.kind(t), standIns));
-            }
-            return new GcpDriver(settings, kinds);
-        }
-
-        @SuppressWarnings("unchecked")
-        private static ManagedResources<GcpClients> realKinds(GcpDriver d) {
-            try {
-                java.lang.reflect.Field f = GcpDriver.class.getDeclaredField("kinds");
-                f.setAccessible(true);
-                return (ManagedResources<GcpClients>) f.get(d);
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException(e);
-            }
+            return new GcpDriver(GcpSettings.fromEnvironment(environment()));
         }
 
         Engine engine(GcpDriver d) {
@@ -241,95 +208,6 @@ class GcpClusterTest {
         Map<String, Action> out = new LinkedHashMap<>();
         p.changes().forEach(c -> out.put(c.address().toString(), c.action()));
         return out;
-    }
-
-    /** A kind of the driver, or an in-memory stand-in while that kind is still a stub of the parallel work. */
-    static final class StandIn implements ResourceKind<GcpClients> {
-        private final ResourceKind<GcpClients> real;
-        private final Map<Address, ObservedResource> made;
-
-        StandIn(ResourceKind<GcpClients> real, Map<Address, ObservedResource> made) {
-            this.real = real;
-            this.made = made;
-        }
-
-        private static boolean stub(DriverException e) {
-            return "not yet".equals(e.getMessage());
-        }
-
-        @Override
-        public ResourceType type() {
-            return real.type();
-        }
-
-        @Override
-        public ResourceRules rules() {
-            return real.rules();
-        }
-
-        @Override
-        public Page list(GcpClients cloud, Environment env, Optional<String> pageToken) {
-            try {
-                return real.list(cloud, env, pageToken);
-            } catch (DriverException e) {
-                if (!stub(e)) throw e;
-                return new Page(made.values().stream().filter(o -> o.address().type() == type()).toList(), Optional.empty());
-            }
-        }
-
-        @Override
-        public Optional<Existing> find(GcpClients cloud, Environment env, Address address, Optional<String> knownCloudId) {
-            try {
-                return real.find(cloud, env, address, knownCloudId);
-            } catch (DriverException e) {
-                if (!stub(e)) throw e;
-                return Optional.ofNullable(made.get(address)).map(o -> new Existing(o.cloudId(), "stand-in " + address, o.tags()));
-            }
-        }
-
-        @Override
-        public String create(GcpClients cloud, Environment env, ResourceSpec desired, Map<String, String> marker, String token) {
-            try {
-                return real.create(cloud, env, desired, marker, token);
-            } catch (DriverException e) {
-                if (!stub(e)) throw e;
-                made.put(desired.address(), new ObservedResource(desired.address(), "stand-in/" + desired.address(), desired.attributes(), marker));
-                return "stand-in/" + desired.address();
-            }
-        }
-
-        @Override
-        public ObservedResource complete(GcpClients cloud, Environment env, String cloudId, ResourceSpec desired, Map<String, String> marker) {
-            try {
-                return real.complete(cloud, env, cloudId, desired, marker);
-            } catch (DriverException e) {
-                if (!stub(e)) throw e;
-                return made.get(desired.address());
-            }
-        }
-
-        @Override
-        public ObservedResource update(GcpClients cloud, Environment env, ObservedResource current, ResourceSpec desired,
-                                       List<io.mlctl.plan.AttributeChange> changes) {
-            try {
-                return real.update(cloud, env, current, desired, changes);
-            } catch (DriverException e) {
-                if (!stub(e)) throw e;
-                ObservedResource o = new ObservedResource(desired.address(), current.cloudId(), desired.attributes(), current.tags());
-                made.put(desired.address(), o);
-                return o;
-            }
-        }
-
-        @Override
-        public void delete(GcpClients cloud, Environment env, ObservedResource current) {
-            try {
-                real.delete(cloud, env, current);
-            } catch (DriverException e) {
-                if (!stub(e)) throw e;
-                made.remove(current.address());
-            }
-        }
     }
 
     // ---- tests ----

@@ -46,6 +46,7 @@ class GcpEndpointDriverTest {
     @BeforeEach
     void setUp() throws IOException {
         fakes = GcpFakes.start();
+        fakes.storage().insertAs(PROJECT, "{\"name\":\"ve-models\",\"location\":\"US-CENTRAL1\"}"); // models are read from it
         Map<String, String> env = new HashMap<>(fakes.environment());
         env.put("GOOGLE_CLOUD_PROJECT", PROJECT);
         driver = new GcpDriver(GcpSettings.fromEnvironment(env), List.of(new EndpointKind()));
@@ -92,9 +93,12 @@ class GcpEndpointDriverTest {
 
     @Test
     void theDeploymentRunsAsTheIdentitysServiceAccountAndAnIdentityChangeRedeploysTheSameModel() {
-        Environment env = env("us-central1", endpoint("clf", Map.of("modelUri", "gs://ve/m/", "machineType", "n1-standard-4",
+        Environment env = env("us-central1", endpoint("clf", Map.of("modelUri", "gs://ve-models/m/", "machineType", "n1-standard-4",
             "framework", "sklearn", "identity", "server")));
         ResourceSpec spec = env.resources().get(0);
+        // The identities' service accounts exist (IdentityKind makes them in a whole environment; this test drives the endpoint alone).
+        fakes.iam().createServiceAccount(PROJECT, "ve-server", "server", "");
+        fakes.iam().createServiceAccount(PROJECT, GcpKind.serviceAccountId(env, "inference-server-for-production"), "server", "");
         driver.create(env, spec, CreateRequest.first("t1"));
         DeployedModel d = only().getDeployedModels(0);
         assertThat(d.getServiceAccount()).isEqualTo("ve-server@" + PROJECT + ".iam.gserviceaccount.com");
@@ -119,7 +123,7 @@ class GcpEndpointDriverTest {
 
     @Test
     void gpusBuiltIntoTheMachineTypeAreNamedToVertexButNotReportedAsAnAccelerator() {
-        Environment env = env("europe-west4", endpoint("llm", Map.of("modelUri", "gs://ve/llm/", "machineType", "a2-highgpu-1g",
+        Environment env = env("europe-west4", endpoint("llm", Map.of("modelUri", "gs://ve-models/llm/", "machineType", "a2-highgpu-1g",
             "framework", "huggingface", "minReplicas", 1L, "maxReplicas", 2L)));
         ResourceSpec spec = env.resources().get(0);
         driver.create(env, spec, CreateRequest.first("t2"));
@@ -134,7 +138,7 @@ class GcpEndpointDriverTest {
 
     @Test
     void anAcceleratorOnAnN1MachineIsReadBackAsTheSpecWritesIt() {
-        Environment env = env("asia-southeast1", endpoint("det", Map.of("modelUri", "gs://ve/det/", "machineType", "n1-standard-8",
+        Environment env = env("asia-southeast1", endpoint("det", Map.of("modelUri", "gs://ve-models/det/", "machineType", "n1-standard-8",
             "accelerator", Map.of("type", "nvidia-tesla-v100", "count", 2L), "framework", "tensorflow", "minReplicas", 2L, "maxReplicas", 4L)));
         ResourceSpec spec = env.resources().get(0);
         driver.create(env, spec, CreateRequest.first("t3"));
@@ -147,7 +151,7 @@ class GcpEndpointDriverTest {
 
     @Test
     void inventoryIsOneListEndpointsAndOneListModelsPerPageWhateverTheNumberOfEndpoints() throws Exception {
-        Environment env = env("us-central1", endpoint("clf", Map.of("modelUri", "gs://ve/m/", "machineType", "n1-standard-4")));
+        Environment env = env("us-central1", endpoint("clf", Map.of("modelUri", "gs://ve-models/m/", "machineType", "n1-standard-4")));
         driver.create(env, env.resources().get(0), CreateRequest.first("t5"));
         // 100 more endpoints of this environment (nothing deployed in them), one of another environment, one unlabelled;
         // an endpoint exists as soon as CreateEndpoint is accepted, so its operation need not be awaited.
@@ -206,7 +210,7 @@ class GcpEndpointDriverTest {
 
     @Test
     void aCreateRetriedAfterEveryStepFindsWhatTheFirstAttemptMade() {
-        Environment env = env("us-central1", endpoint("clf", Map.of("modelUri", "gs://ve/m/", "machineType", "n1-standard-4")));
+        Environment env = env("us-central1", endpoint("clf", Map.of("modelUri", "gs://ve-models/m/", "machineType", "n1-standard-4")));
         ResourceSpec spec = env.resources().get(0);
         fakes.faults().dropResponse("EndpointService/CreateEndpoint$", 1);
         assertThatThrownBy(() -> driver.create(env, spec, CreateRequest.first("t4"))).isInstanceOf(DriverException.class)

@@ -76,6 +76,8 @@ class GcpEndpointTest {
     @BeforeEach
     void setUp() throws IOException {
         fakes = GcpFakes.start();
+        fakes.storage().insertAs(PROJECT, "{\"name\":\"ve-models\",\"location\":\"US-CENTRAL1\"}"); // models are read from it
+        fakes.storage().insertAs(PROJECT, "{\"name\":\"other-team-models\",\"location\":\"US-CENTRAL1\"}"); // models are read from it
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", fakes.grpcPort()).usePlaintext().build();
         FixedTransportChannelProvider t = FixedTransportChannelProvider.create(GrpcTransportChannel.create(channel));
         endpoints = EndpointServiceClient.create(EndpointServiceSettings.newBuilder().setTransportChannelProvider(t)
@@ -417,7 +419,7 @@ class GcpEndpointTest {
         Endpoint e = only();
         String ours = e.getDeployedModels(0).getId();
         Operation uploaded = models.uploadModelCallable().call(UploadModelRequest.newBuilder().setParent(PARENT).setModel(Model.newBuilder()
-            .setDisplayName("canary").setArtifactUri("gs://other/m/").setContainerSpec(ModelContainerSpec.newBuilder().setImageUri("gcr.io/other/serve:1")))
+            .setDisplayName("canary").setArtifactUri("gs://other-team-models/m/").setContainerSpec(ModelContainerSpec.newBuilder().setImageUri("gcr.io/other/serve:1")))
             .build());
         String model = models.getOperationsClient().getOperation(uploaded.getName()).getResponse().unpack(UploadModelResponse.class).getModel();
         Operation op = endpoints.deployModelCallable().call(DeployModelRequest.newBuilder().setEndpoint(e.getName())
