@@ -199,8 +199,9 @@ class GcpNetworkInstanceTest {
         assertThat(plan.changes()).isEmpty();
         // networks.list, subnetworks.list, firewalls.list, instances.aggregatedList: one page each for 10 resources.
         assertThat(rig.fakes.faults().count("^GET /compute/v1/")).isEqualTo(4);
-        // The other kinds' listings (one each, empty) come on top: still well under 0.6 a resource.
-        assertThat(rig.requestsOfLastPlan() / 10.0).isLessThan(0.6);
+        // Buckets, service accounts, GKE clusters and Vertex endpoints: one empty listing each on top, whatever the size
+        // (docs/benchmarks.md measures the ratio on 300 resources).
+        assertThat(rig.requestsOfLastPlan()).isEqualTo(4 + 4);
     }
 
     // ------------------------------------------------------------------ each attribute changed
