@@ -243,11 +243,19 @@ final class IdentityKind implements GcpKind {
 
     @Override
     public Page list(GcpClients c, Environment env, Optional<String> pageToken) {
-        ListServiceAccountsResponse r = GcpErrors.call("iam.serviceAccounts.list projects/" + c.project(), () -> c.iam().listServiceAccountsCallable()
-            .call(ListServiceAccountsRequest.newBuilder().setName("projects/" + c.project()).setPageSize(100).setPageToken(pageToken.orElse("")).build()));
+        // Every page of accounts first (one request each), so the policies are read once per inventory, not once per page.
+        List<ServiceAccount> accounts = new ArrayList<>();
+        String token = pageToken.orElse("");
+        do {
+            String from = token;
+            ListServiceAccountsResponse r = GcpErrors.call("iam.serviceAccounts.list projects/" + c.project(), () -> c.iam().listServiceAccountsCallable()
+                .call(ListServiceAccountsRequest.newBuilder().setName("projects/" + c.project()).setPageSize(100).setPageToken(from).build()));
+            accounts.addAll(r.getAccountsList());
+            token = r.getNextPageToken();
+        } while (!token.isEmpty());
         Map<String, Address> owned = new LinkedHashMap<>();
         Map<String, Map<String, String>> markers = new LinkedHashMap<>();
-        for (ServiceAccount sa : r.getAccountsList()) {
+        for (ServiceAccount sa : accounts) {
             Map<String, String> marker = GcpMarker.INSTANCE.fromDescription(sa.getDescription());
             Optional<Address> a = GcpMarker.INSTANCE.owner(marker, env.name())
                 .filter(x -> x.type() == ResourceType.IDENTITY && !x.isComponent()
@@ -261,7 +269,7 @@ final class IdentityKind implements GcpKind {
             // One project policy read, and the policy of each of the environment's buckets (found by one bucket list).
             Policy projectPolicy = projectPolicy(c);
             Map<String, com.google.cloud.Policy> bucketPolicies = new TreeMap<>();
-            for (String bucket : environmentBuckets(c, env)) bucketPolicy(c, bucket).ifPresent(p -> bucketPolicies.put(bucket, p));
+            bucketPolicies.putAll(bucketPolicies(c, environmentBuckets(c, env)));
             owned.forEach((email, address) -> {
                 Optional<ResourceSpec> spec = env.resources().stream().filter(s -> s.address().equals(address)).findFirst();
                 Map<String, Object> attrs = new TreeMap<>();
@@ -271,7 +279,26 @@ final class IdentityKind implements GcpKind {
                 items.add(new ObservedResource(address, email, attrs, markers.get(email)));
             });
         }
-        return new Page(items, Optional.of(r.getNextPageToken()).filter(t -> !t.isEmpty()));
+        return new Page(items, Optional.empty());
+    }
+
+    /** The buckets' policies, read a few at a time: each is one request that only waits on the network. */
+    private static Map<String, com.google.cloud.Policy> bucketPolicies(GcpClients c, List<String> buckets) {
+        Map<String, com.google.cloud.Policy> out = new java.util.concurrent.ConcurrentHashMap<>();
+        if (buckets.isEmpty()) return out;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.min(8, buckets.size()), t -> {
+            Thread th = new Thread(t, "mlctl-gcp-bucket-policies");
+            th.setDaemon(true);
+            return th;
+        });
+        try {
+            List<java.util.concurrent.Future<?>> reads = new ArrayList<>();
+            for (String bucket : buckets) reads.add(pool.submit(() -> bucketPolicy(c, bucket).ifPresent(p -> out.put(bucket, p))));
+            for (java.util.concurrent.Future<?> f : reads) GcpErrors.await("storage.buckets.getIamPolicy", f);
+        } finally {
+            pool.shutdownNow();
+        }
+        return out;
     }
 
     /** The environment's buckets: one list per page (GCS cannot filter by label), kept when they carry the environment's marker. */
