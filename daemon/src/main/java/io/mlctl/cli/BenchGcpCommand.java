@@ -23,9 +23,14 @@ final class BenchGcpCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Services s = root.services;
-        String compute = s.env().getOrDefault("CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE", "");
-        if (!compute.startsWith("http://127.0.0.1") && !compute.startsWith("http://localhost")) {
-            throw new MlctlException("bench-gcp needs CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE pointing at the local GCP fakes (see bin/gcp-fakes)");
+        // Every service it touches must be a local fake: it creates buckets (global names) and service accounts.
+        io.mlctl.provider.gcp.GcpSettings gcp = io.mlctl.provider.gcp.GcpSettings.fromEnvironment(s.env());
+        for (String service : new String[] {"compute", "storage", "iam", "cloudresourcemanager", "container", "aiplatform"}) {
+            String host = gcp.hostPort(service).orElse("");
+            if (!gcp.plaintext(service) || !(host.startsWith("127.0.0.1:") || host.startsWith("localhost:"))) {
+                throw new MlctlException("bench-gcp needs every Google API pointed at the local GCP fakes (see bin/gcp-fakes); "
+                    + service + " is not");
+            }
         }
         int each = resources / 3;
         StringBuilder y = new StringBuilder("apiVersion: mlctl.io/v1\nkind: Environment\nmetadata: {name: bench-gcp, labels: {team: ml}}\nspec:\n"

@@ -54,11 +54,13 @@ public final class Labels {
     public Optional<Sync> sync(Map<String, String> cloudTags, Map<String, String> mark, Map<String, String> want) {
         Map<String, String> set = new TreeMap<>();
         Set<String> remove = new TreeSet<>();
-        mark.forEach((k, v) -> {
-            if (!v.equals(cloudTags.get(k))) set.put(k, v);
-        });
         want.forEach((k, v) -> {
             if (!v.equals(cloudTags.get(k))) set.put(k, v);
+        });
+        // The marker last: no label can stand in for it.
+        mark.forEach((k, v) -> {
+            if (!v.equals(cloudTags.get(k))) set.put(k, v);
+            else set.remove(k);
         });
         for (String k : managedKeys(cloudTags)) {
             if (!want.containsKey(k) && cloudTags.containsKey(k) && !marker.isMarkerKey(k)) remove.add(k);

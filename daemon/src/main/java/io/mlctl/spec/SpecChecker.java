@@ -69,6 +69,12 @@ final class SpecChecker {
             error("/metadata/labels", "the label names together are " + String.join(":", labels.keySet()).length()
                 + " characters; at most " + MAX_LABEL_KEYS + " fit in the tag that records them (use fewer or shorter names)");
         }
+        for (String key : labels.keySet()) {
+            // mlctl's own tags and labels mark ownership: a label of that name would let one environment relabel its resources as another's.
+            if (key.startsWith("mlctl-") || key.equals("managed-by")) {
+                error("/metadata/labels/" + key, "label name '" + key + "' is reserved for mlctl's ownership marker; choose another name");
+            }
+        }
         if (provider == Provider.GCP) checkGcpLabels(labels);
         List<ResourceSpec> specs = new ArrayList<>();
         for (int i = 0; i < resources.size(); i++) {

@@ -39,6 +39,15 @@ class GcpLabelsSpecTest {
     }
 
     @Test
+    void labelsNamedLikeTheOwnershipMarkerAreRefusedOnEveryCloud() {
+        // Else dev could relabel its resources as prod's, and prod's prune would delete them.
+        assertThatThrownBy(() -> Specs.load(spec("gcp", "us-central1", "mlctl-environment: prod")))
+            .hasMessageContaining("label name 'mlctl-environment' is reserved for mlctl's ownership marker");
+        assertThatThrownBy(() -> Specs.load(spec("aws", "us-east-1", "managed-by: terraform")))
+            .hasMessageContaining("label name 'managed-by' is reserved for mlctl's ownership marker");
+    }
+
+    @Test
     void theSameLabelsAreFineOnAwsAndValidOnesOnGcp() {
         assertThat(Specs.load(spec("aws", "us-east-1", "app.kubernetes.io: web, team: Vision")).environments()).hasSize(1);
         assertThat(Specs.load(spec("gcp", "us-central1", "team: vision, cost-center: research_1")).environments().get(0).labels())

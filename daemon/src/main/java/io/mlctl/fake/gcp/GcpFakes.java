@@ -121,6 +121,7 @@ public final class GcpFakes implements AutoCloseable {
         env.put("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER", rest);
         env.put("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM", rpc);
         env.put("CLOUDSDK_API_ENDPOINT_OVERRIDES_AIPLATFORM", rpc);
+        env.put("CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE", rest);
         env.put("STORAGE_EMULATOR_HOST", "http://127.0.0.1:" + httpPort());
         return env;
     }

@@ -130,8 +130,9 @@ final class ClusterKind implements GcpKind {
 
     /** Whether a pool carries this cluster's marker (a pool someone else added does not). */
     private static boolean ownPool(NodePool p, Environment env, Address cluster) {
+        // This cluster's marker, for a pool of this very name (labels copied onto another pool do not make it ours).
         return GcpMarker.INSTANCE.owner(p.getConfig().getResourceLabelsMap(), env.name())
-            .filter(a -> a.isComponent() && a.resource().equals(cluster)).isPresent();
+            .filter(a -> a.isComponent() && a.resource().equals(cluster) && a.component().equals("node_pool." + p.getName())).isPresent();
     }
 
     static String minor(String version) {
@@ -155,6 +156,10 @@ final class ClusterKind implements GcpKind {
         // One request for every cluster of the project in every location; node pools come inside each cluster.
         String all = "projects/" + c.project() + "/locations/-";
         ListClustersResponse r = call("container.clusters.list " + all, () -> c.clusters().listClusters(all));
+        // A location that did not answer may hold clusters of ours: never plan without them.
+        if (r.getMissingZonesCount() > 0) {
+            throw new DriverException("container.clusters.list: GKE did not answer for " + String.join(", ", r.getMissingZonesList()) + "; try again", true);
+        }
         List<ObservedResource> items = new ArrayList<>();
         for (Cluster cl : r.getClustersList()) {
             Map<String, String> labels = cl.getResourceLabelsMap();

@@ -652,6 +652,13 @@ final class EndpointKind implements GcpKind {
             while (true) {
                 Endpoint now = require(c, current.cloudId());
                 if (now.getDeployedModelsCount() == 0) break;
+                // Checked again each round: a deployment of someone else's that finished meanwhile is never undeployed.
+                Optional<DeployedModel> arrived = now.getDeployedModelsList().stream()
+                    .filter(x -> !owns(env, address, mine.get(stripVersion(x.getModel())))).findFirst();
+                if (arrived.isPresent()) {
+                    throw new DriverException(address + ": Vertex AI endpoint " + now.getDisplayName() + " also serves deployed model '"
+                        + arrived.get().getDisplayName() + "' (" + arrived.get().getId() + ") that mlctl did not deploy; undeploy it first (mlctl never does)", false);
+                }
                 // Models without traffic first; the last one takes the traffic with it.
                 DeployedModel next = now.getDeployedModelsList().stream()
                     .min(Comparator.comparingInt(x -> now.getTrafficSplitOrDefault(x.getId(), 0))).orElseThrow();

@@ -53,7 +53,9 @@ interface GcpKind extends ResourceKind<GcpClients> {
 
     /** A service account id: 6–30 characters. */
     static String serviceAccountId(Environment env, String identity) {
-        return physicalName(env, identity, 30);
+        String id = physicalName(env, identity, 30);
+        // IAM wants at least 6 characters: a short one is lengthened with its hash, stable as any other.
+        return id.length() >= 6 ? id : id + "-" + Hashing.sha256Text(id).substring(0, 5);
     }
 
     static String serviceAccountEmail(String project, String accountId) {

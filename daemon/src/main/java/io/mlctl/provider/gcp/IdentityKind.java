@@ -583,10 +583,13 @@ final class IdentityKind implements GcpKind {
             try {
                 c.projects().setIamPolicy(SetIamPolicyRequest.newBuilder().setResource("projects/" + c.project()).setPolicy(updated).build());
                 return;
-            } catch (ApiException e) {
+            } catch (ApiException raw) {
+                // Google's own status and message (gax's REST transport keeps only the HTTP reason phrase).
+                ApiException e = GcpErrors.google(raw) instanceof ApiException g ? g : raw;
                 StatusCode.Code code = e.getStatusCode().getCode();
                 boolean conflict = code == StatusCode.Code.ABORTED || code == StatusCode.Code.ALREADY_EXISTS || code == StatusCode.Code.FAILED_PRECONDITION;
                 if (conflict && attempt < ATTEMPTS) continue; // concurrent policy change: read-modify-write again
+                // A service account made moments ago is not yet known to IAM policies: retried with backoff.
                 if (code == StatusCode.Code.INVALID_ARGUMENT && String.valueOf(e.getMessage()).contains("does not exist")) {
                     throw new DriverException("resourcemanager.projects.setIamPolicy projects/" + c.project() + ": "
                         + GcpErrors.firstLine(e.getMessage()), true, e);

@@ -108,6 +108,11 @@ final class InstanceKind implements GcpKind {
             .setFilter("labels." + GcpMarker.ENVIRONMENT + "=" + env.name()).setMaxResults(500).setReturnPartialSuccess(true);
         pageToken.ifPresent(req::setPageToken);
         InstanceAggregatedList page = NetworkKind.call("compute.instances.aggregatedList", () -> c.instances().aggregatedListCallable().call(req.build()));
+        // A zone that did not answer may hold instances of ours: an inventory without them would plan them away or call destroy done.
+        if (page.getUnreachablesCount() > 0) {
+            throw new io.mlctl.provider.DriverException("compute.instances.aggregatedList: Compute Engine did not answer for "
+                + String.join(", ", page.getUnreachablesList()) + "; try again", true);
+        }
         List<ObservedResource> items = new ArrayList<>();
         for (InstancesScopedList scope : new TreeMap<>(page.getItemsMap()).values()) {
             for (Instance i : scope.getInstancesList()) {

@@ -3,7 +3,6 @@ package io.mlctl.provider.gcp;
 import io.mlctl.testing.Acceptance;
 import io.mlctl.testing.Cli;
 import io.mlctl.testing.Fixtures;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.UUID;
@@ -23,11 +22,10 @@ class GcpAcceptanceTest {
     @Test
     void smallEnvironmentOnRealGcp() {
         Map<String, String> env = System.getenv();
-        Path adc = Path.of(System.getProperty("user.home"), ".config", "gcloud", "application_default_credentials.json");
         String skip = !"1".equals(env.get("MLCTL_ACCEPTANCE_GCP")) ? "set MLCTL_ACCEPTANCE_GCP=1 to run it"
             : env.get("GOOGLE_CLOUD_PROJECT") == null ? "no GOOGLE_CLOUD_PROJECT in the environment"
-            : !(env.containsKey("GOOGLE_APPLICATION_CREDENTIALS") || Files.exists(adc)) ? "no Application Default Credentials "
-                + "(GOOGLE_APPLICATION_CREDENTIALS, or 'gcloud auth application-default login')"
+            : !hasApplicationDefaultCredentials() ? "no Application Default Credentials "
+                + "(GOOGLE_APPLICATION_CREDENTIALS, 'gcloud auth application-default login', or the metadata server)"
             : env.keySet().stream().anyMatch(k -> k.startsWith("CLOUDSDK_API_ENDPOINT_OVERRIDES_") || k.equals("STORAGE_EMULATOR_HOST"))
                 ? "an endpoint override points somewhere else than Google" : null;
         Acceptance.skipUnless("GcpAcceptanceTest", skip);
@@ -48,5 +46,15 @@ class GcpAcceptanceTest {
             if (k.startsWith("GOOGLE_") || k.startsWith("CLOUDSDK_") || k.equals("HOME")) cli.env(k, v);
         });
         Acceptance.applyPlanDestroy(cli, spec);
+    }
+
+    /** As the client libraries look for them: key file, gcloud's ADC file, metadata server, workload identity. */
+    private static boolean hasApplicationDefaultCredentials() {
+        try {
+            com.google.auth.oauth2.GoogleCredentials.getApplicationDefault();
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 }

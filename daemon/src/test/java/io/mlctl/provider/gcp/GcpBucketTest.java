@@ -281,7 +281,8 @@ class GcpBucketTest {
         Environment env = dev(DATA);
         rig.apply(env);
         // The insert went through, its answer did not: whoever sends it again (client or engine) finds it made, and it is ours.
-        assertThat(rig.fakes.faults().count("^POST /storage/v1/b$")).isPositive();
+        // Sent once: the retry found the bucket made (by name, with this environment's labels) instead of inserting again.
+        assertThat(rig.fakes.faults().count("^POST /storage/v1/b$")).isEqualTo(1);
         assertThat(rig.fakes.storage().names()).containsExactly("dev-data-x");
         assertThat(bucket("dev-data-x").getLabels()).containsEntry("mlctl-environment", "dev");
         assertThat(rig.plan(env).changes()).isEmpty();

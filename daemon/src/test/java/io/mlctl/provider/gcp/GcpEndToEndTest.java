@@ -149,6 +149,24 @@ class GcpEndToEndTest {
     }
 
     @Test
+    void aResourceRemovedFromTheSpecIsPrunedAndNothingElseChanges() throws Exception {
+        assertThat(cli().run("apply", "--auto-approve", example()).exitCode()).isZero();
+        String full = Fixtures.read(Path.of(example()));
+        String without = full.substring(0, full.indexOf("    - type: inference_endpoint"));
+        Path pruned = Fixtures.write(dir, "pruned.yaml", without);
+
+        Cli.Result plan = cli().run("plan", "--detailed-exitcode", pruned.toString());
+        assertThat(plan.exitCode()).as(plan.toString()).isEqualTo(2);
+        assertThat(plan.out()).contains("inference_endpoint.vision-classifier").contains("0 to add, 0 to change, 1 to destroy");
+        Cli.Result apply = cli().run("apply", "--auto-approve", pruned.toString());
+        assertThat(apply.exitCode()).as(apply.toString()).isZero();
+        assertThat(items(get("/v1/projects/" + PROJECT + "/locations/us-central1/endpoints"), "endpoints")).isEmpty();
+        assertThat(items(get("/v1/projects/" + PROJECT + "/locations/us-central1/models"), "models")).isEmpty();
+        assertThat(items(get("/v1/projects/" + PROJECT + "/locations/-/clusters"), "clusters")).hasSize(1);
+        assertThat(cli().run("plan", "--detailed-exitcode", pruned.toString()).exitCode()).isZero();
+    }
+
+    @Test
     void permissionDeniedIsOneLineNamingPermissionAndResource() {
         fakes.faults().fail("POST /compute/v1/projects/[^/]+/global/networks$", 100,
             GoogleError.permissionDenied("compute.networks.create", "projects/" + PROJECT + "/global/networks/vision-gcp-vision-net"));
@@ -165,6 +183,8 @@ class GcpEndToEndTest {
         Path state = dir.resolve("state");
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-cp", System.getProperty("java.class.path"), "io.mlctl.cli.Main", "apply", "--auto-approve", example());
+        // Nothing of the developer's Google setup reaches the child: only the fakes.
+        pb.environment().keySet().removeIf(k -> k.startsWith("CLOUDSDK_") || k.startsWith("GOOGLE_") || k.startsWith("STORAGE_"));
         fakes.environment().forEach(pb.environment()::put);
         pb.environment().put("GOOGLE_CLOUD_PROJECT", PROJECT);
         pb.environment().put("MLCTL_STATE_DIR", state.toString());
