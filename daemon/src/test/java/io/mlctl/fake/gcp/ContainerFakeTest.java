@@ -121,7 +121,7 @@ class ContainerFakeTest {
 
     @Test
     void aCreateIsAnOperationThatRunsThenEndsAndTheClusterCarriesGkesDefaults() {
-        fakes.operationTime(Duration.ofMillis(300));
+        fakes.operationTime(Duration.ofSeconds(2));
         Answer started = createCluster("{\"name\": \"plain\", \"nodePools\": [" + POOL_T4 + "]}");
         assertThat(started.body().get("status").getAsString()).isEqualTo("RUNNING");
         assertThat(started.body().get("operationType").getAsString()).isEqualTo("CREATE_CLUSTER");
@@ -283,7 +283,7 @@ class ContainerFakeTest {
 
     @Test
     void aClusterRunsOneOperationAtATime() {
-        fakes.operationTime(Duration.ofSeconds(2));
+        fakes.operationTime(Duration.ofSeconds(4));
         Answer creating = createCluster(cluster("busy", ""));
         String op = creating.body().get("name").getAsString();
         Answer labels = send("POST", LOC + "/clusters/busy:setResourceLabels", "{\"resourceLabels\": {}, \"labelFingerprint\": \"" + fingerprint("busy") + "\"}");

@@ -119,7 +119,7 @@ class VertexFakeTest {
 
     @Test
     void anOperationIsPendingInTheAnswerAndTheClientsOperationFutureCompletesByPollingGetOperation() throws Exception {
-        fakes.operationTime(Duration.ofMillis(150));
+        fakes.operationTime(Duration.ofMillis(1500));
         Operation first = endpoints.createEndpointCallable().call(CreateEndpointRequest.newBuilder().setParent(PARENT)
             .setEndpoint(Endpoint.newBuilder().setDisplayName("e")).build());
         assertThat(first.getDone()).isFalse();

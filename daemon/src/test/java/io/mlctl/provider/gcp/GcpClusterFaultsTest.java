@@ -96,7 +96,7 @@ class GcpClusterFaultsTest {
     void aChangeWhileTheClusterIsBusyWaitsForTheRunningOperationAndIsSentAgain() {
         gke.ok(gke.apply(SPEC));
         // Someone resizes a pool by hand; GKE takes a while and runs one operation at a time.
-        gke.fakes.operationTime(Duration.ofSeconds(3));
+        gke.fakes.operationTime(Duration.ofSeconds(8));
         gke.client.setNodePoolSize(SetNodePoolSizeRequest.newBuilder().setName(LOCATION + "/clusters/gk-k/nodePools/v100").setNodeCount(1).build());
         gke.fakes.operationTime(Duration.ZERO);
         gke.ok(gke.apply(SPEC.replace("max: 8", "max: 10")));
