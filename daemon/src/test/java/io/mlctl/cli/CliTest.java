@@ -211,9 +211,20 @@ class CliTest {
 
     @Test
     void realCloudWithoutDriverGivesAClearError() {
+        Cli.Result r = cli.run("plan", Fixtures.examples().resolve("azure-nlp.yaml").toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("Error: no azure driver in this build yet; run with --sandbox to use the built-in sandbox cloud\n");
+    }
+
+    @Test
+    void gcpWithoutAProjectSaysWhereToSetOne() {
+        // Only where gcloud has no project of its own to offer (else the driver would rightly use it).
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("GOOGLE_CLOUD_PROJECT") == null && System.getenv("CLOUDSDK_CORE_PROJECT") == null
+            && !java.nio.file.Files.exists(java.nio.file.Path.of(System.getProperty("user.home"), ".config", "gcloud")), "gcloud is configured here");
         Cli.Result r = cli.run("plan", Fixtures.examples().resolve("gcp-vision.yaml").toString());
         assertThat(r.exitCode()).isEqualTo(1);
-        assertThat(r.err()).isEqualTo("Error: no gcp driver in this build yet; run with --sandbox to use the built-in sandbox cloud\n");
+        assertThat(r.err()).isEqualTo("Error: no GCP project for environment vision-gcp: set spec.account, GOOGLE_CLOUD_PROJECT, "
+            + "or 'gcloud config set project'\n");
     }
 
     @Test
