@@ -13,17 +13,13 @@ import picocli.CommandLine.ParentCommand;
 final class BenchAwsCommand implements Callable<Integer> {
     @ParentCommand MlctlCommand root;
 
-    @Option(names = "--resources", defaultValue = "300", description = "Resources: a third each buckets, networks, identities (default ${DEFAULT-VALUE}).")
-    int resources;
-
-    @Option(names = "--repeat", defaultValue = "3", description = "Measured plans (default ${DEFAULT-VALUE}).")
-    int repeat;
+    @picocli.CommandLine.Mixin CloudBench.Size size;
 
     @Override
     public Integer call() throws IOException {
         Services s = root.services;
         if (!s.env().containsKey("AWS_ENDPOINT_URL")) throw new MlctlException("bench-aws needs AWS_ENDPOINT_URL pointing at an emulator");
-        int each = resources / 3;
+        int each = size.resources / 3;
         StringBuilder y = new StringBuilder("apiVersion: mlctl.io/v1\nkind: Environment\nmetadata: {name: bench-aws}\nspec:\n  provider: aws\n"
             + "  region: us-east-1\n  resources:\n");
         for (int i = 0; i < each; i++) {
@@ -34,7 +30,7 @@ final class BenchAwsCommand implements Callable<Integer> {
             y.append("    - {type: identity, name: role-").append(i).append(", grants: [{actions: [storage.read], resource: bucket/bench-bucket-")
                 .append(i).append("}]}\n");
         }
-        CloudBench.run(s, y.toString(), "aws", repeat);
+        CloudBench.run(s, y.toString(), "aws", size.repeat);
         return 0;
     }
 }

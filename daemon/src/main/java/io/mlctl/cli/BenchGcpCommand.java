@@ -14,11 +14,7 @@ import picocli.CommandLine.ParentCommand;
 final class BenchGcpCommand implements Callable<Integer> {
     @ParentCommand MlctlCommand root;
 
-    @Option(names = "--resources", defaultValue = "300", description = "Resources: a third each buckets, networks, identities (default ${DEFAULT-VALUE}).")
-    int resources;
-
-    @Option(names = "--repeat", defaultValue = "3", description = "Measured plans (default ${DEFAULT-VALUE}).")
-    int repeat;
+    @picocli.CommandLine.Mixin CloudBench.Size size;
 
     @Override
     public Integer call() throws IOException {
@@ -32,7 +28,7 @@ final class BenchGcpCommand implements Callable<Integer> {
                     + service + " is not");
             }
         }
-        int each = resources / 3;
+        int each = size.resources / 3;
         StringBuilder y = new StringBuilder("apiVersion: mlctl.io/v1\nkind: Environment\nmetadata: {name: bench-gcp, labels: {team: ml}}\nspec:\n"
             + "  provider: gcp\n  region: us-central1\n  resources:\n");
         for (int i = 0; i < each; i++) {
@@ -43,7 +39,7 @@ final class BenchGcpCommand implements Callable<Integer> {
             y.append("    - {type: identity, name: sa-").append(i).append(", grants: [{actions: [storage.read], resource: bucket/bench-gcp-bucket-")
                 .append(i).append("}]}\n");
         }
-        CloudBench.run(s, y.toString(), "gcp", repeat);
+        CloudBench.run(s, y.toString(), "gcp", size.repeat);
         return 0;
     }
 }

@@ -21,6 +21,15 @@ final class CloudBench {
     private CloudBench() {
     }
 
+    /** The options every cloud benchmark takes. */
+    static final class Size {
+        @picocli.CommandLine.Option(names = "--resources", defaultValue = "300", description = "Resources: a third each buckets, networks, identities (default ${DEFAULT-VALUE}).")
+        int resources;
+
+        @picocli.CommandLine.Option(names = "--repeat", defaultValue = "3", description = "Measured plans (default ${DEFAULT-VALUE}).")
+        int repeat;
+    }
+
     static void run(Services s, String yaml, String cloud, int repeat) throws IOException {
         Path dir = Files.createTempDirectory("mlctl-bench-" + cloud);
         Path spec = dir.resolve("bench.yaml");

@@ -155,7 +155,7 @@ final class ClusterKind implements GcpKind {
     public Page list(GcpClients c, Environment env, Optional<String> pageToken) {
         // One request for every cluster of the project in every location; node pools come inside each cluster.
         String all = "projects/" + c.project() + "/locations/-";
-        ListClustersResponse r = call("container.clusters.list " + all, () -> c.clusters().listClusters(all));
+        ListClustersResponse r = GcpErrors.call("container.clusters.list " + all, () -> c.clusters().listClusters(all));
         // A location that did not answer may hold clusters of ours: never plan without them.
         if (r.getMissingZonesCount() > 0) {
             throw new DriverException("container.clusters.list: GKE did not answer for " + String.join(", ", r.getMissingZonesList()) + "; try again", true);
@@ -375,7 +375,7 @@ final class ClusterKind implements GcpKind {
             return;
         }
         // Made by an earlier attempt whose answer was lost, or by someone else: only this cluster's own is used.
-        NodePool found = call("container.clusters.nodePools.get " + cluster + "/" + pool, () -> c.clusters().getNodePool(cloudId + "/nodePools/" + pool));
+        NodePool found = GcpErrors.call("container.clusters.nodePools.get " + cluster + "/" + pool, () -> c.clusters().getNodePool(cloudId + "/nodePools/" + pool));
         if (!ownPool(found, env, d.address())) {
             throw new NotOwnedException(d.address() + ": node pool " + pool + " of GKE cluster " + cluster + " already exists and is "
                 + GcpMarker.INSTANCE.describeOwner(found.getConfig().getResourceLabelsMap()) + "; refusing to change it");
@@ -438,14 +438,6 @@ final class ClusterKind implements GcpKind {
 
     // ---- errors ----
 
-    private static <T> T call(String what, Supplier<T> call) {
-        try {
-            return call.get();
-        } catch (RuntimeException e) {
-            throw GcpErrors.translate(what, e);
-        }
-    }
-
     // ---- operations ----
 
     /** Polls until a few seconds at first, then every {@code 10 s}: operations of a fake end at once, GKE's take minutes. */
@@ -466,7 +458,7 @@ final class ClusterKind implements GcpKind {
         Operation[] last = {started};
         waiter().until(what, () -> {
             if (last[0].getStatus() != Operation.Status.DONE) {
-                last[0] = call("container.operations.get " + name, () -> c.clusters().getOperation(name));
+                last[0] = GcpErrors.call("container.operations.get " + name, () -> c.clusters().getOperation(name));
             }
             return last[0].getStatus() == Operation.Status.DONE ? Waiter.Status.ready("DONE") : Waiter.Status.pending(last[0].getStatus().name());
         });
@@ -515,7 +507,7 @@ final class ClusterKind implements GcpKind {
     /** Writes the marker and exactly the spec's labels (others' labels stay), with the fingerprint GKE requires; re-read when it moved. */
     private void syncLabels(GcpClients c, Environment env, String cloudId, String name, ResourceSpec d, Map<String, String> marker) {
         for (int attempt = 1; ; attempt++) {
-            Cluster cl = call("container.clusters.get " + name, () -> c.clusters().getCluster(cloudId));
+            Cluster cl = GcpErrors.call("container.clusters.get " + name, () -> c.clusters().getCluster(cloudId));
             Optional<Map<String, String>> want = GcpKind.labelsAfterSync(cl.getResourceLabelsMap(), marker, d.attributes());
             if (want.isEmpty()) return;
             SetLabelsRequest req = SetLabelsRequest.newBuilder().setName(cloudId).putAllResourceLabels(want.get())

@@ -107,7 +107,7 @@ final class InstanceKind implements GcpKind {
         AggregatedListInstancesRequest.Builder req = AggregatedListInstancesRequest.newBuilder().setProject(c.project())
             .setFilter("labels." + GcpMarker.ENVIRONMENT + "=" + env.name()).setMaxResults(500).setReturnPartialSuccess(true);
         pageToken.ifPresent(req::setPageToken);
-        InstanceAggregatedList page = NetworkKind.call("compute.instances.aggregatedList", () -> c.instances().aggregatedListCallable().call(req.build()));
+        InstanceAggregatedList page = GcpErrors.call("compute.instances.aggregatedList", () -> c.instances().aggregatedListCallable().call(req.build()));
         // A zone that did not answer may hold instances of ours: an inventory without them would plan them away or call destroy done.
         if (page.getUnreachablesCount() > 0) {
             throw new io.mlctl.provider.DriverException("compute.instances.aggregatedList: Compute Engine did not answer for "
@@ -218,7 +218,7 @@ final class InstanceKind implements GcpKind {
     static Optional<Instance> instance(GcpClients c, String cloudId) {
         String[] zn = cloudId.split("/", 2);
         if (zn.length != 2) return Optional.empty();
-        return NetworkKind.call("compute.instances.get " + zn[1], () -> {
+        return GcpErrors.call("compute.instances.get " + zn[1], () -> {
             try {
                 return Optional.of(c.instances().get(GetInstanceRequest.newBuilder().setProject(c.project()).setZone(zn[0]).setInstance(zn[1]).build()));
             } catch (RuntimeException e) {

@@ -126,7 +126,7 @@ final class NetworkKind implements GcpKind {
     public Page list(GcpClients c, Environment env, Optional<String> pageToken) {
         ListNetworksRequest.Builder req = ListNetworksRequest.newBuilder().setProject(c.project()).setFilter(ownedByDescription(env)).setMaxResults(500);
         pageToken.ifPresent(req::setPageToken);
-        NetworkList page = call("compute.networks.list", () -> c.networks().listCallable().call(req.build()));
+        NetworkList page = GcpErrors.call("compute.networks.list", () -> c.networks().listCallable().call(req.build()));
         List<ObservedResource> items = new ArrayList<>();
         if (page.getItemsCount() > 0) {
             // Everything else about these networks in one request (per page) per kind, never one per network.
@@ -277,7 +277,7 @@ final class NetworkKind implements GcpKind {
         do {
             ListSubnetworksRequest.Builder req = ListSubnetworksRequest.newBuilder().setProject(c.project()).setRegion(region).setFilter(filter).setMaxResults(500);
             if (!token.isEmpty()) req.setPageToken(token);
-            SubnetworkList page = call("compute.subnetworks.list " + region, () -> c.subnetworks().listCallable().call(req.build()));
+            SubnetworkList page = GcpErrors.call("compute.subnetworks.list " + region, () -> c.subnetworks().listCallable().call(req.build()));
             out.addAll(page.getItemsList());
             token = page.getNextPageToken();
         } while (!token.isEmpty());
@@ -290,7 +290,7 @@ final class NetworkKind implements GcpKind {
         do {
             ListFirewallsRequest.Builder req = ListFirewallsRequest.newBuilder().setProject(c.project()).setFilter(filter).setMaxResults(500);
             if (!token.isEmpty()) req.setPageToken(token);
-            FirewallList page = call("compute.firewalls.list", () -> c.firewalls().listCallable().call(req.build()));
+            FirewallList page = GcpErrors.call("compute.firewalls.list", () -> c.firewalls().listCallable().call(req.build()));
             out.addAll(page.getItemsList());
             token = page.getNextPageToken();
         } while (!token.isEmpty());
@@ -306,7 +306,7 @@ final class NetworkKind implements GcpKind {
     }
 
     static Optional<Network> network(GcpClients c, String name) {
-        return call("compute.networks.get " + name, () -> {
+        return GcpErrors.call("compute.networks.get " + name, () -> {
             try {
                 return Optional.of(c.networks().get(com.google.cloud.compute.v1.GetNetworkRequest.newBuilder().setProject(c.project()).setNetwork(name).build()));
             } catch (RuntimeException e) {
@@ -425,7 +425,7 @@ final class NetworkKind implements GcpKind {
     }
 
     static Optional<Subnetwork> subnetwork(GcpClients c, String region, String name) {
-        return call("compute.subnetworks.get " + name, () -> {
+        return GcpErrors.call("compute.subnetworks.get " + name, () -> {
             try {
                 return Optional.of(c.subnetworks().get(c.project(), region, name));
             } catch (RuntimeException e) {
@@ -502,7 +502,7 @@ final class NetworkKind implements GcpKind {
     }
 
     static Optional<Firewall> firewallRule(GcpClients c, String name) {
-        return call("compute.firewalls.get " + name, () -> {
+        return GcpErrors.call("compute.firewalls.get " + name, () -> {
             try {
                 return Optional.of(c.firewalls().get(c.project(), name));
             } catch (RuntimeException e) {
@@ -531,7 +531,7 @@ final class NetworkKind implements GcpKind {
             com.google.cloud.compute.v1.AggregatedListSubnetworksRequest.Builder req = com.google.cloud.compute.v1.AggregatedListSubnetworksRequest.newBuilder()
                 .setProject(c.project()).setFilter(inNetwork(name)).setMaxResults(500);
             if (!token.isEmpty()) req.setPageToken(token);
-            var page = call("compute.subnetworks.aggregatedList", () -> c.subnetworks().aggregatedListCallable().call(req.build()));
+            var page = GcpErrors.call("compute.subnetworks.aggregatedList", () -> c.subnetworks().aggregatedListCallable().call(req.build()));
             page.getItemsMap().values().forEach(scope -> subnets.addAll(scope.getSubnetworksList()));
             token = page.getNextPageToken();
         } while (!token.isEmpty());
@@ -556,20 +556,6 @@ final class NetworkKind implements GcpKind {
     }
 
     // ------------------------------------------------------------------ errors and operations
-
-    /** One Compute Engine call; a failure becomes one line with Google's own message. */
-    static <T> T call(String what, Supplier<T> call) {
-        try {
-            return call.get();
-        } catch (RuntimeException e) {
-            throw GcpErrors.translate(what, e);
-        }
-    }
-
-    /** Whether a create failed because the name is taken. */
-    static boolean alreadyExists(Throwable e) {
-        return GcpErrors.alreadyExists(e);
-    }
 
     /**
      * Waits for a Compute Engine operation. A failed operation reports its errors ({@code error.errors}:
@@ -643,7 +629,7 @@ final class NetworkKind implements GcpKind {
                 return lookAgain.get().orElseThrow(() -> new DriverException(what + ": created, but not visible yet", true));
             } catch (DriverException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
-                if (alreadyExists(cause)) {
+                if (GcpErrors.alreadyExists(cause)) {
                     Optional<T> found = lookAgain.get();
                     if (found.isPresent()) return owned.apply(found.get());
                 }
