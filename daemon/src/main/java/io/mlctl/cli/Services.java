@@ -5,6 +5,8 @@ import io.mlctl.provider.Driver;
 import io.mlctl.provider.Providers;
 import io.mlctl.provider.aws.AwsDriver;
 import io.mlctl.provider.aws.AwsSettings;
+import io.mlctl.provider.azure.AzureDriver;
+import io.mlctl.provider.azure.AzureSettings;
 import io.mlctl.provider.gcp.GcpDriver;
 import io.mlctl.provider.gcp.GcpSettings;
 import io.mlctl.provider.sandbox.SandboxCloud;
@@ -101,7 +103,8 @@ public final class Services {
         if (providers == null) {
             providers = new Providers()
                 .register(Provider.AWS, e -> new AwsDriver(AwsSettings.fromEnvironment(env), catalog()))
-                .register(Provider.GCP, e -> new GcpDriver(GcpSettings.fromEnvironment(env)));
+                .register(Provider.GCP, e -> new GcpDriver(GcpSettings.fromEnvironment(env)))
+                .register(Provider.AZURE, e -> new AzureDriver(AzureSettings.fromEnvironment(env)));
         }
         return providers;
     }

@@ -119,6 +119,7 @@ public final class Engine {
                     journal.begin(interrupted.get().runId() + "-recovered", clock.instant().toString(), env.name(), plan.fingerprints().spec());
                     journal.end("recovered");
                 }
+                if (plan.destroy() && req.options().targets().isEmpty()) driver.released(env); // a destroy re-run after the last delete still tidies up
                 return new ApplyOutcome(plan, Optional.empty(), true);
             }
             if (plan.massDelete() && !req.allowMassDelete()) {
@@ -128,6 +129,7 @@ public final class Engine {
             if (!approver.approve(plan)) return new ApplyOutcome(plan, Optional.empty(), false);
             Applier applier = new Applier(driver, retry, clock, req.parallelism());
             ApplyResult result = applier.apply(env, plan, journal, interrupted, observer);
+            if (plan.destroy() && result.ok() && req.options().targets().isEmpty()) driver.released(env);
             return new ApplyOutcome(plan, Optional.of(result), true);
         }
     }

@@ -43,6 +43,14 @@ public interface Driver extends AutoCloseable {
     /** Deletes {@code current}; succeeds if it is already gone; refuses what is not owned. */
     void delete(Environment environment, ObservedResource current);
 
+    /**
+     * Called once {@code environment} owns nothing on this cloud any more (a destroy finished):
+     * removes what the provider keeps for the environment as a whole (an Azure resource group) if
+     * it made it and nothing else lives in it. Idempotent; most clouds keep nothing of the kind.
+     */
+    default void released(Environment environment) {
+    }
+
     /** Cloud API requests sent so far (for benchmarks and metrics). */
     long requestCount();
 

@@ -11,6 +11,7 @@ public record Environment(
     Provider provider,
     String region,
     Optional<String> account,
+    Optional<String> resourceGroup,
     ApplyMode applyMode,
     boolean selfHeal,
     List<ResourceSpec> resources,
@@ -22,11 +23,12 @@ public record Environment(
         labels = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(labels));
         resources = List.copyOf(resources);
         java.util.Objects.requireNonNull(account, "account");
+        java.util.Objects.requireNonNull(resourceGroup, "resourceGroup");
     }
 
     /** The same environment read in another region (a resource that lives where the spec no longer says). */
     public Environment inRegion(String other) {
-        return new Environment(name, labels, provider, other, account, applyMode, selfHeal, resources, position);
+        return new Environment(name, labels, provider, other, account, resourceGroup, applyMode, selfHeal, resources, position);
     }
 
     /**

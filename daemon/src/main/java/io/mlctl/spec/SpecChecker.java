@@ -52,6 +52,10 @@ final class SpecChecker {
         }
         Optional<String> account = root.at("/spec/account").isString() ? Optional.of(root.at("/spec/account").asString()) : Optional.empty();
         account.flatMap(a -> Environment.accountProblem(provider, a)).ifPresent(m -> error("/spec/account", m));
+        Optional<String> resourceGroup = root.at("/spec/resourceGroup").isString() ? Optional.of(root.at("/spec/resourceGroup").asString()) : Optional.empty();
+        if (resourceGroup.isPresent() && provider != Provider.AZURE) {
+            error("/spec/resourceGroup", "resourceGroup is for azure environments only; " + provider.id() + " has no resource groups");
+        }
         JsonNode resources = root.at("/spec/resources");
         for (int i = 0; i < resources.size(); i++) {
             JsonNode r = resources.get(i);
@@ -109,7 +113,7 @@ final class SpecChecker {
         checkCycles(specs);
         Environment.ApplyMode mode = "auto".equals(root.at("/spec/apply").asString("manual"))
             ? Environment.ApplyMode.AUTO : Environment.ApplyMode.MANUAL;
-        return new Environment(envName, labels, provider, region, account, mode, root.at("/spec/selfHeal").asBoolean(false),
+        return new Environment(envName, labels, provider, region, account, resourceGroup, mode, root.at("/spec/selfHeal").asBoolean(false),
             specs, doc.positionOf(""));
     }
 

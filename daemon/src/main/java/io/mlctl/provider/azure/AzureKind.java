@@ -1,0 +1,169 @@
+package io.mlctl.provider.azure;
+
+import io.mlctl.inventory.ObservedResource;
+import io.mlctl.provider.Labels;
+import io.mlctl.provider.Page;
+import io.mlctl.provider.ResourceKind;
+import io.mlctl.provider.TagMarker;
+import io.mlctl.spec.Address;
+import io.mlctl.spec.Environment;
+import io.mlctl.util.Hashing;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * One resource type on Azure, on the shared managed-resource machinery. Everything of an environment
+ * lives in its resource group ({@link #resourceGroup}) under the spec's own names, tagged with
+ * {@link TagMarker}'s marker; inventory is one Resource Graph query per kind and page.
+ */
+interface AzureKind extends ResourceKind<AzureClients> {
+    /** The environment's labels as Azure tags; the keys mlctl set are remembered in {@code mlctl-labels}, joined by ':'. */
+    Labels LABELS = new Labels(TagMarker.INSTANCE, ":");
+
+    /** The environment's resource group: the spec's {@code resourceGroup}, else the environment's name. */
+    static String resourceGroup(Environment env) {
+        return env.resourceGroup().orElse(env.name());
+    }
+
+    /** {@code /subscriptions/<s>/resourceGroups/<rg>}. */
+    static String groupId(AzureClients cloud, Environment env) {
+        return "/subscriptions/" + cloud.subscription() + "/resourceGroups/" + resourceGroup(env);
+    }
+
+    /** {@code /subscriptions/<s>/resourceGroups/<rg>/providers/<namespace>/<type>/<name>} (type may hold parent segments). */
+    static String resourceId(AzureClients cloud, Environment env, String namespaceAndType, String name) {
+        return groupId(cloud, env) + "/providers/" + namespaceAndType + "/" + name;
+    }
+
+    /** A virtual network of the spec: {@code .../Microsoft.Network/virtualNetworks/<network>}. */
+    static String networkId(AzureClients cloud, Environment env, String network) {
+        return resourceId(cloud, env, "Microsoft.Network/virtualNetworks", network);
+    }
+
+    /** A subnet of a spec network from a {@code network/subnet} reference. */
+    static String subnetId(AzureClients cloud, Environment env, String reference) {
+        String[] parts = reference.split("/", 2);
+        return networkId(cloud, env, parts[0]) + "/subnets/" + parts[1];
+    }
+
+    /** The network security group made for a spec network's firewall: {@code <network>-nsg}. */
+    static String nsgName(String network) {
+        return network + "-nsg";
+    }
+
+    /** A user-assigned managed identity of the spec. */
+    static String identityId(AzureClients cloud, Environment env, String identity) {
+        return resourceId(cloud, env, "Microsoft.ManagedIdentity/userAssignedIdentities", identity);
+    }
+
+    /**
+     * A storage account name: 3–24 lowercase letters and digits, unique across all of Azure. It is the
+     * environment and bucket names without hyphens, cut to 16 characters, then 8 hex characters of a hash
+     * of subscription, environment and bucket: stable for the same address, different in another subscription.
+     */
+    static String storageAccountName(String subscription, Environment env, String bucket) {
+        String base = (env.name() + bucket).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
+        if (base.length() > 16) base = base.substring(0, 16);
+        return base + Hashing.sha256Text(subscription.toLowerCase(Locale.ROOT) + "/" + env.name() + "/" + bucket).substring(0, 8);
+    }
+
+    /** The last segment of an ARM id. */
+    static String lastSegment(String id) {
+        if (id == null || id.isEmpty()) return "";
+        return id.substring(id.lastIndexOf('/') + 1);
+    }
+
+    /** ARM's location as the spec writes regions: "East US" and "eastus" are both {@code eastus}. */
+    static String region(String location) {
+        return location == null ? "" : location.toLowerCase(Locale.ROOT).replace(" ", "");
+    }
+
+    /** Tags of a Graph row or a model's {@code tags()} (null means none). */
+    @SuppressWarnings("unchecked")
+    static Map<String, String> tags(Object tags) {
+        Map<String, String> out = new TreeMap<>();
+        if (tags instanceof Map<?, ?> m) ((Map<String, Object>) m).forEach((k, v) -> out.put(k, v == null ? "" : String.valueOf(v)));
+        return out;
+    }
+
+    /** Attributes as listed: the region, and under "tags" only the labels mlctl manages (never anyone else's). */
+    static Map<String, Object> attrs(String location, Map<String, Object> m, Map<String, String> cloudTags) {
+        Map<String, Object> out = new TreeMap<>(m);
+        out.put("region", region(location));
+        Map<String, String> labels = LABELS.observed(cloudTags);
+        if (!labels.isEmpty()) out.put("tags", labels);
+        return out;
+    }
+
+    /** The labels the spec asks for. */
+    @SuppressWarnings("unchecked")
+    static Map<String, String> labels(Map<String, Object> attrs) {
+        Map<String, String> out = new TreeMap<>();
+        if (attrs.get("tags") instanceof Map<?, ?> m) ((Map<String, Object>) m).forEach((k, v) -> out.put(k, String.valueOf(v)));
+        return out;
+    }
+
+    /** What to write at creation: the marker, the labels, and the record of which keys are labels. */
+    static Map<String, String> allTags(Map<String, String> marker, Map<String, Object> attrs) {
+        return LABELS.atCreate(marker, labels(attrs));
+    }
+
+    /**
+     * The full tag map a resource should carry: its current tags with the marker and exactly the
+     * wanted labels; tags someone else set stay. A PUT or PATCH of {@code tags} replaces them as a whole.
+     */
+    static Optional<Map<String, String>> tagsAfterSync(Map<String, String> cloudTags, Map<String, String> marker, Map<String, Object> want) {
+        return LABELS.sync(cloudTags, marker, labels(want)).map(s -> {
+            Map<String, String> out = new TreeMap<>(cloudTags);
+            s.remove().forEach(out::remove);
+            out.putAll(s.set());
+            return out;
+        });
+    }
+
+    /** The marker's tags found on a resource (to check ownership of what a GET returned). */
+    static Map<String, String> markerOf(Map<String, String> cloudTags) {
+        Map<String, String> out = new TreeMap<>();
+        cloudTags.forEach((k, v) -> {
+            if (TagMarker.INSTANCE.isMarkerKey(k)) out.put(k, v);
+        });
+        return out;
+    }
+
+    /**
+     * The Resource Graph query for one ARM type of the environment: everything of {@code armType}
+     * (e.g. {@code microsoft.network/virtualnetworks}) tagged {@code mlctl-environment=<env>}, in a stable order.
+     */
+    static String graphQuery(Environment env, String armType) {
+        return "resources | where type =~ '" + armType + "' | where tags['" + io.mlctl.inventory.Ownership.ENVIRONMENT_TAG + "'] == '"
+            + env.name() + "' | order by id asc";
+    }
+
+    /**
+     * One page of the environment's resources of {@code armType}, each Graph row turned into an observed
+     * resource by {@code toResource} (empty for a row that is not this environment's, e.g. a bad marker).
+     */
+    static Page graphPage(AzureClients cloud, Environment env, String armType, Optional<String> pageToken,
+                          Function<Map<String, Object>, Optional<ObservedResource>> toResource) {
+        AzureClients.GraphPage page = cloud.query("list " + armType, graphQuery(env, armType), pageToken);
+        List<ObservedResource> items = new ArrayList<>();
+        for (Map<String, Object> row : page.rows()) {
+            Map<String, String> tags = tags(row.get("tags"));
+            Optional<Address> owner = TagMarker.INSTANCE.owner(tags, env.name());
+            if (owner.isEmpty()) continue;
+            toResource.apply(row).ifPresent(items::add);
+        }
+        return new Page(items, page.skipToken());
+    }
+
+    /** {@code row.properties}, or an empty map. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> properties(Map<String, Object> row) {
+        return row.get("properties") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+    }
+}
