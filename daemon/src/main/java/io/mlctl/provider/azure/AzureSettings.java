@@ -35,7 +35,7 @@ public record AzureSettings(Map<String, String> environment) {
         if (v == null || v.isBlank()) return PUBLIC_CLOUD;
         URI u = URI.create(v.trim().endsWith("/") ? v.trim() : v.trim() + "/");
         if (!"https".equals(u.getScheme()) && !("http".equals(u.getScheme()) && loopback(u.getHost()))) {
-            throw new IllegalArgumentException(ENDPOINT_VARIABLE + " must be https:// (or http:// on loopback for a local fake): " + u.getScheme() + "://" + u.getHost());
+            throw new io.mlctl.provider.DriverException(ENDPOINT_VARIABLE + " must be https:// (or http:// on loopback for a local fake): " + u.getScheme() + "://" + u.getHost(), false);
         }
         return u;
     }
