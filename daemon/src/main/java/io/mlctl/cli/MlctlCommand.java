@@ -22,7 +22,7 @@ import picocli.CommandLine.ScopeType;
     },
     subcommands = {
         ValidateCommand.class, PlanCommand.class, ApplyCommand.class, DestroyCommand.class, ShowCommand.class,
-        InventoryCommand.class, GraphCommand.class, DaemonCommand.class, SandboxCommand.class, CompletionCommand.class, BenchCommand.class, BenchAwsCommand.class, BenchGcpCommand.class
+        InventoryCommand.class, GraphCommand.class, DaemonCommand.class, SandboxCommand.class, CompletionCommand.class, BenchCommand.class, BenchAwsCommand.class, BenchGcpCommand.class, BenchAzureCommand.class
     })
 public final class MlctlCommand implements Runnable {
     final Services services;

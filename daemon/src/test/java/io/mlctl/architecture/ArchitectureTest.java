@@ -57,8 +57,15 @@ class ArchitectureTest {
     }
 
     @Test
+    void noProviderDependsOnAnotherAzureIncluded() {
+        ArchRule rule = noClasses().that().resideInAPackage("io.mlctl.provider.azure..")
+            .should().dependOnClassesThat().resideInAnyPackage("io.mlctl.provider.sandbox..", "io.mlctl.provider.aws..", "io.mlctl.provider.gcp..");
+        rule.check(classes);
+    }
+
+    @Test
     void nothingButTheFakesCommandsDependsOnTheFakes() {
-        // The local fakes of Google's APIs ship in the jar for bin/gcp-fakes; drivers and the engine never reach them.
+        // The local fakes of Google's and Azure's APIs ship in the jar for bin/gcp-fakes and bin/azure-fakes; drivers and the engine never reach them.
         ArchRule rule = noClasses().that().resideOutsideOfPackage("io.mlctl.fake..")
             .should().dependOnClassesThat().resideInAnyPackage("io.mlctl.fake..")
             .because("a driver must talk to a fake only over the wire, as to the real cloud");
@@ -78,6 +85,7 @@ class ArchitectureTest {
         org.assertj.core.api.Assertions.assertThat(classes.contain("io.mlctl.engine.Engine")).isTrue();
         org.assertj.core.api.Assertions.assertThat(classes.contain("io.mlctl.provider.aws.AwsDriver")).isTrue();
         org.assertj.core.api.Assertions.assertThat(classes.contain("io.mlctl.provider.gcp.GcpDriver")).isTrue();
+        org.assertj.core.api.Assertions.assertThat(classes.contain("io.mlctl.provider.azure.AzureDriver")).isTrue();
         org.assertj.core.api.Assertions.assertThat(classes.contain("io.mlctl.fake.gcp.GcpFakes")).isTrue();
     }
 }

@@ -210,10 +210,13 @@ class CliTest {
     }
 
     @Test
-    void realCloudWithoutDriverGivesAClearError() {
+    void azureWithoutASubscriptionSaysWhereToSetOne() {
+        // HOME without an Azure CLI profile: no default subscription to fall back on.
+        cli.env("HOME", cli.cwd().toString());
         Cli.Result r = cli.run("plan", Fixtures.examples().resolve("azure-nlp.yaml").toString());
         assertThat(r.exitCode()).isEqualTo(1);
-        assertThat(r.err()).isEqualTo("Error: no azure driver in this build yet; run with --sandbox to use the built-in sandbox cloud\n");
+        assertThat(r.err()).isEqualTo("Error: no Azure subscription for environment nlp-azure: set spec.account, AZURE_SUBSCRIPTION_ID, "
+            + "or 'az account set'\n");
     }
 
     @Test
