@@ -49,6 +49,9 @@ public final class ArmFake implements AutoCloseable {
     private final Map<String, Operation> operations = new LinkedHashMap<>();
     private final AtomicBoolean sawAuthorization = new AtomicBoolean();
     private volatile Duration operationTime = Duration.ZERO;
+    /** When each resource was made: Resource Graph shows it only {@link #graphLag} later, as the real index lags ARM writes. */
+    private final Map<String, Instant> born = new java.util.HashMap<>();
+    private volatile Duration graphLag = Duration.ZERO;
 
     /** A long-running write: done (or failed) once its time has passed, when read. */
     private static final class Operation {
@@ -109,6 +112,11 @@ public final class ArmFake implements AutoCloseable {
         this.operationTime = d;
     }
 
+    /** How long a new resource stays out of Resource Graph's answers (real Graph lags ARM writes by seconds). */
+    public void graphLag(Duration d) {
+        this.graphLag = d;
+    }
+
     /** Whether any request carried an {@code Authorization} header (over this plain-HTTP fake, none may). */
     public boolean sawAuthorization() {
         return sawAuthorization.get();
@@ -124,6 +132,7 @@ public final class ArmFake implements AutoCloseable {
 
     /** Stores {@code resource} under {@code id} as it is (a type's side effect, or a test's out-of-band change). */
     public synchronized void put(String id, Map<String, Object> resource) {
+        born.putIfAbsent(ArmId.key(id), Instant.now());
         resources.put(ArmId.key(id), copy(resource));
     }
 
@@ -166,6 +175,8 @@ public final class ArmFake implements AutoCloseable {
         groups.clear();
         resources.clear();
         operations.clear();
+        born.clear();
+        graphLag = Duration.ZERO;
         faults.clear();
         faults.resetCounts();
         sawAuthorization.set(false);
@@ -340,11 +351,13 @@ public final class ArmFake implements AutoCloseable {
     private Answer write(ArmId id, ArmType type, Map<String, Object> stored, boolean update, ArmError failOp) {
         if (type.lro() == ArmType.Lro.SYNC && failOp == null) {
             properties(stored).put("provisioningState", "Succeeded");
+            if (!update) born.put(id.key(), Instant.now());
             resources.put(id.key(), stored);
             type.afterWrite(this, id, Optional.of(copy(stored)));
             return Answer.of(update ? 200 : 201, stored);
         }
         properties(stored).put("provisioningState", update ? "Updating" : "Creating");
+        if (!update) born.put(id.key(), Instant.now());
         resources.put(id.key(), stored);
         type.afterWrite(this, id, Optional.of(copy(stored)));
         Operation op = operation(id.key(), false, failOp);
@@ -548,8 +561,10 @@ public final class ArmFake implements AutoCloseable {
         if (top > 1000) throw ArmError.badRequest("BadRequest", "$top must be at most 1000");
         int skip = options.get("$skipToken") instanceof String t ? Integer.parseInt(new String(Base64.getDecoder().decode(t), StandardCharsets.UTF_8)) : 0;
         List<Map<String, Object>> rows = new ArrayList<>();
+        Instant indexed = Instant.now().minus(graphLag);
         for (Map<String, Object> r : resources.values()) {
             ArmId id = ArmId.parse(String.valueOf(r.get("id")));
+            if (born.getOrDefault(id.key(), Instant.EPOCH).isAfter(indexed)) continue; // not in the index yet
             ArmType t = types.get(id.type());
             if (t == null || !subscriptions.stream().anyMatch(s -> s.equalsIgnoreCase(id.subscription()))) continue;
             boolean table = switch (q.table) {

@@ -182,6 +182,39 @@ public final class AzureClients implements AutoCloseable {
         return out;
     }
 
+    /**
+     * One resource as ARM's GET returns it (the same shape as a Resource Graph row, less
+     * {@code resourceGroup}/{@code subscriptionId}), or empty when it is not there.
+     */
+    @SuppressWarnings("unchecked")
+    public Optional<Map<String, Object>> getRaw(String what, String id, String apiVersion) {
+        String url = settings.resourceManager().toString() + (id.startsWith("/") ? id.substring(1) : id) + "?api-version=" + apiVersion;
+        return AzureErrors.call(what, () -> {
+            try (com.azure.core.http.HttpResponse r = pipeline.sendSync(new com.azure.core.http.HttpRequest(com.azure.core.http.HttpMethod.GET, url),
+                com.azure.core.util.Context.NONE)) {
+                String body = r.getBodyAsBinaryData() == null ? "" : r.getBodyAsBinaryData().toString();
+                if (r.getStatusCode() == 404) return Optional.empty();
+                if (r.getStatusCode() / 100 != 2) {
+                    com.azure.core.management.exception.ManagementError error = null;
+                    try (com.azure.json.JsonReader reader = com.azure.json.JsonProviders.createReader(body)) {
+                        Map<String, Object> m = reader.readMap(com.azure.json.JsonReader::readUntyped);
+                        if (m != null && m.get("error") instanceof Map<?, ?> e) {
+                            error = new com.azure.core.management.exception.ManagementError(String.valueOf(e.get("code")), String.valueOf(e.get("message")));
+                        }
+                    } catch (java.io.IOException | RuntimeException ignored) {
+                        // not ARM's error shape: the status says enough
+                    }
+                    throw new com.azure.core.management.exception.ManagementException("HTTP " + r.getStatusCode(), r, error);
+                }
+                try (com.azure.json.JsonReader reader = com.azure.json.JsonProviders.createReader(body)) {
+                    return Optional.ofNullable((Map<String, Object>) (Map<?, ?>) reader.readMap(com.azure.json.JsonReader::readUntyped));
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
     public long requestCount() {
         return requests.get();
     }

@@ -161,6 +161,33 @@ interface AzureKind extends ResourceKind<AzureClients> {
         return new Page(items, page.skipToken());
     }
 
+    /**
+     * As {@link #graphPage}, and robust to Resource Graph's lag behind ARM writes (seconds, sometimes
+     * more): when the kind's listing is one page, each resource of the spec that Graph did not return is
+     * read directly ({@code idFor}, one GET, answered 404 at steady state only for what is still to
+     * create), so a plan right after an apply does not offer to create again what the apply just made.
+     * With more pages than one, a direct read could claim an address a later page holds, so it is not
+     * done; the create then finds the resource by name and finishes it instead of making it again.
+     */
+    static Page graphPage(AzureClients cloud, Environment env, String armType, String apiVersion, Optional<String> pageToken,
+                          Function<Address, String> idFor, Function<Map<String, Object>, Optional<ObservedResource>> toResource,
+                          io.mlctl.spec.ResourceType type) {
+        Page page = graphPage(cloud, env, armType, pageToken, toResource);
+        if (pageToken.isPresent() || page.nextPageToken().isPresent()) return page;
+        java.util.Set<Address> listed = new java.util.HashSet<>();
+        page.items().forEach(r -> listed.add(r.address()));
+        List<ObservedResource> items = new ArrayList<>(page.items());
+        for (io.mlctl.spec.ResourceSpec spec : env.resources()) {
+            if (spec.address().type() != type || listed.contains(spec.address())) continue;
+            Optional<Map<String, Object>> row = cloud.getRaw("read " + spec.address(), idFor.apply(spec.address()), apiVersion);
+            if (row.isEmpty()) continue;
+            Map<String, String> tags = tags(row.get().get("tags"));
+            if (!TagMarker.INSTANCE.owner(tags, env.name()).filter(spec.address()::equals).isPresent()) continue;
+            toResource.apply(row.get()).ifPresent(items::add);
+        }
+        return new Page(items, Optional.empty());
+    }
+
     /** {@code row.properties}, or an empty map. */
     @SuppressWarnings("unchecked")
     static Map<String, Object> properties(Map<String, Object> row) {

@@ -74,7 +74,8 @@ class AzureDriverTest {
         }
 
         public Page list(AzureClients cloud, Environment env, Optional<String> pageToken) {
-            return AzureKind.graphPage(cloud, env, THINGS.toLowerCase(), pageToken, row -> Optional.of(observed(row)));
+            return AzureKind.graphPage(cloud, env, THINGS.toLowerCase(), "2024-01-01", pageToken, a -> id(cloud, env, a.name()),
+                row -> Optional.of(observed(row)), ResourceType.BUCKET);
         }
 
         public Optional<Existing> find(AzureClients cloud, Environment env, Address address, Optional<String> knownCloudId) {
@@ -232,6 +233,33 @@ class AzureDriverTest {
             assertThat(arm.list(THINGS)).isEmpty();
             assertThat(arm.group(SUB, "dev")).as("our group, empty after destroy").isEmpty();
         }
+    }
+
+    @Test
+    void aPlanRightAfterAnApplyIsCleanThoughResourceGraphHasNotCaughtUp() {
+        arm.graphLag(java.time.Duration.ofHours(1)); // nothing new shows in Graph during this test
+        try (AzureDriver d = driver(Map.of("AZURE_SUBSCRIPTION_ID", SUB))) {
+            assertThat(run(d, env("", TWO), false).result().orElseThrow().failures()).isEmpty();
+            var plan = engine(d).plan(env("", TWO), new io.mlctl.planner.PlanOptions(false, Set.of(), AzureRig.NOW));
+            assertThat(plan.hasChanges()).as(plan.changes().toString()).isFalse();
+            // Someone else's same-named resource is not taken for ours by the direct read.
+            arm.remove(rig.id("dev", THINGS + "/models"));
+            arm.put(rig.id("dev", THINGS + "/models"), new HashMap<>(Map.of("id", rig.id("dev", THINGS + "/models"), "name", "models",
+                "type", THINGS, "location", "eastus", "tags", Map.of("owner", "data-team"))));
+            var again = engine(d).plan(env("", TWO), new io.mlctl.planner.PlanOptions(false, Set.of(), AzureRig.NOW));
+            assertThat(again.changes()).extracting(c -> c.address().toString()).containsExactly("bucket.models");
+        }
+        assertThat(arm.list(THINGS)).hasSize(2);
+    }
+
+    @Test
+    void aSteadyStatePlanReadsOnlyResourceGraph() {
+        try (AzureDriver d = driver(Map.of("AZURE_SUBSCRIPTION_ID", SUB))) {
+            run(d, env("", TWO), false);
+            arm.faults().resetCounts();
+            engine(d).plan(env("", TWO), new io.mlctl.planner.PlanOptions(false, Set.of(), AzureRig.NOW));
+        }
+        assertThat(arm.faults().log()).containsExactly("POST /providers/Microsoft.ResourceGraph/resources");
     }
 
     @Test
