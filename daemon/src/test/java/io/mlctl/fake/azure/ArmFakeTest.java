@@ -130,6 +130,20 @@ class ArmFakeTest {
     }
 
     @Test
+    void aFailedOperationReachesTheCallerWithItsError() throws Exception {
+        arm.putGroup(SUB, "rg1", "eastus", Map.of());
+        arm.faults().failOperation("PUT .*/virtualNetworks/v1$", 1, new ArmError(409, "InUseSubnetCannotBeDeleted", "Subnet a is in use."));
+        var res = clients.resources().serviceClient().getResources();
+        var body = new com.azure.resourcemanager.resources.fluent.models.GenericResourceInner();
+        body.withLocation("eastus");
+        String id = "subscriptions/" + SUB + "/resourceGroups/rg1/providers/Microsoft.Test/virtualNetworks/v1";
+        // The SDK's blocking call throws with the operation's own error; the driver's one line carries it.
+        assertThatThrownBy(() -> io.mlctl.provider.azure.AzureErrors.call("create v1", () -> res.createOrUpdateById(id, "2024-01-01", body)))
+            .hasMessage("create v1: Subnet a is in use. (InUseSubnetCannotBeDeleted)");
+        assertThat(arm.get("/" + id).orElseThrow()).extractingByKey("properties").asString().contains("provisioningState=Failed");
+    }
+
+    @Test
     void deleteIsPolledUntilGone() throws Exception {
         arm.putGroup(SUB, "rg1", "eastus", Map.of());
         String path = "/subscriptions/" + SUB + "/resourceGroups/rg1/providers/Microsoft.Test/virtualNetworks/v1";
