@@ -232,9 +232,9 @@ final class IdentityKind implements AzureKind {
             // The same principal, role and scope under another name: the grant is there already.
             if (AzureErrors.code(e).filter("RoleAssignmentExists"::equals).isPresent()) return;
             if (AzureErrors.notFound(e)) {
-                throw new DriverException(address + ": cannot grant " + why + " yet: " + scope + " does not exist (yet)", true, e);
+                throw new DriverException("cannot grant " + why + " yet: " + scope + " does not exist (yet)", true, e);
             }
-            throw AzureErrors.translate(address + ": assign role " + a.roleName() + " (" + why + ") on " + scope, e);
+            throw AzureErrors.translate("assign role " + a.roleName() + " (" + why + ") on " + scope, e);
         }
     }
 
