@@ -316,7 +316,15 @@ final class EndpointKind implements AzureKind {
     private ObservedResource converge(AzureClients cloud, Environment env, String id, ResourceSpec d, Map<String, String> marker) {
         String name = AzureKind.lastSegment(id);
         String what = "online endpoint " + name;
-        MachineLearningWorkspace.awaitReady(cloud, waiter, "Azure ML " + what, id, API);
+        Map<String, Object> found = MachineLearningWorkspace.get(cloud, "read " + what, id, API)
+            .orElseThrow(() -> new DriverException(d.address() + ": " + what + " no longer exists; run plan again", false));
+        if (List.of("Failed", "Canceled").contains(MachineLearningWorkspace.state(found))) {
+            // An endpoint whose last operation failed is put again as it is: that is how Azure ML repairs one.
+            MachineLearningWorkspace.put(cloud, "repair " + what, id, API, endpointBody(cloud, env, d.address(), d.attributes(),
+                AzureKind.tags(found.get("tags")), traffic(found)));
+        } else {
+            MachineLearningWorkspace.awaitReady(cloud, waiter, "Azure ML " + what, id, API);
+        }
         Map<String, Object> endpoint = MachineLearningWorkspace.get(cloud, "read " + what, id, API)
             .orElseThrow(() -> new DriverException(d.address() + ": " + what + " no longer exists; run plan again", false));
         List<Map<String, Object>> deployments = deployments(cloud, id);

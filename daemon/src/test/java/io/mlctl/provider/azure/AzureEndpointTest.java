@@ -129,6 +129,20 @@ class AzureEndpointTest {
     }
 
     @Test
+    void aNoChangePlanOfSeveralEndpointsTakesUnderOneRequestPerResource() {
+        StringBuilder y = new StringBuilder(RUNNER);
+        for (int i = 0; i < 6; i++) y.append(EP.replace("name: sentiment", "name: ep-" + i));
+        Environment env = dev(y.toString());
+        rig.apply(env);
+        long before = rig.azure.requestCount();
+        assertThat(rig.plan(env).changes()).isEmpty();
+        long requests = rig.azure.requestCount() - before;
+        // Endpoints and their deployments: two Graph queries; the identity and its role assignments: two more.
+        assertThat(requests).isEqualTo(4);
+        assertThat((double) requests / env.resources().size()).isLessThan(1.0);
+    }
+
+    @Test
     void replicasAndModelChangeInPlaceAndAMachineTypeChangeRollsToANewDeploymentInTheSameEndpoint() {
         rig.apply(dev(RUNNER + EP));
         String scoring = String.valueOf(props(endpoint()).get("scoringUri"));
@@ -303,6 +317,20 @@ class AzureEndpointTest {
             "  identity: runner\n  image: ghcr.io/example/serve:1\n")));
         assertThat(image).singleElement().asString().contains("remove 'image'").doesNotContain("\n");
         assertThat(rig.arm.list("Microsoft.MachineLearningServices/workspaces/onlineEndpoints")).extracting(e -> e.get("name")).containsExactly("dev-sentiment");
+    }
+
+    @Test
+    void anEndpointWhoseCreationFailedIsRepairedByTheNextApply() {
+        rig.apply(dev(RUNNER));
+        rig.arm.faults().failOperation("PUT .*/onlineEndpoints/dev-sentiment$", 1, new ArmError(400, "UserError", "endpoint provisioning failed"));
+        List<String> failures = rig.applyFailing(dev(RUNNER + EP));
+        assertThat(failures).singleElement().asString().contains("create online endpoint dev-sentiment").contains("endpoint provisioning failed")
+            .doesNotContain("\n");
+        assertThat(props(endpoint())).containsEntry("provisioningState", "Failed");
+        Environment env = dev(RUNNER + EP);
+        rig.apply(env);
+        assertThat(props(endpoint())).containsEntry("provisioningState", "Succeeded").containsEntry("traffic", Map.of("blue", 100));
+        assertThat(rig.plan(env).changes()).isEmpty();
     }
 
     @Test

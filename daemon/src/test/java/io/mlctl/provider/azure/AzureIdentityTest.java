@@ -254,6 +254,21 @@ class AzureIdentityTest {
     }
 
     @Test
+    void aNoChangePlanOfManyIdentitiesTakesUnderOneRequestPerResource() {
+        StringBuilder y = new StringBuilder(SCOPES);
+        for (int i = 0; i < 40; i++) y.append("- {type: identity, name: reader-").append(i).append(", grants: [{actions: [storage.read], resource: bucket/data}]}\n");
+        Environment env = dev(y.toString());
+        apply(env);
+        assertThat(rig.arm.list(ROLES)).hasSize(40);
+        long before = driver.requestCount();
+        assertThat(plan(env).changes()).isEmpty();
+        long requests = driver.requestCount() - before;
+        // 40 identities, 40 role assignments, 4 stand-ins: the identities' Graph page, their assignments' query, the endpoints' (empty) page.
+        assertThat(requests).isEqualTo(3);
+        assertThat((double) requests / env.resources().size()).isLessThan(1.0);
+    }
+
+    @Test
     void aGrantChangeAssignsAndDeletesExactlyTheDifferenceAndNothingOfAnyoneElse() {
         apply(dev(SCOPES + TRAINER));
         String p = principal("trainer");
