@@ -34,6 +34,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Run on its own: {@code bin/azure-fakes [--port 8090]} prints the environment that points mlctl at it.
  */
 public final class ArmFake implements AutoCloseable {
+    /** The Entra ID tenant every fake subscription belongs to (managed identities and key vaults name it). */
+    public static final String TENANT = "4a1c0c3e-7f5e-4b8a-9d2e-00000000fa4e";
     private final HttpServer server;
     private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "azure-fake-http");
@@ -265,6 +267,10 @@ public final class ArmFake implements AutoCloseable {
         String[] seg = path.split("/");
         if (seg.length < 3 || !seg[1].equalsIgnoreCase("subscriptions")) throw new ArmError(404, "NotFound", "no API at " + method + " " + path);
         String subscription = seg[2];
+        if (seg.length == 3 && method.equals("GET")) {
+            return Answer.of(200, Map.of("id", "/subscriptions/" + subscription, "subscriptionId", subscription, "tenantId", TENANT,
+                "displayName", "fake subscription", "state", "Enabled"));
+        }
         if (!lower.contains("/providers/")) {
             if (seg.length == 5 && seg[3].equalsIgnoreCase("resourcegroups")) return resourceGroup(method, subscription, seg[4], body, failOp);
             if (seg.length == 6 && seg[3].equalsIgnoreCase("resourcegroups") && seg[5].equalsIgnoreCase("resources") && method.equals("GET")) {

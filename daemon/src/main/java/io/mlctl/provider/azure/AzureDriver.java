@@ -122,7 +122,10 @@ public final class AzureDriver implements Driver {
         String group = AzureKind.resourceGroup(env);
         var groups = cloud.resources().serviceClient().getResourceGroups();
         Optional<ResourceGroupInner> found = AzureErrors.find("read resource group " + group, () -> groups.get(group));
-        if (found.isEmpty() || !ourGroup(AzureKind.tags(found.get().tags()), env)) return;
+        if (found.isEmpty()) return;
+        // The environment's Azure ML workspace (and its vault and storage), if the last endpoint's delete could not release it.
+        EndpointKind.released(cloud, env);
+        if (!ourGroup(AzureKind.tags(found.get().tags()), env)) return;
         // Anything left in it (someone else's, or ours that failed to go) keeps the group.
         boolean empty = AzureErrors.call("list resource group " + group, () -> cloud.resources().serviceClient().getResources()
             .listByResourceGroup(group, null, null, 1, com.azure.core.util.Context.NONE).stream().findAny().isEmpty());

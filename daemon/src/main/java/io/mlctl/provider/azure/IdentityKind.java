@@ -1,60 +1,248 @@
 package io.mlctl.provider.azure;
 
+import com.azure.resourcemanager.authorization.fluent.RoleAssignmentsClient;
+import com.azure.resourcemanager.authorization.models.PrincipalType;
+import com.azure.resourcemanager.authorization.models.RoleAssignmentCreateParameters;
+import com.azure.resourcemanager.msi.fluent.UserAssignedIdentitiesClient;
+import com.azure.resourcemanager.msi.fluent.models.IdentityInner;
+import com.azure.resourcemanager.msi.models.IdentityUpdate;
 import io.mlctl.inventory.ObservedResource;
 import io.mlctl.plan.AttributeChange;
 import io.mlctl.provider.DriverException;
 import io.mlctl.provider.Existing;
 import io.mlctl.provider.Page;
 import io.mlctl.provider.ResourceRules;
+import io.mlctl.provider.TagMarker;
 import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.ResourceSpec;
 import io.mlctl.spec.ResourceType;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
-/** TODO(foundation stub): replaced by the real kind. */
+/**
+ * identity → a user-assigned managed identity {@code <identity>} in the environment's resource group
+ * (marker and labels as its tags), and its grants as role assignments of built-in roles at the narrowest
+ * scope ({@link IdentityGrants}). Inventory is one Resource Graph query per page of identities and one
+ * more for all their role assignments (Graph's {@code authorizationresources} table, by principal id):
+ * role assignments take no tags and are never read one by one.
+ *
+ * <p>Role assignments are named deterministically, so a resent or retried PUT is the same assignment;
+ * the same principal, role and scope already assigned under another name ({@code RoleAssignmentExists})
+ * is the grant already made. A principal made seconds ago may not have reached every Entra ID replica
+ * ({@code PrincipalNotFound}): assignments say {@code principalType: ServicePrincipal}, which lets ARM
+ * skip that lookup, and the error is retried. A grant on a resource that does not exist yet waits for it.
+ */
 final class IdentityKind implements AzureKind {
+    static final String GRAPH_TYPE = "microsoft.managedidentity/userassignedidentities";
+
     @Override
     public ResourceType type() {
         return ResourceType.IDENTITY;
     }
 
+    /** A managed identity's location is fixed (ARM refuses a PUT in another); grants and labels change in place. */
     @Override
     public ResourceRules rules() {
         return new ResourceRules(Set.of("region"));
     }
 
+    private static UserAssignedIdentitiesClient identities(AzureClients cloud) {
+        return cloud.msi().serviceClient().getUserAssignedIdentities();
+    }
+
+    private static RoleAssignmentsClient assignments(AzureClients cloud) {
+        return cloud.authorization().roleServiceClient().getRoleAssignments();
+    }
+
+    /** What the identity is, as the spec writes it: region, labels, and the grants its role assignments make. */
+    private static ObservedResource observed(Address address, String id, String location, Map<String, String> tags, List<Object> grants) {
+        Map<String, Object> m = new TreeMap<>();
+        if (!grants.isEmpty()) m.put("grants", grants);
+        return new ObservedResource(address, id, AzureKind.attrs(location, m, tags), tags);
+    }
+
+    // ---- inventory ----
+
     @Override
     public Page list(AzureClients cloud, Environment env, Optional<String> pageToken) {
-        if (true) return new Page(List.of(), Optional.empty()); // stand-in until the kind is written
-        throw new DriverException("azure IDENTITY not built yet", false);
+        AzureClients.GraphPage page = cloud.query("list managed identities", AzureKind.graphQuery(env, GRAPH_TYPE), pageToken);
+        Map<Map<String, Object>, Address> owned = new LinkedHashMap<>();
+        for (Map<String, Object> row : page.rows()) {
+            TagMarker.INSTANCE.owner(AzureKind.tags(row.get("tags")), env.name())
+                .filter(a -> a.type() == ResourceType.IDENTITY && !a.isComponent() && a.name().equals(String.valueOf(row.get("name"))))
+                .ifPresent(a -> owned.put(row, a));
+        }
+        Map<String, List<IdentityGrants.Row>> byPrincipal = new TreeMap<>();
+        List<String> principals = new ArrayList<>();
+        owned.keySet().forEach(r -> principal(r).ifPresent(principals::add));
+        if (!principals.isEmpty()) {
+            // One query for the role assignments of every identity on this page, whatever their scopes.
+            for (Map<String, Object> row : cloud.queryAll("list role assignments", IdentityGrants.query(principals))) {
+                String p = String.valueOf(AzureKind.properties(row).get("principalId")).toLowerCase(Locale.ROOT);
+                IdentityGrants.row(row).ifPresent(r -> byPrincipal.computeIfAbsent(p, k -> new ArrayList<>()).add(r));
+            }
+        }
+        List<ObservedResource> items = new ArrayList<>();
+        owned.forEach((row, address) -> {
+            List<IdentityGrants.Row> rows = principal(row).map(p -> byPrincipal.getOrDefault(p.toLowerCase(Locale.ROOT), List.of())).orElse(List.of());
+            items.add(observed(address, String.valueOf(row.get("id")), String.valueOf(row.get("location")), AzureKind.tags(row.get("tags")),
+                IdentityGrants.grants(cloud, env, address, rows)));
+        });
+        return new Page(items, page.skipToken());
+    }
+
+    private static Optional<String> principal(Map<String, Object> row) {
+        Object p = AzureKind.properties(row).get("principalId");
+        return p == null ? Optional.empty() : Optional.of(String.valueOf(p));
     }
 
     @Override
     public Optional<Existing> find(AzureClients cloud, Environment env, Address address, Optional<String> knownCloudId) {
-        throw new DriverException("azure IDENTITY not built yet", false);
+        String group = knownCloudId.map(IdentityKind::groupOf).orElse(AzureKind.resourceGroup(env));
+        String name = knownCloudId.map(AzureKind::lastSegment).orElse(address.name());
+        return get(cloud, group, name).map(i -> new Existing(i.id(), "managed identity " + name + " (resource group " + group + ")", AzureKind.tags(i.tags())));
     }
+
+    private static String groupOf(String id) {
+        String[] s = id.split("/");
+        for (int i = 0; i + 1 < s.length; i++) if (s[i].equalsIgnoreCase("resourceGroups")) return s[i + 1];
+        throw new DriverException("not a resource id: " + id, false);
+    }
+
+    private static Optional<IdentityInner> get(AzureClients cloud, String group, String name) {
+        return AzureErrors.find("read managed identity " + name, () -> identities(cloud).getByResourceGroup(group, name));
+    }
+
+    // ---- create, update, delete ----
 
     @Override
-    public String create(AzureClients cloud, Environment env, ResourceSpec desired, Map<String, String> marker, String token) {
-        throw new DriverException("azure IDENTITY not built yet", false);
+    public String create(AzureClients cloud, Environment env, ResourceSpec d, Map<String, String> marker, String token) {
+        String name = d.address().name();
+        IdentityInner inner = new IdentityInner().withLocation(env.region()).withTags(AzureKind.allTags(marker, d.attributes()));
+        return AzureErrors.call("create managed identity " + name, () -> identities(cloud).createOrUpdate(AzureKind.resourceGroup(env), name, inner)).id();
     }
 
+    /** Labels synced (an adopted identity), then every grant the spec makes; returns it as inventory would read it. */
     @Override
-    public ObservedResource complete(AzureClients cloud, Environment env, String cloudId, ResourceSpec desired, Map<String, String> marker) {
-        throw new DriverException("azure IDENTITY not built yet", false);
+    @SuppressWarnings("unchecked")
+    public ObservedResource complete(AzureClients cloud, Environment env, String cloudId, ResourceSpec d, Map<String, String> marker) {
+        String group = groupOf(cloudId);
+        String name = AzureKind.lastSegment(cloudId);
+        IdentityInner identity = get(cloud, group, name)
+            .orElseThrow(() -> new DriverException(d.address() + ": managed identity " + name + " is not visible yet", true));
+        Map<String, String> tags = syncTags(cloud, group, name, AzureKind.tags(identity.tags()), marker, d.attributes());
+        String principal = String.valueOf(identity.principalId());
+        IdentityGrants.purposes(cloud, env, d.attributes()).forEach((a, why) -> assign(cloud, env, d.address(), a, principal, why));
+        return observed(d.address(), identity.id(), identity.location(), tags, (List<Object>) d.attributes().getOrDefault("grants", List.of()));
     }
 
+    private static Map<String, String> syncTags(AzureClients cloud, String group, String name, Map<String, String> now, Map<String, String> marker,
+                                                Map<String, Object> want) {
+        Optional<Map<String, String>> next = AzureKind.tagsAfterSync(now, marker, want);
+        if (next.isEmpty()) return now;
+        AzureErrors.call("update tags of managed identity " + name, () -> identities(cloud).update(group, name, new IdentityUpdate().withTags(next.get())));
+        return next.get();
+    }
+
+    /**
+     * Labels, then grants: the identity's role assignments as they are now (read through Graph, so one
+     * made under another name is seen too) against those the spec asks; only the difference is assigned
+     * or deleted. Assignments of this principal that mlctl does not make (another role, a scope outside
+     * the environment) are left alone.
+     */
     @Override
-    public ObservedResource update(AzureClients cloud, Environment env, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes) {
-        throw new DriverException("azure IDENTITY not built yet", false);
+    @SuppressWarnings("unchecked")
+    public ObservedResource update(AzureClients cloud, Environment env, ObservedResource current, ResourceSpec d, List<AttributeChange> changes) {
+        String group = groupOf(current.cloudId());
+        String name = AzureKind.lastSegment(current.cloudId());
+        Map<String, String> marker = TagMarker.INSTANCE.marker(env.name(), d.address());
+        Map<String, String> tags = current.tags();
+        if (changes.stream().anyMatch(c -> c.path().startsWith("tags"))) tags = syncTags(cloud, group, name, current.tags(), marker, d.attributes());
+        if (changes.stream().anyMatch(c -> c.path().startsWith("grants"))) {
+            IdentityInner identity = get(cloud, group, name)
+                .orElseThrow(() -> new DriverException(d.address() + ": managed identity " + name + " no longer exists; run plan again", false));
+            String principal = String.valueOf(identity.principalId());
+            Map<IdentityGrants.Assignment, String> want = IdentityGrants.purposes(cloud, env, d.attributes());
+            Set<IdentityGrants.Assignment> have = new LinkedHashSet<>();
+            for (IdentityGrants.Row r : rows(cloud, principal)) {
+                if (!IdentityGrants.ours(cloud, env, r.assignment())) continue;
+                have.add(r.assignment());
+                if (!want.containsKey(r.assignment())) revoke(cloud, r);
+            }
+            want.forEach((a, why) -> {
+                if (!have.contains(a)) assign(cloud, env, d.address(), a, principal, why);
+            });
+        }
+        return observed(d.address(), current.cloudId(), String.valueOf(current.attributes().get("region")), tags,
+            (List<Object>) d.attributes().getOrDefault("grants", List.of()));
     }
 
+    /** Revokes the identity's grants (no assignment is left naming a deleted principal), then deletes it. */
     @Override
     public void delete(AzureClients cloud, Environment env, ObservedResource current) {
-        throw new DriverException("azure IDENTITY not built yet", false);
+        String group = groupOf(current.cloudId());
+        String name = AzureKind.lastSegment(current.cloudId());
+        Optional<IdentityInner> identity = get(cloud, group, name);
+        if (identity.isEmpty()) return;
+        String principal = String.valueOf(identity.get().principalId());
+        Map<String, IdentityGrants.Row> doomed = new LinkedHashMap<>();
+        for (IdentityGrants.Row r : rows(cloud, principal)) {
+            if (IdentityGrants.ours(cloud, env, r.assignment())) doomed.put(r.id().toLowerCase(Locale.ROOT), r);
+        }
+        // Graph lags writes by seconds: the assignments inventory saw are deleted by their own ids too.
+        for (IdentityGrants.Assignment a : IdentityGrants.wanted(cloud, env, current.attributes())) {
+            String id = a.scope() + "/providers/Microsoft.Authorization/roleAssignments/" + IdentityGrants.name(a, principal);
+            doomed.putIfAbsent(id.toLowerCase(Locale.ROOT), new IdentityGrants.Row(id, a));
+        }
+        doomed.values().forEach(r -> revoke(cloud, r));
+        try {
+            identities(cloud).delete(group, name);
+        } catch (RuntimeException e) {
+            if (!AzureErrors.notFound(e)) throw AzureErrors.translate("delete managed identity " + name, e);
+        }
+    }
+
+    // ---- role assignments ----
+
+    /** The principal's role assignments, as Resource Graph lists them. */
+    private static List<IdentityGrants.Row> rows(AzureClients cloud, String principal) {
+        List<IdentityGrants.Row> out = new ArrayList<>();
+        for (Map<String, Object> row : cloud.queryAll("list role assignments of " + principal, IdentityGrants.query(List.of(principal)))) {
+            IdentityGrants.row(row).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    private static void assign(AzureClients cloud, Environment env, Address address, IdentityGrants.Assignment a, String principal, String why) {
+        String scope = a.scope();
+        RoleAssignmentCreateParameters p = new RoleAssignmentCreateParameters()
+            .withRoleDefinitionId(IdentityGrants.roleDefinitionId(cloud.subscription(), a.role())).withPrincipalId(principal)
+            .withPrincipalType(PrincipalType.SERVICE_PRINCIPAL).withDescription("mlctl " + address + " of environment " + env.name() + ": " + why);
+        try {
+            assignments(cloud).create(MachineLearningWorkspace.strip(scope), IdentityGrants.name(a, principal), p);
+        } catch (RuntimeException e) {
+            // The same principal, role and scope under another name: the grant is there already.
+            if (AzureErrors.code(e).filter("RoleAssignmentExists"::equals).isPresent()) return;
+            if (AzureErrors.notFound(e)) {
+                throw new DriverException("cannot grant " + why + " yet: " + scope + " does not exist (yet)", true, e);
+            }
+            throw AzureErrors.translate("assign role " + a.roleName() + " (" + why + ") on " + scope, e);
+        }
+    }
+
+    private static void revoke(AzureClients cloud, IdentityGrants.Row r) {
+        try {
+            assignments(cloud).deleteById(MachineLearningWorkspace.strip(r.id()));
+        } catch (RuntimeException e) {
+            if (!AzureErrors.notFound(e)) throw AzureErrors.translate("delete role assignment " + r.assignment().roleName() + " on " + r.assignment().scope(), e);
+        }
     }
 }
