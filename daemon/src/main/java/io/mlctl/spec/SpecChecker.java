@@ -89,7 +89,9 @@ final class SpecChecker {
             String p = res(i);
             switch (type) {
                 case NETWORK -> checkNetwork(p, r, zones);
-                case BUCKET -> { }
+                case BUCKET -> {
+                    if (provider == Provider.AZURE) checkAzureBucketName(p + "/name", raw.get("name").asString());
+                }
                 case IDENTITY -> checkIdentity(p, r, deps);
                 case INSTANCE -> {
                     checkMachine(p + "/machineType", r.get("machineType").asString(), cat.machineTypes(), "machine type");
@@ -115,6 +117,18 @@ final class SpecChecker {
             ? Environment.ApplyMode.AUTO : Environment.ApplyMode.MANUAL;
         return new Environment(envName, labels, provider, region, account, resourceGroup, mode, root.at("/spec/selfHeal").asBoolean(false),
             specs, doc.positionOf(""));
+    }
+
+    /**
+     * On Azure a bucket is a blob container of that name (in a storage account of its own): container
+     * names are 3–63 characters and hold no two hyphens in a row (the schema's name rule covers the rest).
+     */
+    private void checkAzureBucketName(String path, String name) {
+        if (name.length() < 3) {
+            error(path, "bucket name '" + name + "' is too short for an Azure blob container (3 to 63 characters)");
+        } else if (name.contains("--")) {
+            error(path, "bucket name '" + name + "' holds '--', which Azure blob container names do not allow");
+        }
     }
 
     /**

@@ -355,19 +355,22 @@ public final class ArmFake implements AutoCloseable {
     }
 
     private Answer write(ArmId id, ArmType type, Map<String, Object> stored, boolean update, ArmError failOp) {
-        if (type.lro() == ArmType.Lro.SYNC && failOp == null) {
+        if ((type.lro() == ArmType.Lro.SYNC || type.lro() == ArmType.Lro.ACCEPTED && update) && failOp == null) {
             properties(stored).put("provisioningState", "Succeeded");
             if (!update) born.put(id.key(), Instant.now());
             resources.put(id.key(), stored);
             type.afterWrite(this, id, Optional.of(copy(stored)));
-            return Answer.of(update ? 200 : 201, stored);
+            return Answer.of(update ? 200 : type.createdStatus(), stored);
         }
         properties(stored).put("provisioningState", update ? "Updating" : "Creating");
         if (!update) born.put(id.key(), Instant.now());
         resources.put(id.key(), stored);
         type.afterWrite(this, id, Optional.of(copy(stored)));
         Operation op = operation(id.key(), false, failOp);
-        return new Answer(update ? 200 : 201, stored, Map.of("Azure-AsyncOperation", operationUrl(op), "Retry-After", "0"));
+        if (type.lro() == ArmType.Lro.ACCEPTED && !update) {
+            return new Answer(202, null, Map.of("Azure-AsyncOperation", operationUrl(op), "Location", operationUrl(op), "Retry-After", "0"));
+        }
+        return new Answer(update ? 200 : type.createdStatus(), stored, Map.of("Azure-AsyncOperation", operationUrl(op), "Retry-After", "0"));
     }
 
     private Answer patch(ArmId id, Map<String, Object> body, ArmError failOp) {
@@ -383,7 +386,7 @@ public final class ArmFake implements AutoCloseable {
         mergePatch(merged, body);
         for (String readOnly : List.of("id", "name", "type", "etag")) merged.remove(readOnly);
         properties(merged).remove("provisioningState");
-        if (type.model() != null) ArmModels.check(type.model(), body);
+        if (type.patchModel() != null) ArmModels.check(type.patchModel(), body);
         type.checkPut(this, id, merged, Optional.of(copy(existing)));
         Map<String, Object> stored = new LinkedHashMap<>(type.store(this, id, merged, Optional.of(copy(existing))));
         stored.put("id", id.id());
@@ -411,7 +414,7 @@ public final class ArmFake implements AutoCloseable {
             throw ArmError.conflict("AnotherOperationInProgress", "Another operation on this or dependent resource is in progress.");
         }
         type.checkDelete(this, id, copy(existing));
-        if (type.lro() == ArmType.Lro.SYNC && failOp == null) {
+        if ((type.lro() == ArmType.Lro.SYNC || type.lro() == ArmType.Lro.ACCEPTED) && failOp == null) {
             removeTree(id.key());
             type.afterWrite(this, id, Optional.empty());
             return Answer.of(200, null);
@@ -698,6 +701,7 @@ public final class ArmFake implements AutoCloseable {
             }
         }
         ArmFake f = new ArmFake(port);
+        Optional.ofNullable(System.getenv("MLCTL_FAKE_AZURITE")).ifPresent(blobs -> BlobMirror.attach(f, blobs)); // blob containers also in Azurite
         f.server.start();
         System.out.println("# Azure Resource Manager fake on 127.0.0.1:" + f.port() + "; point mlctl at it with:");
         System.out.println("export " + "MLCTL_AZURE_RESOURCE_MANAGER_ENDPOINT=" + f.endpoint());

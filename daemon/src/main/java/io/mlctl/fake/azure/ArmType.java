@@ -11,8 +11,12 @@ import java.util.Optional;
  * {@code provisioningState}, Resource Graph rows); a type adds only its own rules.
  */
 public interface ArmType {
-    /** How a write completes: at once ({@code provisioningState: Succeeded} in the answer), or through a polled operation. */
-    enum Lro { SYNC, ASYNC }
+    /**
+     * How a write completes: at once ({@code provisioningState: Succeeded} in the answer), or through a
+     * polled operation; {@code ACCEPTED} as storage accounts do: a create answers 202 with no body and
+     * is polled, updates and deletes complete at once.
+     */
+    enum Lro { SYNC, ASYNC, ACCEPTED }
 
     /** Which Resource Graph table lists it ({@code NONE}: Graph does not, e.g. subnets, blob containers). */
     enum Graph { RESOURCES, AUTHORIZATION, NONE }
@@ -23,6 +27,11 @@ public interface ArmType {
     /** The SDK model a PUT body must fit ({@code VirtualNetworkInner.class}); null when {@link #checkPut} checks the shape itself. */
     Class<?> model();
 
+    /** The SDK model a PATCH body must fit, when it differs from the PUT's ({@code StorageAccountUpdateParameters}). */
+    default Class<?> patchModel() {
+        return model();
+    }
+
     /** A tracked resource has a {@code location} and {@code tags}; proxy resources (subnets, containers) have neither. */
     default boolean tracked() {
         return true;
@@ -30,6 +39,11 @@ public interface ArmType {
 
     default Lro lro() {
         return Lro.ASYNC;
+    }
+
+    /** The status of a PUT that created the resource: 201, or 200 where the API answers every PUT so (management policies). */
+    default int createdStatus() {
+        return 201;
     }
 
     default Graph graph() {
