@@ -91,6 +91,7 @@ final class NetworkKind implements AzureKind {
     /** Port ranges wider than this are reported as text, not one number per port. */
     private static final int MAX_EXPANDED_PORTS = 1024;
     private static final Set<String> NETWORK_FIELDS = Set.of("cidr", "subnets", "privateStorageAccess");
+    /** A VNet's location is fixed; a subnet's prefix cannot move while anything is in it; a subnet's zone is not Azure's to hold. */
     private static final ResourceRules RULES = new ResourceRules(Set.of("region", "subnets[].cidr"), Set.of(), Set.of())
         .without(Set.of("subnets[].zone"));
     private static final Waiter SETTLE = Waiter.of(Duration.ofSeconds(1), Duration.ofMinutes(15));
@@ -470,8 +471,14 @@ final class NetworkKind implements AzureKind {
      */
     private NetworkSecurityGroupInner ensureGroup(AzureClients c, Environment env, String group, ResourceSpec d, Map<String, String> marker) {
         String name = AzureKind.nsgName(d.address().name());
-        Optional<NetworkSecurityGroupInner> found = settled("network security group " + name, () -> securityGroup(c, group, name),
-            NetworkSecurityGroupInner::provisioningState);
+        return ensureGroup(c, env, group, d, marker, settled("network security group " + name, () -> securityGroup(c, group, name),
+            NetworkSecurityGroupInner::provisioningState));
+    }
+
+    /** As above, for a group just read ({@code found}). */
+    private NetworkSecurityGroupInner ensureGroup(AzureClients c, Environment env, String group, ResourceSpec d, Map<String, String> marker,
+                                                  Optional<NetworkSecurityGroupInner> found) {
+        String name = AzureKind.nsgName(d.address().name());
         if (found.isPresent()) {
             Map<String, String> cloudTags = AzureKind.tags(found.get().tags());
             if (TagMarker.INSTANCE.owner(cloudTags, env.name()).filter(d.address()::equals).isEmpty()) {
@@ -605,17 +612,19 @@ final class NetworkKind implements AzureKind {
         boolean labels = changed.contains("tags");
         boolean retry = changed.contains("provisioningState");
 
-        Optional<NetworkSecurityGroupInner> foundGroup = securityGroup(c, group, nsgName);
+        // A write still under way (a killed run's, or someone's) would refuse ours: wait it out first.
+        Optional<NetworkSecurityGroupInner> foundGroup = settled("network security group " + nsgName, () -> securityGroup(c, group, nsgName),
+            NetworkSecurityGroupInner::provisioningState);
         NetworkSecurityGroupInner nsg;
         if (foundGroup.isEmpty() || changed.contains("firewall") || retry) {
-            nsg = ensureGroup(c, env, group, d, marker);
+            nsg = ensureGroup(c, env, group, d, marker, foundGroup);
         } else {
             nsg = foundGroup.get();
             requireOwnGroup(env, d.address(), group, nsg);
             if (labels) nsg = retag("network security group " + nsgName, nsg, marker, d, t -> groups(c).updateTags(group, nsgName, t));
         }
 
-        Optional<VirtualNetworkInner> found = network(c, group, name);
+        Optional<VirtualNetworkInner> found = settled("virtual network " + name, () -> network(c, group, name), VirtualNetworkInner::provisioningState);
         VirtualNetworkInner v;
         if (found.isEmpty() || retry || changed.stream().anyMatch(NETWORK_FIELDS::contains)) {
             VirtualNetworkInner now = found.orElse(null);
