@@ -235,6 +235,8 @@ public final class ArmFake implements AutoCloseable {
             }
             if (ex.getRequestHeaders().containsKey("Authorization")) sawAuthorization.set(true);
             String name = method + " " + URLDecoder.decode(path, StandardCharsets.UTF_8);
+            // A Graph query is named by its text too, so tests and faults can tell one kind's listing from another's.
+            if (path.equalsIgnoreCase("/providers/Microsoft.ResourceGraph/resources")) name += " " + graphQueryText(body);
             Optional<ArmFaults.Rule> fault = faults.on(name);
             if (fault.isPresent() && fault.get().kind() == ArmFaults.Kind.ERROR) {
                 ArmFaults.Rule r = fault.get();
@@ -552,6 +554,15 @@ public final class ArmFake implements AutoCloseable {
             if (e.getKey().startsWith(k + "/") && !e.getKey().substring(k.length() + 1).contains("/")) out.add(e.getValue());
         }
         return out;
+    }
+
+    private static String graphQueryText(String body) {
+        try {
+            Object q = ArmModels.parse(body).get("query");
+            return q == null ? "" : String.valueOf(q);
+        } catch (ArmError e) {
+            return "";
+        }
     }
 
     // ---- Resource Graph --------------------------------------------------------------------------
