@@ -1,6 +1,7 @@
 package io.mlctl.provider.azure;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mlctl.fake.azure.ArmError;
 import io.mlctl.fake.azure.ArmFake;
@@ -358,6 +359,12 @@ class AzureInstanceTest {
         String ssh = String.valueOf(at(vm(), "properties.osProfile.linuxConfiguration.ssh"));
         assertThat(ssh).contains("ssh-rsa AAAA").contains("mlctl-no-private-key").doesNotContain(KEY);
         assertThat(at(vm(), "properties.osProfile.adminPassword")).isNull();
+    }
+
+    @Test
+    void anAcceleratorIsRefusedBeforeAnyPlanSinceAzureGpusComeWithTheSize() {
+        assertThatThrownBy(() -> env(BOX + "  accelerator: {type: nvidia-tesla-v100}\n"))
+            .hasMessageContaining("azure attaches GPUs through the machine type");
     }
 
     @Test
