@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  */
 public final class AzureErrors {
     private static final Pattern ACTION = Pattern.compile("perform action '([^']+)' over scope '([^']+)'");
-    private static final Pattern QUOTA = Pattern.compile("approved ([A-Za-z0-9 ]+?) (Cores|cores|vCPUs)? ?quota", Pattern.CASE_INSENSITIVE);
+    private static final Pattern QUOTA = Pattern.compile("approved ([A-Za-z0-9_ ]+?) (Cores|cores|vCPUs)? ?quota", Pattern.CASE_INSENSITIVE);
     private static final Pattern LOCATION = Pattern.compile("Location: ([A-Za-z0-9]+)");
     private static final Pattern NUMBERS = Pattern.compile("Current Limit: ([0-9]+), Current Usage: ([0-9]+), Additional Required: ([0-9]+)");
     private static final Set<String> NOT_FOUND = Set.of("ResourceNotFound", "ResourceGroupNotFound", "NotFound", "ParentResourceNotFound",

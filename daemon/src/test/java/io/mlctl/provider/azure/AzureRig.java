@@ -40,13 +40,18 @@ final class AzureRig implements AutoCloseable {
     }
 
     AzureRig(Path dir, ArmFake arm) {
+        this(dir, arm, AzureDriver::new);
+    }
+
+    /** With a driver of the test's own making (e.g. with stand-in kinds for another helper's types). */
+    AzureRig(Path dir, ArmFake arm, java.util.function.Function<AzureSettings, AzureDriver> driver) {
         this.dir = dir;
         this.arm = arm;
         Map<String, String> env = new HashMap<>();
         env.put(AzureSettings.ENDPOINT_VARIABLE, arm.endpoint());
         env.put("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION);
         env.put("HOME", dir.toString());
-        this.azure = new AzureDriver(AzureSettings.fromEnvironment(env));
+        this.azure = driver.apply(AzureSettings.fromEnvironment(env));
         this.engine = new Engine(azure, dir.resolve("state"), Clock.fixed(NOW, ZoneOffset.UTC),
             new RetryPolicy(6, Duration.ofMillis(1), Duration.ofMillis(5), d -> { }, new Random(7)));
     }
