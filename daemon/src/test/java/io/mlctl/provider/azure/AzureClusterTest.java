@@ -122,9 +122,10 @@ class AzureClusterTest {
         for (String p : List.of("system", "gpu", spot)) {
             assertThat(at(pool(p), "properties.vnetSubnetID")).isEqualTo(rig.id("dev", "Microsoft.Network/virtualNetworks/net/subnets/aks"));
         }
-        long before = rig.azure.requestCount();
+        rig.arm.faults().resetCounts();
         assertThat(rig.plan(e).changes()).isEmpty();
-        assertThat(rig.azure.requestCount() - before).as("Graph queries for VMs and clusters").isLessThanOrEqualTo(2);
+        assertThat(rig.graphQueries("managedclusters")).as("one Graph query for the clusters, pools inline").isEqualTo(1);
+        assertThat(rig.nonGraphRequests()).isZero();
     }
 
     @Test

@@ -200,7 +200,7 @@ class AzureEndToEndTest {
         Cli.Result resumed = cli().env("MLCTL_STATE_DIR", state.toString()).run("apply", "--auto-approve", example());
         assertThat(resumed.exitCode()).as(resumed.toString()).isZero();
         assertThat(arm.list("Microsoft.Network/virtualNetworks")).hasSize(1);
-        assertThat(arm.list("Microsoft.Storage/storageAccounts")).hasSize(1);
+        assertThat(arm.list("Microsoft.Storage/storageAccounts")).filteredOn(a -> String.valueOf(a.get("tags")).contains("bucket.nlp-corpora")).hasSize(1);
         assertThat(arm.list("Microsoft.ManagedIdentity/userAssignedIdentities")).hasSize(1);
         assertThat(arm.list("Microsoft.ContainerService/managedClusters")).hasSize(1);
         assertThat(arm.list("Microsoft.MachineLearningServices/workspaces/onlineEndpoints")).hasSize(1);

@@ -134,12 +134,12 @@ class AzureEndpointTest {
         for (int i = 0; i < 6; i++) y.append(EP.replace("name: sentiment", "name: ep-" + i));
         Environment env = dev(y.toString());
         rig.apply(env);
-        long before = rig.azure.requestCount();
+        rig.arm.faults().resetCounts();
         assertThat(rig.plan(env).changes()).isEmpty();
-        long requests = rig.azure.requestCount() - before;
-        // Endpoints and their deployments: two Graph queries; the identity and its role assignments: two more.
-        assertThat(requests).isEqualTo(4);
-        assertThat((double) requests / env.resources().size()).isLessThan(1.0);
+        // Endpoints and their deployments: two Graph queries, whatever their number; nothing read one by one.
+        assertThat(rig.graphQueries("onlineendpoints'")).isEqualTo(1);
+        assertThat(rig.graphQueries("onlineendpoints/deployments")).isEqualTo(1);
+        assertThat(rig.nonGraphRequests()).isZero();
     }
 
     @Test

@@ -111,6 +111,16 @@ final class AzureRig implements AutoCloseable {
         return o.plan();
     }
 
+    /** Resource Graph queries since the last count reset that list {@code armTypeFragment} (e.g. "storageaccounts"). */
+    long graphQueries(String armTypeFragment) {
+        return arm.faults().count("^POST /providers/Microsoft.ResourceGraph/resources .*" + armTypeFragment);
+    }
+
+    /** Requests since the last count reset that were not Resource Graph queries (reads and writes of resources). */
+    long nonGraphRequests() {
+        return arm.faults().total() - arm.faults().count("^POST /providers/Microsoft.ResourceGraph/resources");
+    }
+
     static List<String> paths(Plan p) {
         return p.changes().stream().flatMap(c -> c.attributes().stream().map(a -> c.address() + ":" + a.path())).toList();
     }
