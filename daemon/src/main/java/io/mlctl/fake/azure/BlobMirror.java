@@ -98,4 +98,20 @@ public final class BlobMirror {
     void deleteAccount(String account) {
         for (String name : containersOf(account)) service.getBlobContainerClient(name).deleteIfExists();
     }
+
+    /**
+     * {@code java -cp mlctl.jar io.mlctl.fake.azure.BlobMirror [endpoint]}: lists Azurite's containers with
+     * their metadata and public access, one per line, so a person can see what the ARM fake mirrored
+     * (Azurite answers only requests signed with the development key, which curl cannot make).
+     */
+    public static void main(String[] args) {
+        String endpoint = args.length > 0 ? args[0] : "http://127.0.0.1:10000/" + DEV_ACCOUNT;
+        BlobMirror m = new BlobMirror(endpoint);
+        for (BlobContainerItem c : m.service.listBlobContainers(new ListBlobContainersOptions()
+            .setDetails(new com.azure.storage.blob.models.BlobContainerListDetails().setRetrieveMetadata(true)), null)) {
+            PublicAccessType access = c.getProperties().getPublicAccess();
+            System.out.println(c.getName() + " public=" + (access == null ? "none" : access) + " metadata=" + new java.util.TreeMap<>(
+                c.getMetadata() == null ? Map.of() : c.getMetadata()));
+        }
+    }
 }
