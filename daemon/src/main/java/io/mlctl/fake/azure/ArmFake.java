@@ -173,6 +173,13 @@ public final class ArmFake implements AutoCloseable {
         groups.put(groupKey(subscription, name), g);
     }
 
+    /** Sets a group's {@code provisioningState} (a test's view of a group another process is deleting). */
+    @SuppressWarnings("unchecked")
+    public synchronized void groupState(String subscription, String name, String state) {
+        Map<String, Object> g = groups.get(groupKey(subscription, name));
+        if (g != null) ((Map<String, Object>) g.get("properties")).put("provisioningState", state);
+    }
+
     public synchronized void reset() {
         groups.clear();
         resources.clear();

@@ -58,11 +58,10 @@ public final class AzureClients implements AutoCloseable {
         this.region = region;
         this.profile = profile(settings, subscription);
         this.pipeline = pipeline(settings, requests);
-        if (settings.plaintext()) {
-            // A local fake finishes its operations at once; the SDK's default of 30 s between polls only slows tests.
-            com.azure.resourcemanager.resources.fluentcore.utils.ResourceManagerUtils.InternalRuntimeContext
-                .setDelayProvider(d -> d.compareTo(FAKE_POLL) > 0 ? FAKE_POLL : d);
-        }
+        // The SDK keeps its poll interval JVM-wide: a local fake finishes its operations at once, and its 30 s default
+        // only slows tests; against Azure (https) the SDK's own interval is restored, whatever a fake set before.
+        com.azure.resourcemanager.resources.fluentcore.utils.ResourceManagerUtils.InternalRuntimeContext.setDelayProvider(
+            settings.plaintext() ? d -> d.compareTo(FAKE_POLL) > 0 ? FAKE_POLL : d : d -> d);
     }
 
     private static final Duration FAKE_POLL = Duration.ofMillis(50);

@@ -101,6 +101,10 @@ public final class AzureDriver implements Driver {
         if (groupsReady.contains(cloud.subscription() + "/" + group)) return;
         var groups = cloud.resources().serviceClient().getResourceGroups();
         Optional<ResourceGroupInner> found = AzureErrors.find("read resource group " + group, () -> groups.get(group));
+        if (found.isPresent() && "Deleting".equalsIgnoreCase(found.get().properties() == null ? null : found.get().properties().provisioningState())) {
+            // A destroy (perhaps a killed one) is deleting it: wait it out, then make it anew.
+            throw new DriverException("resource group " + group + " is being deleted; waiting for it to go before creating it again", true);
+        }
         if (found.isEmpty()) {
             ResourceGroupInner rg = new ResourceGroupInner().withLocation(env.region())
                 .withTags(Map.of(Ownership.ENVIRONMENT_TAG, env.name(), Ownership.MANAGED_BY_TAG, "mlctl"));
@@ -126,10 +130,15 @@ public final class AzureDriver implements Driver {
         // The environment's Azure ML workspace (and its vault and storage), if the last endpoint's delete could not release it.
         EndpointKind.released(cloud, env);
         if (!ourGroup(AzureKind.tags(found.get().tags()), env)) return;
-        // Anything left in it (someone else's, or ours that failed to go) keeps the group.
+        // Anything left in it (someone else's, or ours that failed to go) keeps the group, and so does anyone's
+        // role assignment made on the group itself, which would go with it.
         boolean empty = AzureErrors.call("list resource group " + group, () -> cloud.resources().serviceClient().getResources()
             .listByResourceGroup(group, null, null, 1, com.azure.core.util.Context.NONE).stream().findAny().isEmpty());
         if (!empty) return;
+        String scope = AzureKind.groupId(cloud, env);
+        boolean granted = AzureErrors.call("list role assignments on resource group " + group, () -> cloud.authorization().roleServiceClient()
+            .getRoleAssignments().listByResourceGroup(group).stream().anyMatch(a -> scope.equalsIgnoreCase(a.scope())));
+        if (granted) return;
         AzureErrors.run("delete resource group " + group, () -> groups.delete(group, null, com.azure.core.util.Context.NONE));
         groupsReady.remove(cloud.subscription() + "/" + group);
     }

@@ -80,11 +80,22 @@ public final class AzureErrors {
     public static DriverException translate(String what, Throwable e) {
         Throwable t = unwrap(e);
         if (t instanceof DriverException d) return d;
+        if (t instanceof com.azure.identity.CredentialUnavailableException) {
+            return new DriverException(what + ": no Azure credentials found (set AZURE_CLIENT_ID and AZURE_TENANT_ID with a secret or "
+                + "certificate, use a managed or workload identity, or run 'az login')", false, t);
+        }
+        if (t instanceof com.azure.core.exception.ClientAuthenticationException) {
+            return new DriverException(what + ": Azure refused the credentials (" + oneLine(t.getMessage()) + "); check them or run 'az login' again", false, t);
+        }
         if (t instanceof ManagementException m && m.getValue() != null) {
             ManagementError err = m.getValue();
             String code = err.getCode() == null ? "" : err.getCode();
             String message = oneLine(err.getMessage());
             int status = status(m);
+            if (status == 401 || code.equals("InvalidAuthenticationToken") || code.equals("ExpiredAuthenticationToken")
+                || code.equals("AuthenticationFailed") || code.equals("InvalidAuthenticationTokenTenant")) {
+                return new DriverException(what + ": Azure refused the credentials (" + code + "); check them or run 'az login' again", false, t);
+            }
             if (code.equals("AuthorizationFailed") || code.equals("LinkedAuthorizationFailed")) {
                 Matcher a = ACTION.matcher(message);
                 String detail = a.find() ? "not authorized to perform " + a.group(1) + " on " + a.group(2) : message;

@@ -140,8 +140,8 @@ interface AzureKind extends ResourceKind<AzureClients> {
      * (e.g. {@code microsoft.network/virtualnetworks}) tagged {@code mlctl-environment=<env>}, in a stable order.
      */
     static String graphQuery(Environment env, String armType) {
-        return "resources | where type =~ '" + armType + "' | where tags['" + io.mlctl.inventory.Ownership.ENVIRONMENT_TAG + "'] == '"
-            + env.name() + "' | order by id asc";
+        return "resources | where type =~ '" + armType + "' | where resourceGroup =~ '" + resourceGroup(env) + "' | where tags['"
+            + io.mlctl.inventory.Ownership.ENVIRONMENT_TAG + "'] == '" + env.name() + "' | order by id asc";
     }
 
     /**

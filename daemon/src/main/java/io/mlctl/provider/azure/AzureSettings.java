@@ -9,8 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Where the Azure driver talks. The Resource Manager endpoint is Azure's public cloud unless
@@ -22,8 +20,6 @@ import java.util.regex.Pattern;
 public record AzureSettings(Map<String, String> environment) {
     public static final String ENDPOINT_VARIABLE = "MLCTL_AZURE_RESOURCE_MANAGER_ENDPOINT";
     public static final URI PUBLIC_CLOUD = URI.create("https://management.azure.com/");
-    private static final Pattern DEFAULT_SUBSCRIPTION = Pattern.compile(
-        "\\{[^{}]*?\"id\"\\s*:\\s*\"([0-9a-fA-F-]{36})\"[^{}]*?\"isDefault\"\\s*:\\s*true|\\{[^{}]*?\"isDefault\"\\s*:\\s*true[^{}]*?\"id\"\\s*:\\s*\"([0-9a-fA-F-]{36})\"");
 
     public static AzureSettings fromEnvironment(Map<String, String> env) {
         return new AzureSettings(Map.copyOf(env));
@@ -65,11 +61,12 @@ public record AzureSettings(Map<String, String> environment) {
         try {
             // The CLI writes it with a byte-order mark.
             String text = Files.readString(profile, StandardCharsets.UTF_8).replace("\uFEFF", "");
-            Matcher m = DEFAULT_SUBSCRIPTION.matcher(text);
-            if (!m.find()) return Optional.empty();
-            return Optional.of(m.group(1) != null ? m.group(1) : m.group(2));
-        } catch (IOException e) {
+            for (com.fasterxml.jackson.databind.JsonNode s : new com.fasterxml.jackson.databind.ObjectMapper().readTree(text).path("subscriptions")) {
+                if (s.path("isDefault").asBoolean(false) && s.path("id").isTextual()) return Optional.of(s.path("id").asText());
+            }
             return Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty(); // not a profile the CLI wrote: as if there were none
         }
     }
 

