@@ -49,6 +49,8 @@ public final class ArmFake implements AutoCloseable {
     /** Every resource, by lowercase id. */
     private final Map<String, Map<String, Object>> resources = new TreeMap<>();
     private final Map<String, Operation> operations = new LinkedHashMap<>();
+    /** Operations not finished yet: every request settles these, so a long-lived fake stays fast. */
+    private final List<Operation> unfinished = new ArrayList<>();
     private final AtomicBoolean sawAuthorization = new AtomicBoolean();
     private volatile Duration operationTime = Duration.ZERO;
     /** When each resource was made: Resource Graph shows it only {@link #graphLag} later, as the real index lags ARM writes. */
@@ -184,6 +186,7 @@ public final class ArmFake implements AutoCloseable {
         groups.clear();
         resources.clear();
         operations.clear();
+        unfinished.clear();
         born.clear();
         graphLag = Duration.ZERO;
         faults.clear();
@@ -445,6 +448,7 @@ public final class ArmFake implements AutoCloseable {
     private Operation operation(String key, boolean delete, ArmError failure) {
         Operation op = new Operation(UUID.randomUUID().toString(), key, delete, Instant.now().plus(operationTime), failure);
         operations.put(op.id, op);
+        unfinished.add(op);
         return op;
     }
 
@@ -455,9 +459,10 @@ public final class ArmFake implements AutoCloseable {
     /** Finishes every operation whose time has passed: the resource is {@code Succeeded} (or {@code Failed}), or gone. */
     private void settle() {
         Instant now = Instant.now();
-        for (Operation op : operations.values()) {
+        for (Operation op : List.copyOf(unfinished)) {
             if (op.finished || now.isBefore(op.doneAt)) continue;
             op.finished = true;
+            unfinished.remove(op);
             Map<String, Object> r = resources.get(op.resourceKey);
             if (op.delete) {
                 if (op.failure != null) {

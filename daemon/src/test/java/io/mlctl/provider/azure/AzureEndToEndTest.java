@@ -149,6 +149,22 @@ class AzureEndToEndTest {
     }
 
     @Test
+    void theExamplesBucketHoldsBlobsInAzuriteUntilDestroy() {
+        io.mlctl.fake.azure.BlobMirror blobs = io.mlctl.fake.azure.BlobMirror.attach(arm, io.mlctl.testing.Azurite.shared().blobEndpoint());
+        String account = storageAccount();
+        // Azurite outlives this test: start from a clean slate for this account's mirror.
+        blobs.container(account, "nlp-corpora").deleteIfExists();
+        assertThat(cli().run("apply", "--auto-approve", example()).exitCode()).isZero();
+        var container = blobs.container(account, "nlp-corpora");
+        assertThat(container.exists()).isTrue();
+        assertThat(container.getProperties().getMetadata()).containsEntry("mlctl_environment", "nlp-azure").containsEntry("mlctl_address", "bucket.nlp-corpora");
+        container.getBlobClient("corpus/part-0001.txt").upload(com.azure.core.util.BinaryData.fromString("the quick brown fox"));
+        assertThat(container.getBlobClient("corpus/part-0001.txt").downloadContent().toString()).isEqualTo("the quick brown fox");
+        assertThat(cli().run("destroy", "--auto-approve", example()).exitCode()).isZero();
+        assertThat(container.exists()).as("the container goes with its account").isFalse();
+    }
+
+    @Test
     void aResourceRemovedFromTheSpecIsPrunedAndNothingElseChanges() throws Exception {
         assertThat(cli().run("apply", "--auto-approve", example()).exitCode()).isZero();
         String full = Fixtures.read(Path.of(example()));
