@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A stateful local fake of Azure Resource Manager and Resource Graph, for tests and for trying mlctl
  * without a subscription. It behaves as ARM does where the driver can tell: PUT answers 201 (new) or
- * 200 with {@code provisioningState} and an {@code Azure-AsyncOperation} to poll, DELETE 202 with a
+ * 200 with {@code provisioningState} and an {@code Azure-AsyncOperation} to poll (a storage account's
+ * create: 202 with only a {@code Location}, whose poll ends in 200 with the account), DELETE 202 with a
  * {@code Location} to poll (or 204 when nothing is there), 404 {@code ResourceNotFound}, 409 on clashes,
  * 429 with {@code Retry-After} when told to throttle; bodies are checked against the Azure SDK's model
  * classes ({@link ArmModels}) and each type's own rules ({@link ArmType}). Resource Graph answers the
@@ -64,14 +65,17 @@ public final class ArmFake implements AutoCloseable {
         final boolean delete;
         final Instant doneAt;
         final ArmError failure;
+        /** Polled through its {@code Location} alone (a storage account's create): 202 until done, then 200 with the resource. */
+        final boolean location;
         boolean finished;
 
-        Operation(String id, String resourceKey, boolean delete, Instant doneAt, ArmError failure) {
+        Operation(String id, String resourceKey, boolean delete, Instant doneAt, ArmError failure, boolean location) {
             this.id = id;
             this.resourceKey = resourceKey;
             this.delete = delete;
             this.doneAt = doneAt;
             this.failure = failure;
+            this.location = location;
         }
     }
 
@@ -378,10 +382,12 @@ public final class ArmFake implements AutoCloseable {
         if (!update) born.put(id.key(), Instant.now());
         resources.put(id.key(), stored);
         type.afterWrite(this, id, Optional.of(copy(stored)));
-        Operation op = operation(id.key(), false, failOp);
         if (type.lro() == ArmType.Lro.ACCEPTED && !update) {
-            return new Answer(202, null, Map.of("Azure-AsyncOperation", operationUrl(op), "Location", operationUrl(op), "Retry-After", "0"));
+            // As the storage provider answers a create: 202, no body, only a Location to poll (no Azure-AsyncOperation).
+            Operation op = operation(id.key(), false, failOp, true);
+            return new Answer(202, null, Map.of("Location", operationUrl(op), "Retry-After", "0"));
         }
+        Operation op = operation(id.key(), false, failOp);
         return new Answer(update ? 200 : type.createdStatus(), stored, Map.of("Azure-AsyncOperation", operationUrl(op), "Retry-After", "0"));
     }
 
@@ -446,7 +452,11 @@ public final class ArmFake implements AutoCloseable {
     }
 
     private Operation operation(String key, boolean delete, ArmError failure) {
-        Operation op = new Operation(UUID.randomUUID().toString(), key, delete, Instant.now().plus(operationTime), failure);
+        return operation(key, delete, failure, false);
+    }
+
+    private Operation operation(String key, boolean delete, ArmError failure, boolean location) {
+        Operation op = new Operation(UUID.randomUUID().toString(), key, delete, Instant.now().plus(operationTime), failure, location);
         operations.put(op.id, op);
         unfinished.add(op);
         return op;
@@ -489,6 +499,7 @@ public final class ArmFake implements AutoCloseable {
     private Answer poll(String opId) {
         Operation op = operations.get(opId);
         if (op == null) throw new ArmError(404, "NotFound", "no operation " + opId);
+        if (op.location) return pollLocation(op);
         if (!op.finished) {
             if (op.delete) return new Answer(202, null, Map.of("Location", operationUrl(op), "Retry-After", "0"));
             return new Answer(200, Map.of("status", "InProgress"), Map.of("Retry-After", "0"));
@@ -501,6 +512,18 @@ public final class ArmFake implements AutoCloseable {
         }
         if (op.delete) return Answer.of(200, null);
         return Answer.of(200, Map.of("status", "Succeeded"));
+    }
+
+    /**
+     * A create polled through its {@code Location} (ARM's asynchronous-operation contract): 202 while it
+     * runs, then 200 with the resource as a GET answers it, or the operation's error with its status.
+     */
+    private Answer pollLocation(Operation op) {
+        if (!op.finished) return new Answer(202, null, Map.of("Location", operationUrl(op), "Retry-After", "0"));
+        if (op.failure != null) return Answer.of(op.failure.status(), op.failure.body());
+        Map<String, Object> r = resources.get(op.resourceKey);
+        if (r == null) throw new ArmError(404, "ResourceNotFound", "The resource of operation " + op.id + " no longer exists.");
+        return Answer.of(200, r);
     }
 
     private Answer resourceGroup(String method, String subscription, String name, String body, ArmError failOp) {

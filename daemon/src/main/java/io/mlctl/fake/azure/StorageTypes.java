@@ -157,7 +157,11 @@ final class StorageTypes {
             return StorageAccountUpdateParameters.class;
         }
 
-        /** Create answers 202 Accepted and is polled; PATCH and DELETE complete at once (what the SDK expects: 200/202, 200, 200/204). */
+        /**
+         * Create answers 202 Accepted with only a {@code Location} to poll, whose poll answers 202 until the
+         * account is made, then 200 with it; PATCH and DELETE complete at once (what the SDK expects: 200/202, 200, 200/204).
+         * Blob services and management policies have no PATCH in Azure ({@link DefaultSetting}); containers have (Blob Containers - Update).
+         */
         @Override
         public Lro lro() {
             return Lro.ACCEPTED;

@@ -1,8 +1,10 @@
 package io.mlctl.provider.azure;
 
+import com.azure.core.http.rest.PagedResponse;
 import com.azure.resourcemanager.storage.fluent.StorageManagementClient;
 import com.azure.resourcemanager.storage.fluent.models.BlobContainerInner;
 import com.azure.resourcemanager.storage.fluent.models.BlobServicePropertiesInner;
+import com.azure.resourcemanager.storage.fluent.models.ListContainerItemInner;
 import com.azure.resourcemanager.storage.fluent.models.ManagementPolicyInner;
 import com.azure.resourcemanager.storage.fluent.models.StorageAccountInner;
 import com.azure.resourcemanager.storage.models.AccessTier;
@@ -94,16 +96,19 @@ import java.util.concurrent.Executors;
  * HTTPS-only: the spec has no attribute for these two, so a weakened account shows an extra attribute
  * {@code transport} that apply removes by restoring them). Graph has no blob service
  * properties, management policies or containers, so each account costs three more GETs — versioning,
- * the policy, the container (its public access, and whether it is still there: a bucket whose container
- * is gone is not listed, the plan creates it, and the create finds the account and makes the container
- * again) — read eight at a time. Destroy deletes the storage account, and with it the container and
- * every blob in it: Azure, unlike S3 and GCS, does not refuse to delete an account that holds data,
- * and ARM cannot count blobs. Put a {@code CanNotDelete} lock on an account to keep it; Azure's refusal
- * then comes back as one line.
+ * the policy, the container (its public access, and whether it is still there: a container deleted
+ * outside mlctl shows as an attribute {@code container: missing}, so the plan shows an update that
+ * makes it again, and prune and destroy still find the account) — read eight at a time. A bucket that
+ * Graph does not show yet (its index lags ARM writes) is read directly when the listing is one page.
+ * Destroy deletes the storage account, and with it the container and every blob in it: Azure, unlike
+ * S3 and GCS, does not refuse to delete an account that holds data, and ARM cannot count blobs. So
+ * mlctl refuses to delete an account holding any container besides the bucket's own (one line naming
+ * them), and the bucket's own blobs go with it. Put a {@code CanNotDelete} lock on an account to keep
+ * it; Azure's refusal then comes back as one line.
  */
 final class BucketKind implements AzureKind {
     static final String ARM_TYPE = "microsoft.storage/storageaccounts";
-    private static final Set<String> SETTINGS = Set.of("versioning", "encryption", "public", "lifecycle", "tags", "transport");
+    private static final Set<String> SETTINGS = Set.of("versioning", "encryption", "public", "lifecycle", "tags", "transport", "container");
     /** Minimum TLS versions mlctl accepts on an account (it sets 1.2; someone raising it to 1.3 is no weakening). */
     private static final Set<String> STRONG_TLS = Set.of(MinimumTlsVersion.TLS1_2.toString(), MinimumTlsVersion.TLS1_3.toString());
     private static final int READERS = 8;
@@ -172,23 +177,28 @@ final class BucketKind implements AzureKind {
 
     @Override
     public Page list(AzureClients cloud, Environment env, Optional<String> pageToken) {
+        Map<String, Account> rows = new TreeMap<>();
+        // A spec bucket Resource Graph does not show yet (it lags ARM writes) is read directly, on a single-page listing.
+        Page page = AzureKind.graphPage(cloud, env, ARM_TYPE, storage(cloud).getApiVersion(), pageToken,
+            address -> AzureKind.resourceId(cloud, env, "Microsoft.Storage/storageAccounts", accountName(cloud, env, address.name())), row -> {
+                Account a = Account.of(row);
+                return TagMarker.INSTANCE.owner(a.tags(), env.name()).filter(x -> x.type() == ResourceType.BUCKET && !x.isComponent()).map(x -> {
+                    rows.put(a.id(), a);
+                    return new ObservedResource(x, a.id(), Map.of(), a.tags()); // completed below with what Graph lacks
+                });
+            }, ResourceType.BUCKET);
         List<Account> accounts = new ArrayList<>();
         Map<String, Address> addresses = new TreeMap<>();
-        Page page = AzureKind.graphPage(cloud, env, ARM_TYPE, pageToken, row -> {
-            Account a = Account.of(row);
-            TagMarker.INSTANCE.owner(a.tags(), env.name()).filter(x -> x.type() == ResourceType.BUCKET && !x.isComponent()).ifPresent(x -> {
-                accounts.add(a);
-                addresses.put(a.id(), x);
-            });
-            return Optional.empty();
-        });
+        for (ObservedResource r : page.items()) {
+            accounts.add(rows.get(r.cloudId()));
+            addresses.put(r.cloudId(), r.address());
+        }
         Map<String, Optional<Reads>> reads = readAll(cloud, accounts, addresses);
         List<ObservedResource> items = new ArrayList<>();
         for (Account a : accounts) {
             Address address = addresses.get(a.id());
-            // Gone since the query, or its container is missing: not listed (a missing container is then made again by the create).
-            reads.get(a.id()).filter(r -> r.container().isPresent())
-                .ifPresent(r -> items.add(new ObservedResource(address, a.id(), observed(a, r, address.name()), a.tags())));
+            // Empty when gone since the query. A missing container shows as the attribute {@code container}: update makes it again.
+            reads.get(a.id()).ifPresent(r -> items.add(new ObservedResource(address, a.id(), observed(a, r, address.name()), a.tags())));
         }
         return new Page(items, page.nextPageToken());
     }
@@ -256,6 +266,8 @@ final class BucketKind implements AzureKind {
         List<Object> lifecycle = lifecycle(container, r.policy());
         if (!lifecycle.isEmpty()) m.put("lifecycle", lifecycle);
         transportWeakened(a).ifPresent(w -> m.put("transport", w));
+        // Deleted outside mlctl: an attribute the spec does not want, so the plan shows an update, which makes the container again.
+        if (r.container().isEmpty()) m.put("container", "missing");
         return AzureKind.attrs(a.location(), m, a.tags());
     }
 
@@ -478,7 +490,8 @@ final class BucketKind implements AzureKind {
     /**
      * Brings the {@code which} settings of the account, its container, blob service and policy to the
      * spec where they differ, each in the call that holds it, and answers the resource as read back.
-     * {@code complete} also makes a missing container and writes the container's marker metadata;
+     * A missing container is made (by {@code complete}, or by the update of {@code container: missing});
+     * {@code complete} also writes the container's marker metadata;
      * {@code transport} restores TLS 1.2 and HTTPS-only. Public access opens on the account before the container, and
      * closes on the container before the account (Azure refuses a public container on an account that
      * forbids public access).
@@ -594,12 +607,36 @@ final class BucketKind implements AzureKind {
             () -> containers.update(account.group(), account.name(), container, change)));
     }
 
-    /** Ownership was checked a moment ago against the account's tags. The container and its blobs go with the account. */
+    /**
+     * Ownership was checked a moment ago against the account's tags. Deleting the account deletes every
+     * container in it, so an account holding a container other than the bucket's is refused, as a
+     * non-empty bucket is on AWS and GCP (one request: the first page of the containers; a second page
+     * means others too). The bucket's own container goes with the account, blobs and all: counting its
+     * blobs needs the data plane (account keys or a blob data role), which mlctl does not use.
+     */
     @Override
     public void delete(AzureClients cloud, Environment env, ObservedResource current) {
         String name = AzureKind.lastSegment(current.cloudId());
+        String group = groupOf(current.cloudId());
+        String container = current.address().name();
+        PagedResponse<ListContainerItemInner> first;
         try {
-            storage(cloud).getStorageAccounts().delete(groupOf(current.cloudId()), name);
+            first = storage(cloud).getBlobContainers().list(group, name).iterableByPage().iterator().next();
+        } catch (RuntimeException e) {
+            if (AzureErrors.notFound(e)) return;
+            throw AzureErrors.translate("list containers of storage account " + name, e);
+        }
+        List<String> others = new ArrayList<>();
+        for (ListContainerItemInner c : first.getValue()) if (!container.equals(c.name())) others.add(c.name());
+        boolean more = first.getContinuationToken() != null;
+        if (!others.isEmpty() || more) {
+            boolean many = more || others.size() > 1;
+            throw new DriverException(current.address() + ": storage account " + name + " also holds container" + (many ? "s " : " ")
+                + String.join(", ", others) + (more ? (others.isEmpty() ? "" : " ") + "and more" : "") + ", which mlctl did not make; "
+                + "mlctl does not delete data: move or delete " + (many ? "them" : "it") + " first", false);
+        }
+        try {
+            storage(cloud).getStorageAccounts().delete(group, name);
         } catch (RuntimeException e) {
             if (AzureErrors.notFound(e)) return;
             throw AzureErrors.translate("delete storage account " + name, e);

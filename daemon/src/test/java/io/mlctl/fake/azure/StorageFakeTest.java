@@ -33,6 +33,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AutoClose;
@@ -126,6 +127,56 @@ class StorageFakeTest {
             .queryAll("q", "resources | where type =~ 'microsoft.storage/storageaccounts'");
         assertThat(rows).singleElement().satisfies(r -> assertThat(String.valueOf(r.get("properties"))).contains("allowBlobPublicAccess=false")
             .contains("keySource=Microsoft.Storage"));
+    }
+
+    private static HttpResponse<String> exchange(String method, String url, String body) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).method(method, HttpRequest.BodyPublishers.ofString(body))
+            .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aCreateIsAcceptedWithOnlyALocationWhosePollAnswers202UntilDoneThen200WithTheAccount() throws Exception {
+        String body = "{\"sku\":{\"name\":\"Standard_LRS\"},\"kind\":\"StorageV2\",\"location\":\"eastus\"}";
+        String url = arm.endpoint() + accountPath(SUB, "rg1", "slowacct1").substring(1) + "?api-version=2023-05-01";
+        arm.operationTime(Duration.ofHours(1));
+        HttpResponse<String> created = exchange("PUT", url, body);
+        assertThat(created.statusCode()).isEqualTo(202);
+        assertThat(created.body()).isEmpty();
+        assertThat(created.headers().firstValue("Azure-AsyncOperation")).as("the storage provider sends none").isEmpty();
+        String location = created.headers().firstValue("Location").orElseThrow();
+        HttpResponse<String> running = exchange("GET", location, "");
+        assertThat(running.statusCode()).isEqualTo(202);
+        assertThat(running.headers().firstValue("Location")).isPresent();
+
+        arm.operationTime(Duration.ZERO);
+        HttpResponse<String> done = exchange("GET", exchange("PUT", url.replace("slowacct1", "quickacct1"), body).headers().firstValue("Location").orElseThrow(), "");
+        assertThat(done.statusCode()).isEqualTo(200);
+        assertThat(done.body()).contains("\"name\":\"quickacct1\"").contains("\"provisioningState\":\"Succeeded\"").contains("primaryEndpoints");
+
+        arm.faults().failOperation("^PUT .*/storageAccounts/failacct1$", 1, new ArmError(500, "InternalError", "The storage resource provider failed."));
+        HttpResponse<String> failed = exchange("GET", exchange("PUT", url.replace("slowacct1", "failacct1"), body).headers().firstValue("Location").orElseThrow(), "");
+        assertThat(failed.statusCode()).isEqualTo(500);
+        assertThat(failed.body()).contains("InternalError");
+
+        // The SDK's create polls that Location to the end and answers the account.
+        StorageAccountInner made = storage.getStorageAccounts().create("rg1", "sdkacct1", account());
+        assertThat(made.name()).isEqualTo("sdkacct1");
+        assertThat(made.provisioningState().toString()).isEqualTo("Succeeded");
+        assertThat(made.primaryEndpoints().blob()).contains("sdkacct1");
+    }
+
+    @Test
+    void blobServicesAndPoliciesTakeNoPatchAsInAzureWhileContainersDo() throws Exception {
+        create(storage, "rg1", "nopatch1", account());
+        storage.getBlobContainers().create("rg1", "nopatch1", "data", new BlobContainerInner());
+        storage.getManagementPolicies().createOrUpdate("rg1", "nopatch1", ManagementPolicyName.DEFAULT, policy(rule("r1", cool(3))));
+        String acct = accountPath(SUB, "rg1", "nopatch1");
+        assertThat(send("PATCH", acct + "/blobServices/default", "{\"properties\":{\"isVersioningEnabled\":true}}")).startsWith("405 ");
+        assertThat(send("PATCH", acct + "/managementPolicies/default", "{\"properties\":{}}")).startsWith("405 ");
+        assertThat(storage.getBlobServices().getServiceProperties("rg1", "nopatch1").isVersioningEnabled()).isNotEqualTo(Boolean.TRUE);
+        // Blob Containers - Update is a PATCH.
+        assertThat(send("PATCH", acct + "/blobServices/default/containers/data", "{\"properties\":{\"metadata\":{\"owner\":\"ml\"}}}")).startsWith("200 ");
+        assertThat(storage.getBlobContainers().get("rg1", "nopatch1", "data").metadata()).containsEntry("owner", "ml");
     }
 
     @Test
