@@ -63,17 +63,18 @@ public final class ArmFake implements AutoCloseable {
         final String id;
         final String resourceKey;
         final boolean delete;
-        final Instant doneAt;
+        /** When it started: it is done once the fake's operation time (as it is when read) has passed since. */
+        final Instant startedAt;
         final ArmError failure;
         /** Polled through its {@code Location} alone (a storage account's create): 202 until done, then 200 with the resource. */
         final boolean location;
         boolean finished;
 
-        Operation(String id, String resourceKey, boolean delete, Instant doneAt, ArmError failure, boolean location) {
+        Operation(String id, String resourceKey, boolean delete, Instant startedAt, ArmError failure, boolean location) {
             this.id = id;
             this.resourceKey = resourceKey;
             this.delete = delete;
-            this.doneAt = doneAt;
+            this.startedAt = startedAt;
             this.failure = failure;
             this.location = location;
         }
@@ -115,7 +116,7 @@ public final class ArmFake implements AutoCloseable {
         return faults;
     }
 
-    /** How long a write stays {@code Creating}/{@code Updating}/{@code Deleting} before it is done. */
+    /** How long a write stays {@code Creating}/{@code Updating}/{@code Deleting} before it is done; a new value applies to writes in progress too ({@code ZERO} releases them). */
     public void operationTime(Duration d) {
         this.operationTime = d;
     }
@@ -456,7 +457,7 @@ public final class ArmFake implements AutoCloseable {
     }
 
     private Operation operation(String key, boolean delete, ArmError failure, boolean location) {
-        Operation op = new Operation(UUID.randomUUID().toString(), key, delete, Instant.now().plus(operationTime), failure, location);
+        Operation op = new Operation(UUID.randomUUID().toString(), key, delete, Instant.now(), failure, location);
         operations.put(op.id, op);
         unfinished.add(op);
         return op;
@@ -470,7 +471,7 @@ public final class ArmFake implements AutoCloseable {
     private void settle() {
         Instant now = Instant.now();
         for (Operation op : List.copyOf(unfinished)) {
-            if (op.finished || now.isBefore(op.doneAt)) continue;
+            if (op.finished || now.isBefore(op.startedAt.plus(operationTime))) continue; // operationTime(ZERO) releases held ones
             op.finished = true;
             unfinished.remove(op);
             Map<String, Object> r = resources.get(op.resourceKey);
