@@ -3,6 +3,7 @@ package io.mlctl.fake.azure;
 import com.azure.resourcemanager.network.fluent.models.NetworkSecurityGroupInner;
 import com.azure.resourcemanager.network.fluent.models.SubnetInner;
 import com.azure.resourcemanager.network.fluent.models.VirtualNetworkInner;
+import com.azure.resourcemanager.network.models.TagsObject;
 import io.mlctl.spec.Cidr;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,7 +36,9 @@ import java.util.UUID;
  * a priority 100–4096 unique per direction ({@code SecurityRuleConflict}), one of the singular or
  * plural form of each address and port field, and valid values in them.</li>
  * </ul>
- * Azure answers these refusals with 400 Bad Request (not 409), as the fake does.
+ * Azure answers these refusals with 400 Bad Request (not 409), as the fake does. A PATCH of a VNet or
+ * security group takes {@code tags} only (Azure's "Update Tags", body {@code TagsObject}); everything
+ * else changes by PUT.
  */
 final class NetworkTypes {
     static final String VNET = "Microsoft.Network/virtualNetworks";
@@ -345,6 +348,12 @@ final class NetworkTypes {
             return VirtualNetworkInner.class;
         }
 
+        /** Azure's PATCH of a VNet ("Update Tags") takes {@code tags} alone. */
+        @Override
+        public Class<?> patchModel() {
+            return TagsObject.class;
+        }
+
         /** The subnets the VNet holds after this PUT: those it sends, or (without the property) those it has. */
         private static List<Map<String, Object>> subnetsAfter(Map<String, Object> body, Optional<Map<String, Object>> existing) {
             Object given = props(body).get("subnets");
@@ -505,6 +514,12 @@ final class NetworkTypes {
         @Override
         public Class<?> model() {
             return NetworkSecurityGroupInner.class;
+        }
+
+        /** Azure's PATCH of a network security group ("Update Tags") takes {@code tags} alone. */
+        @Override
+        public Class<?> patchModel() {
+            return TagsObject.class;
         }
 
         private static List<Map<String, Object>> rules(Map<String, Object> nsg) {

@@ -52,11 +52,12 @@ import java.util.function.Supplier;
  * {@code firewall} list and associated with every subnet, so every VM and AKS node in them is covered.
  *
  * <ul>
- * <li>Firewall rules become security rules of the same name: {@code ingress} → Inbound from the
+ * <li>Firewall rules become security rules named {@code mlctl-<rule>}: {@code ingress} → Inbound from the
  * rule's sources to any address, {@code egress} → Outbound from any address to them, {@code tcp}/{@code udp},
- * the ports, access Allow. Priorities are 100, 101, … in rule-name order: deterministic, and since every
- * rule allows, their order never changes what passes. Azure's own default rules (allow inside the VNet
- * and outbound, deny other inbound) stay below them.</li>
+ * the ports, access Allow. Priorities are 100, 101, … in rule-name order, skipping those another rule of
+ * the same direction holds: deterministic, and since every rule allows, their order never changes what
+ * passes. Azure's own default rules (allow inside the VNet and outbound, deny other inbound) stay below
+ * them. Rules without the prefix are someone else's: kept as they are, never reported.</li>
  * <li>{@code privateStorageAccess: true} puts the {@code Microsoft.Storage} service endpoint on every
  * subnet: storage traffic stays on the Azure backbone and storage accounts can restrict access to these
  * subnets. Private endpoints are left out: each needs a storage account (another kind's resource), a
@@ -77,6 +78,14 @@ import java.util.function.Supplier;
  * network's {@code cidr} changes in place: an address space can be replaced as long as every subnet
  * still lies in it, which the spec checker has already made sure of.
  *
+ * <p>Other people's subnets in the VNet (another team's, a Bastion's) are theirs: the VNet records the
+ * subnets mlctl manages in its tag {@code mlctl-subnets} (names joined by ':', continued in
+ * {@code mlctl-subnets-2}, … past Azure's 256 characters of a tag value), only those are reported, and
+ * every VNet write starts from the subnets it has and changes only those: the others, and the
+ * address-space prefixes they sit in, stay as they are. The VNet is not deleted while it holds one
+ * (Azure would delete it with the VNet). A VNet without the tag (removed by hand) counts the subnets
+ * associated with its own security group as mlctl's, and the next write records them again.
+ *
  * <p>Inventory is one Resource Graph query per page for both types (virtual networks and network
  * security groups of the environment, ordered by name, so {@code x-nsg} follows {@code x}); a VNet's
  * subnets come inline with it. Only a page boundary falling between a VNet and its NSG costs a GET, and
@@ -88,6 +97,12 @@ final class NetworkKind implements AzureKind {
     static final String NSG_TYPE = "microsoft.network/networksecuritygroups";
     static final String STORAGE_SERVICE = "Microsoft.Storage";
     static final int FIRST_PRIORITY = 100;
+    /** The VNet tag naming the subnets mlctl manages in it; longer lists go on in {@code mlctl-subnets-2}, {@code -3}, …. */
+    static final String SUBNETS_TAG = "mlctl-subnets";
+    /** Azure's limit on the length of a tag value. */
+    private static final int MAX_TAG_VALUE = 256;
+    /** The name prefix of the security rules mlctl manages in its group; rules without it are someone else's. */
+    static final String RULE_PREFIX = "mlctl-";
     /** Port ranges wider than this are reported as text, not one number per port. */
     private static final int MAX_EXPANDED_PORTS = 1024;
     private static final Set<String> NETWORK_FIELDS = Set.of("cidr", "subnets", "privateStorageAccess");
@@ -136,8 +151,8 @@ final class NetworkKind implements AzureKind {
     // ------------------------------------------------------------------ inventory
 
     static String graphQuery(Environment env) {
-        return "resources | where type in~ ('" + VNET_TYPE + "', '" + NSG_TYPE + "') | where tags['"
-            + io.mlctl.inventory.Ownership.ENVIRONMENT_TAG + "'] == '" + env.name() + "' | order by name asc";
+        return "resources | where type in~ ('" + VNET_TYPE + "', '" + NSG_TYPE + "') | where resourceGroup =~ '" + AzureKind.resourceGroup(env)
+            + "' | where tags['" + io.mlctl.inventory.Ownership.ENVIRONMENT_TAG + "'] == '" + env.name() + "' | order by name asc";
     }
 
     @Override
@@ -226,12 +241,18 @@ final class NetworkKind implements AzureKind {
         Map<String, Object> m = new TreeMap<>();
         List<String> states = new ArrayList<>();
         if (v != null) {
-            List<String> space = v.addressSpace() == null || v.addressSpace().addressPrefixes() == null ? List.of() : v.addressSpace().addressPrefixes();
-            if (!space.isEmpty()) m.put("cidr", String.join(", ", space));
             String ownGroup = groupIdBeside(v.id(), AzureKind.nsgName(address.name()));
+            Optional<Set<String>> record = subnetRecord(AzureKind.tags(v.tags()));
+            List<SubnetInner> mine = new ArrayList<>();
+            List<SubnetInner> others = new ArrayList<>();
+            for (SubnetInner s : v.subnets() == null ? List.<SubnetInner>of() : v.subnets()) (ours(s, record, ownGroup) ? mine : others).add(s);
+            String specCidr = env.resource(address).map(r -> String.valueOf(r.attributes().get("cidr"))).orElse(null);
+            // A prefix someone added for their own subnets is theirs, as the subnets are.
+            List<String> space = space(v).stream().filter(p -> !heldByOthers(p, specCidr, mine, others)).toList();
+            if (!space.isEmpty()) m.put("cidr", String.join(", ", space));
             List<Object> subnets = new ArrayList<>();
             Map<String, Boolean> storage = new TreeMap<>();
-            for (SubnetInner s : v.subnets() == null ? List.<SubnetInner>of() : v.subnets()) {
+            for (SubnetInner s : mine) {
                 subnets.add(subnet(s, ownGroup));
                 storage.put(s.name(), hasStorageEndpoint(s));
             }
@@ -241,7 +262,9 @@ final class NetworkKind implements AzureKind {
         }
         List<Object> firewall = new ArrayList<>();
         if (nsg != null) {
-            for (SecurityRuleInner r : nsg.securityRules() == null ? List.<SecurityRuleInner>of() : nsg.securityRules()) firewall.add(rule(r));
+            for (SecurityRuleInner r : nsg.securityRules() == null ? List.<SecurityRuleInner>of() : nsg.securityRules()) {
+                if (ourRule(r)) firewall.add(rule(r));
+            }
             if (failed(nsg.provisioningState())) states.add("network security group " + nsg.provisioningState());
         }
         m.put("firewall", firewall);
@@ -267,6 +290,83 @@ final class NetworkKind implements AzureKind {
             out.put(k, java.util.Objects.equals(a, b) ? a : (a == null ? "(none)" : a) + " (on " + groupName + ": " + (b == null ? "none" : b) + ")");
         }
         return out;
+    }
+
+    // ------------------------------------------------------------------ whose subnets and rules
+
+    static boolean isSubnetRecordKey(String key) {
+        return key.equals(SUBNETS_TAG) || key.matches(java.util.regex.Pattern.quote(SUBNETS_TAG) + "-[0-9]+");
+    }
+
+    /** The subnets the VNet's tags record as mlctl's (any case); empty when the record is not there. */
+    static Optional<Set<String>> subnetRecord(Map<String, String> tags) {
+        if (!tags.containsKey(SUBNETS_TAG)) return Optional.empty();
+        Set<String> out = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        tags.forEach((k, v) -> {
+            if (isSubnetRecordKey(k) && !v.isBlank()) out.addAll(List.of(v.split(":")));
+        });
+        return Optional.of(out);
+    }
+
+    /** {@code tags} recording {@code names} as mlctl's subnets (and no earlier record), in values of at most 256 characters. */
+    static Map<String, String> withSubnetRecord(Map<String, String> tags, java.util.Collection<String> names) {
+        Map<String, String> out = new TreeMap<>(tags);
+        out.keySet().removeIf(NetworkKind::isSubnetRecordKey);
+        List<String> values = new ArrayList<>();
+        StringBuilder value = new StringBuilder();
+        for (String n : new TreeSet<>(names)) {
+            if (!value.isEmpty() && value.length() + 1 + n.length() > MAX_TAG_VALUE) {
+                values.add(value.toString());
+                value.setLength(0);
+            }
+            if (!value.isEmpty()) value.append(':');
+            value.append(n);
+        }
+        values.add(value.toString());
+        for (int i = 0; i < values.size(); i++) out.put(i == 0 ? SUBNETS_TAG : SUBNETS_TAG + "-" + (i + 1), values.get(i));
+        return out;
+    }
+
+    /**
+     * Whether mlctl manages the subnet: its VNet's record names it; without a record (the tag removed by
+     * hand), when it is associated with the network's own security group, as every subnet mlctl makes is.
+     */
+    static boolean ours(SubnetInner s, Optional<Set<String>> record, String ownGroupId) {
+        if (record.isPresent()) return record.get().contains(s.name());
+        return s.networkSecurityGroup() != null && ownGroupId.equalsIgnoreCase(s.networkSecurityGroup().id());
+    }
+
+    /** A security rule of mlctl's (named {@code mlctl-<rule>}); the others in the group are someone else's. */
+    static boolean ourRule(SecurityRuleInner r) {
+        return r.name() != null && r.name().startsWith(RULE_PREFIX);
+    }
+
+    private static List<String> space(VirtualNetworkInner v) {
+        return v.addressSpace() == null || v.addressSpace().addressPrefixes() == null ? List.of() : v.addressSpace().addressPrefixes();
+    }
+
+    private static List<String> prefixes(SubnetInner s) {
+        if (s.addressPrefix() != null) return List.of(s.addressPrefix());
+        return s.addressPrefixes() == null ? List.of() : s.addressPrefixes();
+    }
+
+    private static Optional<io.mlctl.spec.Cidr> cidr(String text) {
+        try {
+            return Optional.of(io.mlctl.spec.Cidr.parse(text));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static boolean anyIn(String prefix, List<SubnetInner> subnets) {
+        Optional<io.mlctl.spec.Cidr> p = cidr(prefix);
+        return p.isPresent() && subnets.stream().flatMap(s -> prefixes(s).stream()).map(NetworkKind::cidr)
+            .anyMatch(c -> c.isPresent() && p.get().contains(c.get()));
+    }
+
+    /** An address-space prefix that is not the spec's and holds only someone else's subnets: theirs. */
+    private static boolean heldByOthers(String prefix, String specCidr, List<SubnetInner> mine, List<SubnetInner> others) {
+        return !prefix.equals(specCidr) && anyIn(prefix, others) && !anyIn(prefix, mine);
     }
 
     private static boolean failed(ProvisioningState s) {
@@ -308,7 +408,7 @@ final class NetworkKind implements AzureKind {
     /** A security rule as the spec writes a firewall rule, plus whatever the spec cannot say, when it is so. */
     static Map<String, Object> rule(SecurityRuleInner r) {
         Map<String, Object> m = new TreeMap<>();
-        m.put("name", r.name());
+        m.put("name", ourRule(r) ? r.name().substring(RULE_PREFIX.length()) : r.name());
         boolean egress = SecurityRuleDirection.OUTBOUND.equals(r.direction());
         m.put("direction", egress ? "egress" : "ingress");
         String protocol = r.protocol() == null ? "" : r.protocol().toString().toLowerCase(Locale.ROOT);
@@ -495,33 +595,47 @@ final class NetworkKind implements AzureKind {
         return AzureErrors.call("create network security group " + name, () -> groups(c).createOrUpdate(group, name, body));
     }
 
-    /** The group's rules as the planner compares them (normalized, empty list absent). */
+    /** The group's rules of mlctl's as the planner compares them (normalized, empty list absent). */
     private static Object firewallOf(NetworkSecurityGroupInner n) {
         List<Object> rules = new ArrayList<>();
-        for (SecurityRuleInner r : n.securityRules() == null ? List.<SecurityRuleInner>of() : n.securityRules()) rules.add(rule(r));
+        for (SecurityRuleInner r : n.securityRules() == null ? List.<SecurityRuleInner>of() : n.securityRules()) {
+            if (ourRule(r)) rules.add(rule(r));
+        }
         return Normalizer.normalize(Map.of("firewall", rules)).getOrDefault("firewall", List.of());
     }
 
+    /** The group with the spec's rules in place of mlctl's earlier ones; everyone else's rules stay as they are. */
     private static NetworkSecurityGroupInner groupBody(NetworkSecurityGroupInner current, String region, Map<String, String> tags, ResourceSpec d) {
         NetworkSecurityGroupInner g = current != null ? current : new NetworkSecurityGroupInner().withLocation(region);
         g.withTags(tags);
-        g.withSecurityRules(securityRules(d));
+        List<SecurityRuleInner> theirs = current == null || current.securityRules() == null ? List.of()
+            : current.securityRules().stream().filter(r -> !ourRule(r)).toList();
+        List<SecurityRuleInner> rules = new ArrayList<>(theirs);
+        rules.addAll(securityRules(d, theirs));
+        g.withSecurityRules(rules);
         return g;
     }
 
-    /** The firewall list as security rules: priorities 100, 101, … in rule-name order. */
+    /**
+     * The firewall list as security rules named {@code mlctl-<rule>}: priorities 100, 101, … in rule-name
+     * order, skipping a priority one of {@code theirs} holds in the same direction (Azure refuses two).
+     */
     @SuppressWarnings("unchecked")
-    static List<SecurityRuleInner> securityRules(ResourceSpec d) {
+    static List<SecurityRuleInner> securityRules(ResourceSpec d, List<SecurityRuleInner> theirs) {
         List<Map<String, Object>> wanted = new ArrayList<>((List<Map<String, Object>>) d.attributes().getOrDefault("firewall", List.of()));
         wanted.sort(java.util.Comparator.comparing(w -> String.valueOf(w.get("name"))));
+        Set<String> taken = new java.util.HashSet<>();
+        theirs.forEach(r -> taken.add(r.direction() + "/" + r.priority()));
         List<SecurityRuleInner> out = new ArrayList<>();
-        for (int i = 0; i < wanted.size(); i++) {
-            Map<String, Object> w = wanted.get(i);
+        int priority = FIRST_PRIORITY;
+        for (Map<String, Object> w : wanted) {
             boolean egress = "egress".equals(w.get("direction"));
+            SecurityRuleDirection direction = egress ? SecurityRuleDirection.OUTBOUND : SecurityRuleDirection.INBOUND;
+            while (taken.contains(direction + "/" + priority)) priority++;
             List<String> addresses = ((List<Object>) w.get("sources")).stream().map(String::valueOf).toList();
             List<String> ports = portRanges((List<Object>) w.get("ports"));
-            SecurityRuleInner r = new SecurityRuleInner().withName((String) w.get("name")).withPriority(FIRST_PRIORITY + i)
-                .withDirection(egress ? SecurityRuleDirection.OUTBOUND : SecurityRuleDirection.INBOUND).withAccess(SecurityRuleAccess.ALLOW)
+            SecurityRuleInner r = new SecurityRuleInner().withName(RULE_PREFIX + w.get("name")).withPriority(priority++)
+                .withDirection(direction).withAccess(SecurityRuleAccess.ALLOW)
                 .withProtocol("udp".equals(w.get("protocol")) ? SecurityRuleProtocol.UDP : SecurityRuleProtocol.TCP)
                 .withSourcePortRange("*");
             if (ports.size() == 1) r.withDestinationPortRange(ports.get(0));
@@ -562,36 +676,85 @@ final class NetworkKind implements AzureKind {
     }
 
     /**
-     * The VNet as the spec wants it, from what it is now ({@code current}, null when new): the address
-     * space, exactly the spec's subnets (each keeping whatever else Azure or another tool set on it, such
-     * as a route table or delegations), each associated with the security group, with the storage
-     * endpoint when asked, and private or not.
+     * The VNet as the spec wants it, from what it is now ({@code current}, null when new): every subnet it
+     * has, mlctl's brought to the spec (each keeping whatever else Azure or another tool set on it, such as
+     * a route table or delegations: associated with the security group, with the storage endpoint when
+     * asked, private or not), mlctl's the spec no longer names left out (Azure deletes them), the spec's
+     * new ones added, and everyone else's as they are; the address space is the spec's cidr and every
+     * other prefix someone else's subnets sit in; the tags record the spec's subnets as mlctl's. A subnet
+     * of the spec's name that is someone else's is refused, not taken over.
      */
     @SuppressWarnings("unchecked")
     static VirtualNetworkInner networkBody(VirtualNetworkInner current, String region, Map<String, String> tags, ResourceSpec d, String nsgId) {
         VirtualNetworkInner v = current != null ? current : new VirtualNetworkInner().withLocation(region);
-        v.withTags(tags);
-        v.withAddressSpace(new AddressSpace().withAddressPrefixes(List.of((String) d.attributes().get("cidr"))));
-        Map<String, SubnetInner> existing = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-        if (current != null && current.subnets() != null) current.subnets().forEach(s -> existing.put(s.name(), s));
+        String name = d.address().name();
+        Optional<Set<String>> record = current == null ? Optional.of(Set.of()) : subnetRecord(AzureKind.tags(current.tags()));
+        List<SubnetInner> before = current == null || current.subnets() == null ? List.of() : current.subnets();
+        List<String> spaceBefore = current == null ? List.of() : space(current);
         boolean storage = Boolean.TRUE.equals(d.attributes().get("privateStorageAccess"));
+        Map<String, Map<String, Object>> wanted = new java.util.LinkedHashMap<>();
+        for (Map<String, Object> w : (List<Map<String, Object>>) d.attributes().getOrDefault("subnets", List.of())) wanted.put((String) w.get("name"), w);
+        Set<String> present = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         List<SubnetInner> subnets = new ArrayList<>();
-        for (Map<String, Object> w : (List<Map<String, Object>>) d.attributes().getOrDefault("subnets", List.of())) {
-            String name = (String) w.get("name");
-            SubnetInner s = existing.getOrDefault(name, new SubnetInner().withName(name));
-            s.withAddressPrefix((String) w.get("cidr")).withAddressPrefixes(null)
-                .withNetworkSecurityGroup(new NetworkSecurityGroupInner().withId(nsgId))
-                .withDefaultOutboundAccess(!Boolean.TRUE.equals(w.getOrDefault("private", true)));
-            List<ServiceEndpointPropertiesFormat> endpoints = new ArrayList<>();
-            if (s.serviceEndpoints() != null) endpoints.addAll(s.serviceEndpoints());
-            boolean has = endpoints.stream().anyMatch(e -> STORAGE_SERVICE.equalsIgnoreCase(e.service()));
-            if (!storage) endpoints.removeIf(e -> STORAGE_SERVICE.equalsIgnoreCase(e.service()));
-            else if (!has) endpoints.add(new ServiceEndpointPropertiesFormat().withService(STORAGE_SERVICE));
-            s.withServiceEndpoints(endpoints);
-            subnets.add(s);
+        List<SubnetInner> others = new ArrayList<>();
+        for (SubnetInner s : before) {
+            present.add(s.name());
+            boolean mine = ours(s, record, nsgId);
+            Map<String, Object> w = wanted.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(s.name())).map(Map.Entry::getValue).findFirst().orElse(null);
+            if (w != null && !mine) {
+                throw new NotOwnedException(d.address() + ": subnet " + s.name() + " of virtual network " + name + " already exists and is not "
+                    + "managed by mlctl; mlctl does not take over resources it did not create (rename the subnet in the spec)");
+            }
+            if (w != null) subnets.add(ourSubnet(s, w, nsgId, storage));
+            else if (!mine) {
+                subnets.add(s);
+                others.add(s);
+            }
+        }
+        for (Map.Entry<String, Map<String, Object>> w : wanted.entrySet()) {
+            if (!present.contains(w.getKey())) subnets.add(ourSubnet(new SubnetInner().withName(w.getKey()), w.getValue(), nsgId, storage));
         }
         v.withSubnets(subnets);
+        v.withAddressSpace(new AddressSpace().withAddressPrefixes(addressSpace(d, name, spaceBefore, others)));
+        v.withTags(withSubnetRecord(tags, wanted.keySet()));
         return v;
+    }
+
+    /** One of mlctl's subnets as the spec wants it, from what it is now (everything else on it kept). */
+    private static SubnetInner ourSubnet(SubnetInner s, Map<String, Object> w, String nsgId, boolean storage) {
+        s.withAddressPrefix((String) w.get("cidr")).withAddressPrefixes(null)
+            .withNetworkSecurityGroup(new NetworkSecurityGroupInner().withId(nsgId))
+            .withDefaultOutboundAccess(!Boolean.TRUE.equals(w.getOrDefault("private", true)));
+        List<ServiceEndpointPropertiesFormat> endpoints = new ArrayList<>();
+        if (s.serviceEndpoints() != null) endpoints.addAll(s.serviceEndpoints());
+        boolean has = endpoints.stream().anyMatch(e -> STORAGE_SERVICE.equalsIgnoreCase(e.service()));
+        if (!storage) endpoints.removeIf(e -> STORAGE_SERVICE.equalsIgnoreCase(e.service()));
+        else if (!has) endpoints.add(new ServiceEndpointPropertiesFormat().withService(STORAGE_SERVICE));
+        return s.withServiceEndpoints(endpoints);
+    }
+
+    /**
+     * The spec's cidr, and each prefix of the address space now that holds a subnet of someone else's the
+     * cidr does not: without it their subnet would lie outside the VNet. Where such a prefix overlaps the
+     * new cidr both cannot be (Azure refuses overlapping prefixes): refused, naming the subnet.
+     */
+    private static List<String> addressSpace(ResourceSpec d, String network, List<String> spaceBefore, List<SubnetInner> others) {
+        String want = (String) d.attributes().get("cidr");
+        List<String> out = new ArrayList<>(List.of(want));
+        Optional<io.mlctl.spec.Cidr> wantCidr = cidr(want);
+        for (SubnetInner s : others) {
+            for (String prefix : prefixes(s)) {
+                Optional<io.mlctl.spec.Cidr> c = cidr(prefix);
+                if (c.isEmpty() || wantCidr.isEmpty() || wantCidr.get().contains(c.get())) continue;
+                Optional<String> holder = spaceBefore.stream().filter(p -> cidr(p).filter(x -> x.contains(c.get())).isPresent()).findFirst();
+                if (holder.isEmpty() || cidr(holder.get()).filter(x -> x.overlaps(wantCidr.get())).isPresent()) {
+                    throw new DriverException(d.address() + ": subnet " + s.name() + " (" + prefix + ") of virtual network " + network + " is not mlctl's "
+                        + "and would lie outside the address space " + want + "; move or delete it first, or keep the network's cidr", false);
+                }
+                if (!out.contains(holder.get())) out.add(holder.get());
+            }
+        }
+        return out;
     }
 
     // ------------------------------------------------------------------ update
@@ -670,14 +833,27 @@ final class NetworkKind implements AzureKind {
     /**
      * Deletes the VNet (its subnets go with it; Azure refuses while anything still sits in one, which
      * surfaces as one line naming it), then the security group, which no subnet points at any more. A
-     * security group that is not this network's own is left alone.
+     * security group that is not this network's own is left alone. A VNet that holds someone else's
+     * subnet is not deleted (the subnet would go with it): refused before anything is, naming them.
      */
     @Override
     public void delete(AzureClients c, Environment env, ObservedResource current) {
         String group = groupOf(current.cloudId());
         String name = current.address().name();
         String nsgName = AzureKind.nsgName(name);
-        deleteIfThere("delete virtual network " + name, () -> vnets(c).delete(group, name));
+        Optional<VirtualNetworkInner> v = network(c, group, name);
+        if (v.isPresent()) {
+            Optional<Set<String>> record = subnetRecord(AzureKind.tags(v.get().tags()));
+            String ownGroup = groupIdBeside(v.get().id(), nsgName);
+            List<String> others = (v.get().subnets() == null ? List.<SubnetInner>of() : v.get().subnets()).stream()
+                .filter(s -> !ours(s, record, ownGroup)).map(s -> s.name() + " (" + String.join(", ", prefixes(s)) + ")").toList();
+            if (!others.isEmpty()) {
+                throw new DriverException(current.address() + ": virtual network " + name + " in resource group " + group + " holds subnet"
+                    + (others.size() > 1 ? "s " : " ") + String.join(", ", others) + " that mlctl does not manage; move or delete "
+                    + (others.size() > 1 ? "them" : "it") + " first", false);
+            }
+            deleteIfThere("delete virtual network " + name, () -> vnets(c).delete(group, name));
+        }
         Optional<NetworkSecurityGroupInner> nsg = securityGroup(c, group, nsgName);
         if (nsg.isEmpty() || TagMarker.INSTANCE.owner(AzureKind.tags(nsg.get().tags()), env.name()).filter(current.address()::equals).isEmpty()) return;
         deleteIfThere("delete network security group " + nsgName, () -> groups(c).delete(group, nsgName));

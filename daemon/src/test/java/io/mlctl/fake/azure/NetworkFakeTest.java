@@ -15,6 +15,7 @@ import com.azure.resourcemanager.network.models.AddressSpace;
 import com.azure.resourcemanager.network.models.SecurityRuleAccess;
 import com.azure.resourcemanager.network.models.SecurityRuleDirection;
 import com.azure.resourcemanager.network.models.SecurityRuleProtocol;
+import com.azure.resourcemanager.network.models.TagsObject;
 import io.mlctl.provider.azure.AzureClients;
 import io.mlctl.provider.azure.AzureSettings;
 import java.net.URI;
@@ -112,6 +113,12 @@ class NetworkFakeTest {
     static String put(String id, String body) throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(arm.endpoint() + id.substring(1) + "?api-version=2025-03-01"))
             .PUT(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() + " " + r.body();
+    }
+
+    static String patch(String id, String body) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(arm.endpoint() + id.substring(1) + "?api-version=2025-03-01"))
+            .method("PATCH", HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
         return r.statusCode() + " " + r.body();
     }
 
@@ -276,6 +283,37 @@ class NetworkFakeTest {
         assertThat(code(() -> vnets().createOrUpdate(RG, "v", vnet("10.0.0.0/16", subnet("a", "10.0.1.0/24")
             .withServiceEndpoints(List.of(new com.azure.resourcemanager.network.models.ServiceEndpointPropertiesFormat().withService("Microsoft.Nope")))))))
             .isEqualTo("InvalidServiceNameOnServiceEndpoint");
+    }
+
+    @Test
+    void aPatchOfANetworkOrSecurityGroupTakesTagsOnly() throws Exception {
+        vnets().createOrUpdate(RG, "v", vnet("10.0.0.0/16", subnet("a", "10.0.1.0/24")).withTags(Map.of("keep", "no")));
+        nsgs().createOrUpdate(RG, "g", nsg(allow("https", 100, SecurityRuleDirection.INBOUND)).withTags(Map.of("keep", "no")));
+        // Azure's PATCH is "Update Tags": a body with anything else is refused, and nothing changes.
+        assertThat(patch(id("virtualNetworks/v"), "{\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.0.0.0/8\"]}}}"))
+            .startsWith("400 ").contains("properties");
+        assertThat(patch(id("virtualNetworks/v"), "{\"location\":\"eastus\",\"tags\":{\"a\":\"b\"}}")).startsWith("400 ").contains("location");
+        assertThat(patch(id("networkSecurityGroups/g"), "{\"properties\":{\"securityRules\":[]}}")).startsWith("400 ").contains("properties");
+        assertThat(vnets().getByResourceGroup(RG, "v").addressSpace().addressPrefixes()).containsExactly("10.0.0.0/16");
+        assertThat(nsgs().getByResourceGroup(RG, "g").securityRules()).hasSize(1);
+        // Tags alone, as the SDK's updateTags sends them: the whole tag map is replaced.
+        vnets().updateTags(RG, "v", new TagsObject().withTags(Map.of("env", "e1")));
+        nsgs().updateTags(RG, "g", new TagsObject().withTags(Map.of("env", "e1")));
+        assertThat(vnets().getByResourceGroup(RG, "v").tags()).isEqualTo(Map.of("env", "e1"));
+        assertThat(nsgs().getByResourceGroup(RG, "g").tags()).isEqualTo(Map.of("env", "e1"));
+        assertThat(inlineSubnets("v")).containsExactly("a=10.0.1.0/24");
+    }
+
+    @Test
+    void aSubnetPutIntoSomeoneElsesNetworkStaysThroughANetworkPutThatCarriesIt() {
+        vnets().createOrUpdate(RG, "v", vnet("10.0.0.0/16", subnet("a", "10.0.1.0/24")));
+        subnets().createOrUpdate(RG, "v", "theirs", subnet("theirs", "10.0.9.0/24"));
+        VirtualNetworkInner now = vnets().getByResourceGroup(RG, "v");
+        assertThat(now.subnets()).extracting(SubnetInner::name).containsExactly("a", "theirs");
+        // Sent back as read (read-only parts such as ids and provisioning states are dropped by the SDK): accepted, unchanged.
+        vnets().createOrUpdate(RG, "v", now.withTags(Map.of("k", "v")));
+        assertThat(inlineSubnets("v")).containsExactly("a=10.0.1.0/24", "theirs=10.0.9.0/24");
+        assertThat(subnets().get(RG, "v", "theirs").addressPrefix()).isEqualTo("10.0.9.0/24");
     }
 
     @Test

@@ -3,7 +3,10 @@ package io.mlctl.provider.azure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.azure.resourcemanager.network.fluent.NetworkSecurityGroupsClient;
+import com.azure.resourcemanager.network.fluent.SubnetsClient;
 import com.azure.resourcemanager.network.fluent.VirtualNetworksClient;
+import com.azure.resourcemanager.network.fluent.models.NetworkInterfaceInner;
+import com.azure.resourcemanager.network.fluent.models.NetworkInterfaceIpConfigurationInner;
 import com.azure.resourcemanager.network.fluent.models.NetworkSecurityGroupInner;
 import com.azure.resourcemanager.network.fluent.models.SecurityRuleInner;
 import com.azure.resourcemanager.network.fluent.models.SubnetInner;
@@ -13,6 +16,7 @@ import com.azure.resourcemanager.network.models.SecurityRuleAccess;
 import com.azure.resourcemanager.network.models.SecurityRuleDirection;
 import com.azure.resourcemanager.network.models.ServiceEndpointPropertiesFormat;
 import com.azure.resourcemanager.network.models.TagsObject;
+import io.mlctl.engine.Engine;
 import io.mlctl.fake.azure.ArmError;
 import io.mlctl.plan.Action;
 import io.mlctl.plan.Change;
@@ -122,8 +126,24 @@ class AzureNetworkTest {
         return vnet().subnets().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow(() -> new AssertionError("no subnet " + name));
     }
 
+    /** mlctl's security rule for the spec's firewall rule {@code name}. */
     SecurityRuleInner rule(String name) {
-        return nsg().securityRules().stream().filter(r -> r.name().equals(name)).findFirst().orElseThrow(() -> new AssertionError("no rule " + name));
+        return nsg().securityRules().stream().filter(r -> r.name().equals("mlctl-" + name)).findFirst().orElseThrow(() -> new AssertionError("no rule " + name));
+    }
+
+    SubnetsClient subnets() {
+        return other.network().serviceClient().getSubnets();
+    }
+
+    /** A subnet someone else puts into the VNet through the ARM API. */
+    SubnetInner theirSubnet(String name, String cidr) {
+        return subnets().createOrUpdate("dev", "net", name, new SubnetInner().withAddressPrefix(cidr));
+    }
+
+    /** Someone else's NIC in a subnet, through the ARM API. */
+    void theirNic(String name, String subnetId) {
+        other.network().serviceClient().getNetworkInterfaces().createOrUpdate("dev", name, new NetworkInterfaceInner().withLocation("eastus")
+            .withIpConfigurations(List.of(new NetworkInterfaceIpConfigurationInner().withName("ipconfig1").withSubnet(new SubnetInner().withId(subnetId)))));
     }
 
     static Change change(Plan plan, String address) {
@@ -140,7 +160,7 @@ class AzureNetworkTest {
         assertThat(v.location()).isEqualTo("eastus");
         assertThat(v.addressSpace().addressPrefixes()).containsExactly("10.20.0.0/16");
         assertThat(v.tags()).containsEntry("mlctl-environment", "dev").containsEntry("mlctl-address", "network.net").containsEntry("managed-by", "mlctl")
-            .containsEntry("team", "nlp").containsEntry("mlctl-labels", "team");
+            .containsEntry("team", "nlp").containsEntry("mlctl-labels", "team").containsEntry("mlctl-subnets", "aks:pub");
         String nsgId = rig.id("dev", "Microsoft.Network/networkSecurityGroups/net-nsg");
         for (SubnetInner s : v.subnets()) {
             assertThat(s.networkSecurityGroup().id()).as("subnet %s is covered by the NSG", s.name()).isEqualToIgnoringCase(nsgId);
@@ -237,7 +257,7 @@ class AzureNetworkTest {
         Environment env = converge(NET);
         // Someone opens the https rule to the world on another port, in the portal.
         NetworkSecurityGroupInner g = nsg();
-        g.securityRules().stream().filter(r -> r.name().equals("https")).forEach(r -> r.withDestinationPortRange("8080").withSourceAddressPrefix("*"));
+        g.securityRules().stream().filter(r -> r.name().equals("mlctl-https")).forEach(r -> r.withDestinationPortRange("8080").withSourceAddressPrefix("*"));
         nsgs().createOrUpdate("dev", "net-nsg", g);
         // Someone takes the NSG off a subnet.
         VirtualNetworkInner v = vnet();
@@ -263,23 +283,41 @@ class AzureNetworkTest {
     }
 
     @Test
-    void aRuleAddedOrALabelRemovedOnTheSecurityGroupAloneIsDriftToo() {
+    void aRuleSomeoneElseAddedIsKeptAndNotDriftWhileALabelRemovedOnTheSecurityGroupIs() {
         Environment env = converge(NET);
+        // The security team adds its own rule at the inbound priority after ours (dns-out 100 out, https 101 in),
+        // and someone removes a label from the group.
         NetworkSecurityGroupInner g = nsg();
         List<SecurityRuleInner> rules = new ArrayList<>(g.securityRules());
-        rules.add(new SecurityRuleInner().withName("ssh-anywhere").withPriority(300).withDirection(SecurityRuleDirection.INBOUND)
+        rules.add(new SecurityRuleInner().withName("corp-ssh").withPriority(102).withDirection(SecurityRuleDirection.INBOUND)
             .withAccess(SecurityRuleAccess.ALLOW).withProtocol(com.azure.resourcemanager.network.models.SecurityRuleProtocol.TCP)
-            .withSourcePortRange("*").withDestinationPortRange("22").withSourceAddressPrefix("*").withDestinationAddressPrefix("*"));
+            .withSourcePortRange("*").withDestinationPortRange("22").withSourceAddressPrefix("10.1.0.0/16").withDestinationAddressPrefix("*"));
         Map<String, String> tags = new TreeMap<>(g.tags());
         tags.remove("team");
         nsgs().createOrUpdate("dev", "net-nsg", g.withSecurityRules(rules).withTags(tags));
 
         Plan drift = rig.plan(env);
-        assertThat(AzureRig.paths(drift)).contains("network.net:firewall[ssh-anywhere]", "network.net:tags.team");
+        assertThat(AzureRig.paths(drift)).containsExactly("network.net:tags.team");
         rig.apply(env);
         assertThat(rig.plan(env).changes()).isEmpty();
-        assertThat(nsg().securityRules()).extracting(SecurityRuleInner::name).containsExactlyInAnyOrder("https", "dns-out");
         assertThat(nsg().tags()).containsEntry("team", "nlp");
+        assertThat(nsg().securityRules()).extracting(SecurityRuleInner::name).containsExactlyInAnyOrder("mlctl-https", "mlctl-dns-out", "corp-ssh");
+
+        // A new inbound rule of ours would take 102 in name order: it skips the priority corp-ssh holds.
+        String withWeb = NET + """
+                - name: web
+                  ports: [80]
+                  sources: [198.51.100.0/24]
+            """;
+        converge(withWeb);
+        assertThat(rule("web").priority()).isEqualTo(103);
+        assertThat(rule("https").priority()).isEqualTo(101);
+        SecurityRuleInner corp = nsg().securityRules().stream().filter(r -> r.name().equals("corp-ssh")).findFirst().orElseThrow();
+        assertThat(corp.priority()).isEqualTo(102);
+        assertThat(corp.destinationPortRange()).isEqualTo("22");
+        // Their rule also stays when all of ours go.
+        converge(NET.replaceAll("(?s)  firewall:.*", ""));
+        assertThat(nsg().securityRules()).extracting(SecurityRuleInner::name).containsExactly("corp-ssh");
     }
 
     // ------------------------------------------------------------------ prune and destroy
@@ -408,22 +446,161 @@ class AzureNetworkTest {
     }
 
     @Test
-    void aNetworkAKilledRunLeftCreatingIsWaitedForAndFinished() {
+    void aNetworkAKilledRunLeftCreatingIsWaitedForAndFinished() throws Exception {
         rig.arm.putGroup(AzureRig.SUBSCRIPTION, "dev", "eastus", Map.of());
-        // The earlier run's PUT went out (marked, as mlctl marks in the PUT itself), then the process died.
-        rig.arm.operationTime(java.time.Duration.ofMillis(1500));
+        // The earlier run's PUT went out (marked, as mlctl marks in the PUT itself), then the process died
+        // with the VNet still Creating: held so until this test lets it finish.
         Map<String, String> marker = new TreeMap<>(Map.of("mlctl-environment", "dev", "mlctl-address", "network.net", "managed-by", "mlctl"));
-        vnets().beginCreateOrUpdate("dev", "net", new VirtualNetworkInner().withLocation("eastus").withTags(marker)
+        vnets().createOrUpdate("dev", "net", new VirtualNetworkInner().withLocation("eastus").withTags(marker)
             .withAddressSpace(new AddressSpace().withAddressPrefixes(List.of("10.20.0.0/16"))));
+        String id = rig.id("dev", "Microsoft.Network/virtualNetworks/net");
+        Map<String, Object> held = rig.arm.get(id).orElseThrow();
+        io.mlctl.fake.azure.ArmFake.properties(held).put("provisioningState", "Creating");
+        rig.arm.put(id, held);
         assertThat(vnet().provisioningState().toString()).isEqualTo("Creating");
-        rig.arm.operationTime(java.time.Duration.ZERO);
         rig.arm.faults().resetCounts();
 
-        Environment env = converge(NET);
-        assertThat(rig.arm.faults().count("(?i)GET .*/virtualNetworks/net$")).as("polled while Creating").isGreaterThan(1);
+        Environment env = env(NET);
+        java.util.concurrent.CompletableFuture<Plan> applied = java.util.concurrent.CompletableFuture.supplyAsync(() -> rig.apply(env));
+        // The apply reads the VNet, finds it Creating and waits: only then does the operation finish.
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
+        while (rig.arm.faults().count("(?i)^GET .*/virtualNetworks/net$") == 0 && !applied.isDone() && System.nanoTime() < deadline) Thread.sleep(10);
+        assertThat(applied).as("the apply waits while the VNet is Creating").isNotDone();
+        held = rig.arm.get(id).orElseThrow();
+        io.mlctl.fake.azure.ArmFake.properties(held).put("provisioningState", "Succeeded");
+        rig.arm.put(id, held);
+        applied.get(2, java.util.concurrent.TimeUnit.MINUTES);
+
+        assertThat(rig.arm.faults().count("(?i)^GET .*/virtualNetworks/net$")).as("read again after Creating").isGreaterThanOrEqualTo(2);
+        assertThat(rig.arm.faults().count("(?i)^PUT .*/virtualNetworks/net$")).as("no write refused while Creating").isEqualTo(1);
         assertThat(vnet().subnets()).hasSize(2);
         assertThat(vnet().tags()).containsEntry("team", "nlp");
         assertThat(rig.plan(env).changes()).isEmpty();
+    }
+
+    // ------------------------------------------------------------------ other people's subnets
+
+    @Test
+    void someoneElsesSubnetsAreNotDriftSurviveUpdatesWithTheirPrefixAndNicsAndBlockDestroy() {
+        Environment env = converge(NET);
+        // Another team widens the address space for its database subnet and puts an app subnet with a NIC
+        // into free space of ours, all through the ARM API.
+        VirtualNetworkInner v = vnet();
+        v.addressSpace().withAddressPrefixes(List.of("10.20.0.0/16", "10.99.0.0/16"));
+        vnets().createOrUpdate("dev", "net", v);
+        String app = theirSubnet("their-app", "10.20.64.0/24").id();
+        theirSubnet("their-db", "10.99.1.0/24");
+        theirNic("their-nic", app);
+
+        assertThat(rig.plan(env).changes()).as("their subnets and their prefix are not drift").isEmpty();
+
+        // Our cidr shrinks, one of our subnets changes and one is added: theirs, their prefix and their NIC stay.
+        String changed = NET.replace("cidr: 10.20.0.0/16", "cidr: 10.20.0.0/17").replace("private: false", "private: true")
+            .replace("      private: true\n  firewall:", "      private: true\n    - name: extra\n      cidr: 10.20.12.0/24\n  firewall:");
+        assertThat(changed).contains("name: extra");
+        converge(changed);
+        assertThat(vnet().addressSpace().addressPrefixes()).containsExactlyInAnyOrder("10.20.0.0/17", "10.99.0.0/16");
+        assertThat(vnet().subnets()).extracting(SubnetInner::name).containsExactlyInAnyOrder("aks", "pub", "extra", "their-app", "their-db");
+        assertThat(subnet("their-app").addressPrefix()).isEqualTo("10.20.64.0/24");
+        assertThat(subnet("their-app").networkSecurityGroup()).as("theirs is not put under our NSG").isNull();
+        assertThat(other.network().serviceClient().getNetworkInterfaces().getByResourceGroup("dev", "their-nic").ipConfigurations().get(0).subnet().id())
+            .isEqualToIgnoringCase(app);
+        assertThat(subnet("pub").defaultOutboundAccess()).isFalse();
+        assertThat(vnet().tags()).containsEntry("mlctl-subnets", "aks:extra:pub");
+
+        // A subnet of ours removed from the spec goes; theirs stay.
+        converge(NET.replace("cidr: 10.20.0.0/16", "cidr: 10.20.0.0/17"));
+        assertThat(vnet().subnets()).extracting(SubnetInner::name).containsExactlyInAnyOrder("aks", "pub", "their-app", "their-db");
+
+        // A cidr that would leave their subnet outside the VNet is refused, naming it.
+        List<String> failures = rig.applyFailing(env(NET.replace("cidr: 10.20.0.0/16", "cidr: 10.20.0.0/18")));
+        assertThat(failures).singleElement().asString().contains("their-app").contains("10.20.64.0/24").contains("would lie outside")
+            .doesNotContain("\n");
+        assertThat(vnet().addressSpace().addressPrefixes()).contains("10.20.0.0/17");
+
+        // Destroy refuses to take their subnets down with the VNet, naming them, before deleting anything.
+        Engine.ApplyOutcome refused = rig.run(env, true);
+        assertThat(refused.result().orElseThrow().failures()).singleElement().asString().contains("their-app (10.20.64.0/24)")
+            .contains("their-db (10.99.1.0/24)").contains("does not manage").doesNotContain("\n");
+        assertThat(rig.arm.get(rig.id("dev", "Microsoft.Network/virtualNetworks/net"))).isPresent();
+        assertThat(rig.arm.get(rig.id("dev", "Microsoft.Network/networkSecurityGroups/net-nsg"))).isPresent();
+
+        // Once they have moved out, destroy leaves nothing.
+        other.network().serviceClient().getNetworkInterfaces().delete("dev", "their-nic");
+        subnets().delete("dev", "net", "their-app");
+        subnets().delete("dev", "net", "their-db");
+        rig.destroy(env);
+        assertThat(rig.arm.all()).isEmpty();
+    }
+
+    @Test
+    void aSubnetOfTheSpecsNameThatIsSomeoneElsesIsRefusedNotTakenOver() {
+        converge(NET);
+        theirSubnet("extra", "10.20.12.0/24");
+        String withExtra = NET.replace("      private: false\n", "      private: false\n    - name: extra\n      cidr: 10.20.12.0/24\n");
+        assertThat(withExtra).contains("name: extra");
+        Plan p = rig.plan(env(withExtra));
+        assertThat(AzureRig.paths(p)).contains("network.net:subnets[extra]");
+        List<String> failures = rig.applyFailing(env(withExtra));
+        assertThat(failures).singleElement().asString().contains("subnet extra").contains("not managed by mlctl").doesNotContain("\n");
+        assertThat(subnet("extra").networkSecurityGroup()).as("left as it was").isNull();
+        assertThat(vnet().tags()).containsEntry("mlctl-subnets", "aks:pub");
+    }
+
+    @Test
+    void aLostSubnetRecordFallsBackToTheSecurityGroupAndIsWrittenAgain() {
+        Environment env = converge(NET);
+        theirSubnet("their-app", "10.20.64.0/24");
+        Map<String, String> tags = new TreeMap<>(vnet().tags());
+        tags.remove("mlctl-subnets");
+        vnets().updateTags("dev", "net", new TagsObject().withTags(tags));
+        // Ours are the subnets under our security group; theirs is still not drift.
+        assertThat(rig.plan(env).changes()).isEmpty();
+        converge(NET.replace("private: false", "private: true"));
+        assertThat(vnet().tags()).containsEntry("mlctl-subnets", "aks:pub");
+        assertThat(vnet().subnets()).extracting(SubnetInner::name).containsExactlyInAnyOrder("aks", "pub", "their-app");
+    }
+
+    @Test
+    void theSubnetRecordIsNeverALabelAndLongListsSpanTagsOfAtMost256Characters() {
+        List<String> names = new ArrayList<>();
+        StringBuilder spec = new StringBuilder("""
+            - type: network
+              name: net
+              cidr: 10.20.0.0/16
+              subnets:
+            """);
+        for (int i = 0; i < 9; i++) {
+            String name = "s" + i + "-" + "x".repeat(58);
+            names.add(name);
+            spec.append("    - name: ").append(name).append("\n      cidr: 10.20.").append(i).append(".0/24\n");
+        }
+        Environment env = converge(spec.toString());
+        Map<String, String> tags = vnet().tags();
+        assertThat(tags).containsKeys("mlctl-subnets", "mlctl-subnets-2", "mlctl-subnets-3");
+        assertThat(tags.values()).allSatisfy(x -> assertThat(x.length()).isLessThanOrEqualTo(256));
+        assertThat(NetworkKind.subnetRecord(tags).orElseThrow()).containsExactlyInAnyOrderElementsOf(names);
+        // Not reported as labels: the observed tags are the environment's labels alone.
+        assertThat(rig.azure.list(env, io.mlctl.spec.ResourceType.NETWORK, java.util.Optional.empty()).items().stream().filter(r -> r.address().name().equals("net")).findFirst()
+            .orElseThrow().attributes().get("tags")).isEqualTo(Map.of("team", "nlp"));
+        // Fewer subnets: the record shrinks back into one tag.
+        converge(spec.toString().replaceAll("(?s)    - name: s3-.*", ""));
+        assertThat(vnet().tags()).containsKey("mlctl-subnets").doesNotContainKeys("mlctl-subnets-2", "mlctl-subnets-3");
+        assertThat(NetworkKind.subnetRecord(vnet().tags()).orElseThrow()).containsExactlyInAnyOrderElementsOf(names.subList(0, 3));
+    }
+
+    @Test
+    void onlyTheEnvironmentsResourceGroupIsListed() {
+        Environment env = converge(NET);
+        // A network marked as this environment's, in another resource group (copied there, or an older spec.resourceGroup).
+        rig.arm.putGroup(AzureRig.SUBSCRIPTION, "elsewhere", "eastus", Map.of());
+        other.network().serviceClient().getVirtualNetworks().createOrUpdate("elsewhere", "old", new VirtualNetworkInner().withLocation("eastus")
+            .withAddressSpace(new AddressSpace().withAddressPrefixes(List.of("10.50.0.0/16")))
+            .withTags(Map.of("mlctl-environment", "dev", "mlctl-address", "network.old", "managed-by", "mlctl")));
+        rig.arm.faults().resetCounts();
+        assertThat(rig.plan(env).changes()).as("not offered for deletion").isEmpty();
+        assertThat(rig.arm.faults().count("(?i)^POST /providers/Microsoft.ResourceGraph/resources .*resourceGroup =~ 'dev'")).isEqualTo(1);
+        assertThat(rig.arm.get(rig.id("elsewhere", "Microsoft.Network/virtualNetworks/old"))).isPresent();
     }
 
     // ------------------------------------------------------------------ cost
