@@ -99,6 +99,11 @@ public final class ArmFake implements AutoCloseable {
         return f;
     }
 
+    /** The handler of a type, for its own test helpers (a VM's power state). */
+    ArmType handler(String type) {
+        return types.get(type);
+    }
+
     public void register(ArmType type) {
         if (types.put(type.type(), type) != null) throw new IllegalArgumentException("two handlers for " + type.type());
     }
@@ -634,7 +639,7 @@ public final class ArmFake implements AutoCloseable {
             row.put("resourceGroup", id.resourceGroup().toLowerCase(Locale.ROOT));
             row.put("subscriptionId", id.subscription());
             row.remove("etag");
-            rows.add(row);
+            rows.add(t.graphRow(row));
         }
         if (q.table.equals("resourcecontainers")) {
             for (Map<String, Object> g : groups.values()) {

@@ -50,6 +50,11 @@ public interface ArmType {
         return tracked() ? Graph.RESOURCES : Graph.NONE;
     }
 
+    /** The Resource Graph row of a stored resource (a copy): what Graph adds that ARM's GET never shows (a VM's power state). */
+    default Map<String, Object> graphRow(Map<String, Object> row) {
+        return row;
+    }
+
     /** Whether PATCH is allowed (JSON merge patch of the stored resource, then checked as a PUT would be). */
     default boolean patchable() {
         return true;

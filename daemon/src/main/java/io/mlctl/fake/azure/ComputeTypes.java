@@ -2,6 +2,7 @@ package io.mlctl.fake.azure;
 
 import com.azure.resourcemanager.compute.fluent.models.DiskInner;
 import com.azure.resourcemanager.compute.fluent.models.VirtualMachineInner;
+import com.azure.resourcemanager.compute.fluent.models.VirtualMachineUpdateInner;
 import com.azure.resourcemanager.network.fluent.models.NetworkInterfaceInner;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,6 +20,8 @@ import java.util.UUID;
  * policy, a NIC or identity that does not exist, a NIC in another VM's use, a change of priority,
  * image or OS profile, an OS disk that shrinks or grows while the VM runs, and a regional family
  * cores quota a test set with {@link #quota} (409 {@code OperationNotAllowed}, as Compute words it).
+ * A VM's power state is kept beside it and shown only in its Resource Graph row, as Azure does; a PATCH
+ * takes what Azure's update models take ({@code VirtualMachineUpdate}, a NIC's tags).
  */
 public final class ComputeTypes {
     static final String VM = "Microsoft.Compute/virtualMachines";
@@ -66,6 +69,11 @@ public final class ComputeTypes {
         usage.put("name", Map.of("value", family));
         usage.put("limit", cores);
         arm.put(id, usage);
+    }
+
+    /** A VM's power state ({@code PowerState/running}, ...), which only Resource Graph shows. */
+    public static String powerState(ArmFake arm, String vmId) {
+        return ((VirtualMachines) arm.handler(VM)).power(vmId);
     }
 
     private static String usageId(String subscription, String location, String family) {
@@ -165,6 +173,32 @@ public final class ComputeTypes {
     static final class VirtualMachines implements ArmType {
         /** What a VM being deleted held, for the clean-up once its deletion is done (afterWrite then sees nothing). */
         private final Map<String, Map<String, Object>> deleting = new java.util.concurrent.ConcurrentHashMap<>();
+        /**
+         * Each VM's power state by key: kept beside the resource, since ARM's GET of a VM never shows it
+         * (only its instance view does) while Resource Graph's row carries it as
+         * {@code properties.extended.instanceView.powerState}.
+         */
+        private final Map<String, String> power = new java.util.concurrent.ConcurrentHashMap<>();
+
+        String power(String id) {
+            return power.getOrDefault(ArmId.key(id), "PowerState/running");
+        }
+
+        @Override
+        public Class<?> patchModel() {
+            return VirtualMachineUpdateInner.class; // Compute's PATCH takes VirtualMachineUpdate: no location, no read-only parts
+        }
+
+        /** Graph's row of a VM: the resource as ARM holds it, and the power state Graph adds. */
+        @Override
+        public Map<String, Object> graphRow(Map<String, Object> row) {
+            String code = power(String.valueOf(row.get("id")));
+            Map<String, Object> state = new LinkedHashMap<>();
+            state.put("code", code);
+            state.put("displayStatus", "VM " + code.substring(code.indexOf('/') + 1));
+            mapAt(row, "properties.extended.instanceView").put("powerState", state);
+            return row;
+        }
 
         @Override
         public String type() {
@@ -210,7 +244,7 @@ public final class ComputeTypes {
             checkNetworkInterfaces(arm, id, body);
             checkPriority(body, existing);
             requireIdentities(arm, body, id.id());
-            existing.ifPresent(e -> checkChange(id, e, body));
+            existing.ifPresent(e -> checkChange(id, e, body, power(id.id())));
             checkQuota(arm, id, body, known, existing);
             String diskName = text(body, "properties.storageProfile.osDisk.name");
             if (existing.isEmpty() && diskName != null) {
@@ -290,7 +324,7 @@ public final class ComputeTypes {
         }
 
         /** What Compute refuses to change on an existing VM. */
-        private static void checkChange(ArmId id, Map<String, Object> e, Map<String, Object> body) {
+        private static void checkChange(ArmId id, Map<String, Object> e, Map<String, Object> body, String powerState) {
             for (String path : List.of("properties.priority", "properties.evictionPolicy", "properties.storageProfile.imageReference.publisher",
                 "properties.storageProfile.imageReference.offer", "properties.storageProfile.imageReference.sku",
                 "properties.osProfile.adminUsername", "properties.osProfile.computerName", "properties.storageProfile.osDisk.name")) {
@@ -309,13 +343,13 @@ public final class ComputeTypes {
                     throw ArmError.conflict("PropertyChangeNotAllowed", "Disk size reduction is not supported: " + id.name() + "'s OS disk is "
                         + w + " GB and cannot become " + n + " GB.");
                 }
-                if (!"PowerState/deallocated".equals(text(e, "properties.extended.instanceView.powerState.code"))) {
+                if (!"PowerState/deallocated".equals(powerState)) {
                     throw ArmError.conflict("OperationNotAllowed", "Disk resizing is allowed only when creating a VM or when the VM is deallocated.");
                 }
             }
         }
 
-        private static void checkQuota(ArmFake arm, ArmId id, Map<String, Object> body, Size size, Optional<Map<String, Object>> existing) {
+        private void checkQuota(ArmFake arm, ArmId id, Map<String, Object> body, Size size, Optional<Map<String, Object>> existing) {
             String location = ArmFake.norm(String.valueOf(body.get("location")));
             boolean spot = "Spot".equalsIgnoreCase(text(body, "properties.priority"));
             String family = spot ? SPOT_FAMILY : size.family();
@@ -326,7 +360,7 @@ public final class ComputeTypes {
                 ArmId other = ArmId.parse(String.valueOf(vm.get("id")));
                 if (other.key().equals(id.key()) || !other.subscription().equalsIgnoreCase(id.subscription())) continue;
                 if (!ArmFake.norm(String.valueOf(vm.get("location"))).equals(location)) continue;
-                if ("PowerState/deallocated".equals(text(vm, "properties.extended.instanceView.powerState.code"))) continue;
+                if ("PowerState/deallocated".equals(power(String.valueOf(vm.get("id"))))) continue;
                 Size s = SIZES.get(String.valueOf(text(vm, "properties.hardwareProfile.vmSize")).toLowerCase(Locale.ROOT));
                 boolean otherSpot = "Spot".equalsIgnoreCase(text(vm, "properties.priority"));
                 if (s != null && family.equals(otherSpot ? SPOT_FAMILY : s.family())) used += s.cores();
@@ -353,8 +387,7 @@ public final class ComputeTypes {
             if (text(body, "properties.priority") == null) p.put("priority", "Regular");
             if (at(body, "properties.osProfile") instanceof Map<?, ?>) mapAt(body, "properties.osProfile").remove("adminPassword"); // never answered
             else existing.ifPresent(e -> p.put("osProfile", at(e, "properties.osProfile")));
-            String power = existing.map(e -> text(e, "properties.extended.instanceView.powerState.code")).orElse("PowerState/running");
-            mapAt(body, "properties.extended.instanceView.powerState").put("code", power);
+            if (existing.isEmpty()) power.put(id.key(), "PowerState/running"); // a new VM starts
             storeIdentities(arm, body);
             return body;
         }
@@ -378,6 +411,7 @@ public final class ComputeTypes {
                 return;
             }
             Map<String, Object> gone = deleting.remove(id.key());
+            power.remove(id.key());
             if (gone == null) return;
             for (Map<String, Object> ref : listAt(gone, "properties.networkProfile.networkInterfaces")) {
                 String nicId = String.valueOf(ref.get("id"));
@@ -438,8 +472,7 @@ public final class ComputeTypes {
                 Size size = SIZES.get(String.valueOf(text(vm, "properties.hardwareProfile.vmSize")).toLowerCase(Locale.ROOT));
                 if (size != null) checkQuota(arm, id, vm, size, Optional.of(vm));
             }
-            mapAt(vm, "properties.extended.instanceView.powerState").put("code", power);
-            arm.put(id.id(), vm);
+            this.power.put(id.key(), power);
             return null;
         }
     }
@@ -484,6 +517,11 @@ public final class ComputeTypes {
         @Override
         public Class<?> model() {
             return NetworkInterfaceInner.class;
+        }
+
+        @Override
+        public Class<?> patchModel() {
+            return com.azure.resourcemanager.network.models.TagsObject.class; // Network's PATCH of a NIC changes its tags only
         }
 
         @Override

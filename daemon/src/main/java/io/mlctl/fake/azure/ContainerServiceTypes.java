@@ -225,6 +225,11 @@ final class ContainerServiceTypes {
         }
 
         @Override
+        public Class<?> patchModel() {
+            return com.azure.resourcemanager.containerservice.models.TagsObject.class; // AKS's PATCH (updateTags) takes tags only
+        }
+
+        @Override
         public void checkPut(ArmFake arm, ArmId id, Map<String, Object> body, Optional<Map<String, Object>> existing) {
             requireIdle(arm, id.id(), null, false);
             String dns = text(body, "properties.dnsPrefix");
@@ -434,6 +439,12 @@ final class ContainerServiceTypes {
 
         @Override
         public boolean tracked() {
+            return false;
+        }
+
+        /** AKS's agent pools API has no PATCH: a change is a PUT of the whole pool. */
+        @Override
+        public boolean patchable() {
             return false;
         }
 

@@ -79,9 +79,16 @@ import java.util.regex.Pattern;
  * minor at a time, control plane and this cluster's pools together; AKS cannot downgrade. A subnet or
  * region change needs a new cluster. AKS runs one operation at a time per cluster and refuses others
  * with 409 "Another operation ... is in progress": mlctl waits for it and sends its change again.
+ *
+ * <p>A cluster whose last operation failed or was canceled shows {@code provisioningState} in the plan;
+ * the update repairs it first with AKS's documented repair, a PUT of the cluster as it is read, and only
+ * then makes the other changes. Every wait has a deadline; one passed is a retryable failure naming what
+ * was waited for and its last state.
  */
 final class ClusterKind implements AzureKind {
     static final String ARM_TYPE = "microsoft.containerservice/managedclusters";
+    /** The api-version the SDK uses for managed clusters, for the direct read of one Graph has not indexed yet. */
+    static final String API_VERSION = "2025-09-01";
     static final String SYSTEM_POOL = "system";
     static final String SYSTEM_SIZE = "Standard_D2s_v3";
     private static final Pattern POOL_NAME = Pattern.compile("[a-z][a-z0-9]{0,11}");
@@ -205,12 +212,14 @@ final class ClusterKind implements AzureKind {
 
     @Override
     public Page list(AzureClients cloud, Environment env, Optional<String> pageToken) {
-        // The cluster's row carries its agent pools (agentPoolProfiles): nothing else to read.
-        return AzureKind.graphPage(cloud, env, ARM_TYPE, pageToken, row -> {
-            Optional<Address> a = TagMarker.INSTANCE.owner(AzureKind.tags(row.get("tags")), env.name());
-            if (a.isEmpty() || a.get().type() != ResourceType.KUBERNETES_CLUSTER || a.get().isComponent()) return Optional.empty();
-            return Optional.of(observe(cloud, env, a.get(), InstanceKind.model(row, ManagedClusterInner::fromJson)));
-        });
+        // The cluster's row carries its agent pools (agentPoolProfiles): nothing else to read. A cluster of the
+        // spec Graph does not show yet (it lags ARM writes) is read directly, when the listing is one page.
+        return AzureKind.graphPage(cloud, env, ARM_TYPE, API_VERSION, pageToken,
+            a -> AzureKind.resourceId(cloud, env, "Microsoft.ContainerService/managedClusters", a.name()), row -> {
+                Optional<Address> a = TagMarker.INSTANCE.owner(AzureKind.tags(row.get("tags")), env.name());
+                if (a.isEmpty() || a.get().type() != ResourceType.KUBERNETES_CLUSTER || a.get().isComponent()) return Optional.empty();
+                return Optional.of(observe(cloud, env, a.get(), InstanceKind.model(row, ManagedClusterInner::fromJson)));
+            }, ResourceType.KUBERNETES_CLUSTER);
     }
 
     private static ObservedResource observe(AzureClients cloud, Environment env, Address address, ManagedClusterInner mc) {
@@ -240,6 +249,8 @@ final class ClusterKind implements AzureKind {
         }
         if (subnet != null) m.put("subnet", InstanceKind.subnetRef(cloud, env, subnet));
         if (!pools.isEmpty()) m.put("nodePools", pools);
+        // A cluster whose last operation failed shows it, so the plan offers to repair it (AKS's repair: a PUT of the cluster as it is).
+        if (InstanceKind.failedState(mc.provisioningState())) m.put("provisioningState", mc.provisioningState());
         Map<String, String> tags = AzureKind.tags(mc.tags());
         return new ObservedResource(address, mc.id(), AzureKind.attrs(mc.location(), m, tags), tags);
     }
@@ -322,8 +333,9 @@ final class ClusterKind implements AzureKind {
         String group = InstanceKind.groupOf(cloudId);
         String name = AzureKind.lastSegment(cloudId);
         SyncPoller<? extends PollResult<?>, ?> op = creating.remove(cloudId.toLowerCase(Locale.ROOT));
-        if (op != null) finish("create AKS cluster " + name, op);
-        ManagedClusterInner mc = awaitCluster(cloud, group, name);
+        if (op != null) finish("create AKS cluster " + name, op, clusterState(cloud, group, name));
+        // A create an earlier run started may still be running: wait for it; one that failed is repaired.
+        ManagedClusterInner mc = repairIfFailed(cloud, group, name, settledCluster(cloud, group, name));
         syncTags(cloud, group, name, mc, marker, d.attributes());
         // An adopted cluster (a killed run's) may lack pools the spec has: they are made now; another's of the same name is refused.
         Map<String, ManagedClusterAgentPoolProfile> have = new LinkedHashMap<>();
@@ -345,11 +357,31 @@ final class ClusterKind implements AzureKind {
         return InstanceKind.awaitSucceeded(timeout, "AKS cluster " + name, () -> get(cloud, group, name), ManagedClusterInner::provisioningState);
     }
 
+    /** The cluster once no operation runs on it, in whatever state that left it. */
+    private ManagedClusterInner settledCluster(AzureClients cloud, String group, String name) {
+        return InstanceKind.settled(timeout, "AKS cluster " + name, () -> get(cloud, group, name), ManagedClusterInner::provisioningState);
+    }
+
+    private static Supplier<String> clusterState(AzureClients cloud, String group, String name) {
+        return InstanceKind.stateOf("read AKS cluster " + name, () -> clusters(cloud).getByResourceGroup(group, name), ManagedClusterInner::provisioningState);
+    }
+
+    /**
+     * A cluster whose last operation failed or was canceled is sent again as it is, AKS's documented
+     * repair (a PUT of the current model makes AKS reconcile it); then it must succeed.
+     */
+    private ManagedClusterInner repairIfFailed(AzureClients cloud, String group, String name, ManagedClusterInner mc) {
+        if (!InstanceKind.failedState(mc.provisioningState())) return mc;
+        String what = "repair AKS cluster " + name + " (its last operation " + mc.provisioningState() + ")";
+        finish(what, whenIdle(what, () -> clusters(cloud).beginCreateOrUpdate(group, name, mc)), clusterState(cloud, group, name));
+        return awaitCluster(cloud, group, name);
+    }
+
     private void syncTags(AzureClients cloud, String group, String name, ManagedClusterInner mc, Map<String, String> marker, Map<String, Object> want) {
         Optional<Map<String, String>> tags = AzureKind.tagsAfterSync(AzureKind.tags(mc.tags()), marker, want);
         if (tags.isEmpty()) return;
         finish("tags of AKS cluster " + name, whenIdle("update tags of AKS cluster " + name,
-            () -> clusters(cloud).beginUpdateTags(group, name, new TagsObject().withTags(tags.get()))));
+            () -> clusters(cloud).beginUpdateTags(group, name, new TagsObject().withTags(tags.get()))), clusterState(cloud, group, name));
     }
 
     // ---- operations ----
@@ -372,7 +404,7 @@ final class ClusterKind implements AzureKind {
      */
     private <T> T whenIdle(String what, Supplier<T> call) {
         List<T> out = new ArrayList<>(1);
-        InstanceKind.waiter(timeout).until(what + " (AKS is busy with another operation on the cluster)", () -> {
+        InstanceKind.until(timeout, what + " (AKS is busy with another operation on the cluster)", () -> {
             try {
                 out.add(call.get());
                 return Waiter.Status.ready("sent");
@@ -384,14 +416,20 @@ final class ClusterKind implements AzureKind {
         return out.get(0);
     }
 
-    /** Waits for an operation AKS accepted; its failure becomes one line. */
-    private static void finish(String what, SyncPoller<? extends PollResult<?>, ?> op) {
-        InstanceKind.finish(what, op);
+    /** Waits for an operation AKS accepted; its failure becomes one line, its timeout a retryable one naming {@code state}. */
+    private void finish(String what, SyncPoller<? extends PollResult<?>, ?> op, Supplier<String> state) {
+        InstanceKind.finish(timeout, what, op, state);
+    }
+
+    private static Supplier<String> poolState(AzureClients cloud, String group, String cluster, String pool) {
+        return InstanceKind.stateOf("read node pool " + pool + " of AKS cluster " + cluster, () -> pools(cloud).get(group, cluster, pool),
+            AgentPoolInner::provisioningState);
     }
 
     private void createPool(AzureClients cloud, String group, String cluster, ManagedClusterAgentPoolProfile profile) {
         String what = "create node pool " + profile.name() + " of AKS cluster " + cluster;
-        finish(what, whenIdle(what, () -> pools(cloud).beginCreateOrUpdate(group, cluster, profile.name(), agentPool(profile))));
+        finish(what, whenIdle(what, () -> pools(cloud).beginCreateOrUpdate(group, cluster, profile.name(), agentPool(profile))),
+            poolState(cloud, group, cluster, profile.name()));
     }
 
     private void deletePool(AzureClients cloud, String group, String cluster, String pool) {
@@ -404,7 +442,7 @@ final class ClusterKind implements AzureKind {
                 throw e;
             }
         });
-        op.ifPresent(o -> finish(what, o));
+        op.ifPresent(o -> finish(what, o, poolState(cloud, group, cluster, pool)));
     }
 
     // ---- update ----
@@ -429,6 +467,8 @@ final class ClusterKind implements AzureKind {
                 version = true;
             } else if (ch.path().equals("identity")) {
                 identity = true;
+            } else if (ch.path().equals("provisioningState")) {
+                continue; // a failed cluster: repaired below, before anything else
             } else if (ch.path().equals("nodePools")) {
                 continue; // the same pools in another order
             } else if (m.matches() && ch.forcesReplacement()) {
@@ -442,7 +482,8 @@ final class ClusterKind implements AzureKind {
                 throw new DriverException(d.address() + ": " + ch.path() + " cannot be changed in place on AKS", false);
             }
         }
-        ManagedClusterInner mc = awaitCluster(cloud, group, name); // a change a lost answer left running finishes first
+        // A change a lost answer left running finishes first; a cluster it (or anything) left Failed is repaired before any change.
+        ManagedClusterInner mc = repairIfFailed(cloud, group, name, settledCluster(cloud, group, name));
         Map<String, String> marker = TagMarker.INSTANCE.marker(env.name(), d.address());
         if (tags) syncTags(cloud, group, name, mc, marker, d.attributes());
         if (version) upgrade(cloud, env, d, group, name);
@@ -450,7 +491,7 @@ final class ClusterKind implements AzureKind {
             ManagedClusterInner now = awaitCluster(cloud, group, name);
             now.withIdentity(identity(cloud, env, (String) d.attributes().get("identity")));
             String what = "change the identity of AKS cluster " + name;
-            finish(what, whenIdle(what, () -> clusters(cloud).beginCreateOrUpdate(group, name, now)));
+            finish(what, whenIdle(what, () -> clusters(cloud).beginCreateOrUpdate(group, name, now)), clusterState(cloud, group, name));
         }
         removed.addAll(replaced);
         added.addAll(replaced);
@@ -497,7 +538,7 @@ final class ClusterKind implements AzureKind {
         int max = ((Number) spec.get("max")).intValue();
         int count = p.count() == null ? min : Math.max(min, Math.min(max, p.count()));
         p.withEnableAutoScaling(true).withMinCount(min).withMaxCount(max).withCount(count);
-        finish(what, whenIdle(what, () -> pools(cloud).beginCreateOrUpdate(group, cluster, pool, p)));
+        finish(what, whenIdle(what, () -> pools(cloud).beginCreateOrUpdate(group, cluster, pool, p)), poolState(cloud, group, cluster, pool));
     }
 
     /**
@@ -523,7 +564,7 @@ final class ClusterKind implements AzureKind {
                 if (ownPool(AzureKind.tags(p.tags()), env, d.address(), p.name()).isPresent()) p.withOrchestratorVersion(v);
             }
             String what = "upgrade AKS cluster " + name + " to " + v;
-            finish(what, whenIdle(what, () -> clusters(cloud).beginCreateOrUpdate(group, name, now)));
+            finish(what, whenIdle(what, () -> clusters(cloud).beginCreateOrUpdate(group, name, now)), clusterState(cloud, group, name));
             mc = awaitCluster(cloud, group, name);
         }
         return mc;
@@ -554,6 +595,6 @@ final class ClusterKind implements AzureKind {
                 throw e;
             }
         });
-        op.ifPresent(o -> finish(what, o));
+        op.ifPresent(o -> finish(what, o, clusterState(cloud, group, name)));
     }
 }

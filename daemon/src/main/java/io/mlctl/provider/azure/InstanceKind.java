@@ -10,6 +10,7 @@ import com.azure.json.JsonProviders;
 import com.azure.json.JsonReader;
 import com.azure.json.JsonWriter;
 import com.azure.resourcemanager.compute.fluent.VirtualMachinesClient;
+import com.azure.resourcemanager.compute.fluent.models.DiskInner;
 import com.azure.resourcemanager.compute.fluent.models.VirtualMachineInner;
 import com.azure.resourcemanager.compute.fluent.models.VirtualMachineUpdateInner;
 import com.azure.resourcemanager.compute.models.BillingProfile;
@@ -66,13 +67,16 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * instance → a Linux VM {@code <instance>} in the environment's resource group, with a network interface
  * {@code <instance>-nic} in the spec's subnet (no public IP: the subnet's network security group and any
  * bastion or VPN decide who reaches it) and a managed OS disk {@code <instance>-osdisk} of {@code diskGb}
- * (StandardSSD_LRS, which every size takes), both deleted with the VM. The size is {@code machineType}; a
+ * (StandardSSD_LRS, which every size takes), both deleted with the VM (deleteOption Delete). A disk is never
+ * deleted by its name: only the one the VM itself names, and only while it says it goes with the VM. The size is {@code machineType}; a
  * GPU comes with an NC/ND/NV size (Azure attaches no GPU to another size, so the spec checker refuses
  * {@code accelerator} on Azure before a plan is made). The image is the Data Science VM for Ubuntu 22.04
  * ({@link #IMAGE}, Gen2, which every catalog size boots and the A100 sizes require). {@code spot: true} is
@@ -89,6 +93,11 @@ import java.util.function.Supplier;
  * (the VM is deallocated, the disk grown, and the VM started again if it was running). A new resource:
  * region, subnet, Spot (Azure cannot change a VM's priority) and a smaller OS disk (Azure cannot shrink
  * one): that shows as {@code osDisk}, a replace.
+ *
+ * <p>A VM whose last operation failed or was canceled (Azure could not allocate it, ...) shows
+ * {@code provisioningState} in the plan; the update (or the completion of an adopted create) repairs it
+ * by sending the VM again as it is, before any other change. Every wait has a deadline; one passed is a
+ * retryable failure naming what was waited for and its last state.
  */
 final class InstanceKind implements AzureKind {
     static final String ARM_TYPE = "microsoft.compute/virtualmachines";
@@ -97,6 +106,8 @@ final class InstanceKind implements AzureKind {
     static final ImageReference IMAGE = new ImageReference().withPublisher("microsoft-dsvm").withOffer("ubuntu-2204").withSku("2204-gen2")
         .withVersion("latest");
     static final String KEY_VARIABLE = "MLCTL_AZURE_SSH_PUBLIC_KEY";
+    /** The api-version the SDK uses for virtual machines, for the direct read of one Graph has not indexed yet. */
+    static final String VM_API_VERSION = "2025-04-01";
     private static final ResourceRules RULES = new ResourceRules(Set.of("region", "subnet", "spot", "osDisk"));
 
     /** A create's operation, so {@code complete} reports the operation's own error rather than only a Failed state. */
@@ -187,11 +198,19 @@ final class InstanceKind implements AzureKind {
     }
 
     /**
-     * Waits for an operation Azure accepted. The SDK ends a failed operation without an exception: its
-     * error (a capacity or quota refusal, ...) is made one line here.
+     * Waits at most {@code timeout} for an operation Azure accepted. The SDK ends a failed operation
+     * without an exception: its error (a capacity or quota refusal, ...) is made one line here. One still
+     * running at the deadline is a retryable failure naming it and {@code state}, the resource's last
+     * state (Azure may still finish it: the next attempt waits again rather than starting over).
      */
-    static void finish(String what, SyncPoller<? extends PollResult<?>, ?> op) {
-        PollResponse<? extends PollResult<?>> last = AzureErrors.call(what, op::waitForCompletion);
+    static void finish(Duration timeout, String what, SyncPoller<? extends PollResult<?>, ?> op, Supplier<String> state) {
+        PollResponse<? extends PollResult<?>> last;
+        try {
+            last = op.waitForCompletion(timeout);
+        } catch (RuntimeException e) {
+            if (isTimeout(e)) throw timedOut(timeout, what, state);
+            throw AzureErrors.translate(what, e);
+        }
         LongRunningOperationStatus status = last.getStatus();
         if (status == LongRunningOperationStatus.FAILED || status == LongRunningOperationStatus.USER_CANCELLED) {
             PollResult.Error error = last.getValue() == null ? null : last.getValue().getError();
@@ -202,7 +221,37 @@ final class InstanceKind implements AzureKind {
                 : error != null && error.getMessage() != null ? error.getMessage() : "the operation ended " + status;
             throw AzureErrors.translate(what, new ManagementException(message, null, new ManagementError(code, message)));
         }
+        if (!status.isComplete()) throw timedOut(timeout, what, state);
         AzureErrors.call(what, op::getFinalResult);
+    }
+
+    /** Whether a wait ended at its deadline: the SDK's poller says so by a {@link TimeoutException} (inside Reactor's wrapper). */
+    static boolean isTimeout(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof TimeoutException) return true;
+        }
+        return false;
+    }
+
+    /** A wait's deadline passed: retryable, naming what was waited for and the last state seen. */
+    static DriverException timedOut(Duration timeout, String what, Supplier<String> state) {
+        String last;
+        try {
+            last = state.get();
+        } catch (RuntimeException e) {
+            last = "unknown";
+        }
+        return new DriverException("timed out after " + human(timeout) + " waiting for " + what + " (last state " + last
+            + "); Azure may still finish it: apply again to wait on", true);
+    }
+
+    private static String human(Duration d) {
+        return d.toMinutes() >= 2 ? d.toMinutes() + " min" : d.toSeconds() >= 1 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+    }
+
+    /** The {@code provisioningState} a read finds, "gone" when nothing is there: the last state a timeout names. */
+    static <T> Supplier<String> stateOf(String what, Supplier<T> read, Function<T, Object> state) {
+        return () -> AzureErrors.find(what, read).map(x -> String.valueOf(state.apply(x))).orElse("gone");
     }
 
     /** A JSON object as a map (empty when it is not one). */
@@ -225,22 +274,59 @@ final class InstanceKind implements AzureKind {
         });
     }
 
-    /** Waits until {@code get} shows {@code provisioningState} Succeeded; Failed or Canceled is an error, a vanished resource too. */
-    static <T> T awaitSucceeded(Duration timeout, String what, Supplier<Optional<T>> get, java.util.function.Function<T, Object> state) {
+    /**
+     * Polls until {@code poll} says ready (or failed, an error as {@link Waiter} words it). Still pending at
+     * the deadline is a retryable failure, since Azure may yet finish: the engine's next attempt waits on.
+     */
+    static void until(Duration timeout, String what, Supplier<Waiter.Status> poll) {
+        boolean[] pending = {false};
+        try {
+            waiter(timeout).until(what, () -> {
+                pending[0] = false;
+                Waiter.Status s = poll.get();
+                pending[0] = !s.ready() && !s.failed();
+                return s;
+            });
+        } catch (DriverException e) {
+            if (!pending[0] || e.retryable() || Thread.currentThread().isInterrupted()) throw e;
+            throw new DriverException(e.getMessage() + "; Azure may still finish it: apply again to wait on", true, e);
+        }
+    }
+
+    /** Whether a {@code provisioningState} is final: Succeeded, or Failed or Canceled (Azure gave up on the last operation). */
+    static boolean settledState(Object state) {
+        return "Succeeded".equals(String.valueOf(state)) || failedState(state);
+    }
+
+    static boolean failedState(Object state) {
+        return "Failed".equals(String.valueOf(state)) || "Canceled".equals(String.valueOf(state));
+    }
+
+    /**
+     * Waits until {@code get} shows no operation running on it ({@code provisioningState} Succeeded, Failed
+     * or Canceled) and returns it as it then is; a vanished resource is an error.
+     */
+    static <T> T settled(Duration timeout, String what, Supplier<Optional<T>> get, Function<T, Object> state) {
         Object[] last = new Object[1];
-        waiter(timeout).until(what, () -> {
+        until(timeout, what, () -> {
             Optional<T> r = get.get();
             if (r.isEmpty()) throw new DriverException(what + " disappeared while mlctl waited for it", true);
             last[0] = r.get();
             String s = String.valueOf(state.apply(r.get()));
-            return switch (s) {
-                case "Succeeded" -> Waiter.Status.ready(s);
-                case "Failed", "Canceled" -> Waiter.Status.failed(s, "Azure gave up on its last operation; see the activity log of the resource group");
-                default -> Waiter.Status.pending(s);
-            };
+            return settledState(s) ? Waiter.Status.ready(s) : Waiter.Status.pending(s);
         });
         @SuppressWarnings("unchecked")
         T t = (T) last[0];
+        return t;
+    }
+
+    /** Waits until {@code get} shows {@code provisioningState} Succeeded; Failed or Canceled is an error, a vanished resource too. */
+    static <T> T awaitSucceeded(Duration timeout, String what, Supplier<Optional<T>> get, Function<T, Object> state) {
+        T t = settled(timeout, what, get, state);
+        Object s = state.apply(t);
+        if (failedState(s)) {
+            throw new DriverException(what + " is " + s + ": Azure gave up on its last operation; see the activity log of the resource group", false);
+        }
         return t;
     }
 
@@ -249,17 +335,19 @@ final class InstanceKind implements AzureKind {
     @Override
     public Page list(AzureClients cloud, Environment env, Optional<String> pageToken) {
         // The subnet is the NIC's: one more Graph query for the environment's NICs, once per page of VMs that has any.
+        // A VM of the spec Graph does not show yet (it lags ARM writes) is read directly, when the listing is one page.
         Map<String, String>[] subnets = newSubnets();
-        return AzureKind.graphPage(cloud, env, ARM_TYPE, pageToken, row -> {
-            Optional<Address> a = TagMarker.INSTANCE.owner(AzureKind.tags(row.get("tags")), env.name());
-            if (a.isEmpty() || a.get().type() != ResourceType.INSTANCE || a.get().isComponent()) return Optional.empty();
-            if (subnets[0] == null) subnets[0] = nicSubnets(cloud, env);
-            VirtualMachineInner vm = model(row, VirtualMachineInner::fromJson);
-            String nic = primaryNic(vm);
-            // A NIC Graph does not list (not indexed yet, or its tags changed) is read itself: a missing subnet would replace the VM.
-            String subnet = subnets[0].containsKey(nic.toLowerCase(Locale.ROOT)) ? subnets[0].get(nic.toLowerCase(Locale.ROOT)) : readSubnet(cloud, nic);
-            return Optional.of(observe(cloud, env, a.get(), vm, subnet));
-        });
+        return AzureKind.graphPage(cloud, env, ARM_TYPE, VM_API_VERSION, pageToken,
+            a -> AzureKind.resourceId(cloud, env, "Microsoft.Compute/virtualMachines", a.name()), row -> {
+                Optional<Address> a = TagMarker.INSTANCE.owner(AzureKind.tags(row.get("tags")), env.name());
+                if (a.isEmpty() || a.get().type() != ResourceType.INSTANCE || a.get().isComponent()) return Optional.empty();
+                if (subnets[0] == null) subnets[0] = nicSubnets(cloud, env);
+                VirtualMachineInner vm = model(row, VirtualMachineInner::fromJson);
+                String nic = primaryNic(vm);
+                // A NIC Graph does not list (not indexed yet, or its tags changed) is read itself: a missing subnet would replace the VM.
+                String subnet = subnets[0].containsKey(nic.toLowerCase(Locale.ROOT)) ? subnets[0].get(nic.toLowerCase(Locale.ROOT)) : readSubnet(cloud, nic);
+                return Optional.of(observe(cloud, env, a.get(), vm, subnet));
+            }, ResourceType.INSTANCE);
     }
 
     @SuppressWarnings("unchecked")
@@ -310,6 +398,8 @@ final class InstanceKind implements AzureKind {
             m.put("identity", identityRef(cloud, env, new TreeSet<>(vm.identity().userAssignedIdentities().keySet()).first()));
         }
         if (subnetId != null) m.put("subnet", subnetRef(cloud, env, subnetId));
+        // A VM whose last operation failed (a create refused for capacity, ...) shows it, so the plan offers to repair it.
+        if (failedState(vm.provisioningState())) m.put("provisioningState", vm.provisioningState());
         Map<String, String> tags = AzureKind.tags(vm.tags());
         return new ObservedResource(address, vm.id(), AzureKind.attrs(vm.location(), m, tags), tags);
     }
@@ -359,7 +449,7 @@ final class InstanceKind implements AzureKind {
     }
 
     /** The NIC {@code <instance>-nic} in the subnet: made, or this instance's own from an earlier attempt; anyone else's is refused. */
-    private static String ensureNic(AzureClients cloud, Environment env, Address address, String subnet, Map<String, String> marker) {
+    private String ensureNic(AzureClients cloud, Environment env, Address address, String subnet, Map<String, String> marker) {
         String group = AzureKind.resourceGroup(env);
         String name = nicName(address.name());
         Optional<NetworkInterfaceInner> found = AzureErrors.find("read network interface " + name, () -> nics(cloud).getByResourceGroup(group, name));
@@ -374,13 +464,14 @@ final class InstanceKind implements AzureKind {
             .withIpConfigurations(List.of(new NetworkInterfaceIpConfigurationInner().withName("ipconfig1").withPrimary(true)
                 .withPrivateIpAllocationMethod(IpAllocationMethod.DYNAMIC).withSubnet(new SubnetInner().withId(AzureKind.subnetId(cloud, env, subnet)))));
         String what = "create network interface " + name;
-        finish(what, AzureErrors.call(what, () -> nics(cloud).beginCreateOrUpdate(group, name, nic)));
+        finish(timeout, what, AzureErrors.call(what, () -> nics(cloud).beginCreateOrUpdate(group, name, nic)), nicState(cloud, group, name));
         return AzureKind.resourceId(cloud, env, "Microsoft.Network/networkInterfaces", name);
     }
 
-    private static void dropUnusedNic(AzureClients cloud, String group, String instance) {
+    private void dropUnusedNic(AzureClients cloud, String group, String instance) {
         try {
-            nics(cloud).beginDelete(group, nicName(instance)).waitForCompletion();
+            finish(timeout, "delete network interface " + nicName(instance), nics(cloud).beginDelete(group, nicName(instance)),
+                nicState(cloud, group, nicName(instance)));
         } catch (RuntimeException ignored) {
             // Best effort: a NIC still in use or already gone stays as it is.
         }
@@ -396,18 +487,45 @@ final class InstanceKind implements AzureKind {
         String group = groupOf(cloudId);
         String name = AzureKind.lastSegment(cloudId);
         SyncPoller<? extends PollResult<?>, ?> op = creating.remove(cloudId.toLowerCase(Locale.ROOT));
-        if (op != null) finish("create virtual machine " + name, op);
-        // A create an earlier run started (and was killed in) may still be running: wait for it.
-        VirtualMachineInner vm = awaitSucceeded(timeout, "virtual machine " + name, () -> AzureErrors.find("read virtual machine " + name,
-            () -> vms(cloud).getByResourceGroup(group, name)), VirtualMachineInner::provisioningState);
+        if (op != null) finish(timeout, "create virtual machine " + name, op, vmState(cloud, group, name));
+        // A create an earlier run started (and was killed in) may still be running: wait for it; one that failed is repaired.
+        VirtualMachineInner vm = settledVm(cloud, group, name);
+        if (failedState(vm.provisioningState())) vm = repair(cloud, group, name, vm);
         Optional<Map<String, String>> tags = AzureKind.tagsAfterSync(AzureKind.tags(vm.tags()), marker, d.attributes());
         if (tags.isPresent()) vm = patch(cloud, group, name, new VirtualMachineUpdateInner().withTags(tags.get()));
         return observe(cloud, env, d.address(), vm, readSubnet(cloud, primaryNic(vm)));
     }
 
-    private static VirtualMachineInner patch(AzureClients cloud, String group, String name, VirtualMachineUpdateInner change) {
+    private static Optional<VirtualMachineInner> readVm(AzureClients cloud, String group, String name) {
+        return AzureErrors.find("read virtual machine " + name, () -> vms(cloud).getByResourceGroup(group, name));
+    }
+
+    /** The VM once no operation runs on it, in whatever state that left it. */
+    private VirtualMachineInner settledVm(AzureClients cloud, String group, String name) {
+        return settled(timeout, "virtual machine " + name, () -> readVm(cloud, group, name), VirtualMachineInner::provisioningState);
+    }
+
+    private static Supplier<String> vmState(AzureClients cloud, String group, String name) {
+        return stateOf("read virtual machine " + name, () -> vms(cloud).getByResourceGroup(group, name), VirtualMachineInner::provisioningState);
+    }
+
+    private static Supplier<String> nicState(AzureClients cloud, String group, String name) {
+        return stateOf("read network interface " + name, () -> nics(cloud).getByResourceGroup(group, name), NetworkInterfaceInner::provisioningState);
+    }
+
+    /**
+     * A VM whose last operation failed (Azure could not allocate it, ...) is sent again as it is: a PUT of
+     * the model as read makes Compute retry what it gave up on. Its own failure is one line.
+     */
+    private VirtualMachineInner repair(AzureClients cloud, String group, String name, VirtualMachineInner vm) {
+        String what = "repair virtual machine " + name + " (its last operation " + vm.provisioningState() + ")";
+        finish(timeout, what, AzureErrors.call(what, () -> vms(cloud).beginCreateOrUpdate(group, name, vm)), vmState(cloud, group, name));
+        return awaitSucceeded(timeout, "virtual machine " + name, () -> readVm(cloud, group, name), VirtualMachineInner::provisioningState);
+    }
+
+    private VirtualMachineInner patch(AzureClients cloud, String group, String name, VirtualMachineUpdateInner change) {
         String what = "update virtual machine " + name;
-        finish(what, AzureErrors.call(what, () -> vms(cloud).beginUpdate(group, name, change)));
+        finish(timeout, what, AzureErrors.call(what, () -> vms(cloud).beginUpdate(group, name, change)), vmState(cloud, group, name));
         return AzureErrors.call("read virtual machine " + name, () -> vms(cloud).getByResourceGroup(group, name));
     }
 
@@ -422,8 +540,11 @@ final class InstanceKind implements AzureKind {
         for (AttributeChange ch : changes) changed.add(ch.path().split("[.\\[]", 2)[0]);
         VirtualMachineUpdateInner change = new VirtualMachineUpdateInner();
         boolean any = false;
-        VirtualMachineInner vm = AzureErrors.find("read virtual machine " + name, () -> vms(cloud).getByResourceGroup(group, name))
+        VirtualMachineInner vm = readVm(cloud, group, name)
             .orElseThrow(() -> new DriverException(d.address() + ": virtual machine " + name + " no longer exists; run plan again", false));
+        // An operation still running (someone's, or a lost answer's) ends first; a VM it left Failed is repaired before any change.
+        if (!settledState(vm.provisioningState())) vm = settledVm(cloud, group, name);
+        if (failedState(vm.provisioningState())) vm = repair(cloud, group, name, vm);
         for (String path : changed) {
             switch (path) {
                 case "tags" -> {
@@ -443,6 +564,7 @@ final class InstanceKind implements AzureKind {
                     any = true;
                 }
                 case "diskGb" -> { } // below: the VM is deallocated for it
+                case "provisioningState" -> { } // repaired above
                 default -> throw new DriverException(d.address() + ": " + path + " cannot be changed in place on Azure", false);
             }
         }
@@ -478,40 +600,62 @@ final class InstanceKind implements AzureKind {
     private void growDisk(AzureClients cloud, String group, String name, String id, int gb, VirtualMachineUpdateInner other) {
         boolean running = powerState(cloud, id).map(s -> !s.equals("PowerState/deallocated") && !s.equals("PowerState/stopped")).orElse(true);
         String deallocate = "deallocate virtual machine " + name + " to grow its OS disk";
-        finish(deallocate, AzureErrors.call(deallocate, () -> vms(cloud).beginDeallocate(group, name)));
+        finish(timeout, deallocate, AzureErrors.call(deallocate, () -> vms(cloud).beginDeallocate(group, name)), vmState(cloud, group, name));
         VirtualMachineUpdateInner change = other != null ? other : new VirtualMachineUpdateInner();
         change.withStorageProfile(new StorageProfile().withOsDisk(new OSDisk().withCreateOption(DiskCreateOptionTypes.FROM_IMAGE).withDiskSizeGB(gb)));
         try {
             patch(cloud, group, name, change);
         } finally {
-            if (running) finish("start virtual machine " + name, AzureErrors.call("start virtual machine " + name, () -> vms(cloud).beginStart(group, name)));
+            if (running) {
+                String start = "start virtual machine " + name;
+                finish(timeout, start, AzureErrors.call(start, () -> vms(cloud).beginStart(group, name)), vmState(cloud, group, name));
+            }
         }
     }
 
     private static Optional<String> powerState(AzureClients cloud, String id) {
         List<Map<String, Object>> rows = cloud.queryAll("read power state of " + AzureKind.lastSegment(id),
-            "resources | where type =~ '" + ARM_TYPE + "' | where id =~ '" + id + "'");
+            "resources | where type =~ '" + ARM_TYPE + "' | where resourceGroup =~ '" + groupOf(id) + "' | where id =~ '" + id + "'");
         if (rows.isEmpty()) return Optional.empty();
         Object state = AzureKind.properties(rows.get(0)).get("extended") instanceof Map<?, ?> ext && ext.get("instanceView") instanceof Map<?, ?> iv
             && iv.get("powerState") instanceof Map<?, ?> ps ? ps.get("code") : null;
         return Optional.ofNullable(state).map(String::valueOf);
     }
 
+    /**
+     * Deletes the VM, then what was made for it and did not go with it: the NIC when it still carries this
+     * instance's marker, and the OS disk the VM itself named, only when the VM said it goes with it
+     * (deleteOption Delete) and no VM holds it. A disk someone detached on purpose (deleteOption Detach),
+     * or anyone's disk that merely has the name {@code <instance>-osdisk}, is left alone.
+     */
     @Override
     public void delete(AzureClients cloud, Environment env, ObservedResource current) {
         String group = groupOf(current.cloudId());
         String name = AzureKind.lastSegment(current.cloudId());
+        Optional<VirtualMachineInner> vm = readVm(cloud, group, name);
+        OSDisk os = vm.map(VirtualMachineInner::storageProfile).map(StorageProfile::osDisk).orElse(null);
+        String diskId = os == null || os.managedDisk() == null ? null : os.managedDisk().id();
+        boolean diskGoes = os != null && DiskDeleteOptionTypes.DELETE.equals(os.deleteOption());
         // Waited for: the NIC (and the subnet it sits in) can only go once the VM is gone.
-        AzureErrors.find("delete virtual machine " + name, () -> vms(cloud).beginDelete(group, name))
-            .ifPresent(op -> finish("delete virtual machine " + name, op));
-        // The NIC and the OS disk go with the VM (deleteOption Delete); if someone changed that, they go now.
-        Optional<NetworkInterfaceInner> nic = AzureErrors.find("read network interface " + nicName(name), () -> nics(cloud).getByResourceGroup(group, nicName(name)));
-        if (nic.isPresent() && TagMarker.INSTANCE.owner(AzureKind.tags(nic.get().tags()), env.name()).filter(current.address()::equals).isPresent()) {
-            AzureErrors.find("delete network interface " + nicName(name), () -> nics(cloud).beginDelete(group, nicName(name)))
-                .ifPresent(op -> finish("delete network interface " + nicName(name), op));
+        if (vm.isPresent()) {
+            AzureErrors.find("delete virtual machine " + name, () -> vms(cloud).beginDelete(group, name))
+                .ifPresent(op -> finish(timeout, "delete virtual machine " + name, op, vmState(cloud, group, name)));
         }
-        AzureErrors.find("delete OS disk " + diskName(name), () -> cloud.compute().serviceClient().getDisks().beginDelete(group, diskName(name)))
-            .ifPresent(op -> finish("delete OS disk " + diskName(name), op));
+        // The NIC goes with the VM (deleteOption Delete); if someone changed that, it goes now, being this instance's.
+        String nicName = nicName(name);
+        Optional<NetworkInterfaceInner> nic = AzureErrors.find("read network interface " + nicName, () -> nics(cloud).getByResourceGroup(group, nicName));
+        if (nic.isPresent() && TagMarker.INSTANCE.owner(AzureKind.tags(nic.get().tags()), env.name()).filter(current.address()::equals).isPresent()) {
+            AzureErrors.find("delete network interface " + nicName, () -> nics(cloud).beginDelete(group, nicName))
+                .ifPresent(op -> finish(timeout, "delete network interface " + nicName, op, nicState(cloud, group, nicName)));
+        }
+        if (diskId == null || !diskGoes) return;
+        var disks = cloud.compute().serviceClient().getDisks();
+        String diskGroup = groupOf(diskId);
+        String disk = AzureKind.lastSegment(diskId);
+        Optional<DiskInner> left = AzureErrors.find("read OS disk " + disk, () -> disks.getByResourceGroup(diskGroup, disk));
+        if (left.isEmpty() || left.get().managedBy() != null && !left.get().managedBy().equalsIgnoreCase(vm.get().id())) return;
+        AzureErrors.find("delete OS disk " + disk, () -> disks.beginDelete(diskGroup, disk)).ifPresent(op -> finish(timeout, "delete OS disk " + disk, op,
+            stateOf("read OS disk " + disk, () -> disks.getByResourceGroup(diskGroup, disk), DiskInner::provisioningState)));
     }
 
     // ---- the SSH key ----

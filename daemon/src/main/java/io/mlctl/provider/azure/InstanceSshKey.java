@@ -31,9 +31,16 @@ final class InstanceSshKey {
         String given = environment.get(InstanceKind.KEY_VARIABLE);
         if (given != null && !given.isBlank()) {
             String v = given.trim();
-            if (v.startsWith("ssh-") || v.startsWith("ecdsa-")) return v;
-            return read(Path.of(v)).orElseThrow(() -> new io.mlctl.provider.DriverException(InstanceKind.KEY_VARIABLE
-                + " names " + v + ", which is not a readable SSH public key file", false));
+            if (isPublicKey(v)) return v;
+            // Never the value itself in the message: it may be a private key pasted by mistake.
+            Optional<String> fromFile;
+            try {
+                fromFile = read(Path.of(v));
+            } catch (java.nio.file.InvalidPathException e) {
+                fromFile = Optional.empty();
+            }
+            return fromFile.orElseThrow(() -> new io.mlctl.provider.DriverException(InstanceKind.KEY_VARIABLE
+                + " is neither an SSH public key nor a readable file holding one", false));
         }
         String home = environment.getOrDefault("HOME", System.getProperty("user.home"));
         for (String f : DEFAULT_FILES) {
@@ -47,10 +54,18 @@ final class InstanceSshKey {
         try {
             if (!Files.isRegularFile(p)) return Optional.empty();
             String k = Files.readString(p, StandardCharsets.UTF_8).strip();
-            return k.startsWith("ssh-") || k.startsWith("ecdsa-") ? Optional.of(k.split("\\R", 2)[0]) : Optional.empty();
+            return isPublicKey(k) ? Optional.of(k.split("\\R", 2)[0]) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * Whether a text is an OpenSSH public key line: {@code ssh-rsa}, {@code ssh-ed25519}, {@code ecdsa-sha2-*},
+     * or a security key's {@code sk-ssh-ed25519@openssh.com} / {@code sk-ecdsa-sha2-nistp256@openssh.com}.
+     */
+    static boolean isPublicKey(String text) {
+        return text.startsWith("ssh-") || text.startsWith("ecdsa-") || text.startsWith("sk-ssh-") || text.startsWith("sk-ecdsa-");
     }
 
     /** An RSA 3072 public key in OpenSSH's form; the private key is dropped with this method's frame. */

@@ -32,8 +32,13 @@ import com.azure.resourcemanager.network.fluent.models.NetworkInterfaceIpConfigu
 import com.azure.resourcemanager.network.fluent.models.SubnetInner;
 import io.mlctl.provider.azure.AzureClients;
 import io.mlctl.provider.azure.AzureSettings;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -199,6 +204,40 @@ class ComputeFakeTest {
         vms.createOrUpdate("rg", "y", vm("y", "Standard_NC6s_v3", nic("y-nic")).withPriority(VirtualMachinePriorityTypes.SPOT)
             .withEvictionPolicy(VirtualMachineEvictionPolicyTypes.DEALLOCATE));
         assertThat(arm.list("Microsoft.Compute/virtualMachines")).hasSize(3);
+    }
+
+    private static String send(String method, String path, String body) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(arm.endpoint() + path.substring(1) + "?api-version=2025-04-01"))
+            .method(method, HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() + " " + r.body();
+    }
+
+    @Test
+    void aVmsPowerStateIsInResourceGraphsRowOnlyNeverInArmsGet() {
+        String id = vms.createOrUpdate("rg", "v", vm("Standard_D2s_v3", nic("v-nic"))).id();
+        assertThat(arm.get(id).orElseThrow()).extractingByKey("properties").asString().doesNotContain("extended").doesNotContain("powerState");
+        String query = "resources | where type =~ 'microsoft.compute/virtualmachines' | where resourceGroup =~ 'rg'";
+        Map<String, Object> row = clients.queryAll("list", query).get(0);
+        assertThat(ArmFake.properties(row)).extractingByKey("extended").asString().contains("PowerState/running");
+        vms.deallocate("rg", "v");
+        assertThat(ArmFake.properties(clients.queryAll("list", query).get(0))).extractingByKey("extended").asString().contains("PowerState/deallocated");
+        assertThat(vms.getByResourceGroup("rg", "v").instanceView()).isNull();
+        assertThat(ComputeTypes.powerState(arm, id)).isEqualTo("PowerState/deallocated");
+        assertThat(Optional.ofNullable(ArmFake.properties(arm.get(id).orElseThrow()).get("extended"))).isEmpty();
+    }
+
+    @Test
+    void patchesTakeWhatAzuresPatchModelsTake() throws Exception {
+        String nicId = nic("v-nic");
+        String vmId = vms.createOrUpdate("rg", "v", vm("Standard_D2s_v3", nicId)).id();
+        // A VM's PATCH is a VirtualMachineUpdate: no location (a PUT's), nothing read-only.
+        assertThat(send("PATCH", vmId, "{\"location\":\"eastus\"}")).startsWith("400 ").contains("location");
+        assertThat(send("PATCH", vmId, "{\"properties\":{\"vmId\":\"x\"}}")).startsWith("400 ").contains("vmId");
+        assertThat(send("PATCH", vmId, "{\"tags\":{\"team\":\"ml\"}}")).startsWith("200 ");
+        // A NIC's PATCH changes its tags only (TagsObject).
+        assertThat(send("PATCH", nicId, "{\"properties\":{\"enableAcceleratedNetworking\":true}}")).startsWith("400 ").contains("properties");
+        assertThat(send("PATCH", nicId, "{\"tags\":{\"team\":\"ml\"}}")).startsWith("200 ");
+        assertThat(nics.getByResourceGroup("rg", "v-nic").tags()).containsEntry("team", "ml");
     }
 
     @Test

@@ -19,6 +19,10 @@ import com.azure.resourcemanager.containerservice.models.ResourceIdentityType;
 import com.azure.resourcemanager.containerservice.models.ScaleSetPriority;
 import io.mlctl.provider.azure.AzureClients;
 import io.mlctl.provider.azure.AzureSettings;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -187,5 +191,20 @@ class ContainerServiceFakeTest {
         assertThatThrownBy(() -> clusters.beginCreateOrUpdate("rg", "k", valid())).isInstanceOf(ManagementException.class)
             .hasMessageContaining("Another agentpool operation (gpu - Updating) is in progress");
         arm.operationTime(Duration.ZERO);
+    }
+
+    private static String send(String method, String path, String body) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(arm.endpoint() + path.substring(1) + "?api-version=2025-09-01"))
+            .method(method, HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() + " " + r.body();
+    }
+
+    @Test
+    void aClustersPatchTakesTagsOnlyAndAPoolHasNoPatch() throws Exception {
+        String id = clusters.createOrUpdate("rg", "k", valid()).id();
+        assertThat(send("PATCH", id, "{\"properties\":{\"kubernetesVersion\":\"1.30\"}}")).startsWith("400 ").contains("properties");
+        assertThat(send("PATCH", id, "{\"tags\":{\"team\":\"nlp\"}}")).startsWith("200 ");
+        assertThat(clusters.getByResourceGroup("rg", "k").tags()).containsEntry("team", "nlp");
+        assertThat(send("PATCH", id + "/agentPools/system", "{\"properties\":{\"maxCount\":5}}")).startsWith("405 ");
     }
 }

@@ -1,13 +1,18 @@
 package io.mlctl.provider.azure;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.azure.resourcemanager.containerservice.fluent.AgentPoolsClient;
 import com.azure.resourcemanager.containerservice.fluent.models.AgentPoolInner;
 import com.azure.resourcemanager.containerservice.models.AgentPoolMode;
 import io.mlctl.fake.azure.ArmError;
+import io.mlctl.inventory.ObservedResource;
 import io.mlctl.plan.Plan;
+import io.mlctl.provider.DriverException;
+import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
+import io.mlctl.spec.ResourceType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -21,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * AKS clusters through the real engine, the Azure driver and SDK against the ARM fake: the mapping
  * (System pool, Spot pools and their taint, the subnet, the identity), a clean re-plan, each change's
  * update or replace (a pool's, not the cluster's, where AKS allows), out-of-band resizes, ownership,
- * a lost create, a busy cluster, throttling, prune and destroy. Network and identity are stand-ins.
+ * a lost create, a busy cluster, a failed one and its repair, timeouts, throttling, Resource Graph's lag,
+ * prune and destroy. The network and identities are the real driver's too.
  */
 @SuppressWarnings("unchecked")
 class AzureClusterTest {
@@ -31,8 +37,7 @@ class AzureClusterTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        rig = AzureInstanceTest.rig(dir);
-        AzureInstanceTest.StandIn.FAKES.put(rig.arm.endpoint(), rig.arm);
+        rig = new AzureRig(dir);
     }
 
     @AfterEach
@@ -233,29 +238,68 @@ class AzureClusterTest {
     }
 
     @Test
-    void aChangeWaitsForTheOperationAksIsRunning() throws Exception {
+    void aChangeWaitsForTheOperationAksIsRunning() {
         Environment e = env(K);
         rig.apply(e);
-        // Someone's change of the system pool is still running when the apply wants the gpu pool's bounds changed;
-        // it ends once AKS has refused the apply's first try.
-        String system = clusterId() + "/agentPools/system";
-        Map<String, Object> busy = rig.arm.get(system).orElseThrow();
-        ((Map<String, Object>) busy.get("properties")).put("provisioningState", "Updating");
-        rig.arm.put(system, busy);
-        Thread finisher = new Thread(() -> {
-            long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-            while (rig.arm.faults().count("PUT .*/agentPools/gpu$") < 1 && System.nanoTime() < deadline) Thread.onSpinWait();
-            Map<String, Object> done = rig.arm.get(system).orElseThrow();
-            ((Map<String, Object>) done.get("properties")).put("provisioningState", "Succeeded");
-            rig.arm.put(system, done);
-        });
-        finisher.start();
+        // Someone's change of the system pool is still running when the apply changes the gpu pool's bounds: AKS refuses once.
+        rig.arm.faults().resetCounts();
+        rig.arm.faults().fail("PUT .*/agentPools/gpu$", 1, ArmError.conflict("OperationNotAllowed", "Operation is not allowed: Another agentpool "
+            + "operation (system - Updating) is in progress, please wait for it to finish before starting a new operation."));
         Environment changed = env(K.replace("min: 1, max: 10", "min: 1, max: 8"));
         rig.apply(changed);
-        finisher.join();
         assertThat(at(pool("gpu"), "properties.maxCount")).isEqualTo(8);
-        assertThat(rig.arm.faults().count("PUT .*/agentPools/gpu$")).as("refused while busy, then sent again").isGreaterThanOrEqualTo(2);
+        assertThat(rig.arm.faults().count("PUT .*/agentPools/gpu$")).as("refused while busy, then sent again").isEqualTo(2);
         assertThat(rig.plan(changed).changes()).isEmpty();
+    }
+
+    @Test
+    void aFailedClusterShowsInThePlanAndTheNextApplyRepairsItByAPutOfItself() {
+        rig.arm.faults().failOperation("PUT .*/managedClusters/k$", 1, new ArmError(200, "VMExtensionProvisioningError",
+            "Unable to establish outbound connection from agents.\nSee https://aka.ms/aks-required-ports-and-addresses"));
+        Environment e = env(K);
+        assertThat(rig.applyFailing(e)).anySatisfy(f -> assertThat(f).contains("create AKS cluster k").contains("VMExtensionProvisioningError")
+            .doesNotContain("\n"));
+        assertThat(at(cluster(), "properties.provisioningState")).isEqualTo("Failed");
+        Plan p = rig.plan(e);
+        assertThat(changes(p)).containsExactly("UPDATE kubernetes_cluster.k");
+        assertThat(AzureRig.paths(p)).containsExactly("kubernetes_cluster.k:provisioningState");
+        rig.apply(e);
+        assertThat(at(cluster(), "properties.provisioningState")).isEqualTo("Succeeded");
+        assertThat(rig.arm.faults().count("PUT .*/managedClusters/k$")).as("the create, then its repair").isEqualTo(2);
+        assertThat(rig.plan(e).changes()).isEmpty();
+        // A cluster some operation left Failed no longer makes every change throw: it is repaired first, then changed.
+        Map<String, Object> c = cluster();
+        ((Map<String, Object>) c.get("properties")).put("provisioningState", "Failed");
+        rig.arm.put(clusterId(), c);
+        Environment wider = env(K.replace("min: 1, max: 10", "min: 1, max: 12"));
+        rig.apply(wider);
+        assertThat(at(cluster(), "properties.provisioningState")).isEqualTo("Succeeded");
+        assertThat(at(pool("gpu"), "properties.maxCount")).isEqualTo(12);
+        assertThat(rig.plan(wider).changes()).isEmpty();
+    }
+
+    @Test
+    void anOperationThatNeverEndsTimesOutRetryablyNamingTheClusterAndItsState() {
+        Environment e = env(K);
+        rig.apply(e);
+        ClusterKind kind = new ClusterKind(Duration.ofMillis(300));
+        AzureClients cloud = rig.azure.clients(e);
+        rig.arm.operationTime(Duration.ofHours(1)); // AKS never finishes
+        ObservedResource k = new ObservedResource(new Address(ResourceType.KUBERNETES_CLUSTER, "k"), clusterId(), Map.of(), Map.of());
+        assertThatThrownBy(() -> kind.delete(cloud, e, k)).isInstanceOf(DriverException.class).hasMessageContaining("timed out")
+            .hasMessageContaining("delete AKS cluster k").hasMessageContaining("last state Deleting")
+            .satisfies(x -> assertThat(((DriverException) x).retryable()).isTrue());
+    }
+
+    @Test
+    void rightAfterAnApplyResourceGraphsLagNeitherMakesThePlanDirtyNorKeepsADestroyFromFinishing() {
+        rig.arm.graphLag(Duration.ofHours(1)); // Graph shows nothing this test makes
+        Environment e = rig.env("dev", "team: nlp", BASE.substring(0, BASE.indexOf("- type: identity")) + K.replace("  identity: ops\n", ""));
+        rig.apply(e);
+        assertThat(rig.plan(e).changes()).isEmpty();
+        Plan destroy = rig.destroy(e);
+        assertThat(changes(destroy)).containsExactlyInAnyOrder("DELETE kubernetes_cluster.k", "DELETE network.net");
+        assertThat(rig.arm.all()).isEmpty();
     }
 
     @Test
