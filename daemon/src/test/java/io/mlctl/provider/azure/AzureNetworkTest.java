@@ -599,7 +599,7 @@ class AzureNetworkTest {
             .withTags(Map.of("mlctl-environment", "dev", "mlctl-address", "network.old", "managed-by", "mlctl")));
         rig.arm.faults().resetCounts();
         assertThat(rig.plan(env).changes()).as("not offered for deletion").isEmpty();
-        assertThat(rig.arm.faults().count("(?i)^POST /providers/Microsoft.ResourceGraph/resources .*resourceGroup =~ 'dev'")).isEqualTo(1);
+        assertThat(rig.arm.faults().count("(?i)^POST /providers/Microsoft.ResourceGraph/resources .*virtualnetworks.*resourceGroup =~ 'dev'")).isEqualTo(1);
         assertThat(rig.arm.get(rig.id("elsewhere", "Microsoft.Network/virtualNetworks/old"))).isPresent();
     }
 
