@@ -625,8 +625,8 @@ final class EndpointKind implements AzureKind {
             String n = String.valueOf(old.get("name"));
             if (!n.equalsIgnoreCase(keep)) deleteDeployment(cloud, env, d.address(), id, n, endpoint);
         }
-        List<Map<String, Object>> now2 = deployments(cloud, id);
-        return observed(cloud, env, d.address(), endpoint, now2, settingsOf(cloud, env, id, own(env, d.address(), endpoint, now2)));
+        List<Map<String, Object>> after = deployments(cloud, id);
+        return observed(cloud, env, d.address(), endpoint, after, settingsOf(cloud, env, id, own(env, d.address(), endpoint, after)));
     }
 
     private static List<Map<String, Object>> deployments(AzureClients cloud, String endpointId) {

@@ -31,7 +31,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -209,6 +208,7 @@ final class MachineLearningWorkspace {
      * What in the workspace is someone's work, which a release would destroy with it: any online, batch
      * or serverless endpoint, compute, job, data asset, connection, a datastore beyond the ones Azure
      * made with the workspace, a model mlctl did not register. Empty: the workspace holds nothing of value.
+     * The collections are read in turn until one holds something (the first such collection is returned).
      */
     static List<String> contents(AzureClients cloud, Environment env) {
         String id = id(cloud, env);
@@ -221,6 +221,7 @@ final class MachineLearningWorkspace {
                 if (child.equals("models") && registeredByMlctl(env, c)) continue;
                 found.add(child + "/" + n);
             }
+            if (!found.isEmpty()) return found;
         }
         return found;
     }

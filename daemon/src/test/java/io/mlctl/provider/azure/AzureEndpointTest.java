@@ -171,7 +171,7 @@ class AzureEndpointTest {
 
     @Test
     void fixedReplicasNeedNoAutoscaleAndTheAutoscalersInstanceCountIsKept() {
-        Environment fixed = dev(RUNNER + EP.replace("maxReplicas: 3", "maxReplicas: 1").replace("minReplicas: 1", "minReplicas: 1"));
+        Environment fixed = dev(RUNNER + EP.replace("maxReplicas: 3", "maxReplicas: 1"));
         rig.apply(fixed);
         assertThat(rig.arm.get(autoscale("blue"))).isEmpty();
         assertThat(map(rig.arm.get(endpoint() + "/deployments/blue").orElseThrow().get("sku"))).containsEntry("capacity", 1);
