@@ -2,6 +2,7 @@ package io.mlctl.fake.azure;
 
 import com.azure.resourcemanager.authorization.models.RoleAssignmentCreateParameters;
 import com.azure.resourcemanager.msi.fluent.models.IdentityInner;
+import com.azure.resourcemanager.msi.models.IdentityUpdate;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -65,6 +66,12 @@ public final class IdentityTypes {
         @Override
         public Class<?> model() {
             return IdentityInner.class;
+        }
+
+        /** A PATCH ({@code UserAssignedIdentities_Update}) takes the update model: tags, and nothing Entra ID fills in. */
+        @Override
+        public Class<?> patchModel() {
+            return IdentityUpdate.class;
         }
 
         @Override

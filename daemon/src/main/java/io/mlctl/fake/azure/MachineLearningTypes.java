@@ -30,13 +30,19 @@ public final class MachineLearningTypes {
     static final String MODEL_VERSIONS = MODELS + "/versions";
     static final String VAULTS = "Microsoft.KeyVault/vaults";
     static final String DELETED_VAULTS = "Microsoft.KeyVault/locations/deletedVaults";
+    static final String DATASTORES = WORKSPACES + "/datastores";
+    static final String AUTOSCALE = "Microsoft.Insights/autoscalesettings";
+    /** What Azure ML registers in every new workspace: its blob container and file share, and (v2) its artifact and working directory stores. */
+    static final List<String> DEFAULT_DATASTORES = List.of("workspaceblobstore", "workspacefilestore", "workspaceartifactstore", "workspaceworkingdirectory");
 
     private MachineLearningTypes() {
     }
 
     static List<ArmType> all() {
         return List.of(new Workspaces(), new OnlineEndpoints(), new OnlineDeployments(), new Models(), new ModelVersions(), new Vaults(),
-            new DeletedVaults());
+            new DeletedVaults(), new AutoscaleSettings(), new ReadOnly(WORKSPACES + "/batchEndpoints", true),
+            new ReadOnly(WORKSPACES + "/serverlessEndpoints", true), new ReadOnly(WORKSPACES + "/computes", true), new ReadOnly(WORKSPACES + "/jobs", false),
+            new ReadOnly(WORKSPACES + "/data", false), new ReadOnly(WORKSPACES + "/connections", false), new ReadOnly(DATASTORES, false));
     }
 
     // ---- shapes ------------------------------------------------------------------------------------
@@ -46,7 +52,7 @@ public final class MachineLearningTypes {
      * or read-only (never sent); anything else is refused.
      */
     public static final class Shape {
-        enum Kind { STRING, INT, BOOL, OBJECT, MAP, LIST, ANY }
+        enum Kind { STRING, INT, NUM, BOOL, OBJECT, MAP, LIST, ANY }
 
         record Field(String name, Shape shape, boolean required, boolean readOnly) {
         }
@@ -71,6 +77,7 @@ public final class MachineLearningTypes {
 
         static final Shape STR = str();
         static final Shape INT = new Shape(Kind.INT, null, Map.of(), null, Set.of());
+        static final Shape NUM = new Shape(Kind.NUM, null, Map.of(), null, Set.of());
         static final Shape BOOL = new Shape(Kind.BOOL, null, Map.of(), null, Set.of());
         static final Shape ANY = new Shape(Kind.ANY, null, Map.of(), null, Set.of());
 
@@ -119,6 +126,9 @@ public final class MachineLearningTypes {
                 }
                 case INT -> {
                     if (!(value instanceof Integer || value instanceof Long)) throw convert(path, value, "Int32");
+                }
+                case NUM -> {
+                    if (!(value instanceof Number)) throw convert(path, value, "Double");
                 }
                 case BOOL -> {
                     if (!(value instanceof Boolean)) throw convert(path, value, "Boolean");
@@ -232,6 +242,24 @@ public final class MachineLearningTypes {
             Shape.opt("createMode", Shape.str("default", "recover")), Shape.opt("enablePurgeProtection", Shape.BOOL), Shape.opt("networkAcls", Shape.ANY),
             Shape.ro("provisioningState"), Shape.ro("privateEndpointConnections"), Shape.opt("publicNetworkAccess", Shape.STR))));
 
+    static final Shape METRIC_TRIGGER = Shape.obj("MetricTrigger", Shape.req("metricName", Shape.STR), Shape.opt("metricNamespace", Shape.STR),
+        Shape.req("metricResourceUri", Shape.STR), Shape.opt("metricResourceLocation", Shape.STR), Shape.req("timeGrain", Shape.STR),
+        Shape.req("statistic", Shape.str("Average", "Min", "Max", "Sum", "Count")), Shape.req("timeWindow", Shape.STR),
+        Shape.req("timeAggregation", Shape.str("Average", "Minimum", "Maximum", "Total", "Count", "Last")),
+        Shape.req("operator", Shape.str("Equals", "NotEquals", "GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual")),
+        Shape.req("threshold", Shape.NUM), Shape.opt("dimensions", Shape.listOf(Shape.ANY)), Shape.opt("dividePerInstance", Shape.BOOL));
+    static final Shape SCALE_ACTION = Shape.obj("ScaleAction", Shape.req("direction", Shape.str("None", "Increase", "Decrease")),
+        Shape.req("type", Shape.str("ChangeCount", "PercentChangeCount", "ExactCount", "ServiceAllowedNextValue")), Shape.opt("value", Shape.STR),
+        Shape.req("cooldown", Shape.STR));
+    static final Shape AUTOSCALE_SETTING = Shape.obj("AutoscaleSettingResource", Shape.req("location", Shape.STR), Shape.opt("tags", TAGS),
+        Shape.ro("systemData"), Shape.req("properties", Shape.obj("AutoscaleSetting",
+            Shape.req("profiles", Shape.listOf(Shape.obj("AutoscaleProfile", Shape.req("name", Shape.STR),
+                Shape.req("capacity", Shape.obj("ScaleCapacity", Shape.req("minimum", Shape.STR), Shape.req("maximum", Shape.STR), Shape.req("default", Shape.STR))),
+                Shape.req("rules", Shape.listOf(Shape.obj("ScaleRule", Shape.req("metricTrigger", METRIC_TRIGGER), Shape.req("scaleAction", SCALE_ACTION)))),
+                Shape.opt("fixedDate", Shape.ANY), Shape.opt("recurrence", Shape.ANY)))),
+            Shape.opt("notifications", Shape.listOf(Shape.ANY)), Shape.opt("enabled", Shape.BOOL), Shape.opt("predictiveAutoscalePolicy", Shape.ANY),
+            Shape.opt("name", Shape.STR), Shape.opt("targetResourceUri", Shape.STR), Shape.opt("targetResourceLocation", Shape.STR))));
+
     private static final Pattern WORKSPACE_NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}");
     private static final Pattern ENDPOINT_NAME = Pattern.compile("[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]");
     private static final Pattern DEPLOYMENT_NAME = Pattern.compile("[a-zA-Z][a-zA-Z0-9-]{2,31}");
@@ -282,6 +310,10 @@ public final class MachineLearningTypes {
         });
         if (!users.isEmpty()) out.put("userAssignedIdentities", users);
         body.put("identity", out);
+    }
+
+    private static String lastSegment(String id) {
+        return id.substring(id.lastIndexOf('/') + 1);
     }
 
     private static Object same(Optional<Map<String, Object>> existing, String key, Object fallback) {
@@ -341,6 +373,22 @@ public final class MachineLearningTypes {
             p.putIfAbsent("discoveryUrl", "https://" + ArmFake.norm(String.valueOf(body.get("location"))) + ".api.azureml.ms/discovery");
             fillIdentity(arm, body, existing);
             return body;
+        }
+
+        /** A new workspace has Azure ML's default datastores, on its storage account. */
+        @Override
+        public void afterWrite(ArmFake arm, ArmId id, Optional<Map<String, Object>> now) {
+            if (now.isEmpty()) return;
+            String account = lastSegment(String.valueOf(ArmFake.properties(now.get()).get("storageAccount")));
+            for (String name : DEFAULT_DATASTORES) {
+                String ds = id.id() + "/datastores/" + name;
+                if (arm.get(ds).isPresent()) continue;
+                Map<String, Object> props = new LinkedHashMap<>();
+                props.put("datastoreType", name.equals("workspacefilestore") ? "AzureFile" : "AzureBlob");
+                props.put("accountName", account);
+                props.put("isDefault", name.equals("workspaceblobstore"));
+                arm.put(ds, new LinkedHashMap<>(Map.of("id", ds, "name", name, "type", DATASTORES, "properties", props)));
+            }
         }
     }
 
@@ -460,19 +508,14 @@ public final class MachineLearningTypes {
             checkModel(arm, id, String.valueOf(p.get("model")));
             Map<String, Object> scale = map(p.get("scaleSettings"));
             long capacity = ((Number) map(body.get("sku")).getOrDefault("capacity", 1)).longValue();
-            if ("Default".equalsIgnoreCase(String.valueOf(scale.get("scaleType"))) && scale.size() > 1) {
-                throw userError("Default scale settings take no other property than scaleType.");
-            }
+            // Managed online deployments scale only by their instance count (sku.capacity), changed by hand or by an
+            // Azure Monitor autoscale setting: TargetUtilization is a Kubernetes online deployment's.
             if ("TargetUtilization".equalsIgnoreCase(String.valueOf(scale.get("scaleType")))) {
-                long min = ((Number) scale.getOrDefault("minInstances", 1)).longValue();
-                long max = ((Number) scale.getOrDefault("maxInstances", 1)).longValue();
-                if (min < 1 || max < min) throw userError("Scale settings need 1 <= minInstances <= maxInstances (got " + min + ", " + max + ").");
-                if (capacity < min || capacity > max) {
-                    throw userError("The instance count (sku.capacity " + capacity + ") must be between minInstances and maxInstances.");
-                }
-            } else if (capacity < 1) {
-                throw userError("A managed online deployment runs at least 1 instance (sku.capacity " + capacity + ").");
+                throw userError("Scale type 'TargetUtilization' is not supported for managed online deployments; use 'Default' and scale the "
+                    + "instance count (sku.capacity), or autoscale it with an Azure Monitor autoscale setting.");
             }
+            if (scale.size() > 1) throw userError("Default scale settings take no other property than scaleType.");
+            if (capacity < 1) throw userError("A managed online deployment runs at least 1 instance (sku.capacity " + capacity + ").");
             if (existing.isPresent()) {
                 Object before = ArmFake.properties(existing.get()).get("instanceType");
                 if (!String.valueOf(before).equalsIgnoreCase(String.valueOf(p.get("instanceType")))) {
@@ -697,6 +740,127 @@ public final class MachineLearningTypes {
             if (!action.equalsIgnoreCase("purge")) return ArmType.super.action(arm, id, action, body);
             arm.remove(id.id());
             return Map.of();
+        }
+    }
+
+    // ---- what else a workspace holds -----------------------------------------------------------------
+
+    /**
+     * Contents of a workspace mlctl never writes (batch and serverless endpoints, computes, jobs, data,
+     * connections, datastores): read and listed as Azure serves them; a PUT is refused so a driver that
+     * starts writing one fails a test until the fake learns the type's rules.
+     */
+    record ReadOnly(String type, boolean tracked) implements ArmType {
+        @Override
+        public Class<?> model() {
+            return null;
+        }
+
+        @Override
+        public Lro lro() {
+            return Lro.SYNC;
+        }
+
+        @Override
+        public boolean patchable() {
+            return false;
+        }
+
+        @Override
+        public void checkPut(ArmFake arm, ArmId id, Map<String, Object> body, Optional<Map<String, Object>> existing) {
+            throw ArmError.badRequest("NotSupportedByFake", "The fake serves " + type + " for reading only (tests seed them with arm.put).");
+        }
+    }
+
+    // ---- autoscale settings (Azure Monitor) ----------------------------------------------------------
+
+    /**
+     * An Azure Monitor autoscale setting: 1 to 20 profiles, each with integer bounds
+     * {@code minimum <= default <= maximum} (at most 1000) and at most 10 rules whose time grain is at least a
+     * minute, time window 5 minutes to 12 hours and cooldown 1 minute to a week; its target must exist, and
+     * a resource has at most one autoscale setting.
+     */
+    static final class AutoscaleSettings implements ArmType {
+        @Override
+        public String type() {
+            return AUTOSCALE;
+        }
+
+        @Override
+        public Class<?> model() {
+            return null;
+        }
+
+        @Override
+        public Lro lro() {
+            return Lro.SYNC;
+        }
+
+        @Override
+        public boolean patchable() {
+            return false;
+        }
+
+        private static long bound(Map<String, Object> capacity, String name) {
+            try {
+                return Long.parseLong(String.valueOf(capacity.get(name)));
+            } catch (NumberFormatException e) {
+                throw ArmError.badRequest("InvalidAutoscaleSettingCapacity", "The " + name + " capacity '" + capacity.get(name) + "' is not an integer.");
+            }
+        }
+
+        private static java.time.Duration duration(Object iso, String what, java.time.Duration min, java.time.Duration max) {
+            java.time.Duration d;
+            try {
+                d = java.time.Duration.parse(String.valueOf(iso));
+            } catch (java.time.format.DateTimeParseException e) {
+                throw ArmError.badRequest("InvalidRequestContent", "The " + what + " '" + iso + "' is not an ISO 8601 duration.");
+            }
+            if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+                throw ArmError.badRequest("InvalidAutoscaleSetting", "The " + what + " " + iso + " must be between " + min + " and " + max + ".");
+            }
+            return d;
+        }
+
+        @Override
+        public void checkPut(ArmFake arm, ArmId id, Map<String, Object> body, Optional<Map<String, Object>> existing) {
+            AUTOSCALE_SETTING.check(body);
+            Map<String, Object> p = map(body.get("properties"));
+            List<?> profiles = (List<?>) p.get("profiles");
+            if (profiles.isEmpty() || profiles.size() > 20) {
+                throw ArmError.badRequest("InvalidAutoscaleSetting", "An autoscale setting has 1 to 20 profiles (got " + profiles.size() + ").");
+            }
+            for (Object o : profiles) {
+                Map<String, Object> profile = map(o);
+                Map<String, Object> capacity = map(profile.get("capacity"));
+                long min = bound(capacity, "minimum");
+                long max = bound(capacity, "maximum");
+                long def = bound(capacity, "default");
+                if (min < 0 || max > 1000 || min > def || def > max) {
+                    throw ArmError.badRequest("InvalidAutoscaleSettingCapacity", "Profile '" + profile.get("name") + "': the capacity needs 0 <= minimum "
+                        + "<= default <= maximum <= 1000 (got " + min + ", " + def + ", " + max + ").");
+                }
+                List<?> rules = (List<?>) profile.get("rules");
+                if (rules.size() > 10) throw ArmError.badRequest("InvalidAutoscaleSetting", "A profile has at most 10 rules.");
+                for (Object r : rules) {
+                    Map<String, Object> trigger = map(map(r).get("metricTrigger"));
+                    java.time.Duration grain = duration(trigger.get("timeGrain"), "time grain", java.time.Duration.ofMinutes(1), java.time.Duration.ofHours(12));
+                    java.time.Duration window = duration(trigger.get("timeWindow"), "time window", java.time.Duration.ofMinutes(5), java.time.Duration.ofHours(12));
+                    if (window.compareTo(grain) < 0) throw ArmError.badRequest("InvalidAutoscaleSetting", "The time window must not be shorter than the time grain.");
+                    duration(map(map(r).get("scaleAction")).get("cooldown"), "cooldown", java.time.Duration.ofMinutes(1), java.time.Duration.ofDays(7));
+                }
+            }
+            Object target = p.get("targetResourceUri");
+            if (target == null || arm.get(String.valueOf(target)).isEmpty()) {
+                throw ArmError.badRequest("TargetResourceNotFound", "The target resource id '" + target + "' was not found.");
+            }
+            for (Map<String, Object> other : arm.list(AUTOSCALE)) {
+                if (!ArmId.key(String.valueOf(other.get("id"))).equals(id.key())
+                    && String.valueOf(target).equalsIgnoreCase(String.valueOf(ArmFake.properties(other).get("targetResourceUri")))) {
+                    throw ArmError.conflict("Conflict", "The target resource '" + target + "' already has autoscale setting '" + other.get("name")
+                        + "'; a resource can have only one autoscale setting.");
+                }
+            }
         }
     }
 }

@@ -127,7 +127,8 @@ public final class AzureDriver implements Driver {
         var groups = cloud.resources().serviceClient().getResourceGroups();
         Optional<ResourceGroupInner> found = AzureErrors.find("read resource group " + group, () -> groups.get(group));
         if (found.isEmpty()) return;
-        // The environment's Azure ML workspace (and its vault and storage), if the last endpoint's delete could not release it.
+        // The environment's Azure ML workspace (with its vault and storage): released only here, at the end of a destroy, and kept
+        // (not an error) while anything of anyone is in it.
         EndpointKind.released(cloud, env);
         if (!ourGroup(AzureKind.tags(found.get().tags()), env)) return;
         // Anything left in it (someone else's, or ours that failed to go) keeps the group, and so does anyone's

@@ -30,25 +30,41 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * inference_endpoint → an Azure Machine Learning managed online endpoint ({@code authMode: Key}) in the
  * workspace mlctl keeps for the environment ({@link MachineLearningWorkspace}), named
  * {@link MachineLearningWorkspace#endpointName}, running as the spec's identity (UserAssigned) or its own
- * (SystemAssigned), with one managed deployment taking all of mlctl's traffic: the model, the instance
- * type ({@code machineType}), and TargetUtilization scale settings with min/max instances from
- * {@code minReplicas}/{@code maxReplicas} ({@code sku.capacity} = {@code minReplicas}).
+ * (SystemAssigned), with one managed deployment taking all of mlctl's traffic: the model and the instance
+ * type ({@code machineType}).
+ *
+ * <p>Replicas: a managed online deployment takes only {@code scaleSettings.scaleType: Default} (Azure ML's
+ * managed online deployment schema: "Currently only the default scale type is supported";
+ * TargetUtilization is for Kubernetes online deployments) and runs {@code sku.capacity} instances.
+ * It scales through Azure Monitor autoscale, as Azure ML documents ("Autoscale an online endpoint"): with
+ * {@code maxReplicas > minReplicas} mlctl keeps an autoscale setting ({@code Microsoft.Insights/autoscalesettings}
+ * {@code autoscale-<endpoint>-<deployment>}, tagged with the endpoint's marker) targeting the deployment,
+ * whose profile {@code mlctl} has capacity minimum/maximum/default = min/max/min and, when first made, a
+ * scale-out rule (CPU above 70 % for 5 minutes: one more instance) and a scale-in rule (below 30 %: one
+ * fewer), which a person may tune (they are kept). With {@code minReplicas == maxReplicas} the deployment
+ * runs exactly that many and mlctl keeps no autoscale setting. The deployment's created with
+ * {@code sku.capacity = minReplicas}; later its capacity is the autoscaler's, kept within the bounds.
  *
  * <p>The model: an {@code azureml://} URI is a model asset (a registry's
  * {@code azureml://registries/<r>/models/<m>/versions/<v>}) and is given to the deployment as it is; an
  * {@code https://} URI is registered in the workspace as a custom model version (model named after the
- * endpoint, version a number derived from the URI) and the deployment names that version.
+ * endpoint, its asset tags carrying the endpoint's marker, version a number derived from the URI) and
+ * the deployment names that version.
  *
- * <p>Changes: model and replicas change the deployment in place (Azure rolls it); an instance type
- * cannot change on a deployment, so a new one is made under the other of the names {@code blue} and
- * {@code green}, given the traffic, and the old one deleted, inside the same endpoint (its scoring URI
- * and keys stay); region and identity replace the endpoint (Azure fixes both at creation).
+ * <p>Changes: model and replicas change the deployment (and its autoscale setting) in place (Azure rolls
+ * it); an instance type cannot change on a deployment, so a new one is made under the other of the names
+ * {@code blue} and {@code green}, given the traffic, and the old one deleted, inside the same endpoint (its
+ * scoring URI and keys stay); region and identity replace the endpoint (Azure fixes both at creation).
+ * Labels and traffic are the only things mlctl changes on an existing endpoint: it is PUT back as last
+ * read with only those changed, so what someone set on it (public network access, auth mode, mirrored
+ * traffic, description) stays.
  *
  * <p>Spec attributes without an Azure meaning: {@code framework} (Azure ML serves MLflow and registry
  * models with its own serving environment; there is no framework image to pick) is not compared;
@@ -56,26 +72,38 @@ import java.util.concurrent.ConcurrentHashMap;
  * refused with one line; {@code accelerator} is refused by the spec checker on Azure (GPUs come with the
  * instance type); {@code minReplicas: 0} is refused (managed online deployments run at least one instance).
  *
- * <p>Inventory is two Resource Graph queries per page: the environment's endpoints, and its deployments
- * (tagged with the endpoint's marker, so found in bulk too).
+ * <p>Inventory is three Resource Graph queries per page: the environment's endpoints, their deployments and
+ * their autoscale settings (both tagged with the endpoint's marker, so found in bulk too). Resource Graph
+ * lags ARM writes: what Graph does not show yet is read directly, only where the listing would otherwise
+ * be wrong (see {@link #list}).
  */
 final class EndpointKind implements AzureKind {
     static final String GRAPH_ENDPOINTS = "microsoft.machinelearningservices/workspaces/onlineendpoints";
     static final String GRAPH_DEPLOYMENTS = GRAPH_ENDPOINTS + "/deployments";
+    static final String GRAPH_AUTOSCALE = "microsoft.insights/autoscalesettings";
+    static final String AUTOSCALE_TYPE = "Microsoft.Insights/autoscalesettings";
+    static final String AUTOSCALE_API = "2022-10-01";
+    /** The autoscale profile mlctl keeps the replica bounds in. */
+    static final String PROFILE = "mlctl";
     static final List<String> COLORS = List.of("blue", "green");
     private static final String API = MachineLearningWorkspace.ML_API;
+    /** What an online endpoint's GET answers that a PUT must not send (read-only in the REST definition). */
+    private static final Set<String> ENDPOINT_READ_ONLY = Set.of("provisioningState", "scoringUri", "swaggerUri");
 
     private final Waiter waiter;
+    /** How long one long-running write is waited for (past it: a retryable error naming the resource and its state). */
+    private final Duration timeout;
     /** Endpoint PUTs this process sent and has not waited for yet: their operation's own error is the best message. */
     private final Map<String, SyncPoller<PollResult<GenericResourceInner>, GenericResourceInner>> pending = new ConcurrentHashMap<>();
 
     EndpointKind() {
         // A deployment takes minutes (tens for a large GPU model): polled every 10 s, for up to an hour and a half.
-        this(Waiter.of(Duration.ofSeconds(10), Duration.ofMinutes(90)));
+        this(Waiter.of(Duration.ofSeconds(10), Duration.ofMinutes(90)), Duration.ofMinutes(90));
     }
 
-    EndpointKind(Waiter waiter) {
+    EndpointKind(Waiter waiter, Duration timeout) {
         this.waiter = waiter;
+        this.timeout = timeout;
     }
 
     @Override
@@ -125,6 +153,11 @@ final class EndpointKind implements AzureKind {
         return uri.startsWith("https://") ? modelVersionId(cloud, env, name, uri) : uri;
     }
 
+    /** The autoscale setting of one deployment of an endpoint: {@code autoscale-<endpoint name>-<deployment>}. */
+    static String autoscaleId(AzureClients cloud, Environment env, String endpointId, String deployment) {
+        return AzureKind.resourceId(cloud, env, AUTOSCALE_TYPE, "autoscale-" + AzureKind.lastSegment(endpointId) + "-" + deployment);
+    }
+
     private static Identity identity(AzureClients cloud, Environment env, Map<String, Object> a) {
         if (a.get("identity") instanceof String id) {
             return new Identity().withType(ResourceIdentityType.USER_ASSIGNED)
@@ -133,33 +166,124 @@ final class EndpointKind implements AzureKind {
         return new Identity().withType(ResourceIdentityType.SYSTEM_ASSIGNED);
     }
 
-    private static GenericResourceInner endpointBody(AzureClients cloud, Environment env, Address address, Map<String, Object> a,
-                                                     Map<String, String> tags, Map<String, Integer> traffic) {
+    /** The body of a new endpoint (only ever sent to create one). */
+    private static GenericResourceInner endpointBody(AzureClients cloud, Environment env, Address address, Map<String, Object> a, Map<String, String> tags) {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("authMode", "Key");
         p.put("description", "mlctl " + address + " of environment " + env.name());
         p.put("publicNetworkAccess", "Enabled");
-        p.put("traffic", traffic);
+        p.put("traffic", Map.of());
         GenericResourceInner body = new GenericResourceInner().withProperties(p).withIdentity(identity(cloud, env, a));
         body.withLocation(env.region()).withTags(tags);
         return body;
     }
 
-    private static GenericResourceInner deploymentBody(AzureClients cloud, Environment env, ResourceSpec d, Map<String, String> marker) {
+    /**
+     * An existing endpoint's PUT body: everything as last read, with only {@code tags} and {@code traffic}
+     * replaced. The identity is sent back as it is (Azure fixes it at creation; mlctl only ever makes
+     * SystemAssigned or UserAssigned ones).
+     */
+    private static GenericResourceInner asRead(Map<String, Object> endpoint, Map<String, String> tags, Map<String, Integer> traffic) {
+        Map<String, Object> p = new LinkedHashMap<>(AzureKind.properties(endpoint));
+        ENDPOINT_READ_ONLY.forEach(p::remove);
+        p.put("traffic", traffic);
+        GenericResourceInner body = new GenericResourceInner().withProperties(p);
+        Map<String, Object> identity = map(endpoint.get("identity"));
+        if (!identity.isEmpty()) {
+            String type = String.valueOf(identity.get("type"));
+            Identity i = new Identity().withType(type.contains("SystemAssigned") && type.contains("UserAssigned") ? ResourceIdentityType.SYSTEM_ASSIGNED_USER_ASSIGNED
+                : type.contains("UserAssigned") ? ResourceIdentityType.USER_ASSIGNED : type.contains("SystemAssigned") ? ResourceIdentityType.SYSTEM_ASSIGNED
+                : ResourceIdentityType.NONE);
+            Map<String, IdentityUserAssignedIdentitiesValue> users = new LinkedHashMap<>();
+            map(identity.get("userAssignedIdentities")).keySet().forEach(k -> users.put(k, new IdentityUserAssignedIdentitiesValue()));
+            if (!users.isEmpty()) i.withUserAssignedIdentities(users);
+            body.withIdentity(i);
+        }
+        if (endpoint.get("kind") instanceof String k) body.withKind(k);
+        Map<String, Object> sku = map(endpoint.get("sku"));
+        if (sku.get("name") instanceof String n) {
+            Sku s = new Sku().withName(n);
+            if (sku.get("tier") instanceof String t) s.withTier(t);
+            if (sku.get("capacity") instanceof Number c) s.withCapacity(c.intValue());
+            body.withSku(s);
+        }
+        body.withLocation(String.valueOf(endpoint.get("location"))).withTags(tags);
+        return body;
+    }
+
+    /** The deployment the spec asks for, running {@code capacity} instances (Default scale settings: the only ones a managed deployment takes). */
+    private static GenericResourceInner deploymentBody(AzureClients cloud, Environment env, ResourceSpec d, Map<String, String> marker, long capacity) {
         Map<String, Object> a = d.attributes();
-        Map<String, Object> scale = new LinkedHashMap<>();
-        scale.put("scaleType", "TargetUtilization");
-        scale.put("minInstances", min(a));
-        scale.put("maxInstances", max(a));
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("endpointComputeType", "Managed");
         p.put("description", "mlctl " + d.address() + " of environment " + env.name());
         p.put("model", model(cloud, env, d.address().name(), String.valueOf(a.get("modelUri"))));
         p.put("instanceType", a.get("machineType"));
-        p.put("scaleSettings", scale);
-        GenericResourceInner body = new GenericResourceInner().withProperties(p).withSku(new Sku().withName("Default").withCapacity((int) min(a)));
+        p.put("scaleSettings", Map.of("scaleType", "Default"));
+        GenericResourceInner body = new GenericResourceInner().withProperties(p).withSku(new Sku().withName("Default").withCapacity((int) capacity));
         // Deployments carry the marker only: found in bulk by it, and a label change never rolls the deployment.
         body.withLocation(env.region()).withTags(new TreeMap<>(marker));
+        return body;
+    }
+
+    /** One metric rule of a new autoscale profile: CPU of the deployment's instances against {@code threshold} over 5 minutes. */
+    private static Map<String, Object> rule(String deploymentId, String operator, int threshold, String direction) {
+        Map<String, Object> trigger = new LinkedHashMap<>();
+        trigger.put("metricName", "CpuUtilizationPercentage");
+        trigger.put("metricResourceUri", deploymentId);
+        trigger.put("timeGrain", "PT1M");
+        trigger.put("statistic", "Average");
+        trigger.put("timeWindow", "PT5M");
+        trigger.put("timeAggregation", "Average");
+        trigger.put("operator", operator);
+        trigger.put("threshold", threshold);
+        Map<String, Object> action = new LinkedHashMap<>();
+        action.put("direction", direction);
+        action.put("type", "ChangeCount");
+        action.put("value", "1");
+        action.put("cooldown", "PT5M");
+        return new LinkedHashMap<>(Map.of("metricTrigger", trigger, "scaleAction", action));
+    }
+
+    /**
+     * The autoscale setting of a deployment: {@code have} (as last read) with mlctl's profile set to the
+     * spec's bounds, enabled and targeting the deployment; rules, other profiles and notifications someone
+     * added stay. New: the profile with a scale-out and a scale-in rule on CPU.
+     */
+    @SuppressWarnings("unchecked")
+    private static GenericResourceInner autoscaleBody(Environment env, String deploymentId, String name, long min, long max, Map<String, String> marker,
+                                                      Optional<Map<String, Object>> have) {
+        Map<String, Object> p = new LinkedHashMap<>(have.map(AzureKind::properties).orElse(Map.of()));
+        p.remove("provisioningState");
+        p.put("name", name);
+        p.put("enabled", true);
+        p.put("targetResourceUri", deploymentId);
+        Map<String, Object> capacity = new LinkedHashMap<>();
+        capacity.put("minimum", String.valueOf(min));
+        capacity.put("maximum", String.valueOf(max));
+        capacity.put("default", String.valueOf(min));
+        List<Object> profiles = new ArrayList<>();
+        boolean found = false;
+        for (Object o : p.get("profiles") instanceof List<?> l ? l : List.of()) {
+            Map<String, Object> profile = new LinkedHashMap<>(map(o));
+            if (PROFILE.equals(profile.get("name"))) {
+                profile.put("capacity", capacity);
+                found = true;
+            }
+            profiles.add(profile);
+        }
+        if (!found) {
+            Map<String, Object> profile = new LinkedHashMap<>();
+            profile.put("name", PROFILE);
+            profile.put("capacity", capacity);
+            profile.put("rules", List.of(rule(deploymentId, "GreaterThan", 70, "Increase"), rule(deploymentId, "LessThan", 30, "Decrease")));
+            profiles.add(0, profile);
+        }
+        p.put("profiles", profiles);
+        Map<String, String> tags = new TreeMap<>(have.map(h -> AzureKind.tags(h.get("tags"))).orElse(Map.of()));
+        tags.putAll(marker);
+        GenericResourceInner body = new GenericResourceInner().withProperties(p);
+        body.withLocation(env.region()).withTags(tags);
         return body;
     }
 
@@ -189,14 +313,37 @@ final class EndpointKind implements AzureKind {
         return out;
     }
 
+    /** mlctl's profile of an autoscale setting (the first one when someone renamed it), when the setting is enabled. */
+    private static Optional<Map<String, Object>> profile(Map<String, Object> setting) {
+        Map<String, Object> p = AzureKind.properties(setting);
+        if (!Boolean.TRUE.equals(p.get("enabled"))) return Optional.empty();
+        List<?> profiles = p.get("profiles") instanceof List<?> l ? l : List.of();
+        return profiles.stream().map(EndpointKind::map).filter(x -> PROFILE.equals(x.get("name"))).findFirst()
+            .or(() -> profiles.stream().map(EndpointKind::map).findFirst());
+    }
+
+    private static long capacity(Map<String, Object> profile, String bound) {
+        try {
+            return Long.parseLong(String.valueOf(map(profile.get("capacity")).get(bound)).strip());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static long skuCapacity(Map<String, Object> deployment) {
+        return map(deployment.get("sku")).get("capacity") instanceof Number n ? n.longValue() : 1L;
+    }
+
     /**
-     * The endpoint's attributes as the spec writes them, from the endpoint and its deployments (Graph rows
-     * or GETs, which have the same shape): the serving deployment's model, instance type and replicas, the
-     * identity it runs as, region and labels. {@code status} says what is not as mlctl leaves it (no
-     * deployment, two of them after an unfinished rollout, traffic not all on mlctl's).
+     * The endpoint's attributes as the spec writes them, from the endpoint, its deployments and their
+     * autoscale settings by target id (lowercase) (Graph rows or GETs, which have the same shape): the
+     * serving deployment's model and instance type, its replicas (an enabled autoscale setting's bounds,
+     * else its instance count for both), the identity it runs as, region and labels. {@code status} says
+     * what is not as mlctl leaves it (no deployment, two of them after an unfinished rollout, traffic not
+     * all on mlctl's, scale settings other than Default).
      */
     static Map<String, Object> observe(AzureClients cloud, Environment env, Address address, Map<String, Object> endpoint,
-                                       List<Map<String, Object>> deployments) {
+                                       List<Map<String, Object>> deployments, Map<String, Map<String, Object>> settings) {
         Map<String, Object> m = new TreeMap<>();
         Map<String, Object> identity = map(endpoint.get("identity"));
         if (String.valueOf(identity.get("type")).contains("UserAssigned")) {
@@ -217,10 +364,13 @@ final class EndpointKind implements AzureKind {
                 if (own.stream().noneMatch(x -> String.valueOf(x.get("name")).equalsIgnoreCase(t.getKey()))) foreign += t.getValue();
             }
             String state = MachineLearningWorkspace.state(d);
+            String scaleType = String.valueOf(map(p.get("scaleSettings")).getOrDefault("scaleType", "Default"));
             if (own.size() > 1) m.put("status", own.size() + " deployments (a rollout did not finish)");
             else if (state.equals("Failed") || state.equals("Canceled")) m.put("status", "deployment " + d.get("name") + " is " + state);
             else if (traffic.getOrDefault(String.valueOf(d.get("name")), 0) != Math.max(0, 100 - foreign)) {
                 m.put("status", "deployment " + d.get("name") + " does not have mlctl's share of the traffic");
+            } else if (!scaleType.equalsIgnoreCase("Default")) {
+                m.put("status", "deployment " + d.get("name") + " has scale type " + scaleType + " (a managed deployment takes Default)");
             }
             String model = String.valueOf(p.get("model"));
             Optional<String> specUri = env.resources().stream().filter(s -> s.address().equals(address)).findFirst()
@@ -228,42 +378,92 @@ final class EndpointKind implements AzureKind {
             // A registered https:// model reads back as the URI it was registered from (its id is derived from it).
             m.put("modelUri", specUri.filter(u -> model.equalsIgnoreCase(model(cloud, env, address.name(), u))).orElse(model));
             m.put("machineType", String.valueOf(p.get("instanceType")));
-            Map<String, Object> scale = map(p.get("scaleSettings"));
-            long capacity = map(d.get("sku")).get("capacity") instanceof Number n ? n.longValue() : 1L;
-            if ("TargetUtilization".equalsIgnoreCase(String.valueOf(scale.get("scaleType")))) {
-                m.put("minReplicas", scale.get("minInstances") instanceof Number n ? n.longValue() : capacity);
-                m.put("maxReplicas", scale.get("maxInstances") instanceof Number n ? n.longValue() : capacity);
+            Optional<Map<String, Object>> bounds = Optional.ofNullable(settings.get(String.valueOf(d.get("id")).toLowerCase(Locale.ROOT)))
+                .filter(s -> ours(env, address, s)).flatMap(EndpointKind::profile);
+            if (bounds.isPresent()) {
+                m.put("minReplicas", capacity(bounds.get(), "minimum"));
+                m.put("maxReplicas", capacity(bounds.get(), "maximum"));
             } else {
-                m.put("minReplicas", capacity);
-                m.put("maxReplicas", capacity);
+                m.put("minReplicas", skuCapacity(d));
+                m.put("maxReplicas", skuCapacity(d));
             }
         }
         return AzureKind.attrs(String.valueOf(endpoint.get("location")), m, AzureKind.tags(endpoint.get("tags")));
     }
 
-    private ObservedResource observed(AzureClients cloud, Environment env, Address address, Map<String, Object> endpoint, List<Map<String, Object>> deployments) {
-        return new ObservedResource(address, String.valueOf(endpoint.get("id")), observe(cloud, env, address, endpoint, deployments),
+    private ObservedResource observed(AzureClients cloud, Environment env, Address address, Map<String, Object> endpoint, List<Map<String, Object>> deployments,
+                                      Map<String, Map<String, Object>> settings) {
+        return new ObservedResource(address, String.valueOf(endpoint.get("id")), observe(cloud, env, address, endpoint, deployments, settings),
             AzureKind.tags(endpoint.get("tags")));
     }
 
+    private static String lower(Object o) {
+        return String.valueOf(o).toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * One page of the environment's endpoints: a Graph query for the endpoints and, when there are any,
+     * one each for all their deployments and all their autoscale settings. Resource Graph lags ARM writes
+     * (seconds, sometimes more), so where its answer would make a wrong plan, what it lacks is read
+     * directly, each read answered at steady state only where something is to be done anyway: with the
+     * listing on one page, an endpoint of the spec Graph did not return (one GET; also its deployments and
+     * their settings); an endpoint whose traffic names a deployment Graph did not return, or without one of
+     * mlctl's (its deployments, one GET); a serving deployment whose autoscale setting the spec needs and
+     * Graph did not return (one GET).
+     */
     @Override
     public Page list(AzureClients cloud, Environment env, Optional<String> pageToken) {
         AzureClients.GraphPage page = cloud.query("list online endpoints", AzureKind.graphQuery(env, GRAPH_ENDPOINTS), pageToken);
+        Map<Address, Map<String, Object>> rows = new java.util.LinkedHashMap<>();
+        for (Map<String, Object> row : page.rows()) {
+            TagMarker.INSTANCE.owner(AzureKind.tags(row.get("tags")), env.name())
+                .filter(x -> x.type() == ResourceType.INFERENCE_ENDPOINT && !x.isComponent()).ifPresent(a -> rows.putIfAbsent(a, row));
+        }
+        Set<Address> direct = new java.util.HashSet<>();
+        if (pageToken.isEmpty() && page.skipToken().isEmpty()) {
+            for (ResourceSpec spec : env.resources()) {
+                Address a = spec.address();
+                if (a.type() != ResourceType.INFERENCE_ENDPOINT || a.isComponent() || rows.containsKey(a)) continue;
+                String id = MachineLearningWorkspace.endpointId(cloud, env, a.name());
+                MachineLearningWorkspace.get(cloud, "read online endpoint " + AzureKind.lastSegment(id), id, API).filter(e -> ours(env, a, e))
+                    .ifPresent(e -> {
+                        rows.put(a, e);
+                        direct.add(a);
+                    });
+            }
+        }
         List<ObservedResource> items = new ArrayList<>();
-        if (page.rows().isEmpty()) return new Page(items, page.skipToken());
-        // Deployments are tracked resources with the endpoint's marker: all of the environment's in one query.
+        if (rows.isEmpty()) return new Page(items, page.skipToken());
+        // Deployments and autoscale settings are tracked resources with the endpoint's marker: all of the environment's in one query each.
         Map<String, List<Map<String, Object>>> byEndpoint = new TreeMap<>();
         for (Map<String, Object> row : cloud.queryAll("list online deployments", AzureKind.graphQuery(env, GRAPH_DEPLOYMENTS))) {
-            String id = String.valueOf(row.get("id"));
-            byEndpoint.computeIfAbsent(id.substring(0, id.toLowerCase(Locale.ROOT).lastIndexOf("/deployments/")).toLowerCase(Locale.ROOT),
-                k -> new ArrayList<>()).add(row);
+            String id = lower(row.get("id"));
+            byEndpoint.computeIfAbsent(id.substring(0, id.lastIndexOf("/deployments/")), k -> new ArrayList<>()).add(row);
         }
-        for (Map<String, Object> row : page.rows()) {
-            Optional<Address> a = TagMarker.INSTANCE.owner(AzureKind.tags(row.get("tags")), env.name())
-                .filter(x -> x.type() == ResourceType.INFERENCE_ENDPOINT && !x.isComponent());
-            if (a.isEmpty()) continue;
-            List<Map<String, Object>> deployments = byEndpoint.getOrDefault(String.valueOf(row.get("id")).toLowerCase(Locale.ROOT), List.of());
-            items.add(observed(cloud, env, a.get(), row, deployments));
+        Map<String, Map<String, Object>> settings = new TreeMap<>();
+        for (Map<String, Object> row : cloud.queryAll("list autoscale settings", AzureKind.graphQuery(env, GRAPH_AUTOSCALE))) {
+            settings.put(lower(AzureKind.properties(row).get("targetResourceUri")), row);
+        }
+        for (Map.Entry<Address, Map<String, Object>> e : rows.entrySet()) {
+            Address a = e.getKey();
+            Map<String, Object> endpoint = e.getValue();
+            String id = String.valueOf(endpoint.get("id"));
+            List<Map<String, Object>> deployments = byEndpoint.getOrDefault(lower(id), List.of());
+            Set<String> listed = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+            deployments.forEach(x -> listed.add(String.valueOf(x.get("name"))));
+            boolean missing = traffic(endpoint).entrySet().stream().anyMatch(t -> t.getValue() > 0 && !listed.contains(t.getKey()));
+            if (direct.contains(a) || missing || own(env, a, endpoint, deployments).isEmpty()) deployments = deployments(cloud, id);
+            List<Map<String, Object>> own = own(env, a, endpoint, deployments);
+            Optional<ResourceSpec> spec = env.resources().stream().filter(s -> s.address().equals(a)).findFirst();
+            if (!own.isEmpty() && spec.isPresent() && max(spec.get().attributes()) > min(spec.get().attributes())) {
+                String target = lower(own.get(0).get("id"));
+                if (!settings.containsKey(target)) {
+                    String setting = autoscaleId(cloud, env, id, String.valueOf(own.get(0).get("name")));
+                    MachineLearningWorkspace.get(cloud, "read autoscale setting " + AzureKind.lastSegment(setting), setting, AUTOSCALE_API)
+                        .ifPresent(s -> settings.put(target, s));
+                }
+            }
+            items.add(observed(cloud, env, a, endpoint, deployments, settings));
         }
         return new Page(items, page.skipToken());
     }
@@ -283,9 +483,9 @@ final class EndpointKind implements AzureKind {
         validate(d);
         String id = MachineLearningWorkspace.endpointId(cloud, env, d.address().name());
         String name = AzureKind.lastSegment(id);
-        GenericResourceInner body = endpointBody(cloud, env, d.address(), d.attributes(), AzureKind.allTags(marker, d.attributes()), Map.of());
+        GenericResourceInner body = endpointBody(cloud, env, d.address(), d.attributes(), AzureKind.allTags(marker, d.attributes()));
         synchronized (MachineLearningWorkspace.lock(cloud, env)) {
-            MachineLearningWorkspace.ensure(cloud, env, waiter);
+            MachineLearningWorkspace.ensure(cloud, env, waiter, timeout);
             // Only the first call here: its operation is waited for in complete, outside the workspace's lock.
             pending.put(id.toLowerCase(Locale.ROOT), AzureErrors.call("create online endpoint " + name,
                 () -> cloud.resources().serviceClient().getResources().beginCreateOrUpdateById(MachineLearningWorkspace.strip(id), API, body)));
@@ -297,61 +497,100 @@ final class EndpointKind implements AzureKind {
     public ObservedResource complete(AzureClients cloud, Environment env, String cloudId, ResourceSpec d, Map<String, String> marker) {
         validate(d);
         var poller = pending.remove(cloudId.toLowerCase(Locale.ROOT));
-        if (poller != null) MachineLearningWorkspace.await("create online endpoint " + AzureKind.lastSegment(cloudId), poller);
-        return converge(cloud, env, cloudId, d, marker);
+        if (poller != null) MachineLearningWorkspace.await(cloud, "create online endpoint " + AzureKind.lastSegment(cloudId), cloudId, API, poller, timeout);
+        return converge(cloud, env, cloudId, d, marker, true);
     }
 
+    /**
+     * Only what the planner's changes name: labels alone are the endpoint's tags (PUT back as last read);
+     * anything else (model, machine type, replicas, status) is the deployment, its autoscale setting and
+     * the traffic, brought to the spec by {@link #converge}, with labels synced too when they changed.
+     */
     @Override
     public ObservedResource update(AzureClients cloud, Environment env, ObservedResource current, ResourceSpec d, List<AttributeChange> changes) {
         validate(d);
-        return converge(cloud, env, current.cloudId(), d, TagMarker.INSTANCE.marker(env.name(), d.address()));
+        Map<String, String> marker = TagMarker.INSTANCE.marker(env.name(), d.address());
+        boolean labels = changes.stream().anyMatch(c -> c.path().equals("tags") || c.path().startsWith("tags."));
+        boolean deployment = changes.stream().anyMatch(c -> !(c.path().equals("tags") || c.path().startsWith("tags.")));
+        if (deployment) return converge(cloud, env, current.cloudId(), d, marker, labels);
+        String id = current.cloudId();
+        String what = "online endpoint " + AzureKind.lastSegment(id);
+        Map<String, Object> endpoint = read(cloud, d, id);
+        if (labels) {
+            Map<String, String> now = AzureKind.tags(endpoint.get("tags"));
+            Optional<Map<String, String>> tags = AzureKind.tagsAfterSync(now, marker, d.attributes());
+            if (tags.isPresent() && !tags.get().equals(now)) {
+                MachineLearningWorkspace.put(cloud, "update tags of " + what, id, API, asRead(endpoint, tags.get(), traffic(endpoint)), timeout);
+                endpoint = read(cloud, d, id);
+            }
+        }
+        List<Map<String, Object>> deployments = deployments(cloud, id);
+        return observed(cloud, env, d.address(), endpoint, deployments, settingsOf(cloud, env, id, own(env, d.address(), endpoint, deployments)));
+    }
+
+    private static Map<String, Object> read(AzureClients cloud, ResourceSpec d, String id) {
+        String what = "online endpoint " + AzureKind.lastSegment(id);
+        return MachineLearningWorkspace.get(cloud, "read " + what, id, API)
+            .orElseThrow(() -> new DriverException(d.address() + ": " + what + " no longer exists; run plan again", false));
+    }
+
+    /** The autoscale settings of the serving one of {@code own} deployments, by target (one GET; none without deployments). */
+    private static Map<String, Map<String, Object>> settingsOf(AzureClients cloud, Environment env, String endpointId, List<Map<String, Object>> own) {
+        Map<String, Map<String, Object>> out = new TreeMap<>();
+        if (own.isEmpty()) return out;
+        String setting = autoscaleId(cloud, env, endpointId, String.valueOf(own.get(0).get("name")));
+        MachineLearningWorkspace.get(cloud, "read autoscale setting " + AzureKind.lastSegment(setting), setting, AUTOSCALE_API)
+            .ifPresent(s -> out.put(lower(AzureKind.properties(s).get("targetResourceUri")), s));
+        return out;
     }
 
     /**
      * Brings the endpoint to the spec from whatever an earlier (interrupted) attempt left, reading first so
      * any retry is safe: the https model registered, mlctl's deployment made or changed in place (a new
-     * color when the instance type changes), all of mlctl's traffic on it, the endpoint's labels synced,
-     * mlctl's other deployments deleted. Someone else's deployments keep their traffic and are never touched.
+     * color when the instance type changes), its autoscale setting, all of mlctl's traffic on it, the
+     * endpoint's labels synced ({@code labels}), mlctl's other deployments deleted. Someone else's
+     * deployments keep their traffic and are never touched; the endpoint is only ever PUT back as read
+     * with its traffic and tags changed.
      */
-    private ObservedResource converge(AzureClients cloud, Environment env, String id, ResourceSpec d, Map<String, String> marker) {
+    private ObservedResource converge(AzureClients cloud, Environment env, String id, ResourceSpec d, Map<String, String> marker, boolean labels) {
         String name = AzureKind.lastSegment(id);
         String what = "online endpoint " + name;
-        Map<String, Object> found = MachineLearningWorkspace.get(cloud, "read " + what, id, API)
-            .orElseThrow(() -> new DriverException(d.address() + ": " + what + " no longer exists; run plan again", false));
+        Map<String, Object> found = read(cloud, d, id);
         if (List.of("Failed", "Canceled").contains(MachineLearningWorkspace.state(found))) {
             // An endpoint whose last operation failed is put again as it is: that is how Azure ML repairs one.
-            MachineLearningWorkspace.put(cloud, "repair " + what, id, API, endpointBody(cloud, env, d.address(), d.attributes(),
-                AzureKind.tags(found.get("tags")), traffic(found)));
+            MachineLearningWorkspace.put(cloud, "repair " + what, id, API, asRead(found, AzureKind.tags(found.get("tags")), traffic(found)), timeout);
         } else {
             MachineLearningWorkspace.awaitReady(cloud, waiter, "Azure ML " + what, id, API);
         }
-        Map<String, Object> endpoint = MachineLearningWorkspace.get(cloud, "read " + what, id, API)
-            .orElseThrow(() -> new DriverException(d.address() + ": " + what + " no longer exists; run plan again", false));
+        Map<String, Object> endpoint = read(cloud, d, id);
         List<Map<String, Object>> deployments = deployments(cloud, id);
         List<Map<String, Object>> own = own(env, d.address(), endpoint, deployments);
-        GenericResourceInner want = deploymentBody(cloud, env, d, marker);
-        Map<String, Object> wantProps = map(want.properties());
+        long min = min(d.attributes());
+        long max = max(d.attributes());
+        String instanceType = String.valueOf(d.attributes().get("machineType"));
         String uri = String.valueOf(d.attributes().get("modelUri"));
         if (uri.startsWith("https://")) registerModel(cloud, env, d, uri);
 
         Optional<Map<String, Object>> serving = own.stream().findFirst();
         String keep;
-        if (serving.isPresent() && String.valueOf(AzureKind.properties(serving.get()).get("instanceType")).equalsIgnoreCase(String.valueOf(wantProps.get("instanceType")))) {
+        if (serving.isPresent() && String.valueOf(AzureKind.properties(serving.get()).get("instanceType")).equalsIgnoreCase(instanceType)) {
             keep = String.valueOf(serving.get().get("name"));
             boolean failed = List.of("Failed", "Canceled").contains(MachineLearningWorkspace.state(serving.get()));
-            if (failed || !sameDeployment(serving.get(), want)) putDeployment(cloud, id, keep, want);
+            GenericResourceInner want = deploymentBody(cloud, env, d, marker, Math.max(min, Math.min(max, skuCapacity(serving.get()))));
+            if (failed || !sameDeployment(serving.get(), want, min, max)) putDeployment(cloud, id, keep, want);
         } else {
             // A new instance type is a new deployment: under the color the serving one does not have.
             String taken = serving.map(s -> String.valueOf(s.get("name"))).orElse("");
             keep = COLORS.stream().filter(c -> !c.equalsIgnoreCase(taken)).findFirst().orElseThrow();
             String k = keep;
             Optional<Map<String, Object>> stale = own.stream().filter(x -> String.valueOf(x.get("name")).equalsIgnoreCase(k)).findFirst();
-            if (stale.isPresent() && !sameDeployment(stale.get(), want)) {
-                if (String.valueOf(AzureKind.properties(stale.get()).get("instanceType")).equalsIgnoreCase(String.valueOf(wantProps.get("instanceType")))) {
-                    putDeployment(cloud, id, keep, want);
+            GenericResourceInner want = deploymentBody(cloud, env, d, marker, min);
+            if (stale.isPresent() && !sameDeployment(stale.get(), want, min, max)) {
+                if (String.valueOf(AzureKind.properties(stale.get()).get("instanceType")).equalsIgnoreCase(instanceType)) {
+                    putDeployment(cloud, id, keep, deploymentBody(cloud, env, d, marker, Math.max(min, Math.min(max, skuCapacity(stale.get())))));
                 } else {
                     // Left by an earlier rollout to another instance type, and without traffic (the serving one has it).
-                    deleteDeployment(cloud, id, keep, endpoint);
+                    deleteDeployment(cloud, env, d.address(), id, keep, endpoint);
                     putDeployment(cloud, id, keep, want);
                 }
             } else if (stale.isEmpty()) {
@@ -362,11 +601,12 @@ final class EndpointKind implements AzureKind {
                 putDeployment(cloud, id, keep, want);
             }
         }
+        autoscale(cloud, env, d, id, keep, min, max, marker);
 
         // All of mlctl's share of the traffic to the deployment kept; someone else's deployments keep theirs.
         Map<String, Integer> traffic = new TreeMap<>();
         int foreign = 0;
-        Set<String> ownNames = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        Set<String> ownNames = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         own.forEach(x -> ownNames.add(String.valueOf(x.get("name"))));
         ownNames.add(keep);
         for (Map.Entry<String, Integer> t : traffic(endpoint).entrySet()) {
@@ -375,17 +615,18 @@ final class EndpointKind implements AzureKind {
             foreign += t.getValue();
         }
         traffic.put(keep, Math.max(0, 100 - foreign));
-        Map<String, String> tags = AzureKind.tagsAfterSync(AzureKind.tags(endpoint.get("tags")), marker, d.attributes())
-            .orElse(AzureKind.tags(endpoint.get("tags")));
-        if (!traffic.equals(traffic(endpoint)) || !tags.equals(AzureKind.tags(endpoint.get("tags")))) {
-            MachineLearningWorkspace.put(cloud, "update " + what, id, API, endpointBody(cloud, env, d.address(), d.attributes(), tags, traffic));
-            endpoint = MachineLearningWorkspace.get(cloud, "read " + what, id, API).orElse(endpoint);
+        Map<String, String> now = AzureKind.tags(endpoint.get("tags"));
+        Map<String, String> tags = labels ? AzureKind.tagsAfterSync(now, marker, d.attributes()).orElse(now) : now;
+        if (!traffic.equals(traffic(endpoint)) || !tags.equals(now)) {
+            MachineLearningWorkspace.put(cloud, "update " + what, id, API, asRead(endpoint, tags, traffic), timeout);
+            endpoint = read(cloud, d, id);
         }
         for (Map<String, Object> old : own) {
             String n = String.valueOf(old.get("name"));
-            if (!n.equalsIgnoreCase(keep)) deleteDeployment(cloud, id, n, endpoint);
+            if (!n.equalsIgnoreCase(keep)) deleteDeployment(cloud, env, d.address(), id, n, endpoint);
         }
-        return observed(cloud, env, d.address(), endpoint, deployments(cloud, id));
+        List<Map<String, Object>> after = deployments(cloud, id);
+        return observed(cloud, env, d.address(), endpoint, after, settingsOf(cloud, env, id, own(env, d.address(), endpoint, after)));
     }
 
     private static List<Map<String, Object>> deployments(AzureClients cloud, String endpointId) {
@@ -393,84 +634,124 @@ final class EndpointKind implements AzureKind {
             endpointId + "/deployments", API);
     }
 
-    /** Whether a deployment already is what {@code want} asks (model, instance type, scale, capacity, tags). */
-    private static boolean sameDeployment(Map<String, Object> have, GenericResourceInner want) {
+    /**
+     * Whether a deployment already is what {@code want} asks: model, instance type, Default scale settings,
+     * tags, and an instance count within the spec's bounds (inside them, the count is the autoscaler's).
+     */
+    private static boolean sameDeployment(Map<String, Object> have, GenericResourceInner want, long min, long max) {
         Map<String, Object> p = AzureKind.properties(have);
         Map<String, Object> w = map(want.properties());
-        Map<String, Object> scale = map(p.get("scaleSettings"));
-        Map<String, Object> wantScale = map(w.get("scaleSettings"));
-        Object capacity = map(have.get("sku")).get("capacity");
+        long capacity = skuCapacity(have);
         return String.valueOf(p.get("model")).equals(String.valueOf(w.get("model")))
             && String.valueOf(p.get("instanceType")).equalsIgnoreCase(String.valueOf(w.get("instanceType")))
-            && String.valueOf(scale.get("scaleType")).equalsIgnoreCase(String.valueOf(wantScale.get("scaleType")))
-            && number(scale.get("minInstances")) == number(wantScale.get("minInstances"))
-            && number(scale.get("maxInstances")) == number(wantScale.get("maxInstances"))
-            && number(capacity) == want.sku().capacity()
+            && String.valueOf(map(p.get("scaleSettings")).getOrDefault("scaleType", "Default")).equalsIgnoreCase("Default")
+            && capacity >= min && capacity <= max
             && AzureKind.tags(have.get("tags")).equals(want.tags());
-    }
-
-    private static long number(Object o) {
-        return o instanceof Number n ? n.longValue() : -1;
     }
 
     private void putDeployment(AzureClients cloud, String endpointId, String name, GenericResourceInner body) {
         MachineLearningWorkspace.put(cloud, "deploy " + map(body.properties()).get("model") + " to online endpoint " + AzureKind.lastSegment(endpointId)
-            + " as deployment " + name, endpointId + "/deployments/" + name, API, body);
+            + " as deployment " + name, endpointId + "/deployments/" + name, API, body, timeout);
     }
 
-    /** Deletes one of mlctl's deployments; its traffic, if it still has any, is taken off it first (Azure refuses otherwise). */
-    private void deleteDeployment(AzureClients cloud, String endpointId, String name, Map<String, Object> endpoint) {
+    /**
+     * The deployment's autoscale setting: made or brought to the spec's bounds when they differ
+     * ({@code max > min}), deleted when they do not (the deployment then runs exactly {@code min}).
+     */
+    private void autoscale(AzureClients cloud, Environment env, ResourceSpec d, String endpointId, String deployment, long min, long max,
+                           Map<String, String> marker) {
+        String id = autoscaleId(cloud, env, endpointId, deployment);
+        String name = AzureKind.lastSegment(id);
+        Optional<Map<String, Object>> have = MachineLearningWorkspace.get(cloud, "read autoscale setting " + name, id, AUTOSCALE_API);
+        if (have.isPresent() && !ours(env, d.address(), have.get())) {
+            throw new DriverException(d.address() + ": autoscale setting " + name + " already exists in resource group " + AzureKind.resourceGroup(env)
+                + " and is not mlctl's; mlctl needs that name for deployment " + deployment + ": rename or delete it", false);
+        }
+        if (max <= min) {
+            if (have.isPresent()) MachineLearningWorkspace.delete(cloud, "delete autoscale setting " + name, id, AUTOSCALE_API, timeout);
+            return;
+        }
+        String target = endpointId + "/deployments/" + deployment;
+        boolean same = have.isPresent() && AzureKind.properties(have.get()).get("targetResourceUri") instanceof String t && t.equalsIgnoreCase(target)
+            && profile(have.get()).filter(p -> capacity(p, "minimum") == min && capacity(p, "maximum") == max && capacity(p, "default") == min).isPresent()
+            && PROFILE.equals(profile(have.get()).map(p -> p.get("name")).orElse(null));
+        if (same) return;
+        MachineLearningWorkspace.put(cloud, "set autoscale of deployment " + deployment + " of online endpoint " + AzureKind.lastSegment(endpointId)
+            + " to " + min + "-" + max + " instances", id, AUTOSCALE_API, autoscaleBody(env, target, name, min, max, marker, have), timeout);
+    }
+
+    /** Deletes one of mlctl's deployments (and its autoscale setting); its traffic, if it still has any, is taken off it first (Azure refuses otherwise). */
+    private void deleteDeployment(AzureClients cloud, Environment env, Address address, String endpointId, String name, Map<String, Object> endpoint) {
         String what = "delete deployment " + name + " of online endpoint " + AzureKind.lastSegment(endpointId);
         if (traffic(endpoint).getOrDefault(name, 0) > 0) {
             throw new DriverException(what + ": it still has traffic; run apply again", true);
         }
-        MachineLearningWorkspace.delete(cloud, what, endpointId + "/deployments/" + name, API);
+        deleteAutoscale(cloud, env, address, endpointId, name);
+        MachineLearningWorkspace.delete(cloud, what, endpointId + "/deployments/" + name, API, timeout);
     }
 
-    /** Registers an https:// model as a version of the workspace model named after the endpoint (both PUTs idempotent). */
-    private static void registerModel(AzureClients cloud, Environment env, ResourceSpec d, String uri) {
+    /** Deletes the autoscale setting mlctl keeps for a deployment, if there is one and it is mlctl's (it outlives its target otherwise). */
+    private void deleteAutoscale(AzureClients cloud, Environment env, Address address, String endpointId, String deployment) {
+        String id = autoscaleId(cloud, env, endpointId, deployment);
+        String name = AzureKind.lastSegment(id);
+        Optional<Map<String, Object>> have = MachineLearningWorkspace.get(cloud, "read autoscale setting " + name, id, AUTOSCALE_API);
+        if (have.isPresent() && ours(env, address, have.get())) {
+            MachineLearningWorkspace.delete(cloud, "delete autoscale setting " + name, id, AUTOSCALE_API, timeout);
+        }
+    }
+
+    /**
+     * Registers an https:// model as a version of the workspace model named after the endpoint (both PUTs
+     * idempotent); the model's asset tags carry the endpoint's marker, so a release of the workspace knows
+     * it for mlctl's.
+     */
+    private void registerModel(AzureClients cloud, Environment env, ResourceSpec d, String uri) {
         String version = modelVersionId(cloud, env, d.address().name(), uri);
         String container = version.substring(0, version.lastIndexOf("/versions/"));
         Optional<Map<String, Object>> found = MachineLearningWorkspace.get(cloud, "read model version " + version, version, API);
         if (found.isPresent()) return;
-        GenericResourceInner model = new GenericResourceInner().withProperties(Map.of("description", "mlctl: the model of " + d.address()
-            + " in environment " + env.name()));
-        MachineLearningWorkspace.put(cloud, "register model " + AzureKind.lastSegment(container), container, API, model);
+        Map<String, Object> props = new LinkedHashMap<>();
+        props.put("description", "mlctl: the model of " + d.address() + " in environment " + env.name());
+        props.put("tags", TagMarker.INSTANCE.marker(env.name(), d.address()));
+        GenericResourceInner model = new GenericResourceInner().withProperties(props);
+        MachineLearningWorkspace.put(cloud, "register model " + AzureKind.lastSegment(container), container, API, model, timeout);
         GenericResourceInner v = new GenericResourceInner().withProperties(Map.of("modelUri", uri, "modelType", "custom_model",
             "description", "mlctl: registered from " + uri));
         MachineLearningWorkspace.put(cloud, "register model " + AzureKind.lastSegment(container) + " version " + AzureKind.lastSegment(version)
-            + " from " + uri, version, API, v);
+            + " from " + uri, version, API, v, timeout);
     }
 
     // ---------------------------------------------------------------- delete
 
     /**
-     * Deletes the endpoint (its deployments go with it), refusing while it serves a deployment mlctl did not
-     * make; then the workspace, when nothing else is in it.
+     * Deletes the endpoint (its deployments go with it) and the autoscale settings of its deployments,
+     * refusing while it serves a deployment mlctl did not make. The workspace stays: it is released only
+     * when the environment is destroyed ({@link #released}), so a replaced endpoint never takes it down.
      */
     @Override
     public void delete(AzureClients cloud, Environment env, ObservedResource current) {
         String id = current.cloudId();
         String what = "online endpoint " + AzureKind.lastSegment(id);
-        synchronized (MachineLearningWorkspace.lock(cloud, env)) {
-            Optional<Map<String, Object>> endpoint = MachineLearningWorkspace.get(cloud, "read " + what, id, API);
-            if (endpoint.isPresent()) {
-                for (Map<String, Object> dep : deployments(cloud, id)) {
-                    if (!ours(env, current.address(), dep)) {
-                        throw new DriverException(current.address() + ": Azure ML " + what + " also serves deployment '" + dep.get("name")
-                            + "' that mlctl did not make; delete it first (mlctl never does)", false);
-                    }
+        Optional<Map<String, Object>> endpoint = MachineLearningWorkspace.get(cloud, "read " + what, id, API);
+        if (endpoint.isPresent()) {
+            for (Map<String, Object> dep : deployments(cloud, id)) {
+                if (!ours(env, current.address(), dep)) {
+                    throw new DriverException(current.address() + ": Azure ML " + what + " also serves deployment '" + dep.get("name")
+                        + "' that mlctl did not make; delete it first (mlctl never does)", false);
                 }
-                MachineLearningWorkspace.delete(cloud, "delete " + what, id, API);
             }
-            MachineLearningWorkspace.releaseIfEmpty(cloud, env, waiter);
         }
+        for (String color : COLORS) deleteAutoscale(cloud, env, current.address(), id, color);
+        if (endpoint.isPresent()) MachineLearningWorkspace.delete(cloud, "delete " + what, id, API, timeout);
     }
 
-    /** After a destroy: the environment's workspace, if nothing is left in it (a destroy whose last delete could not release it). */
+    /**
+     * After a destroy: the environment's workspace (with its vault and storage), unless anything of anyone
+     * is in it; a workspace kept so is not an error of the destroy.
+     */
     static void released(AzureClients cloud, Environment env) {
         synchronized (MachineLearningWorkspace.lock(cloud, env)) {
-            MachineLearningWorkspace.releaseIfEmpty(cloud, env, Waiter.of(Duration.ofSeconds(10), Duration.ofMinutes(30)));
+            MachineLearningWorkspace.releaseIfEmpty(cloud, env, Waiter.of(Duration.ofSeconds(10), Duration.ofMinutes(30)), Duration.ofMinutes(30));
         }
     }
 }

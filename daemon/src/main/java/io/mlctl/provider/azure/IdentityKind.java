@@ -71,14 +71,39 @@ final class IdentityKind implements AzureKind {
 
     // ---- inventory ----
 
+    /** The api-versions of a direct read (the SDK's own): identities, role assignments. */
+    static final String IDENTITY_API = "2023-01-31";
+    static final String ROLE_ASSIGNMENT_API = "2022-04-01";
+
+    /**
+     * One Graph page of the environment's identities and one query for all their role assignments.
+     * Resource Graph lags ARM writes (seconds, sometimes more): with the listing on one page, an identity
+     * of the spec Graph did not return is read directly (one GET), and so is each role assignment the spec
+     * asks of a listed identity that Graph did not return (one GET of its deterministic id). At steady
+     * state both are answered 404 only for what is still to be made.
+     */
     @Override
     public Page list(AzureClients cloud, Environment env, Optional<String> pageToken) {
         AzureClients.GraphPage page = cloud.query("list managed identities", AzureKind.graphQuery(env, GRAPH_TYPE), pageToken);
         Map<Map<String, Object>, Address> owned = new LinkedHashMap<>();
+        Set<Address> listed = new java.util.HashSet<>();
         for (Map<String, Object> row : page.rows()) {
             TagMarker.INSTANCE.owner(AzureKind.tags(row.get("tags")), env.name())
                 .filter(a -> a.type() == ResourceType.IDENTITY && !a.isComponent() && a.name().equals(String.valueOf(row.get("name"))))
-                .ifPresent(a -> owned.put(row, a));
+                .ifPresent(a -> {
+                    owned.put(row, a);
+                    listed.add(a);
+                });
+        }
+        boolean onePage = pageToken.isEmpty() && page.skipToken().isEmpty();
+        if (onePage) {
+            for (ResourceSpec spec : env.resources()) {
+                Address a = spec.address();
+                if (a.type() != ResourceType.IDENTITY || a.isComponent() || listed.contains(a)) continue;
+                cloud.getRaw("read managed identity " + a.name(), AzureKind.identityId(cloud, env, a.name()), IDENTITY_API)
+                    .filter(r -> TagMarker.INSTANCE.owner(AzureKind.tags(r.get("tags")), env.name()).filter(a::equals).isPresent())
+                    .ifPresent(r -> owned.put(r, a));
+            }
         }
         Map<String, List<IdentityGrants.Row>> byPrincipal = new TreeMap<>();
         List<String> principals = new ArrayList<>();
@@ -92,11 +117,30 @@ final class IdentityKind implements AzureKind {
         }
         List<ObservedResource> items = new ArrayList<>();
         owned.forEach((row, address) -> {
-            List<IdentityGrants.Row> rows = principal(row).map(p -> byPrincipal.getOrDefault(p.toLowerCase(Locale.ROOT), List.of())).orElse(List.of());
+            List<IdentityGrants.Row> rows = new ArrayList<>(principal(row).map(p -> byPrincipal.getOrDefault(p.toLowerCase(Locale.ROOT), List.of()))
+                .orElse(List.of()));
+            if (onePage) principal(row).ifPresent(p -> rows.addAll(notIndexedYet(cloud, env, address, p, rows)));
             items.add(observed(address, String.valueOf(row.get("id")), String.valueOf(row.get("location")), AzureKind.tags(row.get("tags")),
                 IdentityGrants.grants(cloud, env, address, rows)));
         });
         return new Page(items, page.skipToken());
+    }
+
+    /** The role assignments the spec asks of {@code address} that Graph did not list, read by their deterministic ids (those that exist). */
+    private static List<IdentityGrants.Row> notIndexedYet(AzureClients cloud, Environment env, Address address, String principal, List<IdentityGrants.Row> listed) {
+        Set<IdentityGrants.Assignment> have = new LinkedHashSet<>();
+        listed.forEach(r -> have.add(r.assignment()));
+        List<IdentityGrants.Row> out = new ArrayList<>();
+        Optional<ResourceSpec> spec = env.resources().stream().filter(s -> s.address().equals(address)).findFirst();
+        if (spec.isEmpty()) return out;
+        for (IdentityGrants.Assignment a : IdentityGrants.wanted(cloud, env, spec.get().attributes())) {
+            if (have.contains(a)) continue;
+            String id = a.scope() + "/providers/Microsoft.Authorization/roleAssignments/" + IdentityGrants.name(a, principal);
+            cloud.getRaw("read role assignment " + a.roleName() + " on " + a.scope(), id, ROLE_ASSIGNMENT_API)
+                .filter(r -> principal.equalsIgnoreCase(String.valueOf(AzureKind.properties(r).get("principalId"))))
+                .flatMap(IdentityGrants::row).ifPresent(out::add);
+        }
+        return out;
     }
 
     private static Optional<String> principal(Map<String, Object> row) {
@@ -176,6 +220,11 @@ final class IdentityKind implements AzureKind {
                 if (!IdentityGrants.ours(cloud, env, r.assignment())) continue;
                 have.add(r.assignment());
                 if (!want.containsKey(r.assignment())) revoke(cloud, r);
+            }
+            // Graph lags writes: what inventory saw (read directly, maybe) and is no longer wanted goes by its own id too.
+            for (IdentityGrants.Assignment a : IdentityGrants.wanted(cloud, env, current.attributes())) {
+                if (want.containsKey(a) || have.contains(a)) continue;
+                revoke(cloud, new IdentityGrants.Row(a.scope() + "/providers/Microsoft.Authorization/roleAssignments/" + IdentityGrants.name(a, principal), a));
             }
             want.forEach((a, why) -> {
                 if (!have.contains(a)) assign(cloud, env, d.address(), a, principal, why);

@@ -23,12 +23,14 @@ import io.mlctl.provider.Waiter;
 import io.mlctl.spec.Environment;
 import io.mlctl.util.Hashing;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -37,8 +39,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * Insights: it is optional and only feeds monitoring). All three live in the environment's resource
  * group and carry the environment's marker without an address ({@code mlctl-environment=<env>},
  * {@code managed-by=mlctl}), as the resource group does: they belong to the environment as a whole, not
- * to one spec resource, and no kind lists them. They are made with the first endpoint and deleted with
- * the last: only when the workspace holds no online endpoint, batch endpoint or compute of anyone.
+ * to one spec resource, and no kind lists them. They are made with the first endpoint and released only
+ * when the environment is destroyed ({@link AzureDriver#released}), never by an endpoint's delete (a
+ * replaced endpoint would otherwise take the workspace down mid-apply), and then only when nothing of
+ * anyone is in the workspace (see {@link #releaseIfEmpty}).
  *
  * <p>Deletes leave nothing reserved: the workspace is deleted with {@code forceToPurge=true} (a
  * soft-deleted workspace would keep its name for 14 days) and the key vault is purged after its delete
@@ -114,8 +118,11 @@ final class MachineLearningWorkspace {
 
     // ---- making and releasing ---------------------------------------------------------------------
 
-    /** The workspace, made when missing (storage account, key vault, then workspace) and ready. Call under {@link #lock}. */
-    static void ensure(AzureClients cloud, Environment env, Waiter waiter) {
+    /**
+     * The workspace, made when missing (storage account, key vault, then workspace) and ready; each
+     * long-running write waited for at most {@code timeout}. Call under {@link #lock}.
+     */
+    static void ensure(AzureClients cloud, Environment env, Waiter waiter, Duration timeout) {
         String id = id(cloud, env);
         Optional<Map<String, Object>> found = get(cloud, "read Azure ML workspace " + name(env), id, ML_API);
         if (found.isPresent()) {
@@ -125,8 +132,8 @@ final class MachineLearningWorkspace {
                 return;
             }
         }
-        String storage = ensureStorage(cloud, env);
-        String vault = ensureVault(cloud, env);
+        String storage = ensureStorage(cloud, env, timeout);
+        String vault = ensureVault(cloud, env, timeout);
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("friendlyName", name(env));
         p.put("description", "Azure ML workspace of mlctl environment " + env.name() + " for its inference endpoints (managed by mlctl)");
@@ -137,10 +144,10 @@ final class MachineLearningWorkspace {
         GenericResourceInner body = new GenericResourceInner().withKind("Default").withProperties(p)
             .withIdentity(new Identity().withType(ResourceIdentityType.SYSTEM_ASSIGNED)).withSku(new Sku().withName("Basic").withTier("Basic"));
         body.withLocation(env.region()).withTags(tags(env));
-        put(cloud, "create Azure ML workspace " + name(env), id, ML_API, body);
+        put(cloud, "create Azure ML workspace " + name(env), id, ML_API, body, timeout);
     }
 
-    private static String ensureStorage(AzureClients cloud, Environment env) {
+    private static String ensureStorage(AzureClients cloud, Environment env, Duration timeout) {
         String name = storageName(cloud.subscription(), env);
         String id = AzureKind.resourceId(cloud, env, "Microsoft.Storage/storageAccounts", name);
         Optional<Map<String, Object>> found = get(cloud, "read storage account " + name, id, STORAGE_API);
@@ -155,11 +162,11 @@ final class MachineLearningWorkspace {
         p.put("supportsHttpsTrafficOnly", true);
         GenericResourceInner body = new GenericResourceInner().withKind("StorageV2").withSku(new Sku().withName("Standard_LRS")).withProperties(p);
         body.withLocation(env.region()).withTags(tags(env));
-        put(cloud, "create storage account " + name + " for Azure ML workspace " + name(env), id, STORAGE_API, body);
+        put(cloud, "create storage account " + name + " for Azure ML workspace " + name(env), id, STORAGE_API, body, timeout);
         return id;
     }
 
-    private static String ensureVault(AzureClients cloud, Environment env) {
+    private static String ensureVault(AzureClients cloud, Environment env, Duration timeout) {
         String name = vaultName(cloud.subscription(), env);
         String id = AzureKind.resourceId(cloud, env, "Microsoft.KeyVault/vaults", name);
         Optional<Map<String, Object>> found = get(cloud, "read key vault " + name, id, VAULT_API);
@@ -177,12 +184,12 @@ final class MachineLearningWorkspace {
         GenericResourceInner body = new GenericResourceInner().withProperties(p);
         body.withLocation(env.region()).withTags(tags(env));
         try {
-            put(cloud, "create key vault " + name, id, VAULT_API, body);
+            put(cloud, "create key vault " + name, id, VAULT_API, body, timeout);
         } catch (DriverException e) {
             if (e.getCause() == null || AzureErrors.code(e.getCause()).filter("ConflictError"::equals).isEmpty()) throw e;
             // Soft-deleted by an earlier destroy whose purge was refused: the name is still ours to recover.
             p.put("createMode", "recover");
-            put(cloud, "recover soft-deleted key vault " + name, id, VAULT_API, body);
+            put(cloud, "recover soft-deleted key vault " + name, id, VAULT_API, body, timeout);
         }
         return id;
     }
@@ -193,38 +200,73 @@ final class MachineLearningWorkspace {
             () -> cloud.resources().subscriptionClient().getSubscriptions().get(cloud.subscription()).tenantId()));
     }
 
+    /** Datastores Azure ML registers in every workspace it makes (they go with it, and are nobody's work). */
+    static final Set<String> DEFAULT_DATASTORES = Set.of("workspaceblobstore", "workspacefilestore", "workspaceartifactstore",
+        "workspaceworkingdirectory");
+
     /**
-     * After an endpoint is deleted: deletes the workspace (purged), its key vault (purged) and storage account
-     * when the workspace holds no online endpoint, batch endpoint or compute of anyone. Call under {@link #lock}.
+     * What in the workspace is someone's work, which a release would destroy with it: any online, batch
+     * or serverless endpoint, compute, job, data asset, connection, a datastore beyond the ones Azure
+     * made with the workspace, a model mlctl did not register. Empty: the workspace holds nothing of value.
+     * The collections are read in turn until one holds something (the first such collection is returned).
      */
-    static void releaseIfEmpty(AzureClients cloud, Environment env, Waiter waiter) {
+    static List<String> contents(AzureClients cloud, Environment env) {
+        String id = id(cloud, env);
+        List<String> found = new ArrayList<>();
+        for (String child : List.of("onlineEndpoints", "batchEndpoints", "serverlessEndpoints", "computes", "jobs", "data", "connections",
+            "datastores", "models")) {
+            for (Map<String, Object> c : children(cloud, "list " + child + " of Azure ML workspace " + name(env), id + "/" + child, ML_API)) {
+                String n = String.valueOf(c.get("name"));
+                if (child.equals("datastores") && DEFAULT_DATASTORES.contains(n.toLowerCase(Locale.ROOT))) continue;
+                if (child.equals("models") && registeredByMlctl(env, c)) continue;
+                found.add(child + "/" + n);
+            }
+            if (!found.isEmpty()) return found;
+        }
+        return found;
+    }
+
+    /** A model container mlctl registered for one of this environment's endpoints (its asset tags carry the environment's marker). */
+    static boolean registeredByMlctl(Environment env, Map<String, Object> model) {
+        Map<String, String> tags = AzureKind.tags(AzureKind.properties(model).get("tags"));
+        return env.name().equals(tags.get(Ownership.ENVIRONMENT_TAG)) && "mlctl".equals(tags.get(Ownership.MANAGED_BY_TAG));
+    }
+
+    /**
+     * When the environment is destroyed ({@link AzureDriver#released}): deletes the workspace (purged), its
+     * key vault (purged) and storage account, unless the workspace holds anything of anyone's ({@link
+     * #contents}): then it and its vault and storage are kept, which is not an error of the destroy (the
+     * resource group stays with them). Returns what kept the workspace (empty when released or gone).
+     * Call under {@link #lock}.
+     */
+    static List<String> releaseIfEmpty(AzureClients cloud, Environment env, Waiter waiter, Duration timeout) {
         String id = id(cloud, env);
         Optional<Map<String, Object>> ws = get(cloud, "read Azure ML workspace " + name(env), id, ML_API);
         if (ws.isPresent()) {
-            if (!AzureDriver.ourGroup(AzureKind.tags(ws.get().get("tags")), env)) return;
-            for (String child : List.of("onlineEndpoints", "batchEndpoints", "computes")) {
-                if (!children(cloud, "list " + child + " of Azure ML workspace " + name(env), id + "/" + child, ML_API).isEmpty()) return;
-            }
+            if (!AzureDriver.ourGroup(AzureKind.tags(ws.get().get("tags")), env)) return List.of("not mlctl's");
+            List<String> contents = contents(cloud, env);
+            if (!contents.isEmpty()) return contents;
             send(cloud, "delete Azure ML workspace " + name(env), HttpMethod.DELETE, id, ML_API, "&forceToPurge=true");
             waiter.until("deletion of Azure ML workspace " + name(env), () -> get(cloud, "read Azure ML workspace " + name(env), id, ML_API)
                 .map(w -> Waiter.Status.pending(String.valueOf(state(w)))).orElse(Waiter.Status.ready("deleted")));
         }
-        releaseVault(cloud, env, waiter);
+        releaseVault(cloud, env, waiter, timeout);
         String storage = storageName(cloud.subscription(), env);
         String account = AzureKind.resourceId(cloud, env, "Microsoft.Storage/storageAccounts", storage);
         Optional<Map<String, Object>> found = get(cloud, "read storage account " + storage, account, STORAGE_API);
         if (found.isPresent() && AzureDriver.ourGroup(AzureKind.tags(found.get().get("tags")), env)) {
-            delete(cloud, "delete storage account " + storage, account, STORAGE_API);
+            delete(cloud, "delete storage account " + storage, account, STORAGE_API, timeout);
         }
+        return List.of();
     }
 
-    private static void releaseVault(AzureClients cloud, Environment env, Waiter waiter) {
+    private static void releaseVault(AzureClients cloud, Environment env, Waiter waiter, Duration timeout) {
         String name = vaultName(cloud.subscription(), env);
         String id = AzureKind.resourceId(cloud, env, "Microsoft.KeyVault/vaults", name);
         Optional<Map<String, Object>> vault = get(cloud, "read key vault " + name, id, VAULT_API);
         if (vault.isEmpty() || !AzureDriver.ourGroup(AzureKind.tags(vault.get().get("tags")), env)) return;
         String location = AzureKind.region(String.valueOf(vault.get().get("location")));
-        delete(cloud, "delete key vault " + name, id, VAULT_API);
+        delete(cloud, "delete key vault " + name, id, VAULT_API, timeout);
         String deleted = "/subscriptions/" + cloud.subscription() + "/providers/Microsoft.KeyVault/locations/" + location + "/deletedVaults/" + name;
         try {
             send(cloud, "purge deleted key vault " + name, HttpMethod.POST, deleted + "/purge", VAULT_API, "");
@@ -272,27 +314,39 @@ final class MachineLearningWorkspace {
         return id.startsWith("/") ? id.substring(1) : id;
     }
 
-    /** PUT through the generic resources API, waiting for its long-running operation. */
-    static GenericResourceInner put(AzureClients cloud, String what, String id, String api, GenericResourceInner body) {
-        return await(what, AzureErrors.call(what, () -> cloud.resources().serviceClient().getResources().beginCreateOrUpdateById(strip(id), api, body)));
+    /** PUT through the generic resources API, waiting at most {@code timeout} for its long-running operation. */
+    static GenericResourceInner put(AzureClients cloud, String what, String id, String api, GenericResourceInner body, Duration timeout) {
+        return await(cloud, what, id, api, AzureErrors.call(what,
+            () -> cloud.resources().serviceClient().getResources().beginCreateOrUpdateById(strip(id), api, body)), timeout);
     }
 
-    /** DELETE through the generic resources API, waiting for its long-running operation; gone already is done. */
-    static void delete(AzureClients cloud, String what, String id, String api) {
+    /** DELETE through the generic resources API, waiting at most {@code timeout} for its long-running operation; gone already is done. */
+    static void delete(AzureClients cloud, String what, String id, String api, Duration timeout) {
         try {
-            await(what, cloud.resources().serviceClient().getResources().beginDeleteById(strip(id), api));
+            await(cloud, what, id, api, cloud.resources().serviceClient().getResources().beginDeleteById(strip(id), api), timeout);
         } catch (RuntimeException e) {
+            // A timeout is a DriverException of its own (its cause no 404): rethrown as it is.
             if (!AzureErrors.notFound(e instanceof DriverException d && d.getCause() != null ? d.getCause() : e)) throw AzureErrors.translate(what, e);
         }
     }
 
     /**
-     * Waits for a long-running operation and returns its result. The SDK's poller ends a failed operation
-     * without an exception (and a null result): its error, from the operation's status body, is thrown here
-     * as the SDK's own exception would be, so {@link AzureErrors} makes it one line (quota, authorization...).
+     * Waits at most {@code timeout} for a long-running operation on {@code id} and returns its result.
+     * Past the timeout the operation goes on in Azure: a retryable error names the resource and the
+     * provisioning state it was last seen in, and the next attempt finds the resource and waits again.
+     * The SDK's poller ends a failed operation without an exception (and a null result): its error,
+     * from the operation's status body, is thrown here as the SDK's own exception would be, so
+     * {@link AzureErrors} makes it one line (quota, authorization...).
      */
-    static <T> T await(String what, SyncPoller<PollResult<T>, T> poller) {
-        PollResponse<PollResult<T>> last = AzureErrors.call(what, poller::waitForCompletion);
+    static <T> T await(AzureClients cloud, String what, String id, String api, SyncPoller<PollResult<T>, T> poller, Duration timeout) {
+        PollResponse<PollResult<T>> last;
+        try {
+            last = poller.waitForCompletion(timeout);
+        } catch (RuntimeException e) {
+            if (!timedOut(e)) throw AzureErrors.translate(what, e);
+            throw timeout(cloud, what, id, api, timeout, e);
+        }
+        if (last == null || !last.getStatus().isComplete()) throw timeout(cloud, what, id, api, timeout, null);
         if (last.getStatus() == LongRunningOperationStatus.SUCCESSFULLY_COMPLETED) return AzureErrors.call(what, poller::getFinalResult);
         PollResult.Error error = last.getValue() == null ? null : last.getValue().getError();
         String code = "OperationFailed";
@@ -309,6 +363,29 @@ final class MachineLearningWorkspace {
             }
         }
         throw AzureErrors.translate(what, new ManagementException(message, null, new ManagementError(code, message)));
+    }
+
+    /** Whether the poller gave up waiting (azure-core wraps a {@link java.util.concurrent.TimeoutException}, or says so). */
+    private static boolean timedOut(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.util.concurrent.TimeoutException) return true;
+            String m = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
+            if (m.contains("timeout") || m.contains("timed out") || m.contains("didn't complete before")) return true;
+        }
+        return false;
+    }
+
+    private static DriverException timeout(AzureClients cloud, String what, String id, String api, Duration timeout, Throwable cause) {
+        String state;
+        try {
+            state = get(cloud, "read " + AzureKind.lastSegment(id), id, api).map(MachineLearningWorkspace::state).orElse("gone");
+        } catch (RuntimeException unreadable) {
+            state = "unknown";
+        }
+        String waited = timeout.toSeconds() >= 120 ? timeout.toMinutes() + " min" : timeout.toSeconds() >= 1 ? timeout.toSeconds() + " s"
+            : timeout.toMillis() + " ms";
+        return new DriverException("timed out after " + waited + " waiting for " + what + " (" + AzureKind.lastSegment(id) + " last seen "
+            + state + "); it goes on in Azure: run apply again to wait for it", true, cause);
     }
 
     /** GET of a resource as ARM answers it (the shape Resource Graph rows have), or empty on 404. */

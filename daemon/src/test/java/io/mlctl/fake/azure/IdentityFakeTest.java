@@ -149,9 +149,26 @@ class IdentityFakeTest {
         assertThat(arm.list("Microsoft.Authorization/roleAssignments")).hasSize(1);
     }
 
+    @Test
+    void aPatchTakesTheUpdateModelTagsChangeAndTheIdsEntraGaveStay() throws Exception {
+        assertThat(new IdentityTypes.UserAssignedIdentities().patchModel()).isEqualTo(com.azure.resourcemanager.msi.models.IdentityUpdate.class);
+        IdentityInner made = identities().createOrUpdate("rg1", "trainer", new IdentityInner().withLocation("eastus").withTags(Map.of("a", "b")));
+        IdentityInner patched = identities().update("rg1", "trainer", new com.azure.resourcemanager.msi.models.IdentityUpdate().withTags(Map.of("c", "d")));
+        assertThat(patched.tags()).containsExactly(Map.entry("c", "d"));
+        assertThat(patched.principalId()).isEqualTo(made.principalId());
+        String path = GROUP + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/trainer";
+        assertThat(send("PATCH", path, "{\"properties\":{\"principalId\":\"" + UUID.randomUUID() + "\"}}")).startsWith("400 ")
+            .contains("IdentityUpdate");
+        assertThat(send("PATCH", path, "{\"tags\":{\"e\":\"f\"},\"sku\":\"x\"}")).startsWith("400 ").contains("sku");
+    }
+
     private String put(String path, String body) throws Exception {
+        return send("PUT", path, body);
+    }
+
+    private String send(String method, String path, String body) throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(arm.endpoint() + path.substring(1)
-                + "?api-version=2023-01-31")).PUT(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(),
+                + "?api-version=2023-01-31")).method(method, HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(),
             HttpResponse.BodyHandlers.ofString());
         return r.statusCode() + " " + r.body();
     }

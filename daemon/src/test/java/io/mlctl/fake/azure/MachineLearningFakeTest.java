@@ -50,10 +50,18 @@ class MachineLearningFakeTest {
         arm.put(STORAGE, Map.of("id", STORAGE, "name", "mlwstore1", "type", "Microsoft.Storage/storageAccounts", "location", "eastus", "properties", Map.of()));
     }
 
-    static String deployment(String instanceType, int min, int max, int capacity) {
+    static String deployment(String instanceType, int capacity) {
         return "{\"location\":\"eastus\",\"sku\":{\"name\":\"Default\",\"capacity\":" + capacity + "},\"properties\":{\"endpointComputeType\":\"Managed\","
             + "\"model\":\"azureml://registries/nlp/models/sentiment/versions/3\",\"instanceType\":\"" + instanceType + "\",\"scaleSettings\":{"
-            + "\"scaleType\":\"TargetUtilization\",\"minInstances\":" + min + ",\"maxInstances\":" + max + "}}}";
+            + "\"scaleType\":\"Default\"}}}";
+    }
+
+    static String autoscale(String target, String min, String max, String def, String grain, String window) {
+        return "{\"location\":\"eastus\",\"properties\":{\"enabled\":true,\"targetResourceUri\":\"" + target + "\",\"profiles\":[{\"name\":\"mlctl\","
+            + "\"capacity\":{\"minimum\":\"" + min + "\",\"maximum\":\"" + max + "\",\"default\":\"" + def + "\"},\"rules\":[{\"metricTrigger\":{"
+            + "\"metricName\":\"CpuUtilizationPercentage\",\"metricResourceUri\":\"" + target + "\",\"timeGrain\":\"" + grain + "\",\"statistic\":\"Average\","
+            + "\"timeWindow\":\"" + window + "\",\"timeAggregation\":\"Average\",\"operator\":\"GreaterThan\",\"threshold\":70},\"scaleAction\":{"
+            + "\"direction\":\"Increase\",\"type\":\"ChangeCount\",\"value\":\"1\",\"cooldown\":\"PT5M\"}}]}]}}";
     }
 
     void workspace() throws Exception {
@@ -109,12 +117,11 @@ class MachineLearningFakeTest {
         workspace();
         call("PUT", EP, EP_BODY, API);
         assertThat(call("PUT", EP, EP_BODY.replace("\"Key\"", "\"Key\",\"traffic\":{\"blue\":100}"), API)).startsWith("400 ").contains("does not exist");
-        assertThat(call("PUT", EP + "/deployments/blue", deployment("Standard_DS3_v2", 3, 2, 2), API)).startsWith("400 ").contains("minInstances");
-        assertThat(call("PUT", EP + "/deployments/blue", deployment("Standard_DS3_v2", 1, 3, 5), API)).startsWith("400 ").contains("sku.capacity");
-        assertThat(call("PUT", EP + "/deployments/blue", deployment("Standard_DS3_v2", 1, 3, 1).replace("azureml://registries/nlp/models/sentiment/versions/3",
+        assertThat(call("PUT", EP + "/deployments/blue", deployment("Standard_DS3_v2", 0), API)).startsWith("400 ").contains("sku.capacity");
+        assertThat(call("PUT", EP + "/deployments/blue", deployment("Standard_DS3_v2", 1).replace("azureml://registries/nlp/models/sentiment/versions/3",
             "https://example.com/model.pkl"), API)).startsWith("400 ").contains("not a model asset");
-        assertThat(call("PUT", EP + "/deployments/blue", deployment("Standard_DS3_v2", 1, 3, 1), API)).startsWith("201 ");
-        assertThat(call("PUT", EP + "/deployments/blue", deployment("Standard_F4s_v2", 1, 3, 1), API)).startsWith("400 ").contains("instance type");
+        assertThat(call("PUT", EP + "/deployments/blue", deployment("Standard_DS3_v2", 1), API)).startsWith("201 ");
+        assertThat(call("PUT", EP + "/deployments/blue", deployment("Standard_F4s_v2", 1), API)).startsWith("400 ").contains("instance type");
         assertThat(call("PUT", EP, EP_BODY.replace("\"Key\"", "\"Key\",\"traffic\":{\"blue\":60}"), API)).startsWith("400 ").contains("sum to 100");
         assertThat(call("PUT", EP, EP_BODY.replace("\"Key\"", "\"Key\",\"traffic\":{\"blue\":100}"), API)).startsWith("200 ");
         // A deployment with traffic is not deleted; the endpoint takes its deployments with it.
@@ -151,6 +158,57 @@ class MachineLearningFakeTest {
         assertThat(call("PUT", model + "/versions/1", "{\"properties\":{\"modelType\":\"custom_model\"}}", API)).startsWith("400 ").contains("modelUri");
         assertThat(call("PUT", model + "/versions/1", "{\"properties\":{\"modelUri\":\"https://x/m\"}}", API)).startsWith("201 ");
         assertThat(call("PUT", model + "/versions/1", "{\"properties\":{\"modelUri\":\"https://x/other\"}}", API)).startsWith("409 ");
+    }
+
+    @Test
+    void aManagedDeploymentTakesOnlyDefaultScaleSettings() throws Exception {
+        workspace();
+        call("PUT", EP, EP_BODY, API);
+        String targetUtilization = deployment("Standard_DS3_v2", 1).replace("{\"scaleType\":\"Default\"}",
+            "{\"scaleType\":\"TargetUtilization\",\"minInstances\":1,\"maxInstances\":3}");
+        assertThat(call("PUT", EP + "/deployments/blue", targetUtilization, API)).startsWith("400 ").contains("TargetUtilization")
+            .contains("not supported for managed online deployments");
+        assertThat(call("PUT", EP + "/deployments/blue", deployment("Standard_DS3_v2", 1).replace("{\"scaleType\":\"Default\"}",
+            "{\"scaleType\":\"Default\",\"minInstances\":1}"), API)).startsWith("400 ").contains("no other property");
+        assertThat(call("PUT", EP + "/deployments/blue", deployment("Standard_DS3_v2", 2), API)).startsWith("201 ");
+    }
+
+    @Test
+    void autoscaleSettingsAreCheckedAndTargetAnExistingResourceOnce() throws Exception {
+        workspace();
+        call("PUT", EP, EP_BODY, API);
+        String blue = EP + "/deployments/blue";
+        String setting = GROUP + "/providers/Microsoft.Insights/autoscalesettings/scale-blue";
+        String insights = "2022-10-01";
+        assertThat(call("PUT", setting, autoscale(blue, "1", "3", "1", "PT1M", "PT5M"), insights)).startsWith("400 ").contains("TargetResourceNotFound");
+        assertThat(call("PUT", blue, deployment("Standard_DS3_v2", 1), API)).startsWith("201 ");
+        assertThat(call("PUT", setting, autoscale(blue, "3", "1", "1", "PT1M", "PT5M"), insights)).startsWith("400 ").contains("minimum");
+        assertThat(call("PUT", setting, autoscale(blue, "1", "3", "5", "PT1M", "PT5M"), insights)).startsWith("400 ").contains("default");
+        assertThat(call("PUT", setting, autoscale(blue, "one", "3", "1", "PT1M", "PT5M"), insights)).startsWith("400 ").contains("not an integer");
+        assertThat(call("PUT", setting, autoscale(blue, "1", "3", "1", "PT10S", "PT5M"), insights)).startsWith("400 ").contains("time grain");
+        assertThat(call("PUT", setting, autoscale(blue, "1", "3", "1", "PT1M", "PT1M"), insights)).startsWith("400 ").contains("time window");
+        assertThat(call("PUT", setting, autoscale(blue, "1", "3", "1", "PT1M", "PT5M").replace("\"threshold\":70", "\"threshold\":\"high\""), insights))
+            .startsWith("400 ").contains("threshold");
+        assertThat(call("PUT", setting, autoscale(blue, "1", "3", "1", "PT1M", "PT5M").replace("\"rules\":[", "\"rule\":["), insights))
+            .startsWith("400 ").contains("rule");
+        assertThat(call("PUT", setting, autoscale(blue, "1", "3", "1", "PT1M", "PT5M"), insights)).startsWith("201 ");
+        assertThat(call("PUT", setting, autoscale(blue, "1", "4", "1", "PT1M", "PT5M"), insights)).startsWith("200 ");
+        assertThat(call("PUT", setting + "-2", autoscale(blue, "1", "3", "1", "PT1M", "PT5M"), insights)).startsWith("409 ").contains("only one autoscale setting");
+        // The setting outlives its target, as on Azure.
+        call("PUT", EP, EP_BODY, API);
+        assertThat(call("DELETE", blue, null, API)).startsWith("202 ");
+        assertThat(arm.get(setting)).isPresent();
+    }
+
+    @Test
+    void aWorkspaceHasAzureMlsDefaultDatastoresAndItsOtherContentsAreReadOnly() throws Exception {
+        workspace();
+        assertThat(call("GET", WS + "/datastores", null, API)).startsWith("200 ").contains("workspaceblobstore").contains("workspacefilestore");
+        assertThat(call("GET", WS + "/jobs", null, API)).startsWith("200 ").contains("\"value\":[]");
+        assertThat(call("PUT", WS + "/jobs/train", "{\"properties\":{\"jobType\":\"Command\"}}", API)).startsWith("400 ").contains("reading only");
+        assertThat(call("PUT", WS + "/computes/cpu", "{\"location\":\"eastus\",\"properties\":{}}", API)).startsWith("400 ").contains("reading only");
+        assertThat(call("DELETE", WS, null, API)).startsWith("202 ");
+        assertThat(arm.list("Microsoft.MachineLearningServices/workspaces/datastores")).as("they go with the workspace").isEmpty();
     }
 
     private static String call(String method, String path, String body, String api) throws Exception {

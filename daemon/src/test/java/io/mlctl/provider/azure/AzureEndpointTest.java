@@ -2,14 +2,17 @@ package io.mlctl.provider.azure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.azure.resourcemanager.storage.models.StorageAccountCreateParameters;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.azure.resourcemanager.resources.fluent.models.GenericResourceInner;
 import io.mlctl.fake.azure.ArmError;
 import io.mlctl.fake.azure.ArmFake;
-import io.mlctl.fake.azure.ArmType;
 import io.mlctl.plan.Action;
 import io.mlctl.plan.Plan;
+import io.mlctl.provider.DriverException;
 import io.mlctl.spec.Environment;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,37 +42,9 @@ class AzureEndpointTest {
     Path dir;
     AzureRig rig;
 
-    /** Stand-in for the storage helper's storage accounts (until the branches merge): checked against the SDK's model. */
-    record StorageAccounts() implements ArmType {
-        @Override
-        public String type() {
-            return "Microsoft.Storage/storageAccounts";
-        }
-
-        @Override
-        public Class<?> model() {
-            return StorageAccountCreateParameters.class;
-        }
-
-        @Override
-        public Lro lro() {
-            return Lro.SYNC;
-        }
-    }
-
-    /** Serves storage accounts unless the fake already does (the storage helper's own type, once merged). */
-    static void serveStorageAccounts(ArmFake arm) {
-        try {
-            arm.register(new StorageAccounts());
-        } catch (IllegalArgumentException served) {
-            // the real type is registered
-        }
-    }
-
     @BeforeEach
     void start() throws Exception {
         rig = new AzureRig(dir);
-        serveStorageAccounts(rig.arm);
     }
 
     @AfterEach
@@ -89,6 +64,23 @@ class AzureEndpointTest {
         return workspace() + "/onlineEndpoints/dev-sentiment";
     }
 
+    String autoscale(String deployment) {
+        return rig.id("dev", "Microsoft.Insights/autoscalesettings/autoscale-dev-sentiment-" + deployment);
+    }
+
+    /** capacity minimum, maximum, default of mlctl's autoscale profile of a deployment. */
+    @SuppressWarnings("unchecked")
+    List<String> bounds(String deployment) {
+        Map<String, Object> profile = ((List<Map<String, Object>>) props(autoscale(deployment)).get("profiles")).get(0);
+        Map<String, Object> c = map(profile.get("capacity"));
+        return List.of(String.valueOf(c.get("minimum")), String.valueOf(c.get("maximum")), String.valueOf(c.get("default")));
+    }
+
+    /** The endpoint kind's own reads and writes (Azure ML, autoscale settings), not Resource Graph's queries. */
+    long ownRequests() {
+        return rig.arm.faults().count("^(GET|PUT|PATCH|DELETE|POST) /subscriptions/[^ ]*(Microsoft.MachineLearningServices|Microsoft.Insights)");
+    }
+
     Map<String, Object> props(String id) {
         return ArmFake.properties(rig.arm.get(id).orElseThrow());
     }
@@ -99,7 +91,7 @@ class AzureEndpointTest {
     }
 
     @Test
-    void applyMakesTheWorkspaceEndpointAndDeploymentThenACleanPlanInFewRequests() {
+    void applyMakesTheWorkspaceEndpointDeploymentAndAutoscaleThenACleanPlanInFewRequests() {
         Environment env = dev(RUNNER + EP);
         rig.apply(env);
 
@@ -114,18 +106,25 @@ class AzureEndpointTest {
         assertThat(map(ep.get("identity"))).containsEntry("type", "UserAssigned");
         assertThat(map(map(ep.get("identity")).get("userAssignedIdentities"))).containsOnlyKeys(rig.id("dev", "Microsoft.ManagedIdentity/userAssignedIdentities/runner"));
         assertThat(map(ep.get("tags"))).containsEntry("mlctl-address", "inference_endpoint.sentiment").containsEntry("team", "nlp");
+        // A managed deployment takes Default scale settings and runs minReplicas; Azure Monitor autoscale keeps it within min..max.
         Map<String, Object> blue = rig.arm.get(endpoint() + "/deployments/blue").orElseThrow();
         assertThat(ArmFake.properties(blue)).containsEntry("model", "azureml://registries/nlp/models/sentiment/versions/3")
             .containsEntry("instanceType", "Standard_DS3_v2").containsEntry("endpointComputeType", "Managed")
-            .containsEntry("scaleSettings", Map.of("scaleType", "TargetUtilization", "minInstances", 1, "maxInstances", 3));
+            .containsEntry("scaleSettings", Map.of("scaleType", "Default"));
         assertThat(map(blue.get("sku"))).containsEntry("capacity", 1);
+        Map<String, Object> scale = rig.arm.get(autoscale("blue")).orElseThrow();
+        assertThat(ArmFake.properties(scale)).containsEntry("enabled", true).containsEntry("targetResourceUri", endpoint() + "/deployments/blue");
+        assertThat(bounds("blue")).containsExactly("1", "3", "1");
+        assertThat(map(scale.get("tags"))).containsEntry("mlctl-address", "inference_endpoint.sentiment");
 
         rig.arm.faults().resetCounts();
         Plan plan = rig.plan(env);
         assertThat(plan.changes()).as(AzureRig.paths(plan).toString()).isEmpty();
-        // Inventory in bulk: one Graph query per kind and page, plus one for the endpoints' deployments and one for role assignments.
-        assertThat(rig.arm.faults().count("GET /subscriptions/[^/]+/resourceGroups/dev/providers/Microsoft.MachineLearningServices")).isZero();
-        assertThat(rig.arm.faults().count("POST /providers/Microsoft.ResourceGraph/resources")).isLessThanOrEqualTo(8);
+        // Inventory in bulk: endpoints, their deployments and their autoscale settings are one Graph query each; nothing read one by one.
+        assertThat(rig.graphQueries("onlineendpoints'")).isEqualTo(1);
+        assertThat(rig.graphQueries("onlineendpoints/deployments'")).isEqualTo(1);
+        assertThat(rig.graphQueries("autoscalesettings'")).isEqualTo(1);
+        assertThat(ownRequests()).isZero();
     }
 
     @Test
@@ -136,10 +135,11 @@ class AzureEndpointTest {
         rig.apply(env);
         rig.arm.faults().resetCounts();
         assertThat(rig.plan(env).changes()).isEmpty();
-        // Endpoints and their deployments: two Graph queries, whatever their number; nothing read one by one.
+        // Endpoints, their deployments and autoscale settings: three Graph queries, whatever their number; nothing read one by one.
         assertThat(rig.graphQueries("onlineendpoints'")).isEqualTo(1);
-        assertThat(rig.graphQueries("onlineendpoints/deployments")).isEqualTo(1);
-        assertThat(rig.nonGraphRequests()).isZero();
+        assertThat(rig.graphQueries("onlineendpoints/deployments'")).isEqualTo(1);
+        assertThat(rig.graphQueries("autoscalesettings'")).isEqualTo(1);
+        assertThat(ownRequests()).isZero();
     }
 
     @Test
@@ -153,7 +153,8 @@ class AzureEndpointTest {
         assertThat(AzureRig.paths(p)).containsExactlyInAnyOrder("inference_endpoint.sentiment:maxReplicas", "inference_endpoint.sentiment:modelUri");
         rig.apply(more);
         assertThat(props(endpoint() + "/deployments/blue")).containsEntry("model", "azureml://registries/nlp/models/sentiment/versions/4")
-            .containsEntry("scaleSettings", Map.of("scaleType", "TargetUtilization", "minInstances", 1, "maxInstances", 5));
+            .containsEntry("scaleSettings", Map.of("scaleType", "Default"));
+        assertThat(bounds("blue")).containsExactly("1", "5", "1");
         assertThat(rig.plan(more).changes()).isEmpty();
 
         Environment bigger = dev(RUNNER + EP.replace("maxReplicas: 3", "maxReplicas: 5").replace("versions/3", "versions/4")
@@ -161,9 +162,41 @@ class AzureEndpointTest {
         assertThat(rig.plan(bigger).changes()).singleElement().satisfies(c -> assertThat(c.action()).isEqualTo(Action.UPDATE));
         rig.apply(bigger);
         assertThat(rig.arm.get(endpoint() + "/deployments/blue")).isEmpty();
+        assertThat(rig.arm.get(autoscale("blue"))).as("the old deployment's autoscale setting goes with it").isEmpty();
         assertThat(props(endpoint() + "/deployments/green")).containsEntry("instanceType", "Standard_F4s_v2");
+        assertThat(props(autoscale("green"))).containsEntry("targetResourceUri", endpoint() + "/deployments/green");
         assertThat(props(endpoint())).containsEntry("traffic", Map.of("green", 100)).containsEntry("scoringUri", scoring);
         assertThat(rig.plan(bigger).changes()).isEmpty();
+    }
+
+    @Test
+    void fixedReplicasNeedNoAutoscaleAndTheAutoscalersInstanceCountIsKept() {
+        Environment fixed = dev(RUNNER + EP.replace("maxReplicas: 3", "maxReplicas: 1"));
+        rig.apply(fixed);
+        assertThat(rig.arm.get(autoscale("blue"))).isEmpty();
+        assertThat(map(rig.arm.get(endpoint() + "/deployments/blue").orElseThrow().get("sku"))).containsEntry("capacity", 1);
+        assertThat(rig.plan(fixed).changes()).isEmpty();
+
+        Environment scaled = dev(RUNNER + EP);
+        assertThat(AzureRig.paths(rig.plan(scaled))).containsExactly("inference_endpoint.sentiment:maxReplicas");
+        rig.apply(scaled);
+        assertThat(bounds("blue")).containsExactly("1", "3", "1");
+        // The autoscaler runs three instances: within the bounds, that is no drift, and a model change keeps the count.
+        Map<String, Object> blue = rig.arm.get(endpoint() + "/deployments/blue").orElseThrow();
+        blue.put("sku", new LinkedHashMap<>(Map.of("name", "Default", "capacity", 3)));
+        rig.arm.put(endpoint() + "/deployments/blue", blue);
+        assertThat(rig.plan(scaled).changes()).isEmpty();
+        Environment model = dev(RUNNER + EP.replace("versions/3", "versions/4"));
+        rig.apply(model);
+        assertThat(props(endpoint() + "/deployments/blue")).containsEntry("model", "azureml://registries/nlp/models/sentiment/versions/4");
+        assertThat(map(rig.arm.get(endpoint() + "/deployments/blue").orElseThrow().get("sku"))).containsEntry("capacity", 3);
+
+        // Back to a fixed count: the setting goes, and the deployment runs exactly that many.
+        Environment two = dev(RUNNER + EP.replace("maxReplicas: 3", "maxReplicas: 2").replace("minReplicas: 1", "minReplicas: 2"));
+        rig.apply(two);
+        assertThat(rig.arm.get(autoscale("blue"))).isEmpty();
+        assertThat(map(rig.arm.get(endpoint() + "/deployments/blue").orElseThrow().get("sku"))).containsEntry("capacity", 2);
+        assertThat(rig.plan(two).changes()).isEmpty();
     }
 
     @Test
@@ -186,20 +219,59 @@ class AzureEndpointTest {
     }
 
     @Test
-    void scaleSettingsChangedOutOfBandAreDriftAndAreCorrected() {
+    void whatSomeoneSetOnTheEndpointSurvivesALabelChangeAndARollout() {
         Environment env = dev(RUNNER + EP);
         rig.apply(env);
-        Map<String, Object> blue = rig.arm.get(endpoint() + "/deployments/blue").orElseThrow();
-        ArmFake.properties(blue).put("scaleSettings", new LinkedHashMap<>(Map.of("scaleType", "TargetUtilization", "minInstances", 2, "maxInstances", 2)));
-        blue.put("sku", new LinkedHashMap<>(Map.of("name", "Default", "capacity", 2)));
-        rig.arm.put(endpoint() + "/deployments/blue", blue);
+        // Closed to the internet, token auth, a description and their own tag: set in the portal.
+        Map<String, Object> ep = rig.arm.get(endpoint()).orElseThrow();
+        ArmFake.properties(ep).put("publicNetworkAccess", "Disabled");
+        ArmFake.properties(ep).put("authMode", "AMLToken");
+        ArmFake.properties(ep).put("description", "scoring for the search team");
+        map(ep.get("tags")).put("cost-center", "42");
+        rig.arm.put(endpoint(), ep);
+
+        Environment relabelled = rig.env("dev", "team: search", RUNNER + EP);
+        assertThat(AzureRig.paths(rig.plan(relabelled))).contains("inference_endpoint.sentiment:tags.team");
+        rig.arm.faults().resetCounts();
+        rig.apply(relabelled);
+        assertThat(rig.arm.faults().count("PUT .*/onlineEndpoints/dev-sentiment$")).isEqualTo(1);
+        assertThat(rig.arm.faults().count("PUT .*/deployments/")).as("a label change never touches the deployment").isZero();
+        assertThat(props(endpoint())).containsEntry("publicNetworkAccess", "Disabled").containsEntry("authMode", "AMLToken")
+            .containsEntry("description", "scoring for the search team").containsEntry("traffic", Map.of("blue", 100));
+        assertThat(map(rig.arm.get(endpoint()).orElseThrow().get("tags"))).containsEntry("team", "search").containsEntry("cost-center", "42");
+
+        // A rollout to another instance type moves the traffic: the endpoint is put back as read with only that changed.
+        Environment bigger = rig.env("dev", "team: search", RUNNER + EP.replace("Standard_DS3_v2", "Standard_F4s_v2"));
+        rig.apply(bigger);
+        assertThat(props(endpoint())).containsEntry("publicNetworkAccess", "Disabled").containsEntry("authMode", "AMLToken")
+            .containsEntry("traffic", Map.of("green", 100));
+        assertThat(rig.plan(bigger).changes()).isEmpty();
+    }
+
+    @Test
+    void replicasChangedOutOfBandAreDriftAndAreCorrected() {
+        Environment env = dev(RUNNER + EP);
+        rig.apply(env);
+        // Someone narrows the autoscale bounds in the portal.
+        Map<String, Object> scale = rig.arm.get(autoscale("blue")).orElseThrow();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> profile = ((List<Map<String, Object>>) ArmFake.properties(scale).get("profiles")).get(0);
+        profile.put("capacity", new LinkedHashMap<>(Map.of("minimum", "2", "maximum", "2", "default", "2")));
+        rig.arm.put(autoscale("blue"), scale);
 
         Plan plan = rig.plan(env);
         assertThat(AzureRig.paths(plan)).containsExactlyInAnyOrder("inference_endpoint.sentiment:minReplicas", "inference_endpoint.sentiment:maxReplicas");
         rig.apply(env);
-        assertThat(props(endpoint() + "/deployments/blue")).containsEntry("scaleSettings", Map.of("scaleType", "TargetUtilization", "minInstances", 1,
-            "maxInstances", 3));
+        assertThat(bounds("blue")).containsExactly("1", "3", "1");
+        assertThat(ArmFake.properties(rig.arm.get(autoscale("blue")).orElseThrow()).get("profiles")).asString()
+            .as("the rules someone may have tuned stay").contains("CpuUtilizationPercentage");
         assertThat(rig.plan(env).changes()).isEmpty();
+
+        // The autoscale setting deleted: the deployment runs a fixed count, shown as drift, and the setting is made again.
+        rig.arm.remove(autoscale("blue"));
+        assertThat(AzureRig.paths(rig.plan(env))).containsExactly("inference_endpoint.sentiment:maxReplicas");
+        rig.apply(env);
+        assertThat(bounds("blue")).containsExactly("1", "3", "1");
 
         // A deployment deleted out of band is made again.
         Map<String, Object> ep = rig.arm.get(endpoint()).orElseThrow();
@@ -213,15 +285,18 @@ class AzureEndpointTest {
     }
 
     @Test
-    void anHttpsModelIsRegisteredInTheWorkspaceAndReadsBackAsItsUri() {
+    void anHttpsModelIsRegisteredInTheWorkspaceReadsBackAsItsUriAndDoesNotKeepTheWorkspace() {
         Environment env = dev(EP.replace("azureml://registries/nlp/models/sentiment/versions/3", "https://models.example.com/sentiment/v1/")
             .replace("  identity: runner\n", ""));
         rig.apply(env);
         String model = String.valueOf(props(endpoint() + "/deployments/blue").get("model"));
         assertThat(model).startsWith(workspace() + "/models/dev-sentiment/versions/");
         assertThat(props(model)).containsEntry("modelUri", "https://models.example.com/sentiment/v1/").containsEntry("modelType", "custom_model");
+        assertThat(map(props(workspace() + "/models/dev-sentiment").get("tags"))).containsEntry("mlctl-address", "inference_endpoint.sentiment");
         assertThat(map(rig.arm.get(endpoint()).orElseThrow().get("identity"))).containsEntry("type", "SystemAssigned");
         assertThat(rig.plan(env).changes()).isEmpty();
+        rig.destroy(env);
+        assertThat(rig.arm.all()).as("the model mlctl registered goes with the workspace").isEmpty();
     }
 
     @Test
@@ -236,6 +311,7 @@ class AzureEndpointTest {
         assertThat(prune.changes()).singleElement().satisfies(c -> assertThat(c.action()).isEqualTo(Action.DELETE));
         rig.apply(one);
         assertThat(rig.arm.get(endpoint())).isEmpty();
+        assertThat(rig.arm.get(autoscale("blue"))).isEmpty();
         assertThat(rig.arm.get(workspace())).isPresent();
 
         rig.destroy(one);
@@ -244,16 +320,68 @@ class AzureEndpointTest {
     }
 
     @Test
-    void theLastEndpointTakesTheWorkspaceWithItUnlessSomeoneElsesEndpointIsThere() {
+    void replacingOrPruningTheOnlyEndpointKeepsTheWorkspaceAndADestroyReleasesIt() {
         rig.apply(dev(RUNNER + EP));
-        // Someone else's endpoint in the same workspace, made in the portal.
+        Object workspaceId = props(workspace()).get("workspaceId");
+        String vault = String.valueOf(props(workspace()).get("keyVault"));
+
+        // The only endpoint replaced (a new identity): deleted, then made again, in the same workspace.
+        Environment replaced = dev(RUNNER + "- {type: identity, name: runner2}\n" + EP.replace("identity: runner", "identity: runner2"));
+        assertThat(rig.plan(replaced).changes()).filteredOn(c -> c.action() == Action.REPLACE).hasSize(1);
+        rig.arm.faults().resetCounts();
+        rig.apply(replaced);
+        assertThat(rig.arm.faults().count("DELETE .*/workspaces/dev-mlw\\?|DELETE .*/workspaces/dev-mlw$|DELETE .*Microsoft.KeyVault")).isZero();
+        assertThat(props(workspace())).containsEntry("workspaceId", workspaceId);
+        assertThat(rig.arm.get(vault)).isPresent();
+        assertThat(props(endpoint())).containsEntry("traffic", Map.of("blue", 100));
+
+        // The last endpoint pruned: the workspace stays for the next one; only a destroy releases it.
+        rig.apply(dev(RUNNER + "- {type: identity, name: runner2}\n"));
+        assertThat(rig.arm.get(endpoint())).isEmpty();
+        assertThat(props(workspace())).containsEntry("workspaceId", workspaceId);
+        rig.destroy(dev(RUNNER + "- {type: identity, name: runner2}\n"));
+        assertThat(rig.arm.all()).isEmpty();
+        assertThat(rig.arm.group(AzureRig.SUBSCRIPTION, "dev")).isEmpty();
+    }
+
+    @Test
+    void aDestroyKeepsAWorkspaceHoldingSomeoneElsesWorkWithoutFailing() {
+        Environment env = dev(RUNNER + EP);
+        rig.apply(env);
+        // A model someone registered in the environment's workspace (besides the datastores Azure ML made with it).
+        assertThat(rig.arm.list("Microsoft.MachineLearningServices/workspaces/datastores")).extracting(d -> d.get("name")).contains("workspaceblobstore");
+        String theirs = workspace() + "/models/churn";
+        rig.arm.put(theirs, Map.of("id", theirs, "name", "churn", "type", "Microsoft.MachineLearningServices/workspaces/models",
+            "properties", Map.of("description", "the churn model")));
+        rig.destroy(env);
+        assertThat(rig.arm.get(endpoint())).isEmpty();
+        assertThat(rig.arm.get(workspace())).as("kept for their model").isPresent();
+        assertThat(rig.arm.get(theirs)).isPresent();
+        assertThat(rig.arm.list("Microsoft.KeyVault/vaults")).hasSize(1);
+        assertThat(rig.arm.group(AzureRig.SUBSCRIPTION, "dev")).isPresent();
+
+        // Once it is gone, destroying again releases the workspace, its vault and storage, and the group.
+        rig.arm.remove(theirs);
+        rig.destroy(env);
+        assertThat(rig.arm.all()).isEmpty();
+        assertThat(rig.arm.group(AzureRig.SUBSCRIPTION, "dev")).isEmpty();
+    }
+
+    @Test
+    void someoneElsesEndpointOrJobKeepsTheWorkspaceThroughADestroy() {
+        rig.apply(dev(RUNNER + EP));
         String theirs = workspace() + "/onlineEndpoints/their-endpoint";
         rig.arm.put(theirs, Map.of("id", theirs, "name", "their-endpoint", "type", "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
             "location", "eastus", "tags", Map.of(), "properties", Map.of("authMode", "Key", "provisioningState", "Succeeded")));
-        rig.apply(dev(RUNNER));
-        assertThat(rig.arm.get(endpoint())).isEmpty();
+        rig.destroy(dev(RUNNER + EP));
         assertThat(rig.arm.get(workspace())).isPresent();
-        assertThat(rig.arm.list("Microsoft.KeyVault/vaults")).hasSize(1);
+        rig.arm.remove(theirs);
+        String job = workspace() + "/jobs/train-1";
+        rig.arm.put(job, Map.of("id", job, "name", "train-1", "type", "Microsoft.MachineLearningServices/workspaces/jobs",
+            "properties", Map.of("jobType", "Command", "status", "Completed")));
+        rig.destroy(dev(RUNNER + EP));
+        assertThat(rig.arm.get(workspace())).isPresent();
+        assertThat(rig.arm.get(job)).isPresent();
     }
 
     @Test
@@ -266,8 +394,7 @@ class AzureEndpointTest {
         List<String> failures = rig.applyFailing(dev(RUNNER + EP.replace("maxReplicas: 3", "maxReplicas: 4")));
         assertThat(failures).singleElement().asString().contains("Azure ML online endpoint dev-sentiment").contains("not managed by mlctl")
             .doesNotContain("\n");
-        assertThat(props(endpoint() + "/deployments/blue")).containsEntry("scaleSettings", Map.of("scaleType", "TargetUtilization", "minInstances", 1,
-            "maxInstances", 3));
+        assertThat(bounds("blue")).containsExactly("1", "3", "1");
     }
 
     @Test
@@ -288,16 +415,61 @@ class AzureEndpointTest {
     @Test
     void lostAnswersCreateNothingTwiceAndThrottlingIsWaitedOut() {
         rig.apply(dev(RUNNER));
+        rig.arm.faults().resetCounts();
         rig.arm.faults().dropResponse("PUT .*/onlineEndpoints/dev-sentiment$", 1);
         rig.arm.faults().dropResponse("PUT .*/deployments/blue$", 1);
+        rig.arm.faults().dropResponse("PUT .*/autoscalesettings/autoscale-dev-sentiment-blue$", 1);
         rig.arm.faults().throttle("PUT .*/Microsoft.KeyVault/vaults/", 1, 1);
         Environment env = dev(RUNNER + EP);
         rig.apply(env);
         assertThat(rig.arm.list("Microsoft.MachineLearningServices/workspaces/onlineEndpoints")).hasSize(1);
         assertThat(rig.arm.list("Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments")).hasSize(1);
+        assertThat(rig.arm.list("Microsoft.Insights/autoscalesettings")).hasSize(1);
         assertThat(rig.arm.list("Microsoft.KeyVault/vaults")).hasSize(1);
+        // Each lost answer was asked again (the endpoint's also once more, for its traffic), the throttled PUT sent once more.
+        assertThat(rig.arm.faults().count("PUT .*/onlineEndpoints/dev-sentiment$")).isGreaterThanOrEqualTo(3);
+        assertThat(rig.arm.faults().count("PUT .*/deployments/blue$")).isGreaterThanOrEqualTo(2);
+        assertThat(rig.arm.faults().count("PUT .*/autoscalesettings/autoscale-dev-sentiment-blue$")).isGreaterThanOrEqualTo(2);
         assertThat(rig.arm.faults().count("PUT .*/Microsoft.KeyVault/vaults/")).isEqualTo(2);
         assertThat(rig.plan(env).changes()).isEmpty();
+    }
+
+    @Test
+    void aLongRunningWritePastItsTimeoutIsARetryableOneLinerNamingTheResourceAndItsState() {
+        Environment env = dev(RUNNER + EP);
+        rig.apply(env);
+        AzureClients cloud = rig.azure.clients(env);
+        rig.arm.operationTime(Duration.ofHours(1));
+        String model = workspace() + "/onlineEndpoints/dev-sentiment/deployments/green";
+        GenericResourceInner body = new GenericResourceInner().withProperties(Map.of("endpointComputeType", "Managed",
+            "model", "azureml://registries/nlp/models/sentiment/versions/3", "instanceType", "Standard_DS3_v2", "scaleSettings", Map.of("scaleType", "Default")));
+        body.withLocation("eastus");
+        assertThatThrownBy(() -> MachineLearningWorkspace.put(cloud, "deploy green", model, MachineLearningWorkspace.ML_API, body, Duration.ofMillis(300)))
+            .isInstanceOfSatisfying(DriverException.class, e -> {
+                assertThat(e.retryable()).isTrue();
+                assertThat(e.getMessage()).contains("timed out after 300 ms waiting for deploy green").contains("green last seen Creating")
+                    .doesNotContain("\n");
+            });
+    }
+
+    @Test
+    void whileResourceGraphLagsAPlanRightAfterAnApplyIsCleanAndADestroyLeavesNothing() {
+        rig.arm.graphLag(Duration.ofHours(1));
+        Environment env = dev(RUNNER + EP + EP.replace("name: sentiment", "name: summary").replace("azureml://registries/nlp/models/sentiment/versions/3",
+            "https://models.example.com/summary/v1/"));
+        rig.apply(env);
+        Plan plan = rig.plan(env);
+        assertThat(plan.changes()).as(AzureRig.paths(plan).toString()).isEmpty();
+        // A rollout right after: Graph shows neither deployment yet.
+        Environment bigger = dev(RUNNER + EP.replace("Standard_DS3_v2", "Standard_F4s_v2") + EP.replace("name: sentiment", "name: summary")
+            .replace("azureml://registries/nlp/models/sentiment/versions/3", "https://models.example.com/summary/v1/"));
+        assertThat(AzureRig.paths(rig.plan(bigger))).containsExactly("inference_endpoint.sentiment:machineType");
+        rig.apply(bigger);
+        assertThat(rig.plan(bigger).changes()).isEmpty();
+        assertThat(rig.arm.list("Microsoft.MachineLearningServices/workspaces/onlineEndpoints")).hasSize(2);
+        rig.destroy(bigger);
+        assertThat(rig.arm.all()).as("nothing owned left").isEmpty();
+        assertThat(rig.arm.group(AzureRig.SUBSCRIPTION, "dev")).isEmpty();
     }
 
     @Test
