@@ -8,9 +8,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
 
 @Command(name = "bench-azure", hidden = true, mixinStandardHelpOptions = true,
-    description = {"Count the Resource Manager requests and time of a no-change plan on an environment of storage accounts,",
-        "virtual networks and managed identities. Point MLCTL_AZURE_RESOURCE_MANAGER_ENDPOINT at the ARM fake (bin/azure-fakes",
-        "prints it; never a real subscription: it creates resources). See docs/benchmarks.md."})
+    description = {"Count the Resource Manager requests and time of a no-change plan on a synthetic environment.",
+        "Point MLCTL_AZURE_RESOURCE_MANAGER_ENDPOINT at the ARM fake (bin/azure-fakes prints it); never a real",
+        "subscription: it creates resources. See docs/benchmarks.md."})
 final class BenchAzureCommand implements Callable<Integer> {
     @ParentCommand MlctlCommand root;
 
