@@ -185,6 +185,13 @@ public final class ArmFake implements AutoCloseable {
         groups.put(groupKey(subscription, name), g);
     }
 
+    /** Removes a group and everything in it, as Azure does when its delete finishes. */
+    public synchronized void removeGroup(String subscription, String name) {
+        String k = groupKey(subscription, name);
+        groups.remove(k);
+        resources.keySet().removeIf(x -> x.startsWith(k + "/"));
+    }
+
     /** Sets a group's {@code provisioningState} (a test's view of a group another process is deleting). */
     @SuppressWarnings("unchecked")
     public synchronized void groupState(String subscription, String name, String state) {

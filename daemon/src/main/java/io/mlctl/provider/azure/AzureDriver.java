@@ -13,6 +13,7 @@ import io.mlctl.provider.ResourceKind;
 import io.mlctl.provider.ResourceRules;
 import io.mlctl.provider.TagMarker;
 import io.mlctl.provider.Target;
+import io.mlctl.provider.Waiter;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.ResourceSpec;
 import io.mlctl.spec.ResourceType;
@@ -34,12 +35,19 @@ public final class AzureDriver implements Driver {
     private final ManagedResources<AzureClients> kinds;
     private final Map<String, AzureClients> clients = new ConcurrentHashMap<>();
     private final Set<String> groupsReady = ConcurrentHashMap.newKeySet();
+    /** A resource group's delete takes minutes (it deletes everything in it). */
+    private final Waiter groupWait;
 
     public AzureDriver(AzureSettings settings) {
         this(settings, List.of(new NetworkKind(), new BucketKind(), new IdentityKind(), new InstanceKind(), new ClusterKind(), new EndpointKind()));
     }
 
     AzureDriver(AzureSettings settings, List<ResourceKind<AzureClients>> kinds) {
+        this(settings, kinds, Waiter.of(java.time.Duration.ofSeconds(10), java.time.Duration.ofMinutes(30)));
+    }
+
+    AzureDriver(AzureSettings settings, List<ResourceKind<AzureClients>> kinds, Waiter groupWait) {
+        this.groupWait = groupWait;
         this.settings = settings;
         this.kinds = new ManagedResources<>(TagMarker.INSTANCE, kinds);
     }
@@ -101,9 +109,12 @@ public final class AzureDriver implements Driver {
         if (groupsReady.contains(cloud.subscription() + "/" + group)) return;
         var groups = cloud.resources().serviceClient().getResourceGroups();
         Optional<ResourceGroupInner> found = AzureErrors.find("read resource group " + group, () -> groups.get(group));
-        if (found.isPresent() && "Deleting".equalsIgnoreCase(found.get().properties() == null ? null : found.get().properties().provisioningState())) {
-            // A destroy (perhaps a killed one) is deleting it: wait it out, then make it anew.
-            throw new DriverException("resource group " + group + " is being deleted; waiting for it to go before creating it again", true);
+        if (found.isPresent() && deleting(found.get())) {
+            // A destroy (perhaps a killed one) is deleting it: wait until it is gone, then make it anew.
+            groupWait.until("resource group " + group + " to finish deleting", () -> AzureErrors.find("read resource group " + group, () -> groups.get(group))
+                .map(g -> deleting(g) ? Waiter.Status.pending("Deleting") : Waiter.Status.ready(g.properties() == null ? "?" : g.properties().provisioningState()))
+                .orElse(Waiter.Status.ready("gone")));
+            found = AzureErrors.find("read resource group " + group, () -> groups.get(group));
         }
         if (found.isEmpty()) {
             ResourceGroupInner rg = new ResourceGroupInner().withLocation(env.region())
@@ -111,6 +122,10 @@ public final class AzureDriver implements Driver {
             AzureErrors.call("create resource group " + group, () -> groups.createOrUpdate(group, rg));
         }
         groupsReady.add(cloud.subscription() + "/" + group);
+    }
+
+    private static boolean deleting(ResourceGroupInner g) {
+        return g.properties() != null && "Deleting".equalsIgnoreCase(g.properties().provisioningState());
     }
 
     /** Whether mlctl made this group for {@code env} (it carries the environment's tags). */

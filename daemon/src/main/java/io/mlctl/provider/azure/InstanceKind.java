@@ -233,7 +233,10 @@ final class InstanceKind implements AzureKind {
         return false;
     }
 
-    /** A wait's deadline passed: retryable, naming what was waited for and the last state seen. */
+    /**
+     * A wait's deadline passed: one line naming what was waited for and the last state seen. Not retried by
+     * the engine (six more deadlines would hold the apply for hours); a later apply waits on it again.
+     */
     static DriverException timedOut(Duration timeout, String what, Supplier<String> state) {
         String last;
         try {
@@ -242,7 +245,7 @@ final class InstanceKind implements AzureKind {
             last = "unknown";
         }
         return new DriverException("timed out after " + human(timeout) + " waiting for " + what + " (last state " + last
-            + "); Azure may still finish it: apply again to wait on", true);
+            + "); Azure may still finish it: apply again to wait on", false);
     }
 
     private static String human(Duration d) {
@@ -289,7 +292,7 @@ final class InstanceKind implements AzureKind {
             });
         } catch (DriverException e) {
             if (!pending[0] || e.retryable() || Thread.currentThread().isInterrupted()) throw e;
-            throw new DriverException(e.getMessage() + "; Azure may still finish it: apply again to wait on", true, e);
+            throw new DriverException(e.getMessage() + "; Azure may still finish it: apply again to wait on", false, e);
         }
     }
 
