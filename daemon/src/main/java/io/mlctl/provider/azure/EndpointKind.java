@@ -51,6 +51,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * fewer), which a person may tune (they are kept). With {@code minReplicas == maxReplicas} the deployment
  * runs exactly that many and mlctl keeps no autoscale setting. The deployment's created with
  * {@code sku.capacity = minReplicas}; later its capacity is the autoscaler's, kept within the bounds.
+ * Azure Monitor allows one autoscale setting per target resource, so settings are found by their
+ * {@code targetResourceUri} among the resource group's (where mlctl makes its own, and where the portal and
+ * the Azure ML CLI put one for a deployment there), whoever made them. Someone else's setting on mlctl's
+ * deployment is never changed, nor fought: the plan shows its bounds as the replicas, its instance count is
+ * left to it, and where its bounds are not the spec's an apply refuses with one line naming it.
  *
  * <p>The model: an {@code azureml://} URI is a model asset (a registry's
  * {@code azureml://registries/<r>/models/<m>/versions/<v>}) and is given to the deployment as it is; an
@@ -62,6 +67,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * it); an instance type cannot change on a deployment, so a new one is made under the other of the names
  * {@code blue} and {@code green}, given the traffic, and the old one deleted, inside the same endpoint (its
  * scoring URI and keys stay); region and identity replace the endpoint (Azure fixes both at creation).
+ * A deployment is PUT back as last read with only its model, instance type, scale settings and instance
+ * count changed and the marker added to its tags, so what someone set on it (request settings, probes,
+ * environment variables, Application Insights, egress, data collection, description, tags) stays, and only
+ * the marker's tags are compared (a tag Azure Policy copies onto it never rolls it). A new deployment of a
+ * rollout starts from the serving one's settings and tags (the spec's when there is none), so a new
+ * instance type keeps how the endpoint was tuned.
  * Labels and traffic are the only things mlctl changes on an existing endpoint: it is PUT back as last
  * read with only those changed, so what someone set on it (public network access, auth mode, mirrored
  * traffic, description) stays.
@@ -72,10 +83,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * refused with one line; {@code accelerator} is refused by the spec checker on Azure (GPUs come with the
  * instance type); {@code minReplicas: 0} is refused (managed online deployments run at least one instance).
  *
- * <p>Inventory is three Resource Graph queries per page: the environment's endpoints, their deployments and
- * their autoscale settings (both tagged with the endpoint's marker, so found in bulk too). Resource Graph
- * lags ARM writes: what Graph does not show yet is read directly, only where the listing would otherwise
- * be wrong (see {@link #list}).
+ * <p>Inventory is three Resource Graph queries per page: the environment's endpoints, their deployments
+ * (tagged with the endpoint's marker, so found in bulk too) and the resource group's autoscale settings,
+ * matched to deployments by target. Resource Graph lags ARM writes: what Graph does not show yet is read
+ * directly, only where the listing would otherwise be wrong (see {@link #list}).
  */
 final class EndpointKind implements AzureKind {
     static final String GRAPH_ENDPOINTS = "microsoft.machinelearningservices/workspaces/onlineendpoints";
@@ -89,9 +100,11 @@ final class EndpointKind implements AzureKind {
     private static final String API = MachineLearningWorkspace.ML_API;
     /** What an online endpoint's GET answers that a PUT must not send (read-only in the REST definition). */
     private static final Set<String> ENDPOINT_READ_ONLY = Set.of("provisioningState", "scoringUri", "swaggerUri");
+    /** What an online deployment's GET answers that a PUT must not send (read-only in the REST definition). */
+    private static final Set<String> DEPLOYMENT_READ_ONLY = Set.of("provisioningState");
 
     private final Waiter waiter;
-    /** How long one long-running write is waited for (past it: a retryable error naming the resource and its state). */
+    /** How long one long-running write is waited for (past it: an error naming the resource and its state, to apply again; not retried). */
     private final Duration timeout;
     /** Endpoint PUTs this process sent and has not waited for yet: their operation's own error is the best message. */
     private final Map<String, SyncPoller<PollResult<GenericResourceInner>, GenericResourceInner>> pending = new ConcurrentHashMap<>();
@@ -188,27 +201,38 @@ final class EndpointKind implements AzureKind {
         ENDPOINT_READ_ONLY.forEach(p::remove);
         p.put("traffic", traffic);
         GenericResourceInner body = new GenericResourceInner().withProperties(p);
-        Map<String, Object> identity = map(endpoint.get("identity"));
-        if (!identity.isEmpty()) {
-            String type = String.valueOf(identity.get("type"));
-            Identity i = new Identity().withType(type.contains("SystemAssigned") && type.contains("UserAssigned") ? ResourceIdentityType.SYSTEM_ASSIGNED_USER_ASSIGNED
-                : type.contains("UserAssigned") ? ResourceIdentityType.USER_ASSIGNED : type.contains("SystemAssigned") ? ResourceIdentityType.SYSTEM_ASSIGNED
-                : ResourceIdentityType.NONE);
-            Map<String, IdentityUserAssignedIdentitiesValue> users = new LinkedHashMap<>();
-            map(identity.get("userAssignedIdentities")).keySet().forEach(k -> users.put(k, new IdentityUserAssignedIdentitiesValue()));
-            if (!users.isEmpty()) i.withUserAssignedIdentities(users);
-            body.withIdentity(i);
-        }
+        identityAsRead(endpoint).ifPresent(body::withIdentity);
         if (endpoint.get("kind") instanceof String k) body.withKind(k);
         Map<String, Object> sku = map(endpoint.get("sku"));
         if (sku.get("name") instanceof String n) {
-            Sku s = new Sku().withName(n);
-            if (sku.get("tier") instanceof String t) s.withTier(t);
-            if (sku.get("capacity") instanceof Number c) s.withCapacity(c.intValue());
-            body.withSku(s);
+            body.withSku(skuAsRead(sku, n, sku.get("capacity") instanceof Number c ? c.intValue() : null));
         }
         body.withLocation(String.valueOf(endpoint.get("location"))).withTags(tags);
         return body;
+    }
+
+    /** A resource's identity as a PUT sends it back: its type and user-assigned identities (their ids only). */
+    private static Optional<Identity> identityAsRead(Map<String, Object> resource) {
+        Map<String, Object> identity = map(resource.get("identity"));
+        if (identity.isEmpty()) return Optional.empty();
+        String type = String.valueOf(identity.get("type"));
+        Identity i = new Identity().withType(type.contains("SystemAssigned") && type.contains("UserAssigned") ? ResourceIdentityType.SYSTEM_ASSIGNED_USER_ASSIGNED
+            : type.contains("UserAssigned") ? ResourceIdentityType.USER_ASSIGNED : type.contains("SystemAssigned") ? ResourceIdentityType.SYSTEM_ASSIGNED
+            : ResourceIdentityType.NONE);
+        Map<String, IdentityUserAssignedIdentitiesValue> users = new LinkedHashMap<>();
+        map(identity.get("userAssignedIdentities")).keySet().forEach(k -> users.put(k, new IdentityUserAssignedIdentitiesValue()));
+        if (!users.isEmpty()) i.withUserAssignedIdentities(users);
+        return Optional.of(i);
+    }
+
+    /** A resource's sku as read, named {@code name}, with {@code capacity} (none when null). */
+    private static Sku skuAsRead(Map<String, Object> sku, String name, Integer capacity) {
+        Sku s = new Sku().withName(name);
+        if (sku.get("tier") instanceof String t) s.withTier(t);
+        if (sku.get("size") instanceof String z) s.withSize(z);
+        if (sku.get("family") instanceof String f) s.withFamily(f);
+        if (capacity != null) s.withCapacity(capacity);
+        return s;
     }
 
     /** The deployment the spec asks for, running {@code capacity} instances (Default scale settings: the only ones a managed deployment takes). */
@@ -223,6 +247,33 @@ final class EndpointKind implements AzureKind {
         GenericResourceInner body = new GenericResourceInner().withProperties(p).withSku(new Sku().withName("Default").withCapacity((int) capacity));
         // Deployments carry the marker only: found in bulk by it, and a label change never rolls the deployment.
         body.withLocation(env.region()).withTags(new TreeMap<>(marker));
+        return body;
+    }
+
+    /**
+     * A deployment's PUT body from {@code have} as last read: only the model, the instance type, Default
+     * scale settings and the instance count changed, the marker added to its tags; everything else someone
+     * set on it (request settings, probes, environment variables, Application Insights, egress, data
+     * collection, description, other tags, identity) sent back as it is. Read-only fields are left out.
+     */
+    private static GenericResourceInner deploymentAsRead(Map<String, Object> have, String model, String instanceType, long capacity,
+                                                         Map<String, String> marker) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        AzureKind.properties(have).forEach((k, v) -> {
+            if (v != null && !DEPLOYMENT_READ_ONLY.contains(k)) p.put(k, v);
+        });
+        p.putIfAbsent("endpointComputeType", "Managed");
+        p.put("model", model);
+        p.put("instanceType", instanceType);
+        p.put("scaleSettings", Map.of("scaleType", "Default"));
+        Map<String, Object> sku = map(have.get("sku"));
+        GenericResourceInner body = new GenericResourceInner().withProperties(p)
+            .withSku(skuAsRead(sku, sku.get("name") instanceof String n ? n : "Default", (int) capacity));
+        identityAsRead(have).ifPresent(body::withIdentity);
+        if (have.get("kind") instanceof String k) body.withKind(k);
+        Map<String, String> tags = new TreeMap<>(AzureKind.tags(have.get("tags")));
+        tags.putAll(marker);
+        body.withLocation(String.valueOf(have.get("location"))).withTags(tags);
         return body;
     }
 
@@ -335,12 +386,12 @@ final class EndpointKind implements AzureKind {
     }
 
     /**
-     * The endpoint's attributes as the spec writes them, from the endpoint, its deployments and their
+     * The endpoint's attributes as the spec writes them, from the endpoint, its deployments and the
      * autoscale settings by target id (lowercase) (Graph rows or GETs, which have the same shape): the
-     * serving deployment's model and instance type, its replicas (an enabled autoscale setting's bounds,
-     * else its instance count for both), the identity it runs as, region and labels. {@code status} says
-     * what is not as mlctl leaves it (no deployment, two of them after an unfinished rollout, traffic not
-     * all on mlctl's, scale settings other than Default).
+     * serving deployment's model and instance type, its replicas (the bounds of an enabled autoscale
+     * setting on it, whoever made it, else its instance count for both), the identity it runs as, region
+     * and labels. {@code status} says what is not as mlctl leaves it (no deployment, two of them after an
+     * unfinished rollout, traffic not all on mlctl's, scale settings other than Default).
      */
     static Map<String, Object> observe(AzureClients cloud, Environment env, Address address, Map<String, Object> endpoint,
                                        List<Map<String, Object>> deployments, Map<String, Map<String, Object>> settings) {
@@ -378,8 +429,9 @@ final class EndpointKind implements AzureKind {
             // A registered https:// model reads back as the URI it was registered from (its id is derived from it).
             m.put("modelUri", specUri.filter(u -> model.equalsIgnoreCase(model(cloud, env, address.name(), u))).orElse(model));
             m.put("machineType", String.valueOf(p.get("instanceType")));
+            // Whoever made the setting on the deployment (Azure allows one), its bounds are how the deployment scales.
             Optional<Map<String, Object>> bounds = Optional.ofNullable(settings.get(String.valueOf(d.get("id")).toLowerCase(Locale.ROOT)))
-                .filter(s -> ours(env, address, s)).flatMap(EndpointKind::profile);
+                .flatMap(EndpointKind::profile);
             if (bounds.isPresent()) {
                 m.put("minReplicas", capacity(bounds.get(), "minimum"));
                 m.put("maxReplicas", capacity(bounds.get(), "maximum"));
@@ -440,9 +492,12 @@ final class EndpointKind implements AzureKind {
             String id = lower(row.get("id"));
             byEndpoint.computeIfAbsent(id.substring(0, id.lastIndexOf("/deployments/")), k -> new ArrayList<>()).add(row);
         }
+        // Autoscale settings by target, whoever made them (someone's own on mlctl's deployment is how it scales): the resource group's.
         Map<String, Map<String, Object>> settings = new TreeMap<>();
-        for (Map<String, Object> row : cloud.queryAll("list autoscale settings", AzureKind.graphQuery(env, GRAPH_AUTOSCALE))) {
-            settings.put(lower(AzureKind.properties(row).get("targetResourceUri")), row);
+        String autoscaleQuery = "resources | where type =~ '" + GRAPH_AUTOSCALE + "' | where resourceGroup =~ '" + AzureKind.resourceGroup(env)
+            + "' | order by id asc";
+        for (Map<String, Object> row : cloud.queryAll("list autoscale settings", autoscaleQuery)) {
+            settings.putIfAbsent(lower(AzureKind.properties(row).get("targetResourceUri")), row);
         }
         for (Map.Entry<Address, Map<String, Object>> e : rows.entrySet()) {
             Address a = e.getKey();
@@ -525,7 +580,7 @@ final class EndpointKind implements AzureKind {
             }
         }
         List<Map<String, Object>> deployments = deployments(cloud, id);
-        return observed(cloud, env, d.address(), endpoint, deployments, settingsOf(cloud, env, id, own(env, d.address(), endpoint, deployments)));
+        return observed(cloud, env, d.address(), endpoint, deployments, settingsOf(cloud, env, own(env, d.address(), endpoint, deployments)));
     }
 
     private static Map<String, Object> read(AzureClients cloud, ResourceSpec d, String id) {
@@ -534,13 +589,11 @@ final class EndpointKind implements AzureKind {
             .orElseThrow(() -> new DriverException(d.address() + ": " + what + " no longer exists; run plan again", false));
     }
 
-    /** The autoscale settings of the serving one of {@code own} deployments, by target (one GET; none without deployments). */
-    private static Map<String, Map<String, Object>> settingsOf(AzureClients cloud, Environment env, String endpointId, List<Map<String, Object>> own) {
+    /** The resource group's autoscale settings by target, whoever made them (one listing; none without {@code own} deployments). */
+    private static Map<String, Map<String, Object>> settingsOf(AzureClients cloud, Environment env, List<Map<String, Object>> own) {
         Map<String, Map<String, Object>> out = new TreeMap<>();
         if (own.isEmpty()) return out;
-        String setting = autoscaleId(cloud, env, endpointId, String.valueOf(own.get(0).get("name")));
-        MachineLearningWorkspace.get(cloud, "read autoscale setting " + AzureKind.lastSegment(setting), setting, AUTOSCALE_API)
-            .ifPresent(s -> out.put(lower(AzureKind.properties(s).get("targetResourceUri")), s));
+        for (Map<String, Object> s : autoscaleSettings(cloud, env)) out.putIfAbsent(lower(AzureKind.properties(s).get("targetResourceUri")), s);
         return out;
     }
 
@@ -570,38 +623,47 @@ final class EndpointKind implements AzureKind {
         String instanceType = String.valueOf(d.attributes().get("machineType"));
         String uri = String.valueOf(d.attributes().get("modelUri"));
         if (uri.startsWith("https://")) registerModel(cloud, env, d, uri);
+        String model = model(cloud, env, d.address().name(), uri);
+        List<Map<String, Object>> settings = new ArrayList<>(autoscaleSettings(cloud, env));
 
         Optional<Map<String, Object>> serving = own.stream().findFirst();
         String keep;
-        if (serving.isPresent() && String.valueOf(AzureKind.properties(serving.get()).get("instanceType")).equalsIgnoreCase(instanceType)) {
-            keep = String.valueOf(serving.get().get("name"));
-            boolean failed = List.of("Failed", "Canceled").contains(MachineLearningWorkspace.state(serving.get()));
-            GenericResourceInner want = deploymentBody(cloud, env, d, marker, Math.max(min, Math.min(max, skuCapacity(serving.get()))));
-            if (failed || !sameDeployment(serving.get(), want, min, max)) putDeployment(cloud, id, keep, want);
+        if (serving.isPresent() && sameInstanceType(serving.get(), instanceType)) {
+            Map<String, Object> s = serving.get();
+            keep = String.valueOf(s.get("name"));
+            long capacity = capacityToRun(env, d.address(), s, settings, min, max);
+            if (failed(s) || !sameDeployment(s, model, instanceType, capacity, marker)) {
+                putDeployment(cloud, id, keep, deploymentAsRead(s, model, instanceType, capacity, marker));
+            }
         } else {
-            // A new instance type is a new deployment: under the color the serving one does not have.
+            // A new instance type is a new deployment: under the color the serving one does not have, starting from the
+            // serving one's settings and tags (the spec's when there is none), with minReplicas instances.
             String taken = serving.map(s -> String.valueOf(s.get("name"))).orElse("");
             keep = COLORS.stream().filter(c -> !c.equalsIgnoreCase(taken)).findFirst().orElseThrow();
             String k = keep;
             Optional<Map<String, Object>> stale = own.stream().filter(x -> String.valueOf(x.get("name")).equalsIgnoreCase(k)).findFirst();
-            GenericResourceInner want = deploymentBody(cloud, env, d, marker, min);
-            if (stale.isPresent() && !sameDeployment(stale.get(), want, min, max)) {
-                if (String.valueOf(AzureKind.properties(stale.get()).get("instanceType")).equalsIgnoreCase(instanceType)) {
-                    putDeployment(cloud, id, keep, deploymentBody(cloud, env, d, marker, Math.max(min, Math.min(max, skuCapacity(stale.get())))));
-                } else {
-                    // Left by an earlier rollout to another instance type, and without traffic (the serving one has it).
-                    deleteDeployment(cloud, env, d.address(), id, keep, endpoint);
-                    putDeployment(cloud, id, keep, want);
+            GenericResourceInner fresh = serving.map(s -> deploymentAsRead(s, model, instanceType, min, marker))
+                .orElseGet(() -> deploymentBody(cloud, env, d, marker, min));
+            if (stale.isPresent() && sameInstanceType(stale.get(), instanceType)) {
+                long capacity = capacityToRun(env, d.address(), stale.get(), settings, min, max);
+                if (failed(stale.get()) || !sameDeployment(stale.get(), model, instanceType, capacity, marker)) {
+                    putDeployment(cloud, id, keep, deploymentAsRead(stale.get(), model, instanceType, capacity, marker));
                 }
-            } else if (stale.isEmpty()) {
+            } else if (stale.isPresent()) {
+                // Left by an earlier rollout to another instance type, and without traffic (the serving one has it).
+                deleteDeployment(cloud, env, d.address(), id, keep, endpoint);
+                String gone = lower(autoscaleId(cloud, env, id, keep));
+                settings.removeIf(x -> lower(x.get("id")).equals(gone));
+                putDeployment(cloud, id, keep, fresh);
+            } else {
                 if (deployments.stream().anyMatch(x -> String.valueOf(x.get("name")).equalsIgnoreCase(k))) {
                     throw new DriverException(d.address() + ": " + what + " has a deployment '" + k + "' that mlctl did not make; mlctl needs that name: "
                         + "rename or delete it", false);
                 }
-                putDeployment(cloud, id, keep, want);
+                putDeployment(cloud, id, keep, fresh);
             }
         }
-        autoscale(cloud, env, d, id, keep, min, max, marker);
+        autoscale(cloud, env, d, id, keep, min, max, marker, settings);
 
         // All of mlctl's share of the traffic to the deployment kept; someone else's deployments keep theirs.
         Map<String, Integer> traffic = new TreeMap<>();
@@ -626,7 +688,42 @@ final class EndpointKind implements AzureKind {
             if (!n.equalsIgnoreCase(keep)) deleteDeployment(cloud, env, d.address(), id, n, endpoint);
         }
         List<Map<String, Object>> after = deployments(cloud, id);
-        return observed(cloud, env, d.address(), endpoint, after, settingsOf(cloud, env, id, own(env, d.address(), endpoint, after)));
+        return observed(cloud, env, d.address(), endpoint, after, settingsOf(cloud, env, own(env, d.address(), endpoint, after)));
+    }
+
+    private static boolean sameInstanceType(Map<String, Object> deployment, String instanceType) {
+        return String.valueOf(AzureKind.properties(deployment).get("instanceType")).equalsIgnoreCase(instanceType);
+    }
+
+    private static boolean failed(Map<String, Object> resource) {
+        return List.of("Failed", "Canceled").contains(MachineLearningWorkspace.state(resource));
+    }
+
+    /**
+     * The instance count a deployment is to run: the count it has while someone else's enabled autoscale
+     * setting scales it (the count is that autoscaler's, never reset), else its count kept within the spec's bounds.
+     */
+    private static long capacityToRun(Environment env, Address address, Map<String, Object> deployment, List<Map<String, Object>> settings,
+                                      long min, long max) {
+        long now = skuCapacity(deployment);
+        boolean theirs = targeting(settings, String.valueOf(deployment.get("id"))).filter(s -> !ours(env, address, s))
+            .flatMap(EndpointKind::profile).isPresent();
+        return theirs ? now : Math.max(min, Math.min(max, now));
+    }
+
+    /**
+     * The autoscale settings of the environment's resource group, whoever made them: where mlctl makes its
+     * own, and where the portal and the Azure ML CLI put one for a deployment there (one listing, every page).
+     */
+    private static List<Map<String, Object>> autoscaleSettings(AzureClients cloud, Environment env) {
+        return MachineLearningWorkspace.children(cloud, "list autoscale settings of resource group " + AzureKind.resourceGroup(env),
+            AzureKind.groupId(cloud, env) + "/providers/" + AUTOSCALE_TYPE, AUTOSCALE_API);
+    }
+
+    /** The setting among {@code settings} whose target is {@code resourceId} (Azure Monitor allows one per resource). */
+    private static Optional<Map<String, Object>> targeting(List<Map<String, Object>> settings, String resourceId) {
+        String target = lower(resourceId);
+        return settings.stream().filter(s -> lower(AzureKind.properties(s).get("targetResourceUri")).equals(target)).findFirst();
     }
 
     private static List<Map<String, Object>> deployments(AzureClients cloud, String endpointId) {
@@ -635,18 +732,17 @@ final class EndpointKind implements AzureKind {
     }
 
     /**
-     * Whether a deployment already is what {@code want} asks: model, instance type, Default scale settings,
-     * tags, and an instance count within the spec's bounds (inside them, the count is the autoscaler's).
+     * Whether a deployment already is what the spec asks: model, instance type, Default scale settings, the
+     * instance count to run ({@link #capacityToRun}) and the marker's tags (other tags are someone's, e.g.
+     * copied by Azure Policy, and never roll it).
      */
-    private static boolean sameDeployment(Map<String, Object> have, GenericResourceInner want, long min, long max) {
+    private static boolean sameDeployment(Map<String, Object> have, String model, String instanceType, long capacity, Map<String, String> marker) {
         Map<String, Object> p = AzureKind.properties(have);
-        Map<String, Object> w = map(want.properties());
-        long capacity = skuCapacity(have);
-        return String.valueOf(p.get("model")).equals(String.valueOf(w.get("model")))
-            && String.valueOf(p.get("instanceType")).equalsIgnoreCase(String.valueOf(w.get("instanceType")))
+        return String.valueOf(p.get("model")).equals(model)
+            && sameInstanceType(have, instanceType)
             && String.valueOf(map(p.get("scaleSettings")).getOrDefault("scaleType", "Default")).equalsIgnoreCase("Default")
-            && capacity >= min && capacity <= max
-            && AzureKind.tags(have.get("tags")).equals(want.tags());
+            && skuCapacity(have) == capacity
+            && AzureKind.tags(have.get("tags")).entrySet().containsAll(marker.entrySet());
     }
 
     private void putDeployment(AzureClients cloud, String endpointId, String name, GenericResourceInner body) {
@@ -655,29 +751,55 @@ final class EndpointKind implements AzureKind {
     }
 
     /**
-     * The deployment's autoscale setting: made or brought to the spec's bounds when they differ
-     * ({@code max > min}), deleted when they do not (the deployment then runs exactly {@code min}).
+     * The deployment's autoscale setting, from {@code settings} (the resource group's, as listed): made or
+     * brought to the spec's bounds when they differ ({@code max > min}), deleted when they do not (the
+     * deployment then runs exactly {@code min}). Someone else's setting on the deployment is left as it is
+     * (Azure allows no second one): fine when it does what the spec asks, else a one-line refusal naming it.
+     * A setting of mlctl's name that is not mlctl's is in the way only when one is needed.
      */
     private void autoscale(AzureClients cloud, Environment env, ResourceSpec d, String endpointId, String deployment, long min, long max,
-                           Map<String, String> marker) {
-        String id = autoscaleId(cloud, env, endpointId, deployment);
+                           Map<String, String> marker, List<Map<String, Object>> settings) {
+        String target = endpointId + "/deployments/" + deployment;
+        Optional<Map<String, Object>> current = targeting(settings, target);
+        if (current.isPresent() && !ours(env, d.address(), current.get())) {
+            requireAsSpec(d, "deployment " + deployment + " of online endpoint " + AzureKind.lastSegment(endpointId), current.get(), min, max);
+            return;
+        }
+        String id = current.map(s -> String.valueOf(s.get("id"))).orElseGet(() -> autoscaleId(cloud, env, endpointId, deployment));
         String name = AzureKind.lastSegment(id);
-        Optional<Map<String, Object>> have = MachineLearningWorkspace.get(cloud, "read autoscale setting " + name, id, AUTOSCALE_API);
+        Optional<Map<String, Object>> have = current.or(() -> settings.stream().filter(s -> lower(s.get("id")).equals(lower(id))).findFirst());
+        if (max <= min) {
+            if (have.isPresent() && ours(env, d.address(), have.get())) {
+                MachineLearningWorkspace.delete(cloud, "delete autoscale setting " + name, id, AUTOSCALE_API, timeout);
+            }
+            return;
+        }
         if (have.isPresent() && !ours(env, d.address(), have.get())) {
             throw new DriverException(d.address() + ": autoscale setting " + name + " already exists in resource group " + AzureKind.resourceGroup(env)
                 + " and is not mlctl's; mlctl needs that name for deployment " + deployment + ": rename or delete it", false);
         }
-        if (max <= min) {
-            if (have.isPresent()) MachineLearningWorkspace.delete(cloud, "delete autoscale setting " + name, id, AUTOSCALE_API, timeout);
-            return;
-        }
-        String target = endpointId + "/deployments/" + deployment;
         boolean same = have.isPresent() && AzureKind.properties(have.get()).get("targetResourceUri") instanceof String t && t.equalsIgnoreCase(target)
             && profile(have.get()).filter(p -> capacity(p, "minimum") == min && capacity(p, "maximum") == max && capacity(p, "default") == min).isPresent()
             && PROFILE.equals(profile(have.get()).map(p -> p.get("name")).orElse(null));
         if (same) return;
         MachineLearningWorkspace.put(cloud, "set autoscale of deployment " + deployment + " of online endpoint " + AzureKind.lastSegment(endpointId)
             + " to " + min + "-" + max + " instances", id, AUTOSCALE_API, autoscaleBody(env, target, name, min, max, marker, have), timeout);
+    }
+
+    /**
+     * Someone else's autoscale setting on mlctl's deployment: fine when it does what the spec asks (enabled
+     * with the spec's bounds, or disabled while the spec asks a fixed count, which mlctl then sets itself),
+     * else refused with one line naming it. mlctl never changes it, and cannot add its own beside it.
+     */
+    private static void requireAsSpec(ResourceSpec d, String what, Map<String, Object> setting, long min, long max) {
+        Optional<Map<String, Object>> p = profile(setting);
+        if (p.isPresent() && capacity(p.get(), "minimum") == min && capacity(p.get(), "maximum") == max) return;
+        if (p.isEmpty() && max <= min) return;
+        String does = p.map(x -> "scales it within " + capacity(x, "minimum") + "-" + capacity(x, "maximum") + " instances").orElse("is disabled");
+        String fix = max > min ? "give it the bounds " + min + "-" + max + ", or delete it and mlctl makes its own"
+            : "delete it and mlctl runs exactly " + min + ", or give it the bounds " + min + "-" + max;
+        throw new DriverException(d.address() + ": " + what + " has autoscale setting " + setting.get("name") + " that mlctl did not make (it " + does
+            + "); Azure Monitor allows one autoscale setting per resource and mlctl does not change someone else's: " + fix, false);
     }
 
     /** Deletes one of mlctl's deployments (and its autoscale setting); its traffic, if it still has any, is taken off it first (Azure refuses otherwise). */

@@ -209,13 +209,24 @@ final class MachineLearningWorkspace {
      * or serverless endpoint, compute, job, data asset, connection, a datastore beyond the ones Azure
      * made with the workspace, a model mlctl did not register. Empty: the workspace holds nothing of value.
      * The collections are read in turn until one holds something (the first such collection is returned).
+     * A collection Azure does not serve here (404, {@code InvalidResourceType}, {@code NoRegisteredProviderFound}:
+     * a cloud or api-version without it) holds what nobody can tell: it keeps the workspace, without an error.
      */
     static List<String> contents(AzureClients cloud, Environment env) {
         String id = id(cloud, env);
         List<String> found = new ArrayList<>();
         for (String child : List.of("onlineEndpoints", "batchEndpoints", "serverlessEndpoints", "computes", "jobs", "data", "connections",
             "datastores", "models")) {
-            for (Map<String, Object> c : children(cloud, "list " + child + " of Azure ML workspace " + name(env), id + "/" + child, ML_API)) {
+            List<Map<String, Object>> items;
+            try {
+                items = children(cloud, "list " + child + " of Azure ML workspace " + name(env), id + "/" + child, ML_API);
+            } catch (DriverException e) {
+                Optional<String> unknown = unservedCollection(e);
+                if (unknown.isEmpty()) throw e;
+                found.add(child + " (unknown: Azure answered " + unknown.get() + " listing them)");
+                return found;
+            }
+            for (Map<String, Object> c : items) {
                 String n = String.valueOf(c.get("name"));
                 if (child.equals("datastores") && DEFAULT_DATASTORES.contains(n.toLowerCase(Locale.ROOT))) continue;
                 if (child.equals("models") && registeredByMlctl(env, c)) continue;
@@ -224,6 +235,16 @@ final class MachineLearningWorkspace {
             if (!found.isEmpty()) return found;
         }
         return found;
+    }
+
+    /** The error code when a failed listing says Azure does not serve that collection here (so what it holds is unknown). */
+    private static Optional<String> unservedCollection(DriverException e) {
+        Throwable cause = e.getCause();
+        if (cause == null) return Optional.empty();
+        Optional<String> code = AzureErrors.code(cause);
+        if (code.filter(c -> c.equals("InvalidResourceType") || c.equals("NoRegisteredProviderFound")).isPresent()) return code;
+        if (AzureErrors.status(cause) == 404 || AzureErrors.notFound(cause)) return Optional.of(code.orElse("404"));
+        return Optional.empty();
     }
 
     /** A model container mlctl registered for one of this environment's endpoints (its asset tags carry the environment's marker). */
@@ -332,8 +353,9 @@ final class MachineLearningWorkspace {
 
     /**
      * Waits at most {@code timeout} for a long-running operation on {@code id} and returns its result.
-     * Past the timeout the operation goes on in Azure: a retryable error names the resource and the
-     * provisioning state it was last seen in, and the next attempt finds the resource and waits again.
+     * Past the timeout the operation goes on in Azure: an error names the resource and the provisioning
+     * state it was last seen in and says to apply again, which finds the resource and waits again. It is not
+     * retryable: the engine's retries would multiply a wait of an hour and a half many times over.
      * The SDK's poller ends a failed operation without an exception (and a null result): its error,
      * from the operation's status body, is thrown here as the SDK's own exception would be, so
      * {@link AzureErrors} makes it one line (quota, authorization...).
@@ -365,12 +387,13 @@ final class MachineLearningWorkspace {
         throw AzureErrors.translate(what, new ManagementException(message, null, new ManagementError(code, message)));
     }
 
-    /** Whether the poller gave up waiting (azure-core wraps a {@link java.util.concurrent.TimeoutException}, or says so). */
+    /**
+     * Whether the poller gave up waiting: azure-core's {@link java.util.concurrent.TimeoutException} in the
+     * cause chain, and nothing else (a 504 GatewayTimeout from Azure is Azure's error, not this deadline).
+     */
     private static boolean timedOut(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof java.util.concurrent.TimeoutException) return true;
-            String m = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
-            if (m.contains("timeout") || m.contains("timed out") || m.contains("didn't complete before")) return true;
         }
         return false;
     }
@@ -385,7 +408,7 @@ final class MachineLearningWorkspace {
         String waited = timeout.toSeconds() >= 120 ? timeout.toMinutes() + " min" : timeout.toSeconds() >= 1 ? timeout.toSeconds() + " s"
             : timeout.toMillis() + " ms";
         return new DriverException("timed out after " + waited + " waiting for " + what + " (" + AzureKind.lastSegment(id) + " last seen "
-            + state + "); it goes on in Azure: run apply again to wait for it", true, cause);
+            + state + "); it goes on in Azure: run apply again to wait for it", false, cause);
     }
 
     /** GET of a resource as ARM answers it (the shape Resource Graph rows have), or empty on 404. */

@@ -194,6 +194,9 @@ class MachineLearningFakeTest {
         assertThat(call("PUT", setting, autoscale(blue, "1", "3", "1", "PT1M", "PT5M"), insights)).startsWith("201 ");
         assertThat(call("PUT", setting, autoscale(blue, "1", "4", "1", "PT1M", "PT5M"), insights)).startsWith("200 ");
         assertThat(call("PUT", setting + "-2", autoscale(blue, "1", "3", "1", "PT1M", "PT5M"), insights)).startsWith("409 ").contains("only one autoscale setting");
+        // Listed by resource group (how a driver finds the one on a resource, by its target, whoever made it).
+        assertThat(call("GET", GROUP + "/providers/Microsoft.Insights/autoscalesettings", null, insights)).startsWith("200 ").contains("scale-blue")
+            .contains("\"targetResourceUri\":\"" + blue + "\"").doesNotContain("scale-blue-2");
         // The setting outlives its target, as on Azure.
         call("PUT", EP, EP_BODY, API);
         assertThat(call("DELETE", blue, null, API)).startsWith("202 ");

@@ -285,6 +285,130 @@ class AzureEndpointTest {
     }
 
     @Test
+    void whatSomeoneSetOnTheDeploymentSurvivesAModelChangeAClampAndARollout() {
+        Environment env = dev(RUNNER + EP);
+        rig.apply(env);
+        String blue = endpoint() + "/deployments/blue";
+        // Tuned in the portal or the CLI, and a tag Azure Policy copied from the resource group.
+        Map<String, Object> dep = rig.arm.get(blue).orElseThrow();
+        Map<String, Object> p = ArmFake.properties(dep);
+        p.put("requestSettings", new LinkedHashMap<>(Map.of("requestTimeout", "PT30S", "maxConcurrentRequestsPerInstance", 4)));
+        p.put("livenessProbe", new LinkedHashMap<>(Map.of("initialDelay", "PT10M", "period", "PT30S")));
+        p.put("readinessProbe", new LinkedHashMap<>(Map.of("failureThreshold", 10)));
+        p.put("environmentVariables", new LinkedHashMap<>(Map.of("MODEL_THREADS", "8")));
+        p.put("appInsightsEnabled", true);
+        p.put("egressPublicNetworkAccess", "Disabled");
+        p.put("dataCollector", new LinkedHashMap<>(Map.of("collections", Map.of("model_inputs", Map.of("dataCollectionMode", "Enabled")))));
+        p.put("description", "tuned by the search team");
+        Map<String, Object> tags = new LinkedHashMap<>(map(dep.get("tags")));
+        tags.put("cost-center", "42");
+        dep.put("tags", tags);
+        rig.arm.put(blue, dep);
+        Map<String, Object> tuned = new LinkedHashMap<>(p);
+        tuned.remove("model");
+
+        // Their tag is no drift, and a change of the autoscale bounds alone never rolls the deployment.
+        assertThat(rig.plan(env).changes()).isEmpty();
+        rig.arm.faults().resetCounts();
+        Environment wider = dev(RUNNER + EP.replace("maxReplicas: 3", "maxReplicas: 5"));
+        rig.apply(wider);
+        assertThat(bounds("blue")).containsExactly("1", "5", "1");
+        assertThat(rig.arm.faults().count("PUT .*/deployments/")).isZero();
+
+        // A model change: the deployment is PUT back as read with the model changed.
+        Environment model = dev(RUNNER + EP.replace("maxReplicas: 3", "maxReplicas: 5").replace("versions/3", "versions/4"));
+        rig.apply(model);
+        assertThat(props(blue)).containsEntry("model", "azureml://registries/nlp/models/sentiment/versions/4").containsAllEntriesOf(tuned);
+        assertThat(map(rig.arm.get(blue).orElseThrow().get("tags"))).containsEntry("cost-center", "42")
+            .containsEntry("mlctl-address", "inference_endpoint.sentiment");
+
+        // The autoscaler runs five; narrower bounds bring the count within them, and nothing else changes.
+        dep = rig.arm.get(blue).orElseThrow();
+        dep.put("sku", new LinkedHashMap<>(Map.of("name", "Default", "capacity", 5)));
+        rig.arm.put(blue, dep);
+        Environment narrower = dev(RUNNER + EP.replace("maxReplicas: 3", "maxReplicas: 2").replace("versions/3", "versions/4"));
+        rig.apply(narrower);
+        assertThat(map(rig.arm.get(blue).orElseThrow().get("sku"))).containsEntry("capacity", 2);
+        assertThat(props(blue)).containsAllEntriesOf(tuned);
+        assertThat(map(rig.arm.get(blue).orElseThrow().get("tags"))).containsEntry("cost-center", "42");
+
+        // A rollout to another instance type: the new deployment starts from the serving one's settings and tags.
+        Environment bigger = dev(RUNNER + EP.replace("maxReplicas: 3", "maxReplicas: 2").replace("versions/3", "versions/4")
+            .replace("Standard_DS3_v2", "Standard_F4s_v2"));
+        rig.apply(bigger);
+        String green = endpoint() + "/deployments/green";
+        assertThat(rig.arm.get(blue)).isEmpty();
+        assertThat(props(green)).containsEntry("instanceType", "Standard_F4s_v2").containsEntry("model", "azureml://registries/nlp/models/sentiment/versions/4")
+            .containsAllEntriesOf(Map.of("requestSettings", tuned.get("requestSettings"), "livenessProbe", tuned.get("livenessProbe"),
+                "environmentVariables", tuned.get("environmentVariables"), "egressPublicNetworkAccess", "Disabled", "appInsightsEnabled", true,
+                "description", "tuned by the search team"));
+        assertThat(map(rig.arm.get(green).orElseThrow().get("sku"))).containsEntry("capacity", 1);
+        assertThat(map(rig.arm.get(green).orElseThrow().get("tags"))).containsEntry("cost-center", "42")
+            .containsEntry("mlctl-address", "inference_endpoint.sentiment");
+        assertThat(rig.plan(bigger).changes()).isEmpty();
+    }
+
+    /** An autoscale setting as the portal makes one: its own name, no tags, one profile. */
+    static Map<String, Object> portalSetting(String id, String target, int min, int max) {
+        Map<String, Object> capacity = Map.of("minimum", String.valueOf(min), "maximum", String.valueOf(max), "default", String.valueOf(min));
+        Map<String, Object> props = new LinkedHashMap<>();
+        props.put("enabled", true);
+        props.put("targetResourceUri", target);
+        props.put("profiles", List.of(Map.of("name", "Auto created scale condition", "capacity", capacity, "rules", List.of())));
+        return Map.of("id", id, "name", id.substring(id.lastIndexOf('/') + 1), "type", "Microsoft.Insights/autoscalesettings", "location", "eastus",
+            "tags", Map.of(), "properties", props);
+    }
+
+    @Test
+    void someoneElsesAutoscaleSettingOnTheDeploymentIsReportedAndNeverFought() {
+        Environment fixed = dev(RUNNER + EP.replace("maxReplicas: 3", "maxReplicas: 1"));
+        rig.apply(fixed);
+        String blue = endpoint() + "/deployments/blue";
+        // Made in the portal for mlctl's deployment: 1 to 4 instances; their autoscaler runs three now.
+        String theirs = rig.id("dev", "Microsoft.Insights/autoscalesettings/sentiment-scale");
+        rig.arm.put(theirs, portalSetting(theirs, blue, 1, 4));
+        Map<String, Object> dep = rig.arm.get(blue).orElseThrow();
+        dep.put("sku", new LinkedHashMap<>(Map.of("name", "Default", "capacity", 3)));
+        rig.arm.put(blue, dep);
+
+        // A fixed count: the plan shows how the deployment scales; the apply says why it does not change it, and never resets the count.
+        assertThat(AzureRig.paths(rig.plan(fixed))).containsExactly("inference_endpoint.sentiment:maxReplicas");
+        rig.arm.faults().resetCounts();
+        assertThat(rig.applyFailing(fixed)).singleElement().asString().contains("autoscale setting sentiment-scale").contains("mlctl did not make")
+            .contains("1-4").doesNotContain("\n");
+        assertThat(rig.arm.faults().count("(PUT|DELETE) .*/(deployments|autoscalesettings)/")).isZero();
+        assertThat(map(rig.arm.get(blue).orElseThrow().get("sku"))).containsEntry("capacity", 3);
+
+        // Other bounds: refused the same way, without a PUT Azure would refuse (one autoscale setting per resource).
+        assertThat(rig.applyFailing(dev(RUNNER + EP))).singleElement().asString().contains("autoscale setting sentiment-scale").doesNotContain("\n");
+        assertThat(rig.arm.faults().count("(PUT|DELETE) .*/(deployments|autoscalesettings)/")).isZero();
+        assertThat(rig.arm.get(autoscale("blue"))).isEmpty();
+
+        // The spec's bounds are theirs: no drift, and a model change leaves their setting and the count alone.
+        Environment same = dev(RUNNER + EP.replace("maxReplicas: 3", "maxReplicas: 4"));
+        assertThat(rig.plan(same).changes()).isEmpty();
+        rig.apply(dev(RUNNER + EP.replace("maxReplicas: 3", "maxReplicas: 4").replace("versions/3", "versions/4")));
+        assertThat(rig.arm.faults().count("(PUT|DELETE) .*/autoscalesettings/")).isZero();
+        assertThat(map(rig.arm.get(blue).orElseThrow().get("sku"))).containsEntry("capacity", 3);
+        assertThat(rig.arm.get(theirs)).isPresent();
+        assertThat(rig.arm.get(autoscale("blue"))).isEmpty();
+    }
+
+    @Test
+    void aSameNamedAutoscaleSettingNotMlctlsIsInTheWayOnlyWhenOneIsNeeded() {
+        rig.apply(dev(RUNNER));
+        String runner = rig.id("dev", "Microsoft.ManagedIdentity/userAssignedIdentities/runner");
+        rig.arm.put(autoscale("blue"), portalSetting(autoscale("blue"), runner, 1, 2));
+        Environment fixed = dev(RUNNER + EP.replace("maxReplicas: 3", "maxReplicas: 1"));
+        rig.apply(fixed);
+        assertThat(props(autoscale("blue"))).containsEntry("targetResourceUri", runner);
+        assertThat(rig.plan(fixed).changes()).isEmpty();
+        assertThat(rig.applyFailing(dev(RUNNER + EP))).singleElement().asString().contains("autoscale setting autoscale-dev-sentiment-blue")
+            .contains("not mlctl's").doesNotContain("\n");
+        assertThat(props(autoscale("blue"))).containsEntry("targetResourceUri", runner);
+    }
+
+    @Test
     void anHttpsModelIsRegisteredInTheWorkspaceReadsBackAsItsUriAndDoesNotKeepTheWorkspace() {
         Environment env = dev(EP.replace("azureml://registries/nlp/models/sentiment/versions/3", "https://models.example.com/sentiment/v1/")
             .replace("  identity: runner\n", ""));
@@ -368,6 +492,26 @@ class AzureEndpointTest {
     }
 
     @Test
+    void aWorkspaceCollectionAzureDoesNotServeKeepsTheWorkspaceWithoutFailingTheDestroy() {
+        Environment env = dev(RUNNER + EP);
+        rig.apply(env);
+        // A cloud or api-version without batch endpoints: what they hold is unknown, so the workspace stays; the destroy still succeeds.
+        rig.arm.faults().fail("GET .*/workspaces/dev-mlw/batchEndpoints$", 100, new ArmError(404, "InvalidResourceType",
+            "The resource type 'workspaces/batchEndpoints' could not be found in the namespace 'Microsoft.MachineLearningServices'."));
+        rig.destroy(env);
+        assertThat(rig.arm.get(endpoint())).isEmpty();
+        assertThat(rig.arm.get(workspace())).isPresent();
+        rig.arm.faults().clear();
+        rig.arm.faults().fail("GET .*/workspaces/dev-mlw/serverlessEndpoints$", 100, ArmError.badRequest("NoRegisteredProviderFound",
+            "No registered resource provider found for location 'eastus' and API version '2024-04-01' for type 'workspaces/serverlessEndpoints'."));
+        rig.destroy(env);
+        assertThat(rig.arm.get(workspace())).isPresent();
+        rig.arm.faults().clear();
+        rig.destroy(env);
+        assertThat(rig.arm.all()).isEmpty();
+    }
+
+    @Test
     void someoneElsesEndpointOrJobKeepsTheWorkspaceThroughADestroy() {
         rig.apply(dev(RUNNER + EP));
         String theirs = workspace() + "/onlineEndpoints/their-endpoint";
@@ -444,12 +588,33 @@ class AzureEndpointTest {
         GenericResourceInner body = new GenericResourceInner().withProperties(Map.of("endpointComputeType", "Managed",
             "model", "azureml://registries/nlp/models/sentiment/versions/3", "instanceType", "Standard_DS3_v2", "scaleSettings", Map.of("scaleType", "Default")));
         body.withLocation("eastus");
+        // Not retryable: the engine's retries would multiply the wait; the message says to apply again.
         assertThatThrownBy(() -> MachineLearningWorkspace.put(cloud, "deploy green", model, MachineLearningWorkspace.ML_API, body, Duration.ofMillis(300)))
             .isInstanceOfSatisfying(DriverException.class, e -> {
-                assertThat(e.retryable()).isTrue();
+                assertThat(e.retryable()).isFalse();
                 assertThat(e.getMessage()).contains("timed out after 300 ms waiting for deploy green").contains("green last seen Creating")
-                    .doesNotContain("\n");
+                    .contains("run apply again").doesNotContain("\n");
             });
+    }
+
+    @Test
+    void aGatewayTimeoutWhileWaitingIsAzuresErrorNotADeadline() {
+        Environment env = dev(RUNNER);
+        rig.apply(env);
+        AzureClients cloud = rig.azure.clients(env);
+        com.azure.core.management.exception.ManagementException gateway = new com.azure.core.management.exception.ManagementException(
+            "Status code 504, The gateway did not receive a response within the specified time period (timeout)", null,
+            new com.azure.core.management.exception.ManagementError("GatewayTimeout", "The gateway did not receive a response within the specified time period (timeout)"));
+        @SuppressWarnings("unchecked")
+        com.azure.core.util.polling.SyncPoller<com.azure.core.management.polling.PollResult<Object>, Object> poller =
+            (com.azure.core.util.polling.SyncPoller<com.azure.core.management.polling.PollResult<Object>, Object>) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {com.azure.core.util.polling.SyncPoller.class}, (proxy, method, args) -> {
+                    throw gateway;
+                });
+        assertThatThrownBy(() -> MachineLearningWorkspace.await(cloud, "deploy green", endpoint() + "/deployments/green", MachineLearningWorkspace.ML_API,
+            poller, Duration.ofMinutes(90)))
+            .isInstanceOfSatisfying(DriverException.class, e -> assertThat(e.getMessage()).contains("deploy green").contains("GatewayTimeout")
+                .doesNotContain("timed out after").doesNotContain("\n"));
     }
 
     @Test
