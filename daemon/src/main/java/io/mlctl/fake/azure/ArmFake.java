@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * 200 with {@code provisioningState} and an {@code Azure-AsyncOperation} to poll (a storage account's
  * create: 202 with only a {@code Location}, whose poll ends in 200 with the account), DELETE 202 with a
  * {@code Location} to poll (or 204 when nothing is there), 404 {@code ResourceNotFound}, 409 on clashes,
- * 429 with {@code Retry-After} when told to throttle; bodies are checked against the Azure SDK's model
+ * 429 with {@code Retry-After} when told to throttle, 412 {@code PreconditionFailed} to a PUT whose
+ * {@code If-Match} is not the resource's etag; bodies are checked against the Azure SDK's model
  * classes ({@link ArmModels}) and each type's own rules ({@link ArmType}). Resource Graph answers the
  * queries {@link GraphQuery} understands, in pages.
  *
@@ -264,6 +265,7 @@ public final class ArmFake implements AutoCloseable {
             String name = method + " " + URLDecoder.decode(path, StandardCharsets.UTF_8);
             // A Graph query is named by its text too, so tests and faults can tell one kind's listing from another's.
             if (path.equalsIgnoreCase("/providers/Microsoft.ResourceGraph/resources")) name += " " + graphQueryText(body);
+            for (Runnable action : faults.actionsBefore(name)) action.run();
             Optional<ArmFaults.Rule> fault = faults.on(name);
             if (fault.isPresent() && fault.get().kind() == ArmFaults.Kind.ERROR) {
                 ArmFaults.Rule r = fault.get();
@@ -274,7 +276,7 @@ public final class ArmFake implements AutoCloseable {
             Answer a;
             try {
                 ArmError failOp = fault.isPresent() && fault.get().kind() == ArmFaults.Kind.FAIL_OPERATION ? fault.get().error() : null;
-                a = dispatch(method, URLDecoder.decode(path, StandardCharsets.UTF_8), query, body, failOp);
+                a = dispatch(method, URLDecoder.decode(path, StandardCharsets.UTF_8), query, body, failOp, ex.getRequestHeaders().getFirst("If-Match"));
             } catch (ArmError e) {
                 a = Answer.of(e.status(), e.body());
             } catch (RuntimeException e) {
@@ -285,7 +287,7 @@ public final class ArmFake implements AutoCloseable {
         }
     }
 
-    private synchronized Answer dispatch(String method, String path, Map<String, String> query, String body, ArmError failOp) {
+    private synchronized Answer dispatch(String method, String path, Map<String, String> query, String body, ArmError failOp, String ifMatch) {
         settle();
         String lower = path.toLowerCase(Locale.ROOT);
         if (lower.startsWith("/_operations/")) return poll(path.substring("/_operations/".length()));
@@ -325,7 +327,7 @@ public final class ArmFake implements AutoCloseable {
         ArmId id = ArmId.parse(path);
         return switch (method) {
             case "GET" -> Answer.of(200, Optional.ofNullable(resources.get(id.key())).orElseThrow(() -> ArmError.notFound(id.type(), id.name(), id.resourceGroup())));
-            case "PUT" -> put(id, ArmModels.parse(body), failOp);
+            case "PUT" -> put(id, ArmModels.parse(body), failOp, ifMatch);
             case "PATCH" -> patch(id, ArmModels.parse(body), failOp);
             case "DELETE" -> delete(id, failOp);
             default -> throw new ArmError(405, "MethodNotAllowed", method + " is not allowed on " + path);
@@ -353,10 +355,11 @@ public final class ArmFake implements AutoCloseable {
         }
     }
 
-    private Answer put(ArmId id, Map<String, Object> body, ArmError failOp) {
+    private Answer put(ArmId id, Map<String, Object> body, ArmError failOp, String ifMatch) {
         ArmType type = type(id);
         requireScope(id);
         Optional<Map<String, Object>> existing = Optional.ofNullable(resources.get(id.key())).map(ArmFake::copy);
+        requireMatch(id, existing, ifMatch);
         if (type.model() != null) ArmModels.check(type.model(), body);
         if (type.tracked()) {
             Object loc = body.get("location");
@@ -381,6 +384,19 @@ public final class ArmFake implements AutoCloseable {
         if (type.tracked() && !stored.containsKey("tags")) stored.put("tags", new LinkedHashMap<>());
         stored.put("etag", "W/\"" + UUID.randomUUID() + "\"");
         return write(id, type, stored, existing.isPresent(), failOp);
+    }
+
+    /**
+     * A write conditional on {@code If-Match} (the etag the client read, or {@code *}): refused with 412
+     * when the resource has changed since, or is not there, as ARM refuses it.
+     */
+    private static void requireMatch(ArmId id, Optional<Map<String, Object>> existing, String ifMatch) {
+        if (ifMatch == null) return;
+        boolean matches = existing.isPresent() && (ifMatch.trim().equals("*") || ifMatch.trim().equals(String.valueOf(existing.get().get("etag"))));
+        if (!matches) {
+            throw new ArmError(412, "PreconditionFailed", "The condition specified using HTTP conditional header(s) is not met: If-Match " + ifMatch
+                + (existing.isPresent() ? " does not match the current etag of " : " given, but there is no ") + id.id() + ".");
+        }
     }
 
     private Answer write(ArmId id, ArmType type, Map<String, Object> stored, boolean update, ArmError failOp) {

@@ -24,6 +24,10 @@ public final class ArmFaults {
     }
 
     private final List<Rule> rules = new ArrayList<>();
+    private final List<Hook> hooks = new ArrayList<>();
+
+    private record Hook(Pattern match, Runnable action, int[] remaining) {
+    }
     private final Map<String, AtomicLong> counts = new ConcurrentHashMap<>();
     private final List<String> log = new ArrayList<>();
     private final AtomicLong total = new AtomicLong();
@@ -53,8 +57,30 @@ public final class ArmFaults {
         return this;
     }
 
+    /**
+     * Run {@code action} just before each of the next {@code times} matching requests is served: a change
+     * someone else makes at that very moment (between a client's read and its write).
+     */
+    public synchronized ArmFaults before(String match, int times, Runnable action) {
+        hooks.add(new Hook(Pattern.compile(match), action, new int[] {times}));
+        return this;
+    }
+
     public synchronized void clear() {
         rules.clear();
+        hooks.clear();
+    }
+
+    /** The actions due before this request, counted down (run by the caller, outside this lock). */
+    synchronized List<Runnable> actionsBefore(String request) {
+        List<Runnable> out = new ArrayList<>();
+        for (Iterator<Hook> it = hooks.iterator(); it.hasNext(); ) {
+            Hook h = it.next();
+            if (!h.match().matcher(request).find()) continue;
+            if (--h.remaining()[0] <= 0) it.remove();
+            out.add(h.action());
+        }
+        return out;
     }
 
     /** The rule that fires for this request, if any (counting it down), and the request counted. */

@@ -36,7 +36,9 @@ import java.util.UUID;
  * a priority 100–4096 unique per direction ({@code SecurityRuleConflict}), one of the singular or
  * plural form of each address and port field, and valid values in them.</li>
  * </ul>
- * Azure answers these refusals with 400 Bad Request (not 409), as the fake does. A PATCH of a VNet or
+ * Azure answers these refusals with 400 Bad Request (not 409), as the fake does. A write of a subnet
+ * (or of what sits in it) gives its VNet a new etag, so a VNet PUT conditional on the etag read before
+ * ({@code If-Match}) is refused with 412 and cannot drop a subnet added since. A PATCH of a VNet or
  * security group takes {@code tags} only (Azure's "Update Tags", body {@code TagsObject}); everything
  * else changes by PUT.
  */
@@ -309,7 +311,7 @@ final class NetworkTypes {
         return s;
     }
 
-    /** Keeps the VNet's inline copy of one subnet as the child resource is ({@code now} empty: deleted). */
+    /** Keeps the VNet's inline copy of one subnet as the child resource is ({@code now} empty: deleted), with a new etag. */
     @SuppressWarnings("unchecked")
     static void syncIntoVnet(ArmFake arm, ArmId subnetId, Optional<Map<String, Object>> now) {
         Optional<Map<String, Object>> vnet = arm.get(subnetId.parent());
@@ -328,6 +330,8 @@ final class NetworkTypes {
         }
         if (!replaced && now.isPresent()) subnets.add(now.get());
         ArmFake.properties(v).put("subnets", subnets);
+        // The VNet as read has changed with its subnet: a write conditional on its earlier etag is refused (412).
+        v.put("etag", "W/\"" + UUID.randomUUID() + "\"");
         arm.put(subnetId.parent(), v);
     }
 

@@ -80,6 +80,8 @@ public final class AzureClients implements AutoCloseable {
     private static HttpPipeline pipeline(AzureSettings settings, AtomicLong requests) {
         List<HttpPipelinePolicy> policies = new ArrayList<>();
         policies.add(new UserAgentPolicy("mlctl"));
+        // Headers a call asks for in its Context (a conditional write's If-Match).
+        policies.add(new com.azure.core.http.policy.AddHeadersFromContextPolicy());
         // Throttling (429) and 5xx: the SDK's own retry, which waits what Retry-After says.
         policies.add(new RetryPolicy(new RetryOptions(new ExponentialBackoffOptions().setMaxRetries(4)
             .setBaseDelay(Duration.ofMillis(500)).setMaxDelay(Duration.ofSeconds(30)))));

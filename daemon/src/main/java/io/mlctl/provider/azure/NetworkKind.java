@@ -82,9 +82,17 @@ import java.util.function.Supplier;
  * subnets mlctl manages in its tag {@code mlctl-subnets} (names joined by ':', continued in
  * {@code mlctl-subnets-2}, … past Azure's 256 characters of a tag value), only those are reported, and
  * every VNet write starts from the subnets it has and changes only those: the others, and the
- * address-space prefixes they sit in, stay as they are. The VNet is not deleted while it holds one
- * (Azure would delete it with the VNet). A VNet without the tag (removed by hand) counts the subnets
- * associated with its own security group as mlctl's, and the next write records them again.
+ * address-space prefixes they sit in, stay as they are. So does a prefix with no subnet in it yet that
+ * does not overlap the spec's cidr (another team widened the space ahead of its subnet), unless it is
+ * the cidr mlctl wrote last (tag {@code mlctl-cidr}), left behind by a change of the spec's. The VNet
+ * is not deleted while it holds someone else's subnet (Azure would delete it with the VNet). A VNet
+ * without the tag (removed by hand) counts the subnets associated with its own security group as
+ * mlctl's, and the next write records them again.
+ *
+ * <p>Every write of a VNet or security group that exists is a read, then a PUT of the whole resource
+ * made from it, sent with {@code If-Match} the etag read: a subnet or rule someone adds in between
+ * makes Azure refuse the PUT (412) rather than the PUT deleting it, and the write is made again from a
+ * new read (a few times, then a retryable one-line failure).
  *
  * <p>Inventory is one Resource Graph query per page for both types (virtual networks and network
  * security groups of the environment, ordered by name, so {@code x-nsg} follows {@code x}); a VNet's
@@ -99,6 +107,10 @@ final class NetworkKind implements AzureKind {
     static final int FIRST_PRIORITY = 100;
     /** The VNet tag naming the subnets mlctl manages in it; longer lists go on in {@code mlctl-subnets-2}, {@code -3}, …. */
     static final String SUBNETS_TAG = "mlctl-subnets";
+    /** The VNet tag holding the cidr mlctl last wrote: a prefix that is neither it nor the spec's, with none of mlctl's subnets, is someone else's. */
+    static final String CIDR_TAG = "mlctl-cidr";
+    /** How many times a VNet or security group is read and written again when someone changes it between mlctl's read and its write. */
+    static final int WRITE_ATTEMPTS = 5;
     /** Azure's limit on the length of a tag value. */
     private static final int MAX_TAG_VALUE = 256;
     /** The name prefix of the security rules mlctl manages in its group; rules without it are someone else's. */
@@ -247,8 +259,9 @@ final class NetworkKind implements AzureKind {
             List<SubnetInner> others = new ArrayList<>();
             for (SubnetInner s : v.subnets() == null ? List.<SubnetInner>of() : v.subnets()) (ours(s, record, ownGroup) ? mine : others).add(s);
             String specCidr = env.resource(address).map(r -> String.valueOf(r.attributes().get("cidr"))).orElse(null);
-            // A prefix someone added for their own subnets is theirs, as the subnets are.
-            List<String> space = space(v).stream().filter(p -> !heldByOthers(p, specCidr, mine, others)).toList();
+            Optional<String> recorded = Optional.ofNullable(AzureKind.tags(v.tags()).get(CIDR_TAG));
+            // A prefix someone added for their own subnets (there yet or not) is theirs, as the subnets are.
+            List<String> space = space(v).stream().filter(p -> !theirs(p, specCidr, recorded, mine, others)).toList();
             if (!space.isEmpty()) m.put("cidr", String.join(", ", space));
             List<Object> subnets = new ArrayList<>();
             Map<String, Boolean> storage = new TreeMap<>();
@@ -364,9 +377,25 @@ final class NetworkKind implements AzureKind {
             .anyMatch(c -> c.isPresent() && p.get().contains(c.get()));
     }
 
-    /** An address-space prefix that is not the spec's and holds only someone else's subnets: theirs. */
-    private static boolean heldByOthers(String prefix, String specCidr, List<SubnetInner> mine, List<SubnetInner> others) {
-        return !prefix.equals(specCidr) && anyIn(prefix, others) && !anyIn(prefix, mine);
+    /**
+     * Whether an address-space prefix is someone else's, neither reported nor removed: not the spec's
+     * cidr ({@code cidr}) and holding none of mlctl's subnets, and either holding someone else's, or
+     * (none in it yet: another team widened the space ahead of adding its subnet) clear of the spec's
+     * cidr and not the cidr mlctl wrote last ({@code recorded}, left behind when the spec's moved).
+     */
+    static boolean theirs(String prefix, String cidr, Optional<String> recorded, List<SubnetInner> mine, List<SubnetInner> others) {
+        if (same(prefix, cidr) || anyIn(prefix, mine)) return false;
+        if (anyIn(prefix, others)) return true;
+        Optional<io.mlctl.spec.Cidr> p = cidr(prefix);
+        boolean overlaps = p.isPresent() && cidr != null && cidr(cidr).filter(c -> c.overlaps(p.get())).isPresent();
+        return !overlaps && recorded.filter(r -> same(prefix, r)).isEmpty();
+    }
+
+    /** The same prefix, however written. */
+    private static boolean same(String a, String b) {
+        if (a == null || b == null) return false;
+        Optional<io.mlctl.spec.Cidr> x = cidr(a);
+        return a.equals(b) || x.isPresent() && x.equals(cidr(b));
     }
 
     private static boolean failed(ProvisioningState s) {
@@ -534,18 +563,17 @@ final class NetworkKind implements AzureKind {
         if (made != null && ProvisioningState.SUCCEEDED.equals(made.network().provisioningState())) {
             return observed(env, d.address(), made.network(), made.securityGroup()); // as the create's own answers say, a moment ago
         }
-        Optional<VirtualNetworkInner> v = settled("virtual network " + name, () -> network(c, group, name), VirtualNetworkInner::provisioningState);
         NetworkSecurityGroupInner nsg = ensureGroup(c, env, group, d, marker);
-        VirtualNetworkInner net = v.orElse(null);
         Map<String, Object> want = desiredView(d);
-        Map<String, Object> have = net == null ? Map.of() : Normalizer.normalize(observed(env, d.address(), net, nsg).attributes());
-        boolean differs = net == null || failed(net.provisioningState()) || NETWORK_FIELDS.stream().anyMatch(f -> !java.util.Objects.equals(have.get(f), want.get(f)));
-        Map<String, String> tags = net == null ? AzureKind.allTags(marker, d.attributes())
-            : AzureKind.tagsAfterSync(AzureKind.tags(net.tags()), marker, d.attributes()).orElse(null);
-        if (differs || tags != null) {
-            VirtualNetworkInner body = networkBody(net, env.region(), tags != null ? tags : AzureKind.tags(net.tags()), d, nsg.id());
-            net = AzureErrors.call("update virtual network " + name, () -> vnets(c).createOrUpdate(group, name, body));
-        }
+        VirtualNetworkInner net = untilUnchanged("update virtual network " + name, () -> {
+            VirtualNetworkInner now = settled("virtual network " + name, () -> network(c, group, name), VirtualNetworkInner::provisioningState).orElse(null);
+            Map<String, Object> have = now == null ? Map.of() : Normalizer.normalize(observed(env, d.address(), now, nsg).attributes());
+            boolean differs = now == null || failed(now.provisioningState()) || NETWORK_FIELDS.stream().anyMatch(f -> !java.util.Objects.equals(have.get(f), want.get(f)));
+            Map<String, String> tags = now == null ? AzureKind.allTags(marker, d.attributes())
+                : AzureKind.tagsAfterSync(AzureKind.tags(now.tags()), marker, d.attributes()).orElse(null);
+            if (!differs && tags == null) return now;
+            return writeNetwork(c, group, name, now, networkBody(now, env.region(), tags != null ? tags : AzureKind.tags(now.tags()), d, nsg.id()));
+        });
         return observed(env, d.address(), net, nsg);
     }
 
@@ -571,11 +599,11 @@ final class NetworkKind implements AzureKind {
      */
     private NetworkSecurityGroupInner ensureGroup(AzureClients c, Environment env, String group, ResourceSpec d, Map<String, String> marker) {
         String name = AzureKind.nsgName(d.address().name());
-        return ensureGroup(c, env, group, d, marker, settled("network security group " + name, () -> securityGroup(c, group, name),
-            NetworkSecurityGroupInner::provisioningState));
+        return untilUnchanged("update network security group " + name, () -> ensureGroup(c, env, group, d, marker,
+            settled("network security group " + name, () -> securityGroup(c, group, name), NetworkSecurityGroupInner::provisioningState)));
     }
 
-    /** As above, for a group just read ({@code found}). */
+    /** As above, for a group just read ({@code found}); {@link Changed} when someone changed it since. */
     private NetworkSecurityGroupInner ensureGroup(AzureClients c, Environment env, String group, ResourceSpec d, Map<String, String> marker,
                                                   Optional<NetworkSecurityGroupInner> found) {
         String name = AzureKind.nsgName(d.address().name());
@@ -589,7 +617,8 @@ final class NetworkKind implements AzureKind {
             boolean rulesDiffer = !firewallOf(found.get()).equals(desiredView(d).getOrDefault("firewall", List.of()));
             if (!rulesDiffer && want.equals(cloudTags) && !failed(found.get().provisioningState())) return found.get();
             NetworkSecurityGroupInner body = groupBody(found.get(), env.region(), want, d);
-            return AzureErrors.call("update network security group " + name, () -> groups(c).createOrUpdate(group, name, body));
+            return putIfUnchanged(c, "update network security group " + name, found.get().etag(), NetworkSecurityGroupInner.class,
+                groups(c).createOrUpdateWithResponseAsync(group, name, body));
         }
         NetworkSecurityGroupInner body = groupBody(null, env.region(), AzureKind.allTags(marker, d.attributes()), d);
         return AzureErrors.call("create network security group " + name, () -> groups(c).createOrUpdate(group, name, body));
@@ -681,7 +710,8 @@ final class NetworkKind implements AzureKind {
      * a route table or delegations: associated with the security group, with the storage endpoint when
      * asked, private or not), mlctl's the spec no longer names left out (Azure deletes them), the spec's
      * new ones added, and everyone else's as they are; the address space is the spec's cidr and every
-     * other prefix someone else's subnets sit in; the tags record the spec's subnets as mlctl's. A subnet
+     * other prefix someone else's subnets sit in or someone added ahead of theirs ({@link #theirs}); the
+     * tags record the spec's subnets as mlctl's, and its cidr as the one mlctl wrote. A subnet
      * of the spec's name that is someone else's is refused, not taken over.
      */
     @SuppressWarnings("unchecked")
@@ -697,9 +727,11 @@ final class NetworkKind implements AzureKind {
         Set<String> present = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         List<SubnetInner> subnets = new ArrayList<>();
         List<SubnetInner> others = new ArrayList<>();
+        List<SubnetInner> oursBefore = new ArrayList<>();
         for (SubnetInner s : before) {
             present.add(s.name());
             boolean mine = ours(s, record, nsgId);
+            if (mine) oursBefore.add(s);
             Map<String, Object> w = wanted.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(s.name())).map(Map.Entry::getValue).findFirst().orElse(null);
             if (w != null && !mine) {
                 throw new NotOwnedException(d.address() + ": subnet " + s.name() + " of virtual network " + name + " already exists and is not "
@@ -715,8 +747,11 @@ final class NetworkKind implements AzureKind {
             if (!present.contains(w.getKey())) subnets.add(ourSubnet(new SubnetInner().withName(w.getKey()), w.getValue(), nsgId, storage));
         }
         v.withSubnets(subnets);
-        v.withAddressSpace(new AddressSpace().withAddressPrefixes(addressSpace(d, name, spaceBefore, others)));
-        v.withTags(withSubnetRecord(tags, wanted.keySet()));
+        Optional<String> recorded = current == null ? Optional.empty() : Optional.ofNullable(AzureKind.tags(current.tags()).get(CIDR_TAG));
+        v.withAddressSpace(new AddressSpace().withAddressPrefixes(addressSpace(d, name, spaceBefore, recorded, oursBefore, others)));
+        Map<String, String> recordedTags = withSubnetRecord(tags, wanted.keySet());
+        recordedTags.put(CIDR_TAG, (String) d.attributes().get("cidr"));
+        v.withTags(recordedTags);
         return v;
     }
 
@@ -736,9 +771,11 @@ final class NetworkKind implements AzureKind {
     /**
      * The spec's cidr, and each prefix of the address space now that holds a subnet of someone else's the
      * cidr does not: without it their subnet would lie outside the VNet. Where such a prefix overlaps the
-     * new cidr both cannot be (Azure refuses overlapping prefixes): refused, naming the subnet.
+     * new cidr both cannot be (Azure refuses overlapping prefixes): refused, naming the subnet. A prefix
+     * with no subnet in it yet that is someone else's ({@link #theirs}) stays too.
      */
-    private static List<String> addressSpace(ResourceSpec d, String network, List<String> spaceBefore, List<SubnetInner> others) {
+    private static List<String> addressSpace(ResourceSpec d, String network, List<String> spaceBefore, Optional<String> recorded,
+                                             List<SubnetInner> mine, List<SubnetInner> others) {
         String want = (String) d.attributes().get("cidr");
         List<String> out = new ArrayList<>(List.of(want));
         Optional<io.mlctl.spec.Cidr> wantCidr = cidr(want);
@@ -753,6 +790,10 @@ final class NetworkKind implements AzureKind {
                 }
                 if (!out.contains(holder.get())) out.add(holder.get());
             }
+        }
+        // Those holding someone else's subnets are in already (or refused); theirs() of the rest is about empty ones.
+        for (String p : spaceBefore) {
+            if (!out.contains(p) && theirs(p, want, recorded, mine, List.of())) out.add(p);
         }
         return out;
     }
@@ -775,30 +816,28 @@ final class NetworkKind implements AzureKind {
         boolean labels = changed.contains("tags");
         boolean retry = changed.contains("provisioningState");
 
-        // A write still under way (a killed run's, or someone's) would refuse ours: wait it out first.
-        Optional<NetworkSecurityGroupInner> foundGroup = settled("network security group " + nsgName, () -> securityGroup(c, group, nsgName),
-            NetworkSecurityGroupInner::provisioningState);
-        NetworkSecurityGroupInner nsg;
-        if (foundGroup.isEmpty() || changed.contains("firewall") || retry) {
-            nsg = ensureGroup(c, env, group, d, marker, foundGroup);
-        } else {
-            nsg = foundGroup.get();
-            requireOwnGroup(env, d.address(), group, nsg);
-            if (labels) nsg = retag("network security group " + nsgName, nsg, marker, d, t -> groups(c).updateTags(group, nsgName, t));
-        }
+        // A write still under way (a killed run's, or someone's) would refuse ours: wait it out first. A
+        // write refused because someone changed the resource since it was read is made again from a new read.
+        NetworkSecurityGroupInner nsg = untilUnchanged("update network security group " + nsgName, () -> {
+            Optional<NetworkSecurityGroupInner> found = settled("network security group " + nsgName, () -> securityGroup(c, group, nsgName),
+                NetworkSecurityGroupInner::provisioningState);
+            if (found.isEmpty() || changed.contains("firewall") || retry) return ensureGroup(c, env, group, d, marker, found);
+            requireOwnGroup(env, d.address(), group, found.get());
+            if (!labels) return found.get();
+            return retag("network security group " + nsgName, found.get(), marker, d, t -> groups(c).updateTags(group, nsgName, t));
+        });
 
-        Optional<VirtualNetworkInner> found = settled("virtual network " + name, () -> network(c, group, name), VirtualNetworkInner::provisioningState);
-        VirtualNetworkInner v;
-        if (found.isEmpty() || retry || changed.stream().anyMatch(NETWORK_FIELDS::contains)) {
-            VirtualNetworkInner now = found.orElse(null);
-            Map<String, String> tags = now == null ? AzureKind.allTags(marker, d.attributes())
-                : AzureKind.tagsAfterSync(AzureKind.tags(now.tags()), marker, d.attributes()).filter(t -> labels).orElse(AzureKind.tags(now.tags()));
-            VirtualNetworkInner body = networkBody(now, env.region(), tags, d, nsg.id());
-            v = AzureErrors.call((now == null ? "create" : "update") + " virtual network " + name, () -> vnets(c).createOrUpdate(group, name, body));
-        } else {
-            v = found.get();
-            if (labels) v = retag("virtual network " + name, v, marker, d, t -> vnets(c).updateTags(group, name, t));
-        }
+        VirtualNetworkInner v = untilUnchanged("update virtual network " + name, () -> {
+            Optional<VirtualNetworkInner> found = settled("virtual network " + name, () -> network(c, group, name), VirtualNetworkInner::provisioningState);
+            if (found.isEmpty() || retry || changed.stream().anyMatch(NETWORK_FIELDS::contains)) {
+                VirtualNetworkInner now = found.orElse(null);
+                Map<String, String> tags = now == null ? AzureKind.allTags(marker, d.attributes())
+                    : AzureKind.tagsAfterSync(AzureKind.tags(now.tags()), marker, d.attributes()).filter(t -> labels).orElse(AzureKind.tags(now.tags()));
+                return writeNetwork(c, group, name, now, networkBody(now, env.region(), tags, d, nsg.id()));
+            }
+            if (!labels) return found.get();
+            return retag("virtual network " + name, found.get(), marker, d, t -> vnets(c).updateTags(group, name, t));
+        });
         return observed(env, d.address(), v, nsg);
     }
 
@@ -826,6 +865,62 @@ final class NetworkKind implements AzureKind {
         int i = 0;
         while (i < path.length() && path.charAt(i) != '.' && path.charAt(i) != '[') i++;
         return path.substring(0, i);
+    }
+
+    // ------------------------------------------------------------------ conditional writes
+
+    /** A conditional write Azure refused (412 PreconditionFailed): the resource changed since it was read. */
+    private static final class Changed extends RuntimeException {
+        Changed(Throwable cause) {
+            super(cause);
+        }
+    }
+
+    /**
+     * Runs a read and the write made from it, again from a new read while the write finds the resource
+     * changed since (someone added a subnet or a rule in between: it is then in the next body, not dropped
+     * by ours); after {@link #WRITE_ATTEMPTS} tries, one retryable line.
+     */
+    private static <T> T untilUnchanged(String what, Supplier<T> readAndWrite) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return readAndWrite.get();
+            } catch (Changed e) {
+                if (attempt >= WRITE_ATTEMPTS) {
+                    throw new DriverException(what + ": changed by someone else between mlctl's read and its write, " + attempt + " times in a row; "
+                        + "try again", true, e.getCause());
+                }
+            }
+        }
+    }
+
+    /** The VNet's PUT: a create when there is none ({@code now} null), else conditional on the etag it was read with. */
+    private static VirtualNetworkInner writeNetwork(AzureClients c, String group, String name, VirtualNetworkInner now, VirtualNetworkInner body) {
+        if (now == null) return AzureErrors.call("create virtual network " + name, () -> vnets(c).createOrUpdate(group, name, body));
+        return putIfUnchanged(c, "update virtual network " + name, now.etag(), VirtualNetworkInner.class,
+            vnets(c).createOrUpdateWithResponseAsync(group, name, body));
+    }
+
+    /**
+     * A PUT that replaces what was read ({@code put}, the SDK's first request of the long-running write),
+     * sent with {@code If-Match: <etag read>}: if anyone changed the resource since, Azure refuses it (412,
+     * {@link Changed}) instead of the PUT dropping what they added (a VNet PUT deletes the subnets it
+     * omits). The header goes on the PUT alone: a Context would carry it onto the operation's polls and
+     * final GET as well. Without an etag (none came back) the PUT is unconditional.
+     */
+    private static <T> T putIfUnchanged(AzureClients c, String what, String etag, Class<T> type,
+                                        reactor.core.publisher.Mono<com.azure.core.http.rest.Response<reactor.core.publisher.Flux<java.nio.ByteBuffer>>> put) {
+        com.azure.resourcemanager.resources.fluentcore.AzureServiceClient client =
+            (com.azure.resourcemanager.resources.fluentcore.AzureServiceClient) c.network().serviceClient();
+        var first = etag == null ? put : put.contextWrite(ctx -> ctx.put(com.azure.core.http.policy.AddHeadersFromContextPolicy.AZURE_REQUEST_HTTP_HEADERS_KEY,
+            new com.azure.core.http.HttpHeaders().set(com.azure.core.http.HttpHeaderName.IF_MATCH, etag)));
+        try {
+            return client.<T, T>getLroResult(first, client.getHttpPipeline(), type, type, com.azure.core.util.Context.NONE).last()
+                .flatMap(r -> client.<T, T>getLroFinalResultOrError(r)).block();
+        } catch (RuntimeException e) {
+            if (etag != null && AzureErrors.status(e) == 412) throw new Changed(e);
+            throw AzureErrors.translate(what, e);
+        }
     }
 
     // ------------------------------------------------------------------ delete

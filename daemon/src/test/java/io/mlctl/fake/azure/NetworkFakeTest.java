@@ -116,6 +116,14 @@ class NetworkFakeTest {
         return r.statusCode() + " " + r.body();
     }
 
+    /** A PUT conditional on {@code etag} ({@code If-Match}). */
+    static String putIfMatch(String id, String body, String etag) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(arm.endpoint() + id.substring(1) + "?api-version=2025-03-01"))
+            .PUT(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").header("If-Match", etag).build(),
+            HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() + " " + r.body();
+    }
+
     static String patch(String id, String body) throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(arm.endpoint() + id.substring(1) + "?api-version=2025-03-01"))
             .method("PATCH", HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
@@ -314,6 +322,34 @@ class NetworkFakeTest {
         vnets().createOrUpdate(RG, "v", now.withTags(Map.of("k", "v")));
         assertThat(inlineSubnets("v")).containsExactly("a=10.0.1.0/24", "theirs=10.0.9.0/24");
         assertThat(subnets().get(RG, "v", "theirs").addressPrefix()).isEqualTo("10.0.9.0/24");
+    }
+
+    // ---- conditional writes
+
+    @Test
+    void aPutConditionalOnAnEtagSomeoneHasChangedSinceIsRefusedWith412() throws Exception {
+        vnets().createOrUpdate(RG, "v", vnet("10.0.0.0/16", subnet("a", "10.0.1.0/24")));
+        String read = vnets().getByResourceGroup(RG, "v").etag();
+        String body = "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.0.0.0/16\"]},"
+            + "\"subnets\":[{\"name\":\"a\",\"properties\":{\"addressPrefix\":\"10.0.1.0/24\"}}]}}";
+        // Someone adds a subnet through the subnets API: the VNet as read is no longer what it is.
+        subnets().createOrUpdate(RG, "v", "theirs", subnet("theirs", "10.0.9.0/24"));
+        String now = vnets().getByResourceGroup(RG, "v").etag();
+        assertThat(now).as("a subnet's write changes its VNet's etag").isNotEqualTo(read);
+        assertThat(putIfMatch(id("virtualNetworks/v"), body, read)).startsWith("412 ").contains("PreconditionFailed");
+        assertThat(inlineSubnets("v")).as("the stale write dropped nothing").containsExactly("a=10.0.1.0/24", "theirs=10.0.9.0/24");
+        assertThat(putIfMatch(id("virtualNetworks/missing"), body, "*")).startsWith("412 ");
+        assertThat(putIfMatch(id("virtualNetworks/v"), body, now)).startsWith("200 ");
+        assertThat(inlineSubnets("v")).containsExactly("a=10.0.1.0/24");
+
+        // A security group: a write made since its read refuses a write conditional on the read.
+        nsgs().createOrUpdate(RG, "g", nsg(allow("a", 100, SecurityRuleDirection.INBOUND)));
+        String groupRead = nsgs().getByResourceGroup(RG, "g").etag();
+        nsgs().createOrUpdate(RG, "g", nsg(allow("a", 100, SecurityRuleDirection.INBOUND), allow("theirs", 200, SecurityRuleDirection.INBOUND)));
+        String groupBody = "{\"location\":\"eastus\",\"properties\":{\"securityRules\":[]}}";
+        assertThat(putIfMatch(id("networkSecurityGroups/g"), groupBody, groupRead)).startsWith("412 ").contains("PreconditionFailed");
+        assertThat(nsgs().getByResourceGroup(RG, "g").securityRules()).extracting(SecurityRuleInner::name).containsExactly("a", "theirs");
+        assertThat(putIfMatch(id("networkSecurityGroups/g"), groupBody, nsgs().getByResourceGroup(RG, "g").etag())).startsWith("200 ");
     }
 
     @Test

@@ -140,6 +140,14 @@ class AzureNetworkTest {
         return subnets().createOrUpdate("dev", "net", name, new SubnetInner().withAddressPrefix(cidr));
     }
 
+    /** Someone else widens the VNet's address space by {@code prefix}, through the ARM API. */
+    void theirPrefix(String prefix) {
+        VirtualNetworkInner v = vnet();
+        List<String> space = new ArrayList<>(v.addressSpace().addressPrefixes());
+        space.add(prefix);
+        vnets().createOrUpdate("dev", "net", v.withAddressSpace(new AddressSpace().withAddressPrefixes(space)));
+    }
+
     /** Someone else's NIC in a subnet, through the ARM API. */
     void theirNic(String name, String subnetId) {
         other.network().serviceClient().getNetworkInterfaces().createOrUpdate("dev", name, new NetworkInterfaceInner().withLocation("eastus")
@@ -485,9 +493,7 @@ class AzureNetworkTest {
         Environment env = converge(NET);
         // Another team widens the address space for its database subnet and puts an app subnet with a NIC
         // into free space of ours, all through the ARM API.
-        VirtualNetworkInner v = vnet();
-        v.addressSpace().withAddressPrefixes(List.of("10.20.0.0/16", "10.99.0.0/16"));
-        vnets().createOrUpdate("dev", "net", v);
+        theirPrefix("10.99.0.0/16");
         String app = theirSubnet("their-app", "10.20.64.0/24").id();
         theirSubnet("their-db", "10.99.1.0/24");
         theirNic("their-nic", app);
@@ -531,6 +537,71 @@ class AzureNetworkTest {
         subnets().delete("dev", "net", "their-db");
         rig.destroy(env);
         assertThat(rig.arm.all()).isEmpty();
+    }
+
+    @Test
+    void aSubnetAndARuleSomeoneAddsBetweenMlctlsReadAndItsWriteSurvive() {
+        Environment env = converge(NET);
+        // The next apply changes a subnet and a firewall rule. Right as each of its writes goes out (after
+        // its read), another team adds a subnet to the VNet and a rule to the security group.
+        rig.arm.faults().before("(?i)^PUT .*/virtualNetworks/net$", 1, () -> theirSubnet("their-app", "10.20.64.0/24"));
+        rig.arm.faults().before("(?i)^PUT .*/networkSecurityGroups/net-nsg$", 1, () -> {
+            NetworkSecurityGroupInner g = nsg();
+            List<SecurityRuleInner> rules = new ArrayList<>(g.securityRules());
+            rules.add(new SecurityRuleInner().withName("corp-ssh").withPriority(200).withDirection(SecurityRuleDirection.INBOUND)
+                .withAccess(SecurityRuleAccess.ALLOW).withProtocol(com.azure.resourcemanager.network.models.SecurityRuleProtocol.TCP)
+                .withSourcePortRange("*").withDestinationPortRange("22").withSourceAddressPrefix("10.1.0.0/16").withDestinationAddressPrefix("*"));
+            nsgs().createOrUpdate("dev", "net-nsg", g.withSecurityRules(rules));
+        });
+        rig.arm.faults().resetCounts();
+        String changed = NET.replace("private: false", "private: true").replace("ports: [443]", "ports: [443, 8443]");
+        converge(changed);
+
+        assertThat(vnet().subnets()).extracting(SubnetInner::name).containsExactlyInAnyOrder("aks", "pub", "their-app");
+        assertThat(subnet("pub").defaultOutboundAccess()).as("mlctl's change made all the same").isFalse();
+        assertThat(nsg().securityRules()).extracting(SecurityRuleInner::name).containsExactlyInAnyOrder("mlctl-https", "mlctl-dns-out", "corp-ssh");
+        assertThat(rule("https").destinationPortRanges()).containsExactly("443", "8443");
+        // Each write was refused once as stale (412), then read again and made from what is there now.
+        assertThat(rig.arm.faults().count("(?i)^PUT .*/virtualNetworks/net$")).isEqualTo(2);
+        assertThat(rig.arm.faults().count("(?i)^PUT .*/networkSecurityGroups/net-nsg$")).as("ours twice, theirs once").isEqualTo(3);
+        assertThat(rig.plan(env(changed)).changes()).isEmpty();
+    }
+
+    @Test
+    void aWriteSomeoneKeepsChangingUnderneathFailsAfterAFewTriesAsOneLine() {
+        converge(NET);
+        // Every write finds the VNet changed since its read (another tool rewriting it in a loop).
+        int[] n = {0};
+        rig.arm.faults().before("(?i)^PUT .*/virtualNetworks/net$", 100, () -> theirSubnet("their-" + n[0], "10.20." + (64 + n[0]++) + ".0/24"));
+        List<String> failures = rig.applyFailing(env(NET.replace("private: false", "private: true")));
+        assertThat(failures).singleElement().asString().contains("virtual network net").contains("changed by someone else").doesNotContain("\n");
+        assertThat(vnet().subnets()).extracting(SubnetInner::name).contains("their-0", "their-1");
+        assertThat(subnet("pub").defaultOutboundAccess()).as("never written over theirs").isTrue();
+    }
+
+    @Test
+    void aPrefixSomeoneAddedAheadOfTheirSubnetIsNotDriftAndStays() {
+        Environment env = converge(NET);
+        // Another team widens the address space first; its subnet comes later.
+        theirPrefix("10.99.0.0/16");
+        assertThat(rig.plan(env).changes()).as("their empty prefix is not drift").isEmpty();
+
+        converge(NET.replace("private: false", "private: true"));
+        assertThat(vnet().addressSpace().addressPrefixes()).containsExactlyInAnyOrder("10.20.0.0/16", "10.99.0.0/16");
+        theirSubnet("their-db", "10.99.1.0/24");
+        assertThat(subnet("their-db").addressPrefix()).isEqualTo("10.99.1.0/24");
+
+        // mlctl's own earlier cidr is not theirs: a network without subnets moved to another range leaves it behind.
+        String lab = """
+            - type: network
+              name: lab
+              cidr: 10.30.0.0/16
+            """;
+        converge(NET + lab);
+        Plan moved = rig.plan(env(NET + lab.replace("10.30.0.0/16", "10.31.0.0/16")));
+        assertThat(AzureRig.paths(moved)).containsExactly("network.lab:cidr");
+        converge(NET + lab.replace("10.30.0.0/16", "10.31.0.0/16"));
+        assertThat(vnets().getByResourceGroup("dev", "lab").addressSpace().addressPrefixes()).containsExactly("10.31.0.0/16");
     }
 
     @Test
