@@ -24,7 +24,7 @@ import picocli.CommandLine.ScopeType;
         ValidateCommand.class, PlanCommand.class, ApplyCommand.class, DestroyCommand.class, ShowCommand.class,
         InventoryCommand.class, GraphCommand.class, DaemonCommand.class, SandboxCommand.class, CompletionCommand.class, BenchCommand.class, BenchAwsCommand.class, BenchGcpCommand.class, BenchAzureCommand.class
     })
-public final class MlctlCommand implements Runnable {
+public final class MlctlCommand implements java.util.concurrent.Callable<Integer> {
     final Services services;
 
     @Option(names = "--stacktrace", scope = ScopeType.INHERIT, description = "Print the stack trace of an error (for bug reports).")
@@ -40,8 +40,10 @@ public final class MlctlCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** Plain {@code mlctl}: the help, on stderr, and exit 1 — a script that forgot its command must not pass. */
     @Override
-    public void run() {
-        spec.commandLine().usage(services.out());
+    public Integer call() {
+        spec.commandLine().usage(services.err());
+        return 1;
     }
 }

@@ -56,7 +56,26 @@ public final class Engine {
 
     public Plan plan(Environment env, PlanOptions options) {
         Target target = target(env, "plan");
-        return planner.plan(env, reader().read(env), options).readFrom(target.account(), target.region());
+        Inventory inventory = reader().read(env);
+        checkTargets(env, inventory, options);
+        return planner.plan(env, inventory, options).readFrom(target.account(), target.region());
+    }
+
+    /**
+     * A target that names nothing the spec declares or the environment owns would plan "No changes" and let a
+     * CI gate pass on a typo: it is an error naming the closest address instead.
+     */
+    static void checkTargets(Environment env, Inventory inventory, PlanOptions options) {
+        if (options.targets().isEmpty()) return;
+        java.util.Set<String> known = new java.util.TreeSet<>();
+        env.resources().forEach(r -> known.add(r.address().toString()));
+        inventory.resources().keySet().forEach(a -> known.add(a.toString()));
+        for (io.mlctl.spec.Address t : options.targets()) {
+            if (known.contains(t.toString())) continue;
+            String hint = io.mlctl.util.Typos.closest(t.toString(), known).map(c -> "; the closest address is " + c)
+                .orElse("; it has no resources");
+            throw new MlctlException("--target " + t + ": no such resource in environment " + env.name() + hint);
+        }
     }
 
     /**
@@ -110,6 +129,7 @@ public final class Engine {
             interrupted.ifPresent(observer::resuming);
             Target target = target(env, "apply");
             Inventory inventory = reader().read(env);
+            checkTargets(env, inventory, req.options());
             Plan fresh = planner.plan(env, inventory, req.options()).readFrom(target.account(), target.region());
             Plan plan = req.savedPlan().map(saved -> checkSaved(env, saved, fresh)).orElse(fresh);
             observer.planned(plan);

@@ -210,6 +210,32 @@ class CliTest {
     }
 
     @Test
+    void plainMlctlPrintsTheHelpAndFails() {
+        Cli.Result r = cli.run();
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).startsWith("Usage: mlctl").contains("Commands:");
+        assertThat(r.out()).isEmpty();
+        assertThat(cli.run("--help").exitCode()).as("asking for help is no error").isZero();
+    }
+
+    @Test
+    void anUnknownTargetIsAnErrorNamingTheClosestAddress() {
+        for (String[] command : new String[][] {{"plan"}, {"apply", "--auto-approve"}}) {
+            Cli.Result r = cli.run(java.util.stream.Stream.concat(java.util.Arrays.stream(command),
+                java.util.stream.Stream.of("--sandbox", "--target", "bucket.dev-dta", spec)).toArray(String[]::new));
+            assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+            assertThat(r.err()).isEqualTo("Error: --target bucket.dev-dta: no such resource in environment dev; the closest address is bucket.dev-data\n");
+        }
+        assertThat(cli.run("sandbox", "list", "-e", "dev").out()).as("nothing applied").doesNotContain("bucket.dev-data");
+        // A resource only the cloud still has (about to be pruned) is a fine target too.
+        assertThat(cli.run("apply", "--sandbox", "--auto-approve", "--target", "bucket.dev-data", spec).exitCode()).isZero();
+        Path pruned = Fixtures.write(dir, "pruned.yaml", Fixtures.smallEnv("dev").replace("dev-data", "dev-other"));
+        Cli.Result prune = cli.run("plan", "--sandbox", "--target", "bucket.dev-data", pruned.toString());
+        assertThat(prune.exitCode()).as(prune.toString()).isZero();
+        assertThat(prune.out()).contains("bucket.dev-data").contains("1 to destroy");
+    }
+
+    @Test
     void azureWithoutASubscriptionSaysWhereToSetOne() {
         // HOME without an Azure CLI profile: no default subscription to fall back on.
         cli.env("HOME", cli.cwd().toString());

@@ -1,0 +1,36 @@
+package io.mlctl.util;
+
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.Optional;
+
+/** Names a person probably meant: the closest known one by edit distance. */
+public final class Typos {
+    private Typos() {
+    }
+
+    /** The known name closest to {@code given} (case ignored, ties by name), whatever the distance. */
+    public static Optional<String> closest(String given, Collection<String> known) {
+        String g = given.toLowerCase(Locale.ROOT);
+        return known.stream().min(Comparator.comparingInt((String k) -> distance(g, k.toLowerCase(Locale.ROOT))).thenComparing(k -> k));
+    }
+
+    /** Levenshtein distance. */
+    public static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+}
