@@ -72,4 +72,42 @@ public final class Labels {
         }
         return set.isEmpty() && remove.isEmpty() ? Optional.empty() : Optional.of(new Sync(set, remove));
     }
+
+    /** The labels the spec asks for: its {@code tags} attribute. */
+    @SuppressWarnings("unchecked")
+    public static Map<String, String> wanted(Map<String, Object> attrs) {
+        Map<String, String> out = new TreeMap<>();
+        if (attrs.get("tags") instanceof Map<?, ?> m) ((Map<String, Object>) m).forEach((k, v) -> out.put(k, String.valueOf(v)));
+        return out;
+    }
+
+    /** Observed attributes with, under "tags", only the labels mlctl manages (never anyone else's). */
+    public Map<String, Object> withObserved(Map<String, Object> attrs, Map<String, String> cloudTags) {
+        Map<String, Object> out = new TreeMap<>(attrs);
+        Map<String, String> labels = observed(cloudTags);
+        if (!labels.isEmpty()) out.put("tags", labels);
+        return out;
+    }
+
+    /**
+     * The whole tag map a resource should carry after a sync: its current tags with the marker and exactly
+     * the wanted labels; tags someone else set stay. For clouds whose APIs replace tags as a whole.
+     */
+    public Optional<Map<String, String>> whole(Map<String, String> cloudTags, Map<String, String> mark, Map<String, Object> wantAttrs) {
+        return sync(cloudTags, mark, wanted(wantAttrs)).map(s -> {
+            Map<String, String> out = new TreeMap<>(cloudTags);
+            s.remove().forEach(out::remove);
+            out.putAll(s.set());
+            return out;
+        });
+    }
+
+    /** The marker's own keys among {@code cloudTags} (to check ownership of what a read returned). */
+    public Map<String, String> markerOf(Map<String, String> cloudTags) {
+        Map<String, String> out = new TreeMap<>();
+        cloudTags.forEach((k, v) -> {
+            if (marker.isMarkerKey(k)) out.put(k, v);
+        });
+        return out;
+    }
 }

@@ -13,6 +13,20 @@ class LabelsTest {
     private final Map<String, String> mark = TagMarker.INSTANCE.marker("dev", Address.parse("bucket.data"));
 
     @Test
+    void theWholeMapAfterASyncKeepsForeignTagsAndCarriesTheMarkerAndExactlyTheWantedLabels() {
+        Map<String, String> cloud = new HashMap<>(labels.atCreate(mark, Map.of("team", "ml")));
+        cloud.put("CostCenter", "finance");
+        cloud.remove("mlctl-address"); // someone stripped part of the marker
+        Map<String, String> whole = labels.whole(cloud, mark, Map.of("tags", Map.of("owner", "vision"))).orElseThrow();
+        assertThat(whole).containsEntry("CostCenter", "finance").containsEntry("owner", "vision").containsEntry("mlctl-labels", "owner")
+            .containsAllEntriesOf(mark).doesNotContainKey("team");
+        assertThat(labels.whole(whole, mark, Map.of("tags", Map.of("owner", "vision")))).isEmpty();
+        assertThat(labels.markerOf(whole)).isEqualTo(mark);
+        assertThat(labels.withObserved(Map.of("versioning", true), whole)).isEqualTo(Map.of("versioning", true, "tags", Map.of("owner", "vision")));
+        assertThat(Labels.wanted(Map.of("region", "eastus"))).isEmpty();
+    }
+
+    @Test
     void onlyTheLabelsMlctlSetAreObservedAndForeignTagsAreNeverRemoved() {
         Map<String, String> cloud = new HashMap<>(labels.atCreate(mark, Map.of("team", "ml", "cost-center", "r1")));
         cloud.put("CostCenter", "finance");       // a cost-allocation tag someone added

@@ -95,17 +95,12 @@ interface AzureKind extends ResourceKind<AzureClients> {
     static Map<String, Object> attrs(String location, Map<String, Object> m, Map<String, String> cloudTags) {
         Map<String, Object> out = new TreeMap<>(m);
         out.put("region", region(location));
-        Map<String, String> labels = LABELS.observed(cloudTags);
-        if (!labels.isEmpty()) out.put("tags", labels);
-        return out;
+        return LABELS.withObserved(out, cloudTags);
     }
 
     /** The labels the spec asks for. */
-    @SuppressWarnings("unchecked")
     static Map<String, String> labels(Map<String, Object> attrs) {
-        Map<String, String> out = new TreeMap<>();
-        if (attrs.get("tags") instanceof Map<?, ?> m) ((Map<String, Object>) m).forEach((k, v) -> out.put(k, String.valueOf(v)));
-        return out;
+        return Labels.wanted(attrs);
     }
 
     /** What to write at creation: the marker, the labels, and the record of which keys are labels. */
@@ -118,21 +113,12 @@ interface AzureKind extends ResourceKind<AzureClients> {
      * wanted labels; tags someone else set stay. A PUT or PATCH of {@code tags} replaces them as a whole.
      */
     static Optional<Map<String, String>> tagsAfterSync(Map<String, String> cloudTags, Map<String, String> marker, Map<String, Object> want) {
-        return LABELS.sync(cloudTags, marker, labels(want)).map(s -> {
-            Map<String, String> out = new TreeMap<>(cloudTags);
-            s.remove().forEach(out::remove);
-            out.putAll(s.set());
-            return out;
-        });
+        return LABELS.whole(cloudTags, marker, want);
     }
 
     /** The marker's tags found on a resource (to check ownership of what a GET returned). */
     static Map<String, String> markerOf(Map<String, String> cloudTags) {
-        Map<String, String> out = new TreeMap<>();
-        cloudTags.forEach((k, v) -> {
-            if (TagMarker.INSTANCE.isMarkerKey(k)) out.put(k, v);
-        });
-        return out;
+        return LABELS.markerOf(cloudTags);
     }
 
     /**

@@ -69,28 +69,19 @@ interface GcpKind extends ResourceKind<GcpClients> {
 
     /** The labels GCP resources carry: marker plus managed labels (see {@link GcpMarker}). */
     static Map<String, String> markerOf(Map<String, String> cloudLabels) {
-        Map<String, String> out = new TreeMap<>();
-        cloudLabels.forEach((k, v) -> {
-            if (GcpMarker.INSTANCE.isMarkerKey(k)) out.put(k, v);
-        });
-        return out;
+        return LABELS.markerOf(cloudLabels);
     }
 
     /** Attributes as listed: the region, and under "tags" only the labels mlctl manages (never anyone else's). */
     static Map<String, Object> attrs(Environment env, Map<String, Object> m, Map<String, String> cloudLabels) {
         Map<String, Object> out = new TreeMap<>(m);
         out.put("region", env.region());
-        Map<String, String> labels = LABELS.observed(cloudLabels);
-        if (!labels.isEmpty()) out.put("tags", labels);
-        return out;
+        return LABELS.withObserved(out, cloudLabels);
     }
 
     /** The labels the spec asks for. */
-    @SuppressWarnings("unchecked")
     static Map<String, String> labels(Map<String, Object> attrs) {
-        Map<String, String> out = new TreeMap<>();
-        if (attrs.get("tags") instanceof Map<?, ?> m) ((Map<String, Object>) m).forEach((k, v) -> out.put(k, String.valueOf(v)));
-        return out;
+        return Labels.wanted(attrs);
     }
 
     /** What to write at creation: the marker, the labels, and the record of which keys are labels. */
@@ -104,12 +95,7 @@ interface GcpKind extends ResourceKind<GcpClients> {
      * so kinds write this map.
      */
     static Optional<Map<String, String>> labelsAfterSync(Map<String, String> cloudLabels, Map<String, String> marker, Map<String, Object> want) {
-        return LABELS.sync(cloudLabels, marker, labels(want)).map(s -> {
-            Map<String, String> out = new TreeMap<>(cloudLabels);
-            s.remove().forEach(out::remove);
-            out.putAll(s.set());
-            return out;
-        });
+        return LABELS.whole(cloudLabels, marker, want);
     }
 
     /** {@code projects/p/regions/r/subnetworks/n} and similar: the last path segment. */
