@@ -102,8 +102,9 @@ public final class Applier {
                     pool.execute(() -> {
                         int i = index.incrementAndGet();
                         Instant start = clock.instant();
-                        listener.started(n.step, i, total);
                         try {
+                            // Inside the try: a listener may refuse the step (a lost lock) and that must count as its failure.
+                            listener.started(n.step, i, total);
                             String id = execute(env, n, runId, resumed, listener, journal);
                             cloudIds.put(n.step.address().toString(), id == null ? "" : id);
                             switch (n.step.op()) {

@@ -11,23 +11,50 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One apply at a time per environment: an OS file lock on {@code <state>/<env>/lock}. The OS drops it
  * when the holder dies, even by kill -9, so a crash never leaves a stale lock. The file also says who
  * holds it, for the error the second comer sees.
+ *
+ * <p>Within one JVM a map of held files is checked first: POSIX locks belong to the process, and
+ * opening and closing a second descriptor on a file this process has locked would release the lock
+ * (the JDK's {@link FileLock} documentation warns of it), so a second thread never touches the file.
  */
-public final class EnvironmentLock implements AutoCloseable {
+public final class EnvironmentLock implements LockService.Held {
+    /** Lock files this JVM holds → who holds them. */
+    private static final Map<Path, String> HELD = new ConcurrentHashMap<>();
+    private final Path file;
     private final FileChannel channel;
     private final FileLock lock;
 
-    private EnvironmentLock(FileChannel channel, FileLock lock) {
+    private EnvironmentLock(Path file, FileChannel channel, FileLock lock) {
+        this.file = file;
         this.channel = channel;
         this.lock = lock;
     }
 
+    public static EnvironmentLock acquire(String environment, Path environmentStateDir, String purpose, Instant now) {
+        return acquire(environmentStateDir, environment, purpose, now);
+    }
+
     public static EnvironmentLock acquire(Path environmentStateDir, String environment, String purpose, Instant now) {
-        Path file = environmentStateDir.resolve("lock");
+        Path file = environmentStateDir.resolve("lock").toAbsolutePath().normalize();
+        String who = purpose + " (pid " + ProcessHandle.current().pid() + " on " + host() + ", since " + now + ")";
+        String other = HELD.putIfAbsent(file, who);
+        if (other != null) throw new LockedException(environment, other);
+        try {
+            return lockFile(file, environment, who);
+        } catch (RuntimeException e) {
+            HELD.remove(file, who);
+            throw e;
+        }
+    }
+
+    private static EnvironmentLock lockFile(Path file, String environment, String who) {
+        Path environmentStateDir = file.getParent();
         FileChannel ch;
         try {
             Files.createDirectories(environmentStateDir);
@@ -39,7 +66,7 @@ public final class EnvironmentLock implements AutoCloseable {
         try {
             l = ch.tryLock();
         } catch (OverlappingFileLockException e) {
-            l = null; // held by this very process (another thread, e.g. the daemon)
+            l = null; // cannot happen past the HELD map, but is never a reason to close a descriptor of a held lock
         } catch (IOException e) {
             closeQuietly(ch);
             throw new MlctlException("cannot lock " + file + ": " + e.getMessage(), e);
@@ -56,13 +83,12 @@ public final class EnvironmentLock implements AutoCloseable {
         }
         try {
             ch.truncate(0);
-            String who = purpose + " (pid " + ProcessHandle.current().pid() + " on " + host() + ", since " + now + ")";
             ch.write(ByteBuffer.wrap(who.getBytes(StandardCharsets.UTF_8)), 0);
             ch.force(false);
         } catch (IOException e) {
             // The lock itself is held; a missing holder description only makes the other side's error vaguer.
         }
-        return new EnvironmentLock(ch, l);
+        return new EnvironmentLock(file, ch, l);
     }
 
     private static String host() {
@@ -92,5 +118,6 @@ public final class EnvironmentLock implements AutoCloseable {
             // closing the channel below releases the lock regardless
         }
         closeQuietly(channel);
+        HELD.remove(file);
     }
 }

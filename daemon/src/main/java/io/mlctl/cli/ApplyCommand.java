@@ -33,7 +33,7 @@ final class ApplyCommand implements Callable<Integer> {
     @Option(names = "--parallelism", paramLabel = "N", defaultValue = "10", description = "At most N cloud operations at once (default ${DEFAULT-VALUE}).")
     int parallelism;
 
-    @Option(names = "--allow-mass-delete", description = "Allow a plan that deletes more than 10 resources or 25%% of the environment.")
+    @Option(names = "--allow-mass-delete", description = "Allow a mass delete: a plan deleting more than 3 resources and either more than 10 or more than half of the environment (the spec's allowMassDelete does the same, reviewed in Git).")
     boolean allowMassDelete;
 
     @Option(names = "--target", paramLabel = "ADDR", description = "Apply only this resource (type.name) and what it depends on; repeatable.")

@@ -64,7 +64,7 @@ final class DaemonCommand implements Callable<Integer> {
     String stateDir;
     @Option(names = "--notify", paramLabel = "URL", description = "Webhook receiving plan, apply, drift and error events as JSON POSTs.")
     String notifyUrl;
-    @Option(names = "--branch-pattern", paramLabel = "REGEX", description = "Refs planned for review (default refs/heads/.* and refs/pull/N/head).")
+    @Option(names = "--branch-pattern", paramLabel = "REGEX", description = "Refs planned for review (default every branch; refs/pull/N/head too with --plan-pull-requests).")
     String branchPattern;
     @Option(names = "--publish-branch", paramLabel = "NAME", arity = "0..1", fallbackValue = "mlctl/plans",
         description = "Also commit plans to this branch as plans/<branch>/<env>.md (default name mlctl/plans).")
@@ -77,6 +77,31 @@ final class DaemonCommand implements Callable<Integer> {
     String sshKey;
     @Option(names = "--log-format", paramLabel = "FORMAT", description = "text (default) or json.")
     String logFormat;
+    @Option(names = "--shutdown-grace", paramLabel = "DURATION", description = "How long SIGTERM waits for reconciles in flight before exiting "
+        + "(default 60s); an apply cut short is resumed from its journal. Set terminationGracePeriodSeconds (or TimeoutStopSec) a little above it.")
+    String shutdownGrace;
+    @Option(names = "--concurrency", paramLabel = "N", description = "How many environments reconcile at once (default 4).")
+    String concurrency;
+    @Option(names = "--plan-pull-requests", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+        description = "Also plan pull-request heads (refs/pull/N/head), which include forks: anyone who can open a pull request then sees "
+            + "the plans, and with them cloud ids and attributes. Off by default: branches of the repository itself are planned.")
+    String planPullRequests;
+    @Option(names = "--fetch-failure-grace", paramLabel = "DURATION", description = "How long fetches of the repository may fail before "
+        + "/readyz reports it (default 5m). Status and metrics say so at once.")
+    String fetchFailureGrace;
+    @Option(names = "--api-token-file", paramLabel = "FILE", description = "Bearer token required on /api/*, read from this file. "
+        + "Required when --listen is not a loopback address (health and metrics stay open).")
+    String apiTokenFile;
+    @Option(names = "--api-token-env", paramLabel = "VAR", description = "Bearer token required on /api/*, read from this environment variable.")
+    String apiTokenEnv;
+    @Option(names = "--lock", paramLabel = "KIND", description = "Where environment locks live: file (default: the state directory, one machine), "
+        + "kubernetes (a Lease per environment; also shards environments across replicas), or s3://BUCKET/PREFIX (a conditional write).")
+    String lock;
+    @Option(names = "--replica-id", paramLabel = "NAME", description = "This replica's name among several (default: the host name and pid; "
+        + "on Kubernetes the pod name).")
+    String replicaId;
+    @Option(names = "--lease-namespace", paramLabel = "NS", description = "Namespace of the Leases with --lock kubernetes (default: the pod's own).")
+    String leaseNamespace;
     @Option(names = "--config", paramLabel = "FILE", description = "YAML file of flag values (also MLCTL_CONFIG).")
     String configFile;
     @Option(names = "--print-config", description = "Print the settings resolved from flags, environment and config file, then exit.")
@@ -84,7 +109,9 @@ final class DaemonCommand implements Callable<Integer> {
 
     /** The flags the daemon understands, for docs and the tests that check deploy/ against them. */
     static final List<String> FLAGS = List.of("repo", "branch", "path", "interval", "drift-interval", "listen", "sandbox", "state-dir",
-        "notify", "branch-pattern", "publish-branch", "git-token-file", "git-token-env", "ssh-key", "log-format", "config", "print-config");
+        "notify", "branch-pattern", "publish-branch", "git-token-file", "git-token-env", "ssh-key", "log-format", "shutdown-grace", "concurrency",
+        "plan-pull-requests", "fetch-failure-grace", "api-token-file", "api-token-env", "lock", "replica-id", "lease-namespace", "config",
+        "print-config");
 
     @Override
     public Integer call() throws Exception {
@@ -111,7 +138,7 @@ final class DaemonCommand implements Callable<Integer> {
                 server.start();
                 log.info("mlctl daemon started", "repo", GitSource.redact(config.repo()), "branch", config.branch(), "interval", config.interval(),
                     "listen", config.listen(), "sandbox", config.sandbox(), "credentials", credentials);
-                Daemon daemon = new Daemon(reconciler, config.interval(), new Random(), log, Duration.ofSeconds(25));
+                Daemon daemon = new Daemon(reconciler, config.interval(), new Random(), log, config.shutdownGrace());
                 // SIGTERM (Kubernetes, systemd): let the reconcile in flight finish, then exit 0.
                 Thread hook = new Thread(() -> {
                     log.info("stopping");
@@ -139,24 +166,51 @@ final class DaemonCommand implements Callable<Integer> {
         };
         String repoUrl = get.apply("repo", repo).orElseThrow(() -> new MlctlException("--repo is required (or MLCTL_REPO, or repo: in --config)"));
         if (repoUrl.startsWith("/")) repoUrl = "file://" + repoUrl;
-        Pattern pattern = Pattern.compile(get.apply("branch-pattern", branchPattern).orElse("refs/heads/.*|refs/pull/[^/]+/head"));
+        Pattern pattern = get.apply("branch-pattern", branchPattern).map(Pattern::compile).orElse(DaemonConfig.DEFAULT_BRANCH_PATTERN);
         String format = get.apply("log-format", logFormat).orElse("text");
         if (!format.equals("text") && !format.equals("json")) throw new MlctlException("--log-format must be text or json, not " + format);
         Optional<String> publish = publishBranch != null ? Optional.of(publishBranch)
             : get.apply("publish-branch", null).map(v -> v.isBlank() || v.equals("true") ? "mlctl/plans" : v);
-        return new DaemonConfig(repoUrl,
-            get.apply("branch", branch).orElse("main"),
-            get.apply("path", path).orElse("."),
-            duration(get.apply("interval", interval).orElse("60s"), "--interval"),
-            duration(get.apply("drift-interval", driftInterval).orElse("10m"), "--drift-interval"),
-            get.apply("listen", listen).orElse(DEFAULT_LISTEN),
-            get.apply("sandbox", sandbox == null ? null : sandbox.toString()).map(Boolean::parseBoolean).orElse(false),
-            s.stateDir(get.apply("state-dir", stateDir).map(Path::of).orElse(null)),
-            get.apply("notify", notifyUrl).map(URI::create),
-            pattern, publish, format,
-            get.apply("git-token-file", tokenFile).map(s::resolve),
-            get.apply("git-token-env", tokenEnv),
-            get.apply("ssh-key", sshKey).map(s::resolve));
+        DaemonConfig.Builder b = DaemonConfig.builder(repoUrl, s.stateDir(get.apply("state-dir", stateDir).map(Path::of).orElse(null)))
+            .branch(get.apply("branch", branch).orElse("main"))
+            .path(get.apply("path", path).orElse("."))
+            .interval(duration(get.apply("interval", interval).orElse("60s"), "--interval"))
+            .driftInterval(duration(get.apply("drift-interval", driftInterval).orElse("10m"), "--drift-interval"))
+            .listen(get.apply("listen", listen).orElse(DEFAULT_LISTEN))
+            .sandbox(get.apply("sandbox", sandbox == null ? null : sandbox.toString()).map(Boolean::parseBoolean).orElse(false))
+            .webhook(get.apply("notify", notifyUrl).map(URI::create))
+            .branchPattern(pattern).publishBranch(publish).logFormat(format)
+            .gitTokenFile(get.apply("git-token-file", tokenFile).map(s::resolve))
+            .gitTokenEnv(get.apply("git-token-env", tokenEnv))
+            .sshKey(get.apply("ssh-key", sshKey).map(s::resolve))
+            .shutdownGrace(duration(get.apply("shutdown-grace", shutdownGrace).orElse("60s"), "--shutdown-grace"))
+            .concurrency(positive(get.apply("concurrency", concurrency).orElse("4"), "--concurrency"))
+            .planPullRequests(bool(get.apply("plan-pull-requests", planPullRequests).orElse("false"), "--plan-pull-requests"))
+            .fetchFailureGrace(duration(get.apply("fetch-failure-grace", fetchFailureGrace).orElse("5m"), "--fetch-failure-grace"))
+            .apiTokenFile(get.apply("api-token-file", apiTokenFile).map(s::resolve))
+            .apiTokenEnv(get.apply("api-token-env", apiTokenEnv))
+            .lock(get.apply("lock", lock).orElse("file"))
+            .leaseNamespace(get.apply("lease-namespace", leaseNamespace));
+        get.apply("replica-id", replicaId).ifPresent(b::replicaId);
+        return b.build();
+    }
+
+    private static int positive(String text, String flag) {
+        try {
+            int n = Integer.parseInt(text.trim());
+            if (n >= 1) return n;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new MlctlException(flag + ": '" + text + "' is not a positive whole number");
+    }
+
+    private static boolean bool(String text, String flag) {
+        return switch (text.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "1" -> true;
+            case "false", "no", "0" -> false;
+            default -> throw new MlctlException(flag + ": '" + text + "' is not true or false");
+        };
     }
 
     private static Map<String, Object> readConfig(Path f) {

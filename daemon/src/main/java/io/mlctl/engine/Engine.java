@@ -4,7 +4,7 @@ import io.mlctl.MlctlException;
 import io.mlctl.apply.Applier;
 import io.mlctl.apply.ApplyListener;
 import io.mlctl.apply.ApplyResult;
-import io.mlctl.apply.EnvironmentLock;
+import io.mlctl.apply.LockService;
 import io.mlctl.apply.Journal;
 import io.mlctl.apply.RetryPolicy;
 import io.mlctl.inventory.Inventory;
@@ -35,9 +35,15 @@ public final class Engine {
     private final Clock clock;
     private final RetryPolicy retry;
     private final Planner planner;
+    private final LockService locks;
 
     public Engine(Driver driver, Path stateDir, Clock clock, RetryPolicy retry) {
+        this(driver, stateDir, clock, retry, LockService.files());
+    }
+
+    public Engine(Driver driver, Path stateDir, Clock clock, RetryPolicy retry, LockService locks) {
         this.driver = driver;
+        this.locks = locks;
         this.planner = new Planner(driver::rules);
         this.stateDir = stateDir;
         this.clock = clock;
@@ -123,7 +129,7 @@ public final class Engine {
 
     public ApplyOutcome apply(Environment env, ApplyRequest req, Approver approver, Observer observer) {
         Path dir = environmentState(env);
-        try (EnvironmentLock lock = EnvironmentLock.acquire(dir, env.name(), req.purpose(), clock.instant());
+        try (LockService.Held lock = locks.acquire(env.name(), dir, req.purpose(), clock.instant());
              Journal journal = new Journal(dir)) {
             Optional<Journal.Interrupted> interrupted = journal.interrupted();
             interrupted.ifPresent(observer::resuming);
@@ -142,16 +148,47 @@ public final class Engine {
                 if (plan.destroy() && req.options().targets().isEmpty()) driver.released(env); // a destroy re-run after the last delete still tidies up
                 return new ApplyOutcome(plan, Optional.empty(), true);
             }
-            if (plan.massDelete() && !req.allowMassDelete()) {
-                throw new MlctlException("refusing to apply: " + plan.warnings().get(0).replace("; apply refuses it unless --allow-mass-delete is given", "")
-                    + "; review the plan and re-run with --allow-mass-delete if this is intended");
+            if (plan.massDelete() && !req.allowMassDelete() && !env.massDeleteAllowed(plan.deleteCount())) {
+                throw new MassDeleteException("refusing to apply: " + plan.warnings().get(0).replace(io.mlctl.planner.Planner.MASS_DELETE_HINT, "")
+                    + "; review the plan and re-run with --allow-mass-delete if this is intended", plan);
             }
             if (!approver.approve(plan)) return new ApplyOutcome(plan, Optional.empty(), false);
             Applier applier = new Applier(driver, retry, clock, req.parallelism());
-            ApplyResult result = applier.apply(env, plan, journal, interrupted, observer);
+            ApplyResult result = applier.apply(env, plan, journal, interrupted, guarded(observer, lock));
             if (plan.destroy() && result.ok() && req.options().targets().isEmpty()) driver.released(env);
             return new ApplyOutcome(plan, Optional.of(result), true);
         }
+    }
+
+    /** Every step first checks that the lock is still held: a lease lost mid-apply stops the apply instead of racing the next holder. */
+    private static Observer guarded(Observer observer, LockService.Held lock) {
+        return new Observer() {
+            @Override
+            public void started(Step step, int index, int total) {
+                lock.check();
+                observer.started(step, index, total);
+            }
+
+            @Override
+            public void retrying(Step step, int attempt, java.time.Duration delay, String error) {
+                observer.retrying(step, attempt, delay, error);
+            }
+
+            @Override
+            public void finished(Step step, int index, int total, String cloudId, java.time.Duration took) {
+                observer.finished(step, index, total, cloudId, took);
+            }
+
+            @Override
+            public void failed(Step step, String error) {
+                observer.failed(step, error);
+            }
+
+            @Override
+            public void skipped(Step step, String because) {
+                observer.skipped(step, because);
+            }
+        };
     }
 
     /** A saved plan applies only to the spec and inventory it was computed from. */

@@ -6,8 +6,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 
 /**
- * The long-running loop: a tick every interval (with ±10% jitter so many daemons do not fetch in step),
- * and an orderly stop that lets the reconcile in flight finish (its apply is journaled either way).
+ * The long-running loop: a pass every interval (with ±10% jitter so many daemons do not fetch in step)
+ * that starts reconciles without waiting for them, so the loop, and with it liveness, stays alive
+ * through an hour-long apply; and an orderly stop that gives the reconciles in flight the configured
+ * grace (an apply cut short is resumed from its journal by the next start).
  */
 public final class Daemon implements AutoCloseable {
     private final Reconciler reconciler;
@@ -36,7 +38,7 @@ public final class Daemon implements AutoCloseable {
         try {
             while (!stopping) {
                 try {
-                    reconciler.tick();
+                    reconciler.schedule();
                 } catch (RuntimeException e) {
                     // The loop outlives any one bad tick; the next one starts from a fresh fetch.
                     log.error("reconcile pass failed: " + e);
@@ -67,9 +69,10 @@ public final class Daemon implements AutoCloseable {
             notifyAll();
         }
         try {
-            if (!stopped.await(stopGrace.toMillis(), TimeUnit.MILLISECONDS)) {
-                log.warn("stopping while a reconcile is still running; the apply journal lets the next start finish it");
-            }
+            long deadline = System.nanoTime() + stopGrace.toNanos();
+            boolean idle = stopped.await(stopGrace.toMillis(), TimeUnit.MILLISECONDS)
+                && reconciler.awaitIdle(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            if (!idle) log.warn("stopping while a reconcile is still running; the apply journal lets the next start finish it");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -13,7 +13,15 @@ import java.util.concurrent.atomic.AtomicLong;
 /** The daemon's Prometheus metrics. */
 public final class DaemonMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private static final java.util.List<String> STATUSES = java.util.List.of("synced", "pending", "drifted", "blocked", "error", "manual");
     private final Map<String, AtomicLong> lastSync = new ConcurrentHashMap<>();
+    private final Map<String, String> statusOf = new ConcurrentHashMap<>();
+    private final AtomicLong lastFetch = new AtomicLong();
+
+    public DaemonMetrics() {
+        Gauge.builder("mlctl_git_last_successful_fetch_timestamp_seconds", lastFetch, AtomicLong::get)
+            .description("When the config repository was last fetched").register(registry);
+    }
 
     public void reconciled(String env, String outcome, Duration took) {
         Counter.builder("mlctl_reconcile").description("Reconciliations by environment and outcome").tag("environment", env)
@@ -49,6 +57,34 @@ public final class DaemonMetrics {
 
     public void cloudError(String provider) {
         Counter.builder("mlctl_cloud_errors").description("Cloud API calls that failed").tag("provider", provider).register(registry).increment();
+    }
+
+    /** A fetch of the config repository, and when it happened. */
+    public void fetched(boolean ok, java.time.Instant when) {
+        if (ok) {
+            lastFetch.set(when.getEpochSecond());
+        } else {
+            Counter.builder("mlctl_git_fetch_failures").description("Fetches of the config repository that failed").register(registry).increment();
+        }
+    }
+
+    /** A new commit of the deploy branch, valid or invalid. */
+    public void commit(String validity) {
+        Counter.builder("mlctl_commits").description("Commits of the deploy branch read, by validity").tag("validity", validity)
+            .register(registry).increment();
+    }
+
+    /** Each environment's current status, as a 0/1 gauge per status. */
+    public void status(String env, String status) {
+        statusOf.put(env, status);
+        for (String s : STATUSES) {
+            Gauge.builder("mlctl_environment_status", () -> status(env).equals(s) ? 1 : 0).description("1 for the environment's current status")
+                .tag("environment", env).tag("status", s).register(registry);
+        }
+    }
+
+    private String status(String env) {
+        return statusOf.getOrDefault(env, "");
     }
 
     public String scrape() {

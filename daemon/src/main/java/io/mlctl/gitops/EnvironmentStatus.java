@@ -19,7 +19,7 @@ public record EnvironmentStatus(
     Optional<Instant> lastSync) {
 
     public enum Status {
-        SYNCED, PENDING, DRIFTED, ERROR, MANUAL;
+        SYNCED, PENDING, DRIFTED, BLOCKED, ERROR, MANUAL;
 
         public String id() {
             return name().toLowerCase(java.util.Locale.ROOT);

@@ -49,7 +49,15 @@ public final class GitSource implements AutoCloseable {
     }
 
     /** Fetches and returns every branch and pull-request head: ref name → commit. */
-    public synchronized Map<String, ObjectId> fetch() {
+    public Map<String, ObjectId> fetch() {
+        return fetch(true);
+    }
+
+    /**
+     * Fetches and returns every branch head, and pull-request heads ({@code refs/pull/N/head}, which include
+     * forks) only when asked: ref name → commit.
+     */
+    public synchronized Map<String, ObjectId> fetch(boolean pullRequests) {
         try {
             if (git == null) {
                 if (Files.exists(cache.resolve("HEAD"))) {
@@ -62,8 +70,18 @@ public final class GitSource implements AutoCloseable {
                 }
             }
             // Shallow: the daemon reads only branch heads, never history.
-            credentials.apply(git.fetch().setRemote(url).setRemoveDeletedRefs(true).setDepth(1)
-                .setRefSpecs(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/pull/*/head:refs/pull/*/head"))).call();
+            List<RefSpec> specs = new java.util.ArrayList<>(List.of(new RefSpec("+refs/heads/*:refs/heads/*")));
+            if (pullRequests) specs.add(new RefSpec("+refs/pull/*/head:refs/pull/*/head"));
+            // A timeout keeps a hung remote from stalling the loop (and its liveness) forever.
+            credentials.apply(git.fetch().setRemote(url).setRemoveDeletedRefs(true).setDepth(1).setTimeout(60).setRefSpecs(specs)).call();
+            if (!pullRequests) {
+                // Pull-request heads fetched before the operator turned them off are not planned from a stale cache either.
+                for (Ref r : git.getRepository().getRefDatabase().getRefsByPrefix("refs/pull/")) {
+                    RefUpdate ru = git.getRepository().updateRef(r.getName());
+                    ru.setForceUpdate(true);
+                    ru.delete();
+                }
+            }
             Map<String, ObjectId> heads = new TreeMap<>();
             for (Ref r : git.getRepository().getRefDatabase().getRefsByPrefix("refs/")) {
                 if (r.getName().startsWith("refs/heads/") || r.getName().matches("refs/pull/[^/]+/head")) heads.put(r.getName(), r.getObjectId());

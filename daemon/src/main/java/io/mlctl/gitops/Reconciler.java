@@ -4,8 +4,10 @@ import io.mlctl.MlctlException;
 import io.mlctl.apply.ApplyResult;
 import io.mlctl.apply.Journal;
 import io.mlctl.apply.LockedException;
+import io.mlctl.apply.LockService;
 import io.mlctl.apply.RetryPolicy;
 import io.mlctl.engine.Engine;
+import io.mlctl.engine.MassDeleteException;
 import io.mlctl.plan.Plan;
 import io.mlctl.plan.Summary;
 import io.mlctl.plan.render.MarkdownRenderer;
@@ -27,24 +29,55 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import io.mlctl.util.Hashing;
 import org.eclipse.jgit.lib.ObjectId;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * One pass of the GitOps loop, run by {@link Daemon} every interval: fetch; validate, plan and (where
- * the environment says {@code apply: auto}) apply a new commit of the deploy branch; plan review
- * branches and publish their plans; re-plan environments whose drift check is due. Everything the CLI
- * does is reused through {@link Engine}, including its lock and journal.
+ * The GitOps loop's logic, run by {@link Daemon}: every interval {@link #schedule} fetches; validates a
+ * new commit of the deploy branch; hands the environments this replica owns whose own spec changed (or
+ * whose retry or drift check is due) to a bounded pool of reconcilers; and plans review branches. An
+ * environment is applied when its own resolved spec changed since it was last made true (or a person
+ * asks): someone else's commit never touches it, and its drift is corrected only with {@code selfHeal}.
+ * Everything the CLI does is reused through {@link Engine}, including its lock and journal.
  */
-public final class Reconciler {
+public final class Reconciler implements AutoCloseable {
     /** Reads a config repository checked out in a directory. */
     public interface Loader {
         ConfigRepo load(Path dir);
     }
 
-    enum Trigger { COMMIT, RETRY, DRIFT }
+    /** How replicas share the work: the apply lock, who owns which environment, and what each last applied. */
+    public record Coordination(LockService locks, Membership membership, SyncRecords records) {
+        public static Coordination local(DaemonConfig config) {
+            return new Coordination(LockService.files(), Membership.single(config.replicaId()), SyncRecords.files(config.stateDir()));
+        }
+    }
+
+    enum Trigger { SPEC, REQUEST, DRIFT }
+
+    /** The last commit of the deploy branch that validated, with each environment's spec fingerprint. */
+    private record Good(String commit, List<Environment> environments, Map<String, String> fingerprints) {
+    }
+
+    private record Retry(Instant at, Trigger trigger) {
+    }
+
+    /** What the daemon knows of the config repository, as {@code /api/status} serves it. */
+    public record Source(String repository, Optional<Instant> lastFetch, Optional<Instant> lastSuccess, Optional<Instant> failingSince,
+                         Optional<String> error) {
+    }
 
     private final DaemonConfig config;
     private final GitSource git;
@@ -55,22 +88,35 @@ public final class Reconciler {
     private final Notifier notifier;
     private final DaemonMetrics metrics;
     private final PlanStore plans;
+    private final Coordination coordination;
     private final Path work;
+    private final ExecutorService pool;
 
+    /** The scheduler thread's own. */
     private ObjectId deployed;
-    private String goodCommit;
-    private List<Environment> goodEnvironments = List.of();
-    /** Read by the HTTP threads while a tick runs (an apply can take many minutes), so not guarded by the tick's lock. */
-    private final Map<String, EnvironmentStatus> statuses = new java.util.concurrent.ConcurrentSkipListMap<>();
-    private final Map<String, Integer> failures = new HashMap<>();
-    private final Map<String, Instant> retryAt = new HashMap<>();
-    private final Map<String, Instant> driftCheckedAt = new HashMap<>();
     private final Map<String, ObjectId> reviewed = new HashMap<>();
-    private volatile boolean ready;
+    private volatile Good good = new Good(null, List.of(), Map.of());
+    private volatile Source source;
+    /** Read by the HTTP threads and written by the reconcilers. */
+    private final Map<String, EnvironmentStatus> statuses = new ConcurrentSkipListMap<>();
+    private final Map<String, Integer> failures = new ConcurrentHashMap<>();
+    private final Map<String, Retry> retries = new ConcurrentHashMap<>();
+    private final Map<String, Instant> driftCheckedAt = new ConcurrentHashMap<>();
+    /** Spec fingerprint each environment was last reconciled at (applied, found equal, planned for a person, or blocked). */
+    private final Map<String, Optional<String>> handled = new ConcurrentHashMap<>();
+    private final Map<String, String> blockedNotified = new ConcurrentHashMap<>();
+    private final Set<String> syncRequested = ConcurrentHashMap.newKeySet();
+    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    private volatile boolean fetched;
     private volatile Instant lastTick;
 
     public Reconciler(DaemonConfig config, GitSource git, Loader loader, Function<Environment, Driver> drivers, Clock clock,
                       DaemonLog log, Notifier notifier, DaemonMetrics metrics, PlanStore plans) {
+        this(config, git, loader, drivers, clock, log, notifier, metrics, plans, Coordination.local(config));
+    }
+
+    public Reconciler(DaemonConfig config, GitSource git, Loader loader, Function<Environment, Driver> drivers, Clock clock,
+                      DaemonLog log, Notifier notifier, DaemonMetrics metrics, PlanStore plans, Coordination coordination) {
         this.config = config;
         this.git = git;
         this.loader = loader;
@@ -80,48 +126,157 @@ public final class Reconciler {
         this.notifier = notifier;
         this.metrics = metrics;
         this.plans = plans;
+        this.coordination = coordination;
         this.work = config.stateDir().resolve(".daemon");
+        this.source = new Source(GitSource.redact(config.repo()), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        AtomicInteger n = new AtomicInteger();
+        this.pool = Executors.newFixedThreadPool(Math.max(1, config.concurrency()), r -> {
+            Thread t = new Thread(r, "mlctl-reconcile-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
+    /**
+     * Ready once the repository was fetched, and while fetches have not been failing for longer than the
+     * grace period (a replica that cannot see Git should not be the one answering).
+     */
     public boolean ready() {
-        return ready;
+        Source s = source;
+        return fetched && s.failingSince().map(since -> clock.instant().isBefore(since.plus(config.fetchFailureGrace()))).orElse(true);
     }
 
     public Optional<Instant> lastTick() {
         return Optional.ofNullable(lastTick);
     }
 
-    public List<EnvironmentStatus> statuses() {
-        return new ArrayList<>(statuses.values());
+    public Source source() {
+        return source;
     }
 
-    /** One pass of the loop. Never throws: every failure is logged, reported and retried later. */
-    public synchronized void tick() {
+    public Membership membership() {
+        return coordination.membership();
+    }
+
+    /** Each owned environment's status; while the repository cannot be fetched, each says so (what main says is unknown). */
+    public List<EnvironmentStatus> statuses() {
+        Source s = source;
+        List<EnvironmentStatus> out = new ArrayList<>(statuses.values());
+        if (s.failingSince().isEmpty()) return out;
+        String why = "cannot fetch the config repository since " + s.failingSince().get() + ": " + s.error().orElse("");
+        return out.stream().map(e -> with(e, EnvironmentStatus.Status.ERROR, Optional.of(why))).toList();
+    }
+
+    /** A person asks for an environment to be applied now (as if its spec had changed). False when this replica does not own it. */
+    public boolean requestSync(String environment) {
+        if (good.environments().stream().noneMatch(e -> e.name().equals(environment)) || !coordination.membership().owns(environment)) return false;
+        syncRequested.add(environment);
+        return true;
+    }
+
+    /** One pass, waiting for the reconciles it started (tests and one-shot use). */
+    public void tick() {
+        for (Future<?> f : schedule()) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                log.error("reconcile failed: " + e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /**
+     * One pass of the loop: fetch, validate a new deploy commit, and start the reconciles that are due
+     * without waiting for them (an hour-long apply does not hold up the others, the next fetch or liveness).
+     * Never throws: every failure is logged, reported and retried later.
+     */
+    public synchronized List<Future<?>> schedule() {
         lastTick = clock.instant();
-        Map<String, ObjectId> heads;
+        List<Future<?>> started = new ArrayList<>();
+        Map<String, ObjectId> heads = null;
         try {
-            heads = git.fetch();
+            heads = git.fetch(config.planPullRequests());
+            fetchSucceeded();
         } catch (MlctlException e) {
-            log.error(e.getMessage());
-            return;
+            fetchFailed(e);
         }
-        ready = true;
-        ObjectId head = heads.get("refs/heads/" + config.branch());
-        if (head == null) {
-            log.warn("the deploy branch does not exist yet", "branch", config.branch());
-        } else if (!head.equals(deployed)) {
-            if (deployed != null) log.info("new commit on the deploy branch", "from", shortId(deployed), "to", shortId(head));
-            // A commit that could not even be read (a transient error) is tried again next tick.
-            if (deploy(head)) deployed = head;
-        } else {
-            retryAndCheckDrift();
+        if (heads != null) {
+            ObjectId head = heads.get("refs/heads/" + config.branch());
+            if (head == null) {
+                log.warn("the deploy branch does not exist yet", "branch", config.branch());
+            } else if (!head.equals(deployed)) {
+                if (deployed != null) log.info("new commit on the deploy branch", "from", shortId(deployed), "to", shortId(head));
+                // A commit that could not even be read (a transient error) is tried again next tick.
+                if (deploy(head)) deployed = head;
+            }
         }
-        for (Map.Entry<String, ObjectId> ref : heads.entrySet()) {
-            if (!config.isReviewRef(ref.getKey()) || ref.getValue().equals(reviewed.get(ref.getKey()))) continue;
-            reviewed.put(ref.getKey(), ref.getValue());
-            review(ref.getKey(), ref.getValue());
+        Good g = good;
+        for (Environment env : g.environments()) {
+            if (!coordination.membership().owns(env.name())) {
+                // Another replica owns it now: its status is served there, and its retries are that replica's business.
+                statuses.remove(env.name());
+                retries.remove(env.name());
+                handled.remove(env.name());
+                continue;
+            }
+            Optional<Trigger> due = due(env, g);
+            if (due.isEmpty() || !inFlight.add(env.name())) continue;
+            started.add(pool.submit(() -> {
+                try {
+                    reconcile(env, due.get(), g);
+                } finally {
+                    inFlight.remove(env.name());
+                }
+            }));
         }
-        reviewed.keySet().retainAll(heads.keySet());
+        if (heads != null) {
+            for (Map.Entry<String, ObjectId> ref : heads.entrySet()) {
+                if (!config.isReviewRef(ref.getKey()) || ref.getValue().equals(reviewed.get(ref.getKey()))) continue;
+                reviewed.put(ref.getKey(), ref.getValue());
+                started.add(pool.submit(() -> review(ref.getKey(), ref.getValue())));
+            }
+            reviewed.keySet().retainAll(heads.keySet());
+        }
+        return started;
+    }
+
+    /** Why an environment should be reconciled now, if it should. */
+    private Optional<Trigger> due(Environment env, Good g) {
+        Instant now = clock.instant();
+        Retry retry = retries.get(env.name());
+        if (retry != null) return now.isBefore(retry.at()) ? Optional.empty() : Optional.of(retry.trigger());
+        if (syncRequested.remove(env.name())) return Optional.of(Trigger.REQUEST);
+        Optional<String> done = handled.computeIfAbsent(env.name(), coordination.records()::applied);
+        if (!done.equals(Optional.ofNullable(g.fingerprints().get(env.name())))) return Optional.of(Trigger.SPEC);
+        Instant checked = driftCheckedAt.get(env.name());
+        return checked == null || !now.isBefore(checked.plus(config.driftInterval())) ? Optional.of(Trigger.DRIFT) : Optional.empty();
+    }
+
+    private void fetchSucceeded() {
+        Instant now = clock.instant();
+        Source was = source;
+        if (was.failingSince().isPresent()) log.info("the config repository can be fetched again", "failingSince", was.failingSince().get());
+        source = new Source(was.repository(), Optional.of(now), Optional.of(now), Optional.empty(), Optional.empty());
+        fetched = true;
+        metrics.fetched(true, now);
+    }
+
+    /** Logged every time, reported to the webhook once per outage. */
+    private void fetchFailed(MlctlException e) {
+        Instant now = clock.instant();
+        Source was = source;
+        String error = e.userMessage();
+        log.error(error);
+        metrics.fetched(false, now);
+        source = new Source(was.repository(), Optional.of(now), was.lastSuccess(), Optional.of(was.failingSince().orElse(now)), Optional.of(error));
+        if (was.failingSince().isEmpty()) {
+            ObjectNode ev = notifier.event("error").put("source", "git").put("repository", was.repository()).put("error", error)
+                .put("since", now.toString());
+            notifier.send(ev);
+        }
     }
 
     /** Returns false when the commit could not be read and should be tried again. */
@@ -137,19 +292,30 @@ public final class Reconciler {
             log.error("cannot read commit " + id + ": " + e.getMessage());
             return false;
         }
-        goodCommit = commit.name();
-        goodEnvironments = repo.environments();
-        failures.clear();
-        retryAt.clear();
-        log.info("commit validated", "commit", id, "environments", goodEnvironments.size());
+        Map<String, String> fingerprints = new HashMap<>();
+        for (Environment env : repo.environments()) fingerprints.put(env.name(), fingerprint(env));
+        Good was = good;
+        good = new Good(commit.name(), repo.environments(), fingerprints);
+        // A new commit is a fresh start for environments whose spec it changed; the others keep their schedule.
+        for (Environment env : repo.environments()) {
+            if (!fingerprints.get(env.name()).equals(was.fingerprints().get(env.name()))) {
+                retries.remove(env.name());
+                failures.remove(env.name());
+            }
+        }
+        metrics.commit("valid");
+        log.info("commit validated", "commit", id, "environments", repo.environments().size());
         for (String gone : new ArrayList<>(statuses.keySet())) {
-            if (goodEnvironments.stream().noneMatch(e -> e.name().equals(gone))) {
+            if (!fingerprints.containsKey(gone)) {
                 EnvironmentStatus s = statuses.get(gone);
                 statuses.put(gone, with(s, EnvironmentStatus.Status.ERROR, Optional.of("no longer in the repository at " + id
                     + "; its resources are left as they are (mlctl destroy deletes them)")));
             }
         }
-        for (Environment env : goodEnvironments) reconcile(env, Trigger.COMMIT);
+        // Commits whose spec of an environment is unchanged still move its status to the newest commit.
+        for (Environment env : repo.environments()) {
+            statuses.computeIfPresent(env.name(), (k, s) -> fingerprints.get(k).equals(was.fingerprints().get(k)) ? withCommit(s, commit.name()) : s);
+        }
         return true;
     }
 
@@ -157,8 +323,10 @@ public final class Reconciler {
     private void rejected(ObjectId commit, SpecException e) {
         String id = shortId(commit);
         List<SpecError> errors = e.errors();
+        String goodCommit = good.commit();
         String summary = "commit " + id + " does not validate, keeping " + (goodCommit == null ? "nothing" : shortId(goodCommit)) + ": "
             + errors.get(0) + (errors.size() > 1 ? " (and " + (errors.size() - 1) + " more)" : "");
+        metrics.commit("invalid");
         for (SpecError err : errors) log.error("invalid spec", "commit", id, "error", err);
         for (String name : new ArrayList<>(statuses.keySet())) {
             statuses.put(name, with(statuses.get(name), EnvironmentStatus.Status.ERROR, Optional.of(summary)));
@@ -167,128 +335,175 @@ public final class Reconciler {
         notifier.send(ev);
     }
 
-    private void retryAndCheckDrift() {
-        Instant now = clock.instant();
-        for (Environment env : goodEnvironments) {
-            Instant retry = retryAt.get(env.name());
-            if (retry != null) {
-                if (!now.isBefore(retry)) reconcile(env, Trigger.RETRY);
-                continue;
-            }
-            Instant checked = driftCheckedAt.get(env.name());
-            if (checked == null || !now.isBefore(checked.plus(config.driftInterval()))) reconcile(env, Trigger.DRIFT);
-        }
-    }
-
-    private void reconcile(Environment env, Trigger trigger) {
+    private void reconcile(Environment env, Trigger trigger, Good g) {
         Instant start = clock.instant();
         String outcome;
         driftCheckedAt.put(env.name(), start);
         try (Driver driver = drivers.apply(env)) {
             long requestsBefore = driver.requestCount();
-            Engine engine = new Engine(driver, config.stateDir(), clock, RetryPolicy.standard(new Random()));
+            Engine engine = new Engine(driver, config.stateDir(), clock, RetryPolicy.standard(new Random()), coordination.locks());
             try {
-                outcome = reconcileWith(engine, env, trigger);
+                outcome = reconcileWith(engine, env, trigger, g);
             } finally {
                 metrics.cloudRequests(env.provider().id(), driver.requestCount() - requestsBefore);
             }
         } catch (LockedException e) {
             outcome = "locked";
             log.info("environment is locked, will try again", "environment", env.name(), "holder", e.holder());
-            statuses.putIfAbsent(env.name(), new EnvironmentStatus(env.name(), env.provider().id(), env.region(), goodCommit,
-                EnvironmentStatus.Status.PENDING, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()));
-            retryAt.put(env.name(), clock.instant().plus(config.interval()));
+            statuses.putIfAbsent(env.name(), fresh(env, g.commit(), EnvironmentStatus.Status.PENDING));
+            retries.put(env.name(), new Retry(clock.instant().plus(config.interval()), trigger));
         } catch (MlctlException e) {
             outcome = "error";
-            failed(env, e.userMessage());
+            failed(env, trigger, g, e.userMessage());
         } catch (RuntimeException e) {
             outcome = "error";
-            failed(env, "internal error: " + e);
+            failed(env, trigger, g, "internal error: " + e);
         }
         metrics.reconciled(env.name(), outcome, Duration.between(start, clock.instant()));
+        EnvironmentStatus now = statuses.get(env.name());
+        if (now != null) metrics.status(env.name(), now.status().id());
     }
 
-    private String reconcileWith(Engine engine, Environment env, Trigger trigger) {
+    private String reconcileWith(Engine engine, Environment env, Trigger trigger, Good g) {
         Instant now = clock.instant();
-        EnvironmentStatus prior = status(env).orElseGet(() -> new EnvironmentStatus(env.name(), env.provider().id(), env.region(), goodCommit,
-            EnvironmentStatus.Status.PENDING, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()));
+        String commit = g.commit();
+        String fingerprint = g.fingerprints().get(env.name());
+        EnvironmentStatus prior = status(env).orElseGet(() -> fresh(env, commit, EnvironmentStatus.Status.PENDING));
         boolean mayApply = env.applyMode() == Environment.ApplyMode.AUTO && (trigger != Trigger.DRIFT || env.selfHeal());
-        // One pass under the environment's lock: the plan that is reported is the plan that is applied, from one inventory read.
-        Engine.ApplyOutcome outcome = engine.apply(env, new Engine.ApplyRequest(PlanOptions.defaults(clock.instant()), Optional.empty(), false, 10,
-            "mlctl daemon"), p -> {
-                if (trigger == Trigger.DRIFT) drifted(env, p);
-                if (!mayApply) return false;
-                statuses.put(env.name(), with(planned(prior, p, now), EnvironmentStatus.Status.PENDING, Optional.empty()));
-                log.info("applying", "environment", env.name(), "commit", shortId(goodCommit), "plan", p.summary().sentence());
-                return true;
-            }, new Engine.Observer() {
-                @Override
-                public void resuming(Journal.Interrupted i) {
-                    log.warn("resuming an interrupted apply", "environment", env.name(), "run", i.runId(), "inFlight", i.pending().size());
-                }
-
-                @Override
-                public void planned(Plan plan) {
-                    publish(config.branch(), env, goodCommit, plan, false);
-                }
-
-                @Override
-                public void finished(Step step, int index, int total, String cloudId, Duration took) {
-                    log.info(step.op() + " complete", "environment", env.name(), "address", step.address(), "id", cloudId);
-                }
-
-                @Override
-                public void failed(Step step, String error) {
-                    metrics.cloudError(env.provider().id());
-                    log.error(step.op() + " failed", "environment", env.name(), "address", step.address(), "error", error);
-                }
-            });
+        Engine.ApplyOutcome outcome;
+        try {
+            // One pass under the environment's lock: the plan that is reported is the plan that is applied, from one inventory read.
+            outcome = engine.apply(env, new Engine.ApplyRequest(PlanOptions.defaults(clock.instant()), Optional.empty(), false, 10,
+                "mlctl daemon " + coordination.membership().replica()), p -> {
+                    if (trigger == Trigger.DRIFT) drifted(env, p);
+                    if (!mayApply) return false;
+                    statuses.put(env.name(), with(planned(prior, p, now, commit), EnvironmentStatus.Status.PENDING, Optional.empty()));
+                    log.info("applying", "environment", env.name(), "commit", shortId(commit), "plan", p.summary().sentence());
+                    return true;
+                }, observer(env, commit));
+        } catch (MassDeleteException e) {
+            if (trigger == Trigger.DRIFT) drifted(env, e.plan());
+            if (!mayApply) {
+                outcome = new Engine.ApplyOutcome(e.plan(), Optional.empty(), false);
+            } else {
+                return blocked(env, g, prior, e.plan(), now);
+            }
+        }
         Plan plan = outcome.plan();
-        EnvironmentStatus base = planned(prior, plan, now);
+        EnvironmentStatus base = planned(prior, plan, now, commit);
         if (!plan.hasChanges()) {
             statuses.put(env.name(), synced(base, now));
+            recordApplied(env, fingerprint);
             succeeded(env);
             return "synced";
         }
         if (!outcome.approved()) {
             EnvironmentStatus.Status s = env.applyMode() == Environment.ApplyMode.MANUAL ? EnvironmentStatus.Status.MANUAL : EnvironmentStatus.Status.DRIFTED;
             statuses.put(env.name(), with(base, s, Optional.empty()));
-            if (trigger != Trigger.DRIFT) notifier.send(event("plan", env, plan.summary()));
+            if (trigger != Trigger.DRIFT) notifier.send(event("plan", env, commit, plan.summary()));
+            // Planned for a person (manual) or reported (drift without selfHeal): nothing more to do until the spec changes.
+            if (trigger != Trigger.DRIFT) handled.put(env.name(), Optional.ofNullable(fingerprint));
             succeeded(env);
             return s.id();
         }
         Instant done = clock.instant();
         Optional<ApplyResult> result = outcome.result();
         if (result.isPresent() && !result.get().ok()) {
-            statuses.put(env.name(), new EnvironmentStatus(env.name(), env.provider().id(), env.region(), goodCommit, EnvironmentStatus.Status.ERROR,
-                Optional.of(outcome.plan().summary()), Optional.of(now), Optional.of(done), Optional.of("failed"),
-                Optional.of(String.join("; ", result.get().failures())), base.lastSync()));
-            backoff(env);
-            notifier.send(event("error", env, outcome.plan().summary()).put("error", String.join("; ", result.get().failures())));
+            String errors = String.join("; ", result.get().failures());
+            statuses.put(env.name(), new EnvironmentStatus(env.name(), env.provider().id(), env.region(), commit, EnvironmentStatus.Status.ERROR,
+                Optional.of(plan.summary()), Optional.of(now), Optional.of(done), Optional.of("failed"), Optional.of(errors), base.lastSync()));
+            backoff(env, trigger);
+            notifier.send(event("error", env, commit, plan.summary()).put("error", errors));
             return "failed";
         }
-        Summary applied = outcome.plan().summary();
+        Summary applied = plan.summary();
         metrics.changed(env.name(), "create", applied.create());
         metrics.changed(env.name(), "update", applied.update());
         metrics.changed(env.name(), "replace", applied.replace());
         metrics.changed(env.name(), "delete", applied.delete());
-        EnvironmentStatus after = new EnvironmentStatus(env.name(), env.provider().id(), env.region(), goodCommit, EnvironmentStatus.Status.SYNCED,
+        EnvironmentStatus after = new EnvironmentStatus(env.name(), env.provider().id(), env.region(), commit, EnvironmentStatus.Status.SYNCED,
             Optional.of(applied), Optional.of(now), Optional.of(done), Optional.of("succeeded"), Optional.empty(), base.lastSync());
         statuses.put(env.name(), synced(after, done));
-        log.info("applied", "environment", env.name(), "commit", shortId(goodCommit), "result", result.map(ApplyResult::sentence).orElse("no changes"));
-        notifier.send(event("apply", env, applied).put("outcome", "succeeded"));
+        recordApplied(env, fingerprint);
+        log.info("applied", "environment", env.name(), "commit", shortId(commit), "result", result.map(ApplyResult::sentence).orElse("no changes"));
+        notifier.send(event("apply", env, commit, applied).put("outcome", "succeeded"));
         succeeded(env);
         return "applied";
     }
 
-    private void drifted(Environment env, Plan plan) {
-        metrics.drift(env.name());
-        log.warn("drift found", "environment", env.name(), "plan", plan.summary().sentence());
-        notifier.send(event("drift", env, plan.summary()));
+    /**
+     * A mass delete waits for a person: the environment is blocked (not failing: nothing is retried or
+     * backed off), its status names what would go, and the webhook hears of each such plan once.
+     */
+    private String blocked(Environment env, Good g, EnvironmentStatus prior, Plan plan, Instant now) {
+        List<String> doomed = plan.changes().stream().filter(c -> c.action().primitives().contains("delete")).map(c -> c.address().toString()).toList();
+        String names = doomed.size() > 10 ? String.join(", ", doomed.subList(0, 10)) + " and " + (doomed.size() - 10) + " more" : String.join(", ", doomed);
+        String why = "mass delete held back: the plan deletes " + doomed.size() + " resources (" + names + "); release it by committing "
+            + "spec.allowMassDelete with the change, or with mlctl apply --allow-mass-delete";
+        statuses.put(env.name(), with(planned(prior, plan, now, g.commit()), EnvironmentStatus.Status.BLOCKED, Optional.of(why)));
+        handled.put(env.name(), Optional.ofNullable(g.fingerprints().get(env.name())));
+        succeeded(env);
+        String key = plan.fingerprints().spec() + "/" + plan.fingerprints().inventory();
+        if (!key.equals(blockedNotified.put(env.name(), key))) {
+            log.warn("mass delete held back", "environment", env.name(), "commit", shortId(g.commit()), "deletes", doomed.size());
+            ObjectNode ev = event("blocked", env, g.commit(), plan.summary()).put("error", why);
+            ev.putArray("deletes").addAll(doomed.stream().map(tools.jackson.databind.node.StringNode::valueOf).toList());
+            notifier.send(ev);
+        }
+        return "blocked";
     }
 
-    private EnvironmentStatus planned(EnvironmentStatus s, Plan plan, Instant when) {
-        return new EnvironmentStatus(s.name(), s.provider(), s.region(), goodCommit, s.status(), Optional.of(plan.summary()), Optional.of(when),
+    private Engine.Observer observer(Environment env, String commit) {
+        return new Engine.Observer() {
+            @Override
+            public void resuming(Journal.Interrupted i) {
+                log.warn("resuming an interrupted apply", "environment", env.name(), "run", i.runId(), "inFlight", i.pending().size());
+            }
+
+            @Override
+            public void planned(Plan plan) {
+                publish(config.branch(), env, commit, plan, false);
+            }
+
+            @Override
+            public void finished(Step step, int index, int total, String cloudId, Duration took) {
+                log.info(step.op() + " complete", "environment", env.name(), "address", step.address(), "id", cloudId);
+            }
+
+            @Override
+            public void failed(Step step, String error) {
+                metrics.cloudError(env.provider().id());
+                log.error(step.op() + " failed", "environment", env.name(), "address", step.address(), "error", error);
+            }
+        };
+    }
+
+    private void recordApplied(Environment env, String fingerprint) {
+        handled.put(env.name(), Optional.ofNullable(fingerprint));
+        blockedNotified.remove(env.name());
+        if (fingerprint == null) return;
+        try {
+            coordination.records().applied(env.name(), fingerprint);
+        } catch (MlctlException e) {
+            // Only costs a no-op re-plan after a restart or a move to another replica.
+            log.warn("cannot record the applied spec", "environment", env.name(), "error", e.userMessage());
+        }
+    }
+
+    private void drifted(Environment env, Plan plan) {
+        if (!plan.hasChanges()) return;
+        metrics.drift(env.name());
+        log.warn("drift found", "environment", env.name(), "plan", plan.summary().sentence());
+        notifier.send(event("drift", env, good.commit(), plan.summary()));
+    }
+
+    private static EnvironmentStatus fresh(Environment env, String commit, EnvironmentStatus.Status status) {
+        return new EnvironmentStatus(env.name(), env.provider().id(), env.region(), commit, status, Optional.empty(), Optional.empty(),
+            Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+    }
+
+    private static EnvironmentStatus planned(EnvironmentStatus s, Plan plan, Instant when, String commit) {
+        return new EnvironmentStatus(s.name(), s.provider(), s.region(), commit, s.status(), Optional.of(plan.summary()), Optional.of(when),
             s.lastApplyTime(), s.lastApplyOutcome(), Optional.empty(), s.lastSync());
     }
 
@@ -303,30 +518,55 @@ public final class Reconciler {
             s.lastApplyTime(), s.lastApplyOutcome(), error, s.lastSync());
     }
 
+    private static EnvironmentStatus withCommit(EnvironmentStatus s, String commit) {
+        return new EnvironmentStatus(s.name(), s.provider(), s.region(), commit, s.status(), s.lastPlanSummary(), s.lastPlanTime(),
+            s.lastApplyTime(), s.lastApplyOutcome(), s.error(), s.lastSync());
+    }
+
     private Optional<EnvironmentStatus> status(Environment env) {
         return Optional.ofNullable(statuses.get(env.name()));
     }
 
-    private void failed(Environment env, String message) {
+    private void failed(Environment env, Trigger trigger, Good g, String message) {
         log.error("reconcile failed", "environment", env.name(), "error", message);
-        EnvironmentStatus s = status(env).orElseGet(() -> new EnvironmentStatus(env.name(), env.provider().id(), env.region(), goodCommit,
-            EnvironmentStatus.Status.ERROR, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()));
-        statuses.put(env.name(), new EnvironmentStatus(s.name(), s.provider(), s.region(), goodCommit, EnvironmentStatus.Status.ERROR,
+        EnvironmentStatus s = status(env).orElseGet(() -> fresh(env, g.commit(), EnvironmentStatus.Status.ERROR));
+        statuses.put(env.name(), new EnvironmentStatus(s.name(), s.provider(), s.region(), g.commit(), EnvironmentStatus.Status.ERROR,
             s.lastPlanSummary(), s.lastPlanTime(), s.lastApplyTime(), s.lastApplyOutcome(), Optional.of(message), s.lastSync()));
-        backoff(env);
-        notifier.send(notifier.event("error").put("environment", env.name()).put("commit", goodCommit).put("error", message));
+        backoff(env, trigger);
+        notifier.send(notifier.event("error").put("environment", env.name()).put("commit", g.commit()).put("error", message));
     }
 
     /** Repeated failures wait longer each time (up to ten minutes), so a broken environment does not hammer the cloud. */
-    private void backoff(Environment env) {
+    private void backoff(Environment env, Trigger trigger) {
         int n = failures.merge(env.name(), 1, Integer::sum);
         long delay = Math.min(Duration.ofMinutes(10).toMillis(), config.interval().toMillis() << Math.min(n, 16));
-        retryAt.put(env.name(), clock.instant().plusMillis(delay));
+        retries.put(env.name(), new Retry(clock.instant().plusMillis(delay), trigger));
     }
 
     private void succeeded(Environment env) {
         failures.remove(env.name());
-        retryAt.remove(env.name());
+        retries.remove(env.name());
+    }
+
+    /** What an environment's reconcile depends on in its spec (not where in which file it is written). */
+    static String fingerprint(Environment env) {
+        Map<String, Object> resources = new TreeMap<>();
+        for (var r : env.resources()) {
+            resources.put(r.address().toString(), Map.of("attributes", r.attributes(),
+                "dependencies", r.dependencies().stream().map(Object::toString).sorted().toList()));
+        }
+        Map<String, Object> m = new TreeMap<>();
+        m.put("name", env.name());
+        m.put("provider", env.provider().id());
+        m.put("region", env.region());
+        m.put("account", env.account().orElse(""));
+        m.put("resourceGroup", env.resourceGroup().orElse(""));
+        m.put("labels", new TreeMap<>(env.labels()));
+        m.put("apply", env.applyMode().name());
+        m.put("selfHeal", env.selfHeal());
+        m.put("allowMassDelete", env.massDeleteAllowance());
+        m.put("resources", resources);
+        return Hashing.sha256(m);
     }
 
     private void review(String ref, ObjectId commit) {
@@ -350,7 +590,7 @@ public final class Reconciler {
                 Plan plan = engine.plan(env, PlanOptions.defaults(clock.instant()));
                 publish(branch, env, commit.name(), plan, true);
                 log.info("planned review branch", "branch", branch, "commit", id, "environment", env.name(), "plan", plan.summary().sentence());
-                notifier.send(event("plan", env, plan.summary()).put("branch", branch).put("commit", commit.name()));
+                notifier.send(event("plan", env, commit.name(), plan.summary()).put("branch", branch));
             } catch (MlctlException e) {
                 log.error("cannot plan review branch", "branch", branch, "environment", env.name(), "error", e.userMessage());
             }
@@ -388,14 +628,25 @@ public final class Reconciler {
         });
     }
 
-    private ObjectNode event(String type, Environment env, Summary summary) {
-        ObjectNode n = notifier.event(type).put("environment", env.name()).put("commit", goodCommit).put("time", clock.instant().toString());
+    private ObjectNode event(String type, Environment env, String commit, Summary summary) {
+        ObjectNode n = notifier.event(type).put("environment", env.name()).put("commit", commit).put("time", clock.instant().toString());
         n.set("summary", PlanJson.summary(summary));
         return n;
     }
 
     private static String shortId(ObjectId id) {
         return id.name().substring(0, 7);
+    }
+
+    @Override
+    public void close() {
+        pool.shutdown();
+    }
+
+    /** Waits up to {@code grace} for the reconciles in flight; false when some are still running. */
+    public boolean awaitIdle(Duration grace) throws InterruptedException {
+        pool.shutdown();
+        return pool.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private static String shortId(String id) {

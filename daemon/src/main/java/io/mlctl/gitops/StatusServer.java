@@ -34,8 +34,9 @@ public final class StatusServer implements AutoCloseable {
         this.metrics = metrics;
         this.plans = plans;
         this.clock = clock;
-        // Live while the loop has ticked recently; a loop stuck far past its interval is not.
-        this.stallAfter = interval.multipliedBy(10).plus(Duration.ofMinutes(30));
+        // Live while the loop has passed recently. Reconciles run beside the loop, so an hour-long apply does not hold it up;
+        // a pass is a fetch (60 s timeout) and a validation, so three intervals and two minutes mean the loop is stuck.
+        this.stallAfter = interval.multipliedBy(3).plus(Duration.ofMinutes(2));
         int colon = listen.lastIndexOf(':');
         if (colon < 0) throw new MlctlException("--listen must be HOST:PORT, got '" + listen + "'");
         try {
@@ -52,11 +53,19 @@ public final class StatusServer implements AutoCloseable {
             boolean live = reconciler.lastTick().map(t -> t.plus(stallAfter).isAfter(clock.instant())).orElse(true);
             send(ex, live ? 200 : 503, "text/plain", live ? "ok\n" : "reconcile loop stalled\n");
         });
-        server.createContext(READY, ex -> send(ex, reconciler.ready() ? 200 : 503, "text/plain",
-            reconciler.ready() ? "ready\n" : "not ready: the config repository has not been fetched yet\n"));
+        server.createContext(READY, ex -> {
+            if (reconciler.ready()) {
+                send(ex, 200, "text/plain", "ready\n");
+                return;
+            }
+            Reconciler.Source src = reconciler.source();
+            send(ex, 503, "text/plain", src.failingSince().map(t -> "not ready: the config repository cannot be fetched since " + t + ": "
+                + src.error().orElse("") + "\n").orElse("not ready: the config repository has not been fetched yet\n"));
+        });
         server.createContext(METRICS, ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
         server.createContext("/api/environments", ex -> send(ex, 200, "application/json", environments()));
         server.createContext("/api/plans", this::plans);
+        server.createContext("/api/status", ex -> send(ex, 200, "application/json", status()));
     }
 
     public int port() {
@@ -84,6 +93,22 @@ public final class StatusServer implements AutoCloseable {
             s.lastSync().ifPresentOrElse(t -> o.put("lastSync", t.toString()), () -> o.putNull("lastSync"));
         }
         return JSON.writeValueAsString(arr) + "\n";
+    }
+
+    /** The daemon as a whole: its replica, the live members, and the config repository's health. */
+    String status() {
+        Reconciler.Source src = reconciler.source();
+        ObjectNode o = JSON.createObjectNode();
+        o.put("replica", reconciler.membership().replica());
+        o.putArray("members").addAll(reconciler.membership().members().stream().map(tools.jackson.databind.node.StringNode::valueOf).toList());
+        ObjectNode git = o.putObject("git");
+        git.put("repository", src.repository()).put("ok", src.failingSince().isEmpty());
+        src.lastFetch().ifPresentOrElse(t -> git.put("lastFetch", t.toString()), () -> git.putNull("lastFetch"));
+        src.lastSuccess().ifPresentOrElse(t -> git.put("lastSuccess", t.toString()), () -> git.putNull("lastSuccess"));
+        src.failingSince().ifPresentOrElse(t -> git.put("failingSince", t.toString()), () -> git.putNull("failingSince"));
+        src.error().ifPresentOrElse(e -> git.put("error", e), () -> git.putNull("error"));
+        o.put("ready", reconciler.ready());
+        return JSON.writeValueAsString(o) + "\n";
     }
 
     private void plans(HttpExchange ex) throws IOException {

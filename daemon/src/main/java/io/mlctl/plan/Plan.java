@@ -53,6 +53,11 @@ public record Plan(
         return Summary.of(changes);
     }
 
+    /** How many resources (and subnets or node pools) this plan deletes, replacements included. */
+    public int deleteCount() {
+        return (int) changes.stream().filter(c -> c.action().primitives().contains("delete")).count();
+    }
+
     public boolean hasChanges() {
         return !changes.isEmpty();
     }

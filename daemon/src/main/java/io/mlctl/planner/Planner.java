@@ -41,9 +41,18 @@ public final class Planner {
         this.rules = rules;
     }
 
-    /** Deleting more than this many resources, or this share of an environment, needs --allow-mass-delete. */
+    /**
+     * A plan deleting more than {@link #MASS_DELETE_MIN} resources and either more than {@link #MASS_DELETE_COUNT} or more than
+     * {@link #MASS_DELETE_SHARE} of the environment is a mass delete, applied only when released (--allow-mass-delete, or
+     * spec.allowMassDelete). Up to three deletions is the ordinary size of a change (a resource removed, a subnet's CIDR changed
+     * with the instance and cluster in it replaced) and fits in one glance at a plan; what the guard is for is a wrong path, a
+     * deleted file or a renamed environment, which take most or all of an environment at once.
+     */
+    public static final int MASS_DELETE_MIN = 3;
     public static final int MASS_DELETE_COUNT = 10;
-    public static final double MASS_DELETE_SHARE = 0.25;
+    public static final double MASS_DELETE_SHARE = 0.5;
+    /** The end of the mass-delete warning, which the engine drops when it refuses. */
+    public static final String MASS_DELETE_HINT = "; apply refuses it unless --allow-mass-delete is given or the spec sets allowMassDelete";
 
     public Plan plan(Environment env, Inventory inventory, PlanOptions options) {
         Map<Address, ResourceSpec> desired = new TreeMap<>();
@@ -123,12 +132,15 @@ public final class Planner {
         ordered.addAll(reverseOrder(deletes));
         List<String> warnings = new ArrayList<>();
         int deleting = (int) ordered.stream().filter(c -> c.action().primitives().contains("delete")).count();
-        boolean mass = !options.destroy() && deleting > 0
+        boolean mass = !options.destroy() && deleting > MASS_DELETE_MIN
             && (deleting > MASS_DELETE_COUNT || deleting > MASS_DELETE_SHARE * Math.max(1, inventory.size()));
         if (mass) {
             warnings.add("this plan deletes " + deleting + " of the " + inventory.size() + " resources environment " + env.name()
-                + " owns (more than " + MASS_DELETE_COUNT + " or " + Math.round(MASS_DELETE_SHARE * 100)
-                + "%); apply refuses it unless --allow-mass-delete is given");
+                + " owns (more than " + MASS_DELETE_COUNT + " or more than " + Math.round(MASS_DELETE_SHARE * 100)
+                + "%)" + (env.massDeleteAllowed(deleting) ? "; the spec's allowMassDelete releases it" : MASS_DELETE_HINT));
+        }
+        if (env.massDeleteAllowance() > 0 && !options.destroy()) {
+            warnings.add("spec.allowMassDelete is set for environment " + env.name() + ": remove it once the change it was committed for is applied");
         }
         unchanged.sort((a, b) -> a.address().compareTo(b.address()));
         return new Plan(Plan.FORMAT_VERSION, env.name(), env.provider().id(), env.region(), options.createdAt(), options.destroy(),

@@ -14,6 +14,8 @@ public record Environment(
     Optional<String> resourceGroup,
     ApplyMode applyMode,
     boolean selfHeal,
+    /* spec.allowMassDelete: how many deletions a reviewer allowed past the mass-delete guard (0: none, MAX_VALUE: true). */
+    int massDeleteAllowance,
     List<ResourceSpec> resources,
     SourcePosition position) {
 
@@ -28,7 +30,7 @@ public record Environment(
 
     /** The same environment read in another region (a resource that lives where the spec no longer says). */
     public Environment inRegion(String other) {
-        return new Environment(name, labels, provider, other, account, resourceGroup, applyMode, selfHeal, resources, position);
+        return new Environment(name, labels, provider, other, account, resourceGroup, applyMode, selfHeal, massDeleteAllowance, resources, position);
     }
 
     /**
@@ -44,6 +46,11 @@ public record Environment(
             case AZURE -> account.matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}") ? Optional.empty()
                 : Optional.of("account '" + account + "' is not an Azure subscription id (a UUID)");
         };
+    }
+
+    /** Whether the spec itself releases the mass-delete guard for a plan deleting {@code deletes} resources. */
+    public boolean massDeleteAllowed(int deletes) {
+        return deletes <= massDeleteAllowance;
     }
 
     public Optional<ResourceSpec> resource(Address address) {

@@ -115,8 +115,11 @@ final class SpecChecker {
         checkCycles(specs);
         Environment.ApplyMode mode = "auto".equals(root.at("/spec/apply").asString("manual"))
             ? Environment.ApplyMode.AUTO : Environment.ApplyMode.MANUAL;
+        // true releases the guard for any count, a number for at most that many deletions (the schema allows nothing else).
+        var allow = root.at("/spec/allowMassDelete");
+        int massDeleteAllowance = allow.isBoolean() ? (allow.asBoolean() ? Integer.MAX_VALUE : 0) : allow.isIntegralNumber() ? allow.asInt() : 0;
         return new Environment(envName, labels, provider, region, account, resourceGroup, mode, root.at("/spec/selfHeal").asBoolean(false),
-            specs, doc.positionOf(""));
+            massDeleteAllowance, specs, doc.positionOf(""));
     }
 
     /**

@@ -141,14 +141,16 @@ class CliTest {
 
     @Test
     void massDeleteIsRefusedUnlessAllowed() {
+        String buckets = "    - type: bucket\n      name: b-1\n    - type: bucket\n      name: b-2\n";
+        Fixtures.write(dir, "specs/dev.yaml", Fixtures.smallEnv("dev") + buckets);
         cli.run("apply", "--sandbox", "--auto-approve", spec);
         Fixtures.write(dir, "specs/dev.yaml", Fixtures.smallEnv("dev").replaceAll("(?s)    - type: identity.*", ""));
         Cli.Result refused = cli.run("apply", "--sandbox", "--auto-approve", spec);
         assertThat(refused.exitCode()).isEqualTo(1);
-        assertThat(refused.err()).contains("refusing to apply: this plan deletes 2 of the 4 resources").contains("--allow-mass-delete");
-        assertThat(cli.run("sandbox", "list", "-e", "dev").out()).contains("4 resources");
+        assertThat(refused.err()).contains("refusing to apply: this plan deletes 4 of the 6 resources").contains("--allow-mass-delete");
+        assertThat(cli.run("sandbox", "list", "-e", "dev").out()).contains("6 resources");
         Cli.Result allowed = cli.run("apply", "--sandbox", "--auto-approve", "--allow-mass-delete", spec);
-        assertThat(allowed.out()).as(allowed.toString()).contains("0 added, 0 changed, 2 destroyed");
+        assertThat(allowed.out()).as(allowed.toString()).contains("0 added, 0 changed, 4 destroyed");
     }
 
     @Test

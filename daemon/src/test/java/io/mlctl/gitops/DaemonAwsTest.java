@@ -50,9 +50,8 @@ class DaemonAwsTest {
         try (GitRepos git = new GitRepos(dir)) {
             git.write("envs/aws.yaml", spec).commit("aws env");
             git.push("main");
-            DaemonConfig config = new DaemonConfig(git.url(), "main", "envs", Duration.ofSeconds(1), Duration.ofMinutes(10), "127.0.0.1:0", false,
-                dir.resolve("state"), Optional.empty(), Pattern.compile("refs/heads/.*"), Optional.empty(), "text",
-                Optional.empty(), Optional.empty(), Optional.empty());
+            DaemonConfig config = DaemonConfig.builder(git.url(), dir.resolve("state")).path("envs").interval(Duration.ofSeconds(1))
+                .listen("127.0.0.1:0").build();
             AwsSettings settings = AwsSettings.fromEnvironment(Map.of("AWS_ENDPOINT_URL", moto.endpoint().toString(),
                 "AWS_ACCESS_KEY_ID", "test", "AWS_SECRET_ACCESS_KEY", "test"));
             StringWriter logs = new StringWriter();

@@ -70,10 +70,9 @@ class ReconcilerTest {
     java.util.function.Function<Environment, io.mlctl.provider.Driver> drivers = env -> sandbox;
 
     Reconciler reconciler(Optional<String> publishBranch) {
-        DaemonConfig config = new DaemonConfig(git.url(), "main", ".", Duration.ofSeconds(2), Duration.ofMinutes(10), "127.0.0.1:0", true,
-            dir.resolve("state"), Optional.of(URI.create("http://127.0.0.1:" + hook.getAddress().getPort() + "/hook")),
-            Pattern.compile("refs/heads/.*|refs/pull/[^/]+/head"), publishBranch, "json",
-            Optional.empty(), Optional.empty(), Optional.empty());
+        DaemonConfig config = DaemonConfig.builder(git.url(), dir.resolve("state")).interval(Duration.ofSeconds(2)).listen("127.0.0.1:0")
+            .sandbox(true).webhook(Optional.of(URI.create("http://127.0.0.1:" + hook.getAddress().getPort() + "/hook")))
+            .publishBranch(publishBranch).logFormat("json").planPullRequests(true).build();
         DaemonLog log = new DaemonLog(new PrintWriter(logs, true), true, clock);
         source = new GitSource(config.repo(), dir.resolve("state/.daemon/repo.git"), GitCredentials.none());
         notifier = new Notifier(config.webhook(), log, 3, Duration.ofMillis(10));

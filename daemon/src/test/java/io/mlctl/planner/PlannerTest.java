@@ -275,13 +275,48 @@ class PlannerTest {
         assertThat(p.massDelete()).isFalse(); // 1 of 5
     }
 
+    /** Owned buckets beside smallEnv's 4 resources, of which {@code removed} are no longer declared. */
+    Plan pruning(int extra, int removed, String allow) {
+        StringBuilder yaml = new StringBuilder(Fixtures.smallEnv("dev"));
+        if (!allow.isEmpty()) yaml.replace(yaml.indexOf("  region: us-east-1\n"), yaml.indexOf("  region: us-east-1\n") + 19, "  region: us-east-1\n  allowMassDelete: " + allow + "\n");
+        StringBuilder all = new StringBuilder(yaml);
+        for (int i = 0; i < extra; i++) all.append("    - type: bucket\n      name: b-").append(i).append('\n');
+        for (int i = removed; i < extra; i++) yaml.append("    - type: bucket\n      name: b-").append(i).append('\n');
+        Environment before = Specs.env(all.toString());
+        return plan(Specs.env(yaml.toString()), inventory(before, applied(before)));
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{1} of {0}+4 deleted: mass delete {2}")
+    @org.junit.jupiter.params.provider.CsvSource({
+        // Up to three deletions is an ordinary change, whatever the environment's size.
+        "0, 0, false", "2, 1, false", "2, 2, false", "3, 3, false",
+        // More than three and more than half of the environment.
+        "4, 4, false", "5, 5, true", "6, 4, false",
+        // More than ten, however big the environment.
+        "30, 10, false", "30, 11, true"})
+    void massDeleteThresholds(int extra, int removed, boolean mass) {
+        Plan p = pruning(extra, removed, "");
+        assertThat(p.summary().delete()).isEqualTo(removed);
+        assertThat(p.massDelete()).isEqualTo(mass);
+        if (mass) {
+            assertThat(p.warnings()).singleElement().asString().contains("deletes " + removed + " of the " + (extra + 4) + " resources")
+                .contains("--allow-mass-delete").contains("allowMassDelete");
+        } else {
+            assertThat(p.warnings()).isEmpty();
+        }
+    }
+
     @Test
-    void deletingMoreThanAQuarterNeedsPermission() {
-        Environment small = Specs.env(Fixtures.smallEnv("dev").replaceAll("(?s)    - type: identity.*", ""));
-        Plan p = plan(small, inventory(env, applied(env)));
-        assertThat(p.summary().delete()).isEqualTo(2);
-        assertThat(p.massDelete()).isTrue();
-        assertThat(p.warnings()).singleElement().asString().contains("deletes 2 of the 4 resources").contains("--allow-mass-delete");
+    void theSpecsAllowMassDeleteReleasesTheGuardUpToItsCountAndIsAlwaysWarnedAbout() {
+        Plan released = pruning(5, 5, "true");
+        assertThat(released.massDelete()).isTrue();
+        assertThat(released.warnings()).hasSize(2).anySatisfy(w -> assertThat(w).contains("the spec's allowMassDelete releases it"))
+            .anySatisfy(w -> assertThat(w).contains("allowMassDelete is set").contains("remove it"));
+        assertThat(Specs.env(Fixtures.smallEnv("dev").replace("  region: us-east-1\n", "  region: us-east-1\n  allowMassDelete: 5\n"))
+            .massDeleteAllowed(5)).isTrue();
+        Plan tooMany = pruning(8, 8, "5");
+        assertThat(tooMany.warnings()).anySatisfy(w -> assertThat(w).contains("deletes 8 of the 12").contains("--allow-mass-delete"));
+        assertThat(Specs.env(Fixtures.smallEnv("dev")).massDeleteAllowed(1)).isFalse();
     }
 
     @Test
