@@ -174,9 +174,9 @@ public final class GitSource implements AutoCloseable {
         }
     }
 
-    /** A URL fit for logs: no user info (it may hold a token). */
+    /** A URL fit for logs: no user info or secret query parameters (they may hold a token). */
     public static String redact(String url) {
-        return url.replaceAll("//[^/@]+@", "//***@");
+        return io.mlctl.util.Redaction.text(url);
     }
 
     private static String oneLine(String s) {
