@@ -382,12 +382,10 @@ public final class Reconciler implements AutoCloseable {
                     return true;
                 }, observer(env, commit));
         } catch (MassDeleteException e) {
+            // An auto environment stays blocked at its drift checks too (its held-back change is not drift), until released.
+            if (env.applyMode() == Environment.ApplyMode.AUTO) return blocked(env, g, prior, e.plan(), now);
             if (trigger == Trigger.DRIFT) drifted(env, e.plan());
-            if (!mayApply) {
-                outcome = new Engine.ApplyOutcome(e.plan(), Optional.empty(), false);
-            } else {
-                return blocked(env, g, prior, e.plan(), now);
-            }
+            outcome = new Engine.ApplyOutcome(e.plan(), Optional.empty(), false);
         }
         Plan plan = outcome.plan();
         EnvironmentStatus base = planned(prior, plan, now, commit);

@@ -355,4 +355,285 @@ class ReconcilerTest {
         tick.join(30_000);
         assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.SYNCED);
     }
+
+    // --- An environment is applied when its own spec changed; drift is corrected only with selfHeal ---
+
+    void driftBucket(String env) {
+        SandboxCloud.StoredResource b = sandbox.all(io.mlctl.spec.Provider.AWS, io.mlctl.spec.ResourceType.BUCKET).stream()
+            .filter(x -> x.cloudId().equals(env + "-data")).findFirst().orElseThrow();
+        Map<String, Object> attrs = new java.util.TreeMap<>(b.attributes());
+        attrs.put("versioning", false);
+        sandbox.write(io.mlctl.spec.Provider.AWS, new SandboxCloud.StoredResource(b.cloudId(), b.kind(), attrs, b.tags(), b.createdAt()));
+    }
+
+    Object versioning(String yaml, String env) {
+        return new InventoryReader(sandbox).read(environment(yaml)).get(io.mlctl.spec.Address.parse("bucket." + env + "-data")).orElseThrow()
+            .attributes().get("versioning");
+    }
+
+    @Test
+    void aCommitThatChangesOnlyAnotherEnvironmentNeverCorrectsThisOnesDrift() {
+        String a = env("a", "auto");
+        String b = env("b", "auto");
+        git.write("a.yaml", a).write("b.yaml", b).commit("two envs");
+        git.push("main");
+        Reconciler r = reconciler(Optional.empty());
+        r.tick();
+        driftBucket("a");
+        var c2 = git.write("b.yaml", b.replace("versioning: true", "versioning: false")).commit("b: versioning off");
+        git.push("main");
+        r.tick();
+        assertThat(versioning(b, "b")).isEqualTo(false);
+        assertThat(versioning(a, "a")).as("a's drift is left for a's drift check to report").isEqualTo(false);
+        assertThat(status(r, "a").commit()).as("a's spec is the same at the new commit").isEqualTo(c2.name());
+        clock.advance(Duration.ofMinutes(11));
+        r.tick();
+        assertThat(status(r, "a").status()).isEqualTo(EnvironmentStatus.Status.DRIFTED);
+        assertThat(versioning(a, "a")).isEqualTo(false);
+        // a's own change is applied, and with it a's spec in full (as terraform apply would).
+        git.write("a.yaml", a.replace("name: gpu-1", "name: gpu-2")).commit("a: rename the instance");
+        git.push("main");
+        r.tick();
+        assertThat(status(r, "a").status()).isEqualTo(EnvironmentStatus.Status.SYNCED);
+        assertThat(versioning(a, "a")).isEqualTo(true);
+    }
+
+    @Test
+    void aRestartedDaemonDoesNotReapplyAnUnchangedSpec() {
+        String a = env("a", "auto");
+        git.write("a.yaml", a).commit("a");
+        git.push("main");
+        Reconciler first = reconciler(Optional.empty());
+        first.tick();
+        first.close();
+        source.close();
+        driftBucket("a");
+        Reconciler second = reconciler(Optional.empty());
+        second.tick();
+        assertThat(status(second, "a").status()).isEqualTo(EnvironmentStatus.Status.DRIFTED);
+        assertThat(versioning(a, "a")).isEqualTo(false);
+    }
+
+    // --- The mass-delete guard: ordinary changes pass, a real mass delete blocks until released ---
+
+    static String withBuckets(String yaml, int n) {
+        StringBuilder b = new StringBuilder(yaml);
+        for (int i = 0; i < n; i++) b.append("    - type: bucket\n      name: extra-").append(i).append('\n');
+        return b.toString();
+    }
+
+    @Test
+    void ordinaryDeletionsAreAppliedNotRefused() {
+        String three = env("dev", "auto").replaceAll("(?s)    - type: identity.*", "") + "    - type: bucket\n      name: logs\n";
+        git.write("dev.yaml", three).commit("three resources");
+        git.push("main");
+        Reconciler r = reconciler(Optional.empty());
+        r.tick();
+        assertThat(owned(three)).isEqualTo(3);
+        git.write("dev.yaml", three.replace("    - type: bucket\n      name: logs\n", "")).commit("1 of 3 removed");
+        git.push("main");
+        r.tick();
+        assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.SYNCED);
+        assertThat(owned(three)).isEqualTo(2);
+
+        String six = withBuckets(env("dev", "auto"), 2);
+        git.write("dev.yaml", six).commit("six resources");
+        git.push("main");
+        r.tick();
+        assertThat(owned(six)).isEqualTo(6);
+        // A new CIDR replaces the network, and with it the instance in its subnet: 2 replacements, 3 deletions with the bucket.
+        String moved = six.replace("cidr: 10.0.0.0/16", "cidr: 10.1.0.0/16").replace("cidr: 10.0.1.0/24", "cidr: 10.1.1.0/24")
+            .replace("    - type: bucket\n      name: extra-1\n", "");
+        git.write("dev.yaml", moved).commit("new CIDR, one bucket fewer");
+        git.push("main");
+        r.tick();
+        assertThat(status(r, "dev").status()).as(logs.toString()).isEqualTo(EnvironmentStatus.Status.SYNCED);
+        assertThat(status(r, "dev").lastPlanSummary().orElseThrow().delete() + status(r, "dev").lastPlanSummary().orElseThrow().replace())
+            .isEqualTo(3);
+        assertThat(owned(moved)).isEqualTo(5);
+    }
+
+    @Test
+    void aMassDeleteBlocksNamesWhatItWouldDeleteAndIsReleasedByTheSpec() throws Exception {
+        String big = withBuckets(env("dev", "auto"), 6);
+        git.write("dev.yaml", big).commit("ten resources");
+        git.push("main");
+        Reconciler r = reconciler(Optional.empty());
+        r.tick();
+        assertThat(owned(big)).isEqualTo(10);
+        String small = env("dev", "auto");
+        git.write("dev.yaml", small).commit("six buckets gone");
+        git.push("main");
+        r.tick();
+        EnvironmentStatus s = status(r, "dev");
+        assertThat(s.status()).isEqualTo(EnvironmentStatus.Status.BLOCKED);
+        assertThat(s.error()).hasValueSatisfying(e -> assertThat(e).contains("deletes 6 resources").contains("bucket.extra-0")
+            .contains("bucket.extra-5").contains("allowMassDelete").contains("--allow-mass-delete"));
+        assertThat(owned(big)).isEqualTo(10);
+        awaitEvent("blocked");
+        long requests = sandbox.requestCount();
+        for (int i = 0; i < 3; i++) {
+            clock.advance(Duration.ofMinutes(1));
+            r.tick();
+        }
+        assertThat(sandbox.requestCount()).as("blocked is not retried every tick").isEqualTo(requests);
+        assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.BLOCKED);
+        clock.advance(Duration.ofMinutes(10));
+        r.tick();
+        assertThat(status(r, "dev").status()).as("re-planned at the drift check, still blocked").isEqualTo(EnvironmentStatus.Status.BLOCKED);
+        Thread.sleep(100);
+        assertThat(events.stream().filter(e -> e.contains("\"event\":\"blocked\""))).as("one event per plan, not per check").hasSize(1);
+        assertThat(events).noneMatch(e -> e.contains("\"event\":\"error\""));
+        assertThat(metrics.scrape()).contains("outcome=\"blocked\"");
+
+        git.write("dev.yaml", small.replace("  apply: auto\n", "  apply: auto\n  allowMassDelete: true\n")).commit("release the mass delete");
+        git.push("main");
+        r.tick();
+        assertThat(status(r, "dev").status()).as(logs.toString()).isEqualTo(EnvironmentStatus.Status.SYNCED);
+        assertThat(owned(big)).isEqualTo(4);
+    }
+
+    @Test
+    void aBlockedEnvironmentIsReleasedByAPersonsApplyAndThenReportsSynced() {
+        String big = withBuckets(env("dev", "auto"), 6);
+        git.write("dev.yaml", big).commit("ten resources");
+        git.push("main");
+        Reconciler r = reconciler(Optional.empty());
+        r.tick();
+        String small = env("dev", "auto");
+        git.write("dev.yaml", small).commit("six buckets gone");
+        git.push("main");
+        r.tick();
+        assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.BLOCKED);
+        // mlctl apply --allow-mass-delete, as a person runs it.
+        var outcome = new io.mlctl.engine.Engine(sandbox, dir.resolve("state"), clock, io.mlctl.apply.RetryPolicy.standard(new java.util.Random()))
+            .apply(environment(small), new io.mlctl.engine.Engine.ApplyRequest(io.mlctl.planner.PlanOptions.defaults(clock.instant()),
+                Optional.empty(), true, 4, "mlctl apply"), p -> true, new io.mlctl.engine.Engine.Observer() { });
+        assertThat(outcome.result().orElseThrow().ok()).isTrue();
+        clock.advance(Duration.ofMinutes(11));
+        r.tick();
+        assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.SYNCED);
+        assertThat(owned(big)).isEqualTo(4);
+    }
+
+    // --- Concurrency: environments do not wait for each other, and the loop does not wait for an apply ---
+
+    @Test
+    void oneEnvironmentsLongApplyHoldsUpNeitherTheOthersNorTheLoop() throws Exception {
+        java.util.concurrent.CountDownLatch inCreate = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        SandboxCloud real = sandbox;
+        drivers = env -> !env.name().equals("slow") ? real : new io.mlctl.provider.Driver() {
+            public String name() { return real.name(); }
+            public long requestCount() { return real.requestCount(); }
+            public io.mlctl.provider.Page list(Environment e, io.mlctl.spec.ResourceType k, Optional<String> t) { return real.list(e, k, t); }
+            public io.mlctl.provider.ResourceRules rules(io.mlctl.spec.ResourceType k) { return real.rules(k); }
+            public io.mlctl.provider.Target target(Environment e) { return real.target(e); }
+            public io.mlctl.inventory.ObservedResource update(Environment e, io.mlctl.inventory.ObservedResource c, io.mlctl.spec.ResourceSpec d,
+                                                              java.util.List<io.mlctl.plan.AttributeChange> changes) {
+                return real.update(e, c, d, changes);
+            }
+            public void delete(Environment e, io.mlctl.inventory.ObservedResource c) { real.delete(e, c); }
+            public io.mlctl.inventory.ObservedResource create(Environment e, io.mlctl.spec.ResourceSpec d, io.mlctl.provider.CreateRequest request) {
+                inCreate.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException x) {
+                    Thread.currentThread().interrupt();
+                }
+                return real.create(e, d, request);
+            }
+        };
+        git.write("slow.yaml", env("slow", "auto")).write("fast.yaml", env("fast", "auto")).commit("two envs");
+        git.push("main");
+        Reconciler r = reconciler(Optional.empty());
+        try {
+            List<java.util.concurrent.Future<?>> first = r.schedule();
+            assertThat(inCreate.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            for (java.util.concurrent.Future<?> f : first) {
+                try {
+                    f.get(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException stillRunning) {
+                    // the slow one
+                }
+            }
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (status(r, "fast").status() != EnvironmentStatus.Status.SYNCED && System.nanoTime() < deadline) Thread.sleep(20);
+            assertThat(status(r, "fast").status()).isEqualTo(EnvironmentStatus.Status.SYNCED);
+            assertThat(status(r, "slow").status()).isEqualTo(EnvironmentStatus.Status.PENDING);
+            clock.advance(Duration.ofMinutes(11));
+            Instant before = r.lastTick().orElseThrow();
+            List<java.util.concurrent.Future<?>> second = r.schedule();
+            assertThat(r.lastTick()).as("the loop passes while an apply runs").hasValueSatisfying(t -> assertThat(t).isAfter(before));
+            assertThat(second).as("fast's drift check only: slow is still in flight and not started twice").hasSize(1);
+            second.get(0).get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            release.countDown();
+        }
+        r.tick();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (status(r, "slow").status() != EnvironmentStatus.Status.SYNCED && System.nanoTime() < deadline) Thread.sleep(20);
+        assertThat(status(r, "slow").status()).isEqualTo(EnvironmentStatus.Status.SYNCED);
+        assertThat(owned(env("slow", "auto"))).isEqualTo(4);
+    }
+
+    @Test
+    void sigtermWaitsTheConfiguredGraceForAnApplyInFlightAndNoLonger() throws Exception {
+        java.util.concurrent.CountDownLatch inCreate = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        SandboxCloud real = sandbox;
+        drivers = env -> new io.mlctl.provider.Driver() {
+            public String name() { return real.name(); }
+            public long requestCount() { return real.requestCount(); }
+            public io.mlctl.provider.Page list(Environment e, io.mlctl.spec.ResourceType k, Optional<String> t) { return real.list(e, k, t); }
+            public io.mlctl.provider.ResourceRules rules(io.mlctl.spec.ResourceType k) { return real.rules(k); }
+            public io.mlctl.provider.Target target(Environment e) { return real.target(e); }
+            public io.mlctl.inventory.ObservedResource update(Environment e, io.mlctl.inventory.ObservedResource c, io.mlctl.spec.ResourceSpec d,
+                                                              java.util.List<io.mlctl.plan.AttributeChange> changes) {
+                return real.update(e, c, d, changes);
+            }
+            public void delete(Environment e, io.mlctl.inventory.ObservedResource c) { real.delete(e, c); }
+            public io.mlctl.inventory.ObservedResource create(Environment e, io.mlctl.spec.ResourceSpec d, io.mlctl.provider.CreateRequest request) {
+                inCreate.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException x) {
+                    Thread.currentThread().interrupt();
+                }
+                return real.create(e, d, request);
+            }
+        };
+        git.write("dev.yaml", env("dev", "auto")).commit("dev");
+        git.push("main");
+        Reconciler r = reconciler(Optional.empty());
+        DaemonLog log = new DaemonLog(new PrintWriter(logs, true), true, clock);
+        Daemon daemon = new Daemon(r, Duration.ofSeconds(1), new java.util.Random(1), log, Duration.ofMillis(300));
+        daemon.start();
+        try {
+            assertThat(inCreate.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            daemon.close();
+            assertThat(logs.toString()).contains("stopping while a reconcile is still running");
+        } finally {
+            release.countDown();
+        }
+
+        // Given a grace long enough, the stop waits for the apply and says nothing of the journal.
+        StringWriter quiet = new StringWriter();
+        java.util.concurrent.CountDownLatch inCreate2 = new java.util.concurrent.CountDownLatch(1);
+        drivers = env -> {
+            inCreate2.countDown();
+            return real;
+        };
+        git.write("dev2.yaml", env("dev2", "auto")).commit("dev2");
+        git.push("main");
+        source.close();
+        Reconciler r2 = reconciler(Optional.empty());
+        Daemon patient = new Daemon(r2, Duration.ofSeconds(1), new java.util.Random(1), new DaemonLog(new PrintWriter(quiet, true), true, clock),
+            Duration.ofSeconds(60));
+        patient.start();
+        assertThat(inCreate2.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        patient.close();
+        assertThat(quiet.toString()).doesNotContain("still running");
+        assertThat(status(r2, "dev2").status()).as("the reconcile in flight finished before the stop returned").isEqualTo(EnvironmentStatus.Status.SYNCED);
+    }
 }
