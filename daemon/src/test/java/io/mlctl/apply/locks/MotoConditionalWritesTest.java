@@ -101,7 +101,7 @@ class MotoConditionalWritesTest {
         int writers = 16;
         ExecutorService pool = Executors.newFixedThreadPool(writers);
         try {
-            for (int round = 0; round < 20; round++) {
+            for (int round = 0; round < 10; round++) {
                 String created = "created-" + round;
                 String replaced = "replaced-" + round;
                 String seen = put(replaced, "stale", null, null);

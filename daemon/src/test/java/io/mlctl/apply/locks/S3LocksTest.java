@@ -285,7 +285,7 @@ class S3LocksTest {
         S3Locks holder = locks(s3, "replica-0", real, Duration.ofSeconds(30), Duration.ofMillis(100));
         LockService.Held held = holder.acquire("dev", NO_DIR, "mlctl daemon", real.instant());
         String first = lockObject().get("expires").asString();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (lockObject().get("expires").asString().equals(first)) {
             assertThat(System.nanoTime()).as("renewed in the background").isLessThan(deadline);
             pause();
