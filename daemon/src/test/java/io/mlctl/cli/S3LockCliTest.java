@@ -131,7 +131,7 @@ class S3LockCliTest {
     void theHelpDocumentsTheLock() {
         for (String command : List.of("apply", "destroy")) {
             assertThat(cli.run(command, "--help").out()).contains("--lock=KIND").contains("MLCTL_LOCK").contains("s3://BUCKET/PREFIX")
-                .contains("kubernetes");
+                .contains("kubernetes").contains("--lease-namespace=NS");
         }
     }
 }
