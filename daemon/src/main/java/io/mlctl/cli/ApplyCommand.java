@@ -1,6 +1,8 @@
 package io.mlctl.cli;
 
 import io.mlctl.MlctlException;
+import io.mlctl.apply.LockService;
+import io.mlctl.apply.locks.LockServices;
 import io.mlctl.plan.Plan;
 import io.mlctl.plan.render.PlanJson;
 import io.mlctl.planner.PlanOptions;
@@ -18,11 +20,12 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "apply", mixinStandardHelpOptions = true,
     description = {"Make the cloud match the spec: plan, ask for approval, then create, update, replace and delete.",
         "Runs the dependency graph in parallel (deletes in reverse), retries throttling and server errors, journals every "
-            + "call so an interrupted apply is finished by the next one, and holds a per-environment lock."})
+            + "call so an interrupted apply is finished by the next one, and holds a per-environment lock (see --lock)."})
 final class ApplyCommand implements Callable<Integer> {
     @ParentCommand MlctlCommand root;
     @Mixin ConfigOptions config;
     @Mixin CloudOptions cloud;
+    @Mixin LockOptions locking;
 
     @Option(names = "--plan", paramLabel = "FILE", description = "Apply exactly this saved plan (from plan --out); refused if the spec or the cloud changed since.")
     Path planFile;
@@ -55,11 +58,16 @@ final class ApplyCommand implements Callable<Integer> {
         } else {
             envs = repo.select(config.env);
         }
-        ApplyRunner runner = new ApplyRunner(s, s.color(root.noColor));
-        for (Environment env : envs) {
-            if (envs.size() > 1) s.out().println("== " + env.name() + " (" + env.provider().id() + ", " + env.region() + ")");
-            PlanOptions options = new PlanOptions(saved.map(Plan::destroy).orElse(false), Commands.targets(targets), s.clock().instant());
-            runner.run(env, cloud, options, saved, autoApprove, allowMassDelete, parallelism, "mlctl apply");
+        LockService locks = locking.open(s);
+        try {
+            ApplyRunner runner = new ApplyRunner(s, s.color(root.noColor), locks);
+            for (Environment env : envs) {
+                if (envs.size() > 1) s.out().println("== " + env.name() + " (" + env.provider().id() + ", " + env.region() + ")");
+                PlanOptions options = new PlanOptions(saved.map(Plan::destroy).orElse(false), Commands.targets(targets), s.clock().instant());
+                runner.run(env, cloud, options, saved, autoApprove, allowMassDelete, parallelism, "mlctl apply");
+            }
+        } finally {
+            LockServices.close(locks);
         }
         return 0;
     }

@@ -2,6 +2,7 @@ package io.mlctl.cli;
 
 import io.mlctl.MlctlException;
 import io.mlctl.apply.ApplyResult;
+import io.mlctl.apply.LockService;
 import io.mlctl.engine.Engine;
 import io.mlctl.plan.Plan;
 import io.mlctl.planner.PlanOptions;
@@ -15,10 +16,12 @@ final class ApplyRunner {
     static final java.time.Duration PROGRESS_EVERY = java.time.Duration.ofSeconds(10);
     private final Services s;
     private final boolean color;
+    private final LockService locks;
 
-    ApplyRunner(Services s, boolean color) {
+    ApplyRunner(Services s, boolean color, LockService locks) {
         this.s = s;
         this.color = color;
+        this.locks = locks;
     }
 
     /** Plans, asks, applies; throws when the apply was cancelled or did not fully succeed. */
@@ -31,7 +34,7 @@ final class ApplyRunner {
                  else if (saved.isPresent()) s.out().println(plan.summary().sentence());
                  s.out().flush();
              }, s.clock(), PROGRESS_EVERY)) {
-            Engine engine = Commands.engine(s, driver, cloud);
+            Engine engine = Commands.engine(s, driver, cloud, locks);
             Engine.ApplyOutcome outcome = engine.apply(env,
                 new Engine.ApplyRequest(options, saved, allowMassDelete, parallelism, purpose),
                 plan -> autoApprove || saved.isPresent() || ask(plan, options.destroy()), progress);

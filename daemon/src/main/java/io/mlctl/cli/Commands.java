@@ -20,7 +20,11 @@ final class Commands {
     }
 
     static Engine engine(Services s, Driver driver, CloudOptions cloud) {
-        return new Engine(driver, s.stateDir(cloud.stateDir), s.clock(), RetryPolicy.standard(new java.util.Random()));
+        return engine(s, driver, cloud, io.mlctl.apply.LockService.files());
+    }
+
+    static Engine engine(Services s, Driver driver, CloudOptions cloud, io.mlctl.apply.LockService locks) {
+        return new Engine(driver, s.stateDir(cloud.stateDir), s.clock(), RetryPolicy.standard(new java.util.Random()), locks);
     }
 
     static String render(Plan plan, Format format, boolean color) {

@@ -1,5 +1,7 @@
 package io.mlctl.cli;
 
+import io.mlctl.apply.LockService;
+import io.mlctl.apply.locks.LockServices;
 import io.mlctl.planner.PlanOptions;
 import io.mlctl.spec.ConfigRepo;
 import io.mlctl.spec.Environment;
@@ -14,11 +16,12 @@ import picocli.CommandLine.ParentCommand;
 
 @Command(name = "destroy", mixinStandardHelpOptions = true,
     description = {"Delete everything the environment owns in the cloud (resources carrying its ownership tags), in reverse dependency order.",
-        "Resources mlctl does not own are never touched."})
+        "Resources mlctl does not own are never touched. Holds the environment lock, as apply does (see --lock)."})
 final class DestroyCommand implements Callable<Integer> {
     @ParentCommand MlctlCommand root;
     @Mixin ConfigOptions config;
     @Mixin CloudOptions cloud;
+    @Mixin LockOptions locking;
 
     @Option(names = "--auto-approve", description = "Skip the interactive approval.")
     boolean autoApprove;
@@ -31,10 +34,15 @@ final class DestroyCommand implements Callable<Integer> {
         Services s = root.services;
         ConfigRepo repo = s.loadConfig(config.paths);
         List<Environment> envs = repo.select(config.env);
-        ApplyRunner runner = new ApplyRunner(s, s.color(root.noColor));
-        for (Environment env : envs) {
-            if (envs.size() > 1) s.out().println("== " + env.name() + " (" + env.provider().id() + ", " + env.region() + ")");
-            runner.run(env, cloud, new PlanOptions(true, Set.of(), s.clock().instant()), Optional.empty(), autoApprove, true, parallelism, "mlctl destroy");
+        LockService locks = locking.open(s);
+        try {
+            ApplyRunner runner = new ApplyRunner(s, s.color(root.noColor), locks);
+            for (Environment env : envs) {
+                if (envs.size() > 1) s.out().println("== " + env.name() + " (" + env.provider().id() + ", " + env.region() + ")");
+                runner.run(env, cloud, new PlanOptions(true, Set.of(), s.clock().instant()), Optional.empty(), autoApprove, true, parallelism, "mlctl destroy");
+            }
+        } finally {
+            LockServices.close(locks);
         }
         return 0;
     }
