@@ -15,6 +15,8 @@ import io.mlctl.spec.ConfigLoader;
 import io.mlctl.spec.Values;
 import io.mlctl.spec.YamlDocument;
 import io.mlctl.spec.YamlLoader;
+import io.mlctl.util.Durations;
+import io.mlctl.util.Redaction;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +32,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
+import tools.jackson.databind.json.JsonMapper;
 
 @Command(name = "daemon", mixinStandardHelpOptions = true,
     description = {"Watch a Git config repository and keep the clouds equal to what its deploy branch says.",
@@ -42,6 +45,7 @@ import picocli.CommandLine.Spec;
             + "which wins over the file."})
 final class DaemonCommand implements Callable<Integer> {
     static final String DEFAULT_LISTEN = "127.0.0.1:8080";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @ParentCommand MlctlCommand root;
     @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -119,11 +123,7 @@ final class DaemonCommand implements Callable<Integer> {
         DaemonConfig config = config(s);
         GitCredentials credentials = GitCredentials.of(config.gitTokenFile(), config.gitTokenEnv(), config.sshKey(), s.env());
         if (printConfig) {
-            s.out().println("repo: " + GitSource.redact(config.repo()) + "\nbranch: " + config.branch() + "\npath: " + config.path()
-                + "\ninterval: " + config.interval() + "\ndrift-interval: " + config.driftInterval() + "\nlisten: " + config.listen()
-                + "\nsandbox: " + config.sandbox() + "\nstate-dir: " + config.stateDir() + "\nnotify: " + config.webhook().map(URI::toString).orElse("")
-                + "\nbranch-pattern: " + config.branchPattern() + "\npublish-branch: " + config.publishBranch().orElse("")
-                + "\nlog-format: " + config.logFormat() + "\ncredentials: " + credentials);
+            s.out().print(settings(config));
             s.out().flush();
             return 0;
         }
@@ -150,6 +150,73 @@ final class DaemonCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * The resolved settings as a --config file: keys are the flag names, durations are written as in flags,
+     * and unset ones are comments. Credentials appear as where they are read from, never as values, and
+     * URLs with their credentials masked (a repository URL that carries a token prints masked, so keep tokens
+     * in --git-token-file). A default replica id is a comment too: pinned in a shared file, every replica
+     * would take the same name.
+     */
+    static String settings(DaemonConfig c) {
+        StringBuilder b = new StringBuilder("# mlctl daemon settings (flags win over MLCTL_* variables, which win over --config); "
+            + "this text works as a --config file\n");
+        java.util.function.BiConsumer<String, Optional<?>> line = (key, value) -> {
+            if (value.isEmpty()) {
+                b.append("# ").append(key).append(": not set\n");
+            } else if (value.get() instanceof Boolean || value.get() instanceof Integer) {
+                b.append(key).append(": ").append(value.get()).append('\n');
+            } else {
+                String text = value.get() instanceof Duration d ? Durations.format(d) : Redaction.text(value.get().toString());
+                b.append(key).append(": ").append(yamlScalar(text)).append('\n');
+            }
+        };
+        line.accept("repo", Optional.of(c.repo()));
+        line.accept("branch", Optional.of(c.branch()));
+        line.accept("path", Optional.of(c.path()));
+        line.accept("interval", Optional.of(c.interval()));
+        line.accept("drift-interval", Optional.of(c.driftInterval()));
+        line.accept("listen", Optional.of(c.listen()));
+        line.accept("sandbox", Optional.of(c.sandbox()));
+        line.accept("state-dir", Optional.of(c.stateDir()));
+        line.accept("notify", c.webhook());
+        line.accept("branch-pattern", Optional.of(c.branchPattern().pattern()));
+        line.accept("publish-branch", c.publishBranch());
+        line.accept("git-token-file", c.gitTokenFile());
+        line.accept("git-token-env", c.gitTokenEnv());
+        line.accept("ssh-key", c.sshKey());
+        line.accept("log-format", Optional.of(c.logFormat()));
+        line.accept("shutdown-grace", Optional.of(c.shutdownGrace()));
+        line.accept("concurrency", Optional.of(c.concurrency()));
+        line.accept("plan-pull-requests", Optional.of(c.planPullRequests()));
+        line.accept("fetch-failure-grace", Optional.of(c.fetchFailureGrace()));
+        line.accept("api-token-file", c.apiTokenFile());
+        line.accept("api-token-env", c.apiTokenEnv());
+        line.accept("lock", Optional.of(c.lock()));
+        if (c.replicaId().equals(DaemonConfig.builder(c.repo(), c.stateDir()).build().replicaId())) {
+            b.append("# replica-id: ").append(c.replicaId()).append(" (the default: host name and process id)\n");
+        } else {
+            line.accept("replica-id", Optional.of(c.replicaId()));
+        }
+        line.accept("lease-namespace", c.leaseNamespace());
+        return b.toString();
+    }
+
+    private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_./@~+-][A-Za-z0-9_./:@~+,-]*(?<!:)");
+
+    /** {@code text} bare when YAML reads it back as the same text, else double-quoted (a JSON string is a YAML one). */
+    static String yamlScalar(String text) {
+        if (PLAIN.matcher(text).matches()) {
+            try {
+                List<YamlDocument> docs = new YamlLoader().loadString("v: " + text, "--print-config");
+                Object back = docs.isEmpty() ? null : Values.fromJson(docs.get(0).root().get("v"));
+                if (back != null && String.valueOf(back).equals(text)) return text;
+            } catch (RuntimeException e) {
+                // Not a plain scalar after all (a leading indicator such as '@' or '-'): quoted below.
+            }
+        }
+        return JSON.writeValueAsString(text);
     }
 
     DaemonConfig config(Services s) {
@@ -229,6 +296,8 @@ final class DaemonCommand implements Callable<Integer> {
     static Duration duration(String text, String flag) {
         try {
             String t = text.trim().toLowerCase(Locale.ROOT);
+            // ISO-8601 first: "PT2S" ends in s too.
+            if (t.startsWith("p") || t.startsWith("-p")) return Duration.parse(text.trim());
             if (t.endsWith("ms")) return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
             if (t.endsWith("s")) return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
             if (t.endsWith("m")) return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 60);

@@ -83,11 +83,11 @@ class DeployManifestsTest {
         Cli.Result ok = new Cli(dir).env("MLCTL_INTERVAL", "30s").run("daemon", "--config", config.toString(), "--branch", "release", "--print-config");
         assertThat(ok.exitCode()).as(ok.toString()).isZero();
         assertThat(ok.out()).contains("repo: https://github.com/example/ml-infra.git\n").contains("branch: release\n")
-            .contains("interval: PT30S\n").contains("drift-interval: PT10M\n").contains("listen: 0.0.0.0:8080\n")
+            .contains("interval: 30s\n").contains("drift-interval: 10m\n").contains("listen: 0.0.0.0:8080\n")
             // MLCTL_STATE_DIR (set by the harness) wins over the file.
             .contains("state-dir: " + dir.resolve("state") + "\n")
             .contains("publish-branch: mlctl/plans\n").contains("log-format: json")
-            .contains("credentials: token(***)").doesNotContain("s3cret");
+            .contains("git-token-file: " + dir.resolve("token") + "\n").doesNotContain("s3cret");
         Cli.Result bad = new Cli(dir).run("daemon", "--config", Fixtures.write(dir, "bad.yaml", "repo: x\ncolour: blue\n").toString());
         assertThat(bad.exitCode()).isEqualTo(1);
         assertThat(bad.err()).contains("unknown setting 'colour'");

@@ -125,7 +125,7 @@ class DaemonProcessTest {
         assertThat(env.at("/lastPlan/summary/update").asInt()).isEqualTo(1);
         assertThat(env.at("/lastApply/outcome").asString()).isEqualTo("succeeded");
         assertThat(env.get("error").isNull()).isTrue();
-        assertThat(get(port, "/metrics")).contains("mlctl_reconcile_total{environment=\"dev\",outcome=\"applied\"} 2.0")
+        assertThat(get(port, "/metrics")).contains("mlctl_reconcile_total{environment=\"dev\",outcome=\"succeeded\"} 2.0")
             .contains("mlctl_last_successful_sync_timestamp_seconds{environment=\"dev\"}").contains("mlctl_cloud_requests_total");
 
         git.checkout("feature/x", true);
@@ -140,7 +140,7 @@ class DaemonProcessTest {
         p.destroy(); // SIGTERM
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isIn(0, 143);
-        assertThat(Fixtures.read(dir.resolve("daemon.log"))).contains("INFO stopping");
+        assertThat(Fixtures.read(dir.resolve("daemon.log"))).contains("level=info msg=stopping");
     }
 
     @Test
@@ -187,7 +187,7 @@ class DaemonProcessTest {
         }
         String logs = Fixtures.read(dir.resolve("a.log")) + Fixtures.read(dir.resolve("b.log"));
         assertThat(logs).contains("environment is locked, will try again");
-        assertThat(logs.split("INFO applying ", -1)).as("one apply").hasSize(2);
+        assertThat(logs.split("level=info msg=applying ", -1)).as("one apply").hasSize(2);
         assertThat(perAddress()).hasSize(4).allSatisfy((x, n) -> assertThat(n).isEqualTo(1));
     }
 }

@@ -129,7 +129,7 @@ class ReconcilerTest {
         var inv = new InventoryReader(sandbox).read(environment(v2));
         assertThat(inv.get(io.mlctl.spec.Address.parse("bucket.dev-data")).orElseThrow().attributes()).containsEntry("versioning", false);
         assertThat(inv.get(io.mlctl.spec.Address.parse("instance.gpu-1")).orElseThrow().cloudId()).isEqualTo(instanceBefore);
-        assertThat(metrics.scrape()).contains("mlctl_reconcile_total{environment=\"dev\",outcome=\"applied\"} 2.0")
+        assertThat(metrics.scrape()).contains("mlctl_reconcile_total{environment=\"dev\",outcome=\"succeeded\"} 2.0")
             .contains("mlctl_resources_changed_total{action=\"update\",environment=\"dev\"} 1.0");
     }
 
