@@ -129,6 +129,8 @@ public final class Reconciler implements AutoCloseable {
         this.coordination = coordination;
         this.work = config.stateDir().resolve(".daemon");
         this.source = new Source(GitSource.redact(config.repo()), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        // The status gauge reads what /api/environments serves (a Git outage included), so the two never disagree.
+        metrics.watch(this::statuses);
         AtomicInteger n = new AtomicInteger();
         this.pool = Executors.newFixedThreadPool(Math.max(1, config.concurrency()), r -> {
             Thread t = new Thread(r, "mlctl-reconcile-" + n.incrementAndGet());
@@ -222,6 +224,7 @@ public final class Reconciler implements AutoCloseable {
                 handled.remove(env.name());
                 continue;
             }
+            metrics.environment(env.name(), env.provider().id());
             Optional<Trigger> due = due(env, g);
             if (due.isEmpty() || !inFlight.add(env.name())) continue;
             started.add(pool.submit(() -> {
