@@ -17,8 +17,13 @@ import io.mlctl.spec.YamlDocument;
 import io.mlctl.spec.YamlLoader;
 import io.mlctl.util.Durations;
 import io.mlctl.util.Redaction;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -127,6 +132,7 @@ final class DaemonCommand implements Callable<Integer> {
             s.out().flush();
             return 0;
         }
+        requireWritableStateDir(config.stateDir());
         DaemonLog log = new DaemonLog(s.err(), "json".equals(config.logFormat()), s.clock());
         DaemonMetrics metrics = new DaemonMetrics();
         PlanStore plans = new PlanStore(config.stateDir().resolve(".daemon"));
@@ -217,6 +223,35 @@ final class DaemonCommand implements Callable<Integer> {
             }
         }
         return JSON.writeValueAsString(text);
+    }
+
+    /**
+     * Journals, locks, the Git cache and plans all live in the state directory: a missing or read-only one is an error at
+     * start-up naming it, not a daemon that stays unready while it reports healthy.
+     */
+    static void requireWritableStateDir(Path dir) {
+        String user = System.getProperty("user.name");
+        String elsewhere = ", or choose another with --state-dir (MLCTL_STATE_DIR)";
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new MlctlException("cannot create the state directory " + dir + " (" + reason(e) + "): create it, writable by user "
+                + user + elsewhere);
+        }
+        try {
+            Files.delete(Files.createTempFile(dir, ".write-check", ""));
+        } catch (IOException e) {
+            throw new MlctlException("the state directory " + dir + " is not writable by user " + user + " (" + reason(e) + "): give "
+                + user + " write access to it" + elsewhere);
+        }
+    }
+
+    private static String reason(IOException e) {
+        if (e instanceof AccessDeniedException) return "permission denied";
+        if (e instanceof FileAlreadyExistsException) return "a file, not a directory, is in the way";
+        if (e instanceof NoSuchFileException) return "no such file or directory";
+        if (e instanceof FileSystemException f && f.getReason() != null) return f.getReason().toLowerCase(Locale.ROOT);
+        return e.getClass().getSimpleName();
     }
 
     DaemonConfig config(Services s) {
