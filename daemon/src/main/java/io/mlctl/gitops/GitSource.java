@@ -37,7 +37,9 @@ import org.eclipse.jgit.treewalk.TreeWalk;
 /**
  * The config repository as the daemon sees it: a bare cache fetched with JGit (force-updated refs,
  * so a force-push simply moves a branch), commits read straight from the object store into a
- * checkout directory, and plans committed to a branch of their own and pushed.
+ * checkout directory, and plans committed to a branch of their own and pushed. A user and password
+ * in an HTTP(S) URL ({@code https://TOKEN@host/…}) become the credentials of each fetch and are
+ * written nowhere: the cache's config keeps the URL redacted, and errors name it redacted.
  */
 public final class GitSource implements AutoCloseable {
     /** scheme://userinfo@ of an HTTP(S) URL: userinfo runs to the last @ before the path, query or fragment. */
@@ -61,11 +63,6 @@ public final class GitSource implements AutoCloseable {
             this.credentials = credentials;
         }
         this.cache = cache;
-    }
-
-    /** Fetches and returns every branch and pull-request head: ref name → commit. */
-    public Map<String, ObjectId> fetch() {
-        return fetch(true);
     }
 
     /**
