@@ -140,7 +140,7 @@ final class DaemonCommand implements Callable<Integer> {
              Notifier notifier = new Notifier(config.webhook(), log, 5, Duration.ofSeconds(1))) {
             Reconciler reconciler = new Reconciler(config, git, dir -> new ConfigLoader(new YamlLoader(), s.schema(), s.catalog(), dir)
                 .load(List.of(dir)), env -> s.driver(env, config.sandbox()), s.clock(), log, notifier, metrics, plans);
-            try (StatusServer server = new StatusServer(config.listen(), reconciler, metrics, plans, s.clock(), config.interval())) {
+            try (StatusServer server = new StatusServer(config.listen(), StatusServer.apiToken(config, s.env()), reconciler, metrics, plans, s.clock(), config.interval())) {
                 server.start();
                 log.info("mlctl daemon started", "repo", GitSource.redact(config.repo()), "branch", config.branch(), "interval", config.interval(),
                     "listen", config.listen(), "sandbox", config.sandbox(), "credentials", credentials);

@@ -15,16 +15,21 @@ import org.eclipse.jgit.transport.sshd.SshdSessionFactoryBuilder;
 
 /**
  * How the daemon authenticates to its config repository: an HTTPS token read from a file or an
- * environment variable (never from a flag, so it stays out of process listings and logs), or an SSH
- * key file. The token's value is never printed.
+ * environment variable (never from a flag, so it stays out of process listings and logs), the user
+ * and password written into an HTTPS URL ({@code https://TOKEN@host/…}), or an SSH key file. The
+ * secret is never printed.
  */
 public final class GitCredentials {
-    private final Optional<String> token;
+    /** HTTP Basic credentials, and where they came from (for {@link #toString}). */
+    private record Basic(String user, String password, String origin) {
+    }
+
+    private final Optional<Basic> basic;
     private final Optional<Path> sshKey;
     private SshdSessionFactory ssh;
 
-    private GitCredentials(Optional<String> token, Optional<Path> sshKey) {
-        this.token = token;
+    private GitCredentials(Optional<Basic> basic, Optional<Path> sshKey) {
+        this.basic = basic;
         this.sshKey = sshKey;
     }
 
@@ -48,13 +53,23 @@ public final class GitCredentials {
         sshKey.filter(k -> !Files.isReadable(k)).ifPresent(k -> {
             throw new MlctlException("cannot read the SSH key file " + k);
         });
-        return new GitCredentials(token, sshKey);
+        // Forges accept a token as the password of any user name over HTTPS.
+        return new GitCredentials(token.map(t -> new Basic("x-access-token", t, "token")), sshKey);
+    }
+
+    /**
+     * These credentials, or else the user and password an HTTP(S) URL carried (GitHub takes a token as the
+     * user name with no password). A token given by file or variable wins: it is the explicit setting.
+     */
+    GitCredentials orUserInfo(String urlUser, String urlPassword) {
+        if (basic.isPresent() || urlUser == null || urlUser.isEmpty()) return this;
+        return new GitCredentials(Optional.of(new Basic(urlUser, urlPassword == null ? "" : urlPassword, "url-userinfo")), sshKey);
     }
 
     /** Applies these credentials to a JGit fetch, clone or push. */
     public <C extends TransportCommand<C, ?>> C apply(C command) {
-        // Forges accept a token as the password of any user name over HTTPS.
-        token.ifPresent(t -> command.setCredentialsProvider(new UsernamePasswordCredentialsProvider("x-access-token", t)));
+        // JGit never answers an HTTP 401 with the user info of a URL by itself, only through a credentials provider.
+        basic.ifPresent(b -> command.setCredentialsProvider(new UsernamePasswordCredentialsProvider(b.user(), b.password())));
         sshKey.ifPresent(key -> command.setTransportConfigCallback(transport -> {
             if (transport instanceof SshTransport st) st.setSshSessionFactory(sshFactory(key));
         }));
@@ -72,6 +87,6 @@ public final class GitCredentials {
 
     @Override
     public String toString() {
-        return token.isPresent() ? "token(***)" : sshKey.map(k -> "ssh-key(" + k + ")").orElse("none");
+        return basic.map(b -> b.origin() + "(***)").orElseGet(() -> sshKey.map(k -> "ssh-key(" + k + ")").orElse("none"));
     }
 }

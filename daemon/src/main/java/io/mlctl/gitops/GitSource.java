@@ -10,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
@@ -25,6 +27,7 @@ import org.eclipse.jgit.lib.ObjectLoader;
 import org.eclipse.jgit.lib.PersonIdent;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.RefUpdate;
+import org.eclipse.jgit.lib.StoredConfig;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevWalk;
@@ -34,23 +37,32 @@ import org.eclipse.jgit.treewalk.TreeWalk;
 /**
  * The config repository as the daemon sees it: a bare cache fetched with JGit (force-updated refs,
  * so a force-push simply moves a branch), commits read straight from the object store into a
- * checkout directory, and plans committed to a branch of their own and pushed.
+ * checkout directory, and plans committed to a branch of their own and pushed. A user and password
+ * in an HTTP(S) URL ({@code https://TOKEN@host/…}) become the credentials of each fetch and are
+ * written nowhere: the cache's config keeps the URL redacted, and errors name it redacted.
  */
 public final class GitSource implements AutoCloseable {
+    /** scheme://userinfo@ of an HTTP(S) URL: userinfo runs to the last @ before the path, query or fragment. */
+    private static final Pattern HTTP_USERINFO = Pattern.compile("(?i)^(https?://)([^/?#]*)@");
+    /** The URL JGit talks to, without user info (that goes to the credentials); kept in memory only, never written. */
     private final String url;
     private final Path cache;
     private final GitCredentials credentials;
     private Git git;
 
     public GitSource(String url, Path cache, GitCredentials credentials) {
-        this.url = url;
+        Matcher m = HTTP_USERINFO.matcher(url);
+        if (m.find()) {
+            String userInfo = m.group(2);
+            int colon = userInfo.indexOf(':');
+            this.url = m.group(1) + url.substring(m.end());
+            this.credentials = credentials.orUserInfo(decode(colon < 0 ? userInfo : userInfo.substring(0, colon)),
+                colon < 0 ? "" : decode(userInfo.substring(colon + 1)));
+        } else {
+            this.url = url;
+            this.credentials = credentials;
+        }
         this.cache = cache;
-        this.credentials = credentials;
-    }
-
-    /** Fetches and returns every branch and pull-request head: ref name → commit. */
-    public Map<String, ObjectId> fetch() {
-        return fetch(true);
     }
 
     /**
@@ -62,10 +74,12 @@ public final class GitSource implements AutoCloseable {
             if (git == null) {
                 if (Files.exists(cache.resolve("HEAD"))) {
                     git = Git.open(cache.toFile());
+                    forgetSecrets(git.getRepository().getConfig());
                 } else {
                     Files.createDirectories(cache);
                     git = Git.init().setBare(true).setDirectory(cache.toFile()).call();
-                    git.getRepository().getConfig().setString("remote", "origin", "url", url);
+                    // For a person looking at the cache; fetches use the URL in memory, so the stored one needs no secret.
+                    git.getRepository().getConfig().setString("remote", "origin", "url", redact(url));
                     git.getRepository().getConfig().save();
                 }
             }
@@ -89,7 +103,7 @@ public final class GitSource implements AutoCloseable {
             return heads;
         } catch (GitAPIException | IOException | RuntimeException e) {
             // Includes JGit's lock contention when another daemon shares the cache: the next tick tries again.
-            throw new MlctlException("cannot fetch " + redact(url) + ": " + oneLine(e.getMessage()), e);
+            throw failure("cannot fetch " + redact(url), e);
         }
     }
 
@@ -170,7 +184,7 @@ public final class GitSource implements AutoCloseable {
             credentials.apply(git.push().setRemote(url).setRefSpecs(new RefSpec("+" + ref + ":" + ref))).call();
             return commit;
         } catch (IOException | GitAPIException | RuntimeException e) {
-            throw new MlctlException("cannot publish plans to branch " + branch + " of " + redact(url) + ": " + oneLine(e.getMessage()), e);
+            throw failure("cannot publish plans to branch " + branch + " of " + redact(url), e);
         }
     }
 
@@ -179,8 +193,54 @@ public final class GitSource implements AutoCloseable {
         return io.mlctl.util.Redaction.text(url);
     }
 
-    private static String oneLine(String s) {
-        return s == null ? "" : s.lines().findFirst().orElse("");
+    /**
+     * A one-line error without secrets ({@code what} is already redacted). JGit starts its messages with the URL
+     * it talked to (the query, token and all), which {@code what} already names; and the JGit exception is not
+     * kept as the cause, since its message, printed by any stack trace, is the unredacted one.
+     */
+    private static MlctlException failure(String what, Exception e) {
+        String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
+        why = why.replaceFirst("^(?i)[a-z][a-z0-9+.-]*://\\S*?: ", "");
+        return new MlctlException(what + ": " + io.mlctl.util.Redaction.text(why));
+    }
+
+    /**
+     * A cache written by an older mlctl kept the repository URL as given, token included: rewrite every remote's
+     * URLs redacted. (Fetches never read them.)
+     */
+    private static void forgetSecrets(StoredConfig config) throws IOException {
+        boolean changed = false;
+        for (String remote : config.getSubsections("remote")) {
+            for (String key : List.of("url", "pushurl")) {
+                String[] values = config.getStringList("remote", remote, key);
+                String[] clean = java.util.Arrays.stream(values).map(GitSource::redact).toArray(String[]::new);
+                if (!java.util.Arrays.equals(values, clean)) {
+                    config.setStringList("remote", remote, key, List.of(clean));
+                    changed = true;
+                }
+            }
+        }
+        if (changed) config.save();
+    }
+
+    /** Percent-decoding of a URL's user or password (not form decoding: a + stays a +). */
+    private static String decode(String s) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < s.length(); ) {
+            if (s.charAt(i) == '%' && i + 2 < s.length() && isHex(s.charAt(i + 1)) && isHex(s.charAt(i + 2))) {
+                out.write(Integer.parseInt(s.substring(i + 1, i + 3), 16));
+                i += 3;
+            } else {
+                int cp = s.codePointAt(i);
+                out.writeBytes(Character.toString(cp).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                i += Character.charCount(cp);
+            }
+        }
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static boolean isHex(char c) {
+        return Character.digit(c, 16) >= 0;
     }
 
     static void deleteTree(Path dir) throws IOException {

@@ -1,20 +1,27 @@
 package io.mlctl.gitops;
 
+import io.mlctl.util.Redaction;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
+import tools.jackson.databind.node.StringNode;
 
 /**
  * Posts events (plan, apply, drift, error) as JSON to the {@code --notify} webhook, in the background,
  * retrying a failed delivery with backoff. A webhook that stays down never stalls reconciliation.
+ * Every string of an event goes through {@link Redaction} on its way out: an event quotes errors, and
+ * an error may quote a URL with a token in it (chat channels keep webhooks forever).
  */
 public final class Notifier implements AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -42,7 +49,7 @@ public final class Notifier implements AutoCloseable {
 
     public void send(ObjectNode event) {
         if (target.isEmpty()) return;
-        String body = JSON.writeValueAsString(event);
+        String body = JSON.writeValueAsString(redacted(event.deepCopy()));
         sender.execute(() -> {
             for (int i = 1; i <= attempts; i++) {
                 try {
@@ -52,7 +59,7 @@ public final class Notifier implements AutoCloseable {
                     if (r.statusCode() < 300) return;
                     log.warn("webhook answered " + r.statusCode(), "attempt", i);
                 } catch (java.io.IOException e) {
-                    log.warn("webhook unreachable: " + e.getMessage(), "attempt", i);
+                    log.warn("webhook unreachable: " + Redaction.text(String.valueOf(e.getMessage())), "attempt", i);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
@@ -66,6 +73,29 @@ public final class Notifier implements AutoCloseable {
             }
             log.error("webhook delivery failed, event dropped", "event", event.path("event").asString());
         });
+    }
+
+    /** {@code node} with every string value (at any depth) redacted in place. */
+    static JsonNode redacted(JsonNode node) {
+        if (node instanceof ObjectNode o) {
+            for (String name : List.copyOf(o.propertyNames())) {
+                JsonNode v = o.get(name);
+                if (v.isString()) {
+                    o.put(name, Redaction.text(v.asString()));
+                } else {
+                    redacted(v);
+                }
+            }
+        } else if (node instanceof ArrayNode a) {
+            for (int i = 0; i < a.size(); i++) {
+                if (a.get(i).isString()) {
+                    a.set(i, StringNode.valueOf(Redaction.text(a.get(i).asString())));
+                } else {
+                    redacted(a.get(i));
+                }
+            }
+        }
+        return node;
     }
 
     @Override
