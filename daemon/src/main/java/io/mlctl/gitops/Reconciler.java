@@ -574,8 +574,11 @@ public final class Reconciler implements AutoCloseable {
         String branch = DaemonConfig.shortName(ref);
         String id = shortId(commit);
         ConfigRepo repo;
+        // Reviews run side by side: each reads its own checkout, so one branch's files are never planned as another's.
+        Path checkout = work.resolve("checkouts/" + ProcessHandle.current().pid() + "/review-" + Hashing.sha256Text(ref).substring(0, 12)
+            + "-" + commit.name());
         try {
-            repo = loader.load(git.checkout(commit, config.path(), work.resolve("checkouts/" + ProcessHandle.current().pid() + "/review")));
+            repo = loader.load(git.checkout(commit, config.path(), checkout));
         } catch (SpecException e) {
             log.error("review branch does not validate", "branch", branch, "commit", id, "error", e.errors().get(0));
             notifier.send(notifier.event("error").put("branch", branch).put("commit", commit.name()).put("error", e.userMessage()));
@@ -584,6 +587,12 @@ public final class Reconciler implements AutoCloseable {
         } catch (MlctlException e) {
             log.error("cannot read review branch", "branch", branch, "error", e.getMessage());
             return;
+        } finally {
+            try {
+                if (java.nio.file.Files.exists(checkout)) GitSource.deleteTree(checkout);
+            } catch (java.io.IOException e) {
+                log.warn("cannot remove a review checkout", "dir", checkout, "error", e.getMessage());
+            }
         }
         for (Environment env : repo.environments()) {
             try (Driver driver = drivers.apply(env)) {

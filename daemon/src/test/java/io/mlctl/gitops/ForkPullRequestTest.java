@@ -57,7 +57,7 @@ class ForkPullRequestTest {
 
     @Test
     void byDefaultOnlyBranchesOfTheRepositoryArePlanned() throws Exception {
-        Reconciler r = h.start(h.config(git.url()).concurrency(1));
+        Reconciler r = h.start(h.config(git.url()));
         r.tick();
         assertThat(branchesPlanned()).containsExactlyInAnyOrder("main", "feature/bigger-disk");
         assertNotFetchedNorServed();
@@ -69,7 +69,7 @@ class ForkPullRequestTest {
     void pullRequestsArePlannedWhenAskedAndNoLongerOnceTheOptionIsTurnedOff() throws Exception {
         // One reconciler thread: concurrent reviews share one checkout directory in Reconciler.review (reported to the lead),
         // and one could read the other's files; this test is about which refs are planned, not about that.
-        Reconciler r = h.start(h.config(git.url()).planPullRequests(true).concurrency(1));
+        Reconciler r = h.start(h.config(git.url()).planPullRequests(true));
         r.tick();
         assertThat(branchesPlanned()).as(h.logs.toString()).containsExactlyInAnyOrder("main", "feature/bigger-disk", "pull/1");
         assertThat(h.get("/api/plans/pull/1/dev.md").body()).contains("instance.gpu-2");
@@ -78,7 +78,7 @@ class ForkPullRequestTest {
         assertThat(h.events("plan")).anyMatch(e -> e.path("branch").asString().equals("pull/1"));
 
         // The operator turns it off and restarts the daemon on the same state directory; the fork pushes again.
-        r = h.start(h.config(git.url()).concurrency(1));
+        r = h.start(h.config(git.url()));
         pullRequest = git.write("envs/dev.yaml", read() + "    - type: bucket\n      name: exfil\n").commit("the fork again");
         pushPullRequest();
         r.tick();
