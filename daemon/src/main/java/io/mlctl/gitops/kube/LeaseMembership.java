@@ -192,13 +192,14 @@ public final class LeaseMembership implements Membership {
         return live.stream().distinct().sorted().toList();
     }
 
-    /** Stops renewing and deletes this replica's Lease, so the others take its environments at their next refresh. */
+    /**
+     * Stops renewing and deletes this replica's Lease, so the others take its environments at their next
+     * refresh. A second caller waits for the first (a shutdown hook must not let the JVM halt mid-delete).
+     */
     @Override
-    public void close() {
-        synchronized (this) {
-            if (closed) return;
-            closed = true;
-        }
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
         renewer.shutdownNow();
         try {
             leases.get(leaseName).filter(l -> Leases.holder(l).filter(replica::equals).isPresent()).ifPresent(leases::delete);

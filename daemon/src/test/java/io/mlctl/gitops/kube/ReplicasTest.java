@@ -63,7 +63,7 @@ import org.junit.jupiter.api.io.TempDir;
  * run out, and nothing is ever created twice.
  */
 class ReplicasTest {
-    static final Duration LEASE = Duration.ofSeconds(3);
+    static final Duration LEASE = Duration.ofSeconds(4);
     static final List<String> NAMES = List.of("replica-a", "replica-b", "replica-c");
     static final List<String> ENVIRONMENTS = IntStream.range(0, 12).mapToObj(i -> "env-" + i).toList();
 
