@@ -17,11 +17,9 @@ import java.time.ZonedDateTime;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An environment's lock as a Kubernetes Lease ({@code --lock kubernetes}): {@code mlctl-env-<env>} in one
@@ -47,7 +45,7 @@ public final class KubernetesLeaseLocks implements LockService {
     private final ScheduledExecutorService renewer;
 
     public KubernetesLeaseLocks(KubernetesClient client, String namespace, String holder, Duration leaseDuration) {
-        this(client, namespace, holder, leaseDuration, Clock.systemUTC(), renewer("mlctl-lease-renew"));
+        this(client, namespace, holder, leaseDuration, Clock.systemUTC(), Leases.renewer("mlctl-lease-renew"));
     }
 
     /**
@@ -69,19 +67,11 @@ public final class KubernetesLeaseLocks implements LockService {
         return new KubernetesLeaseLocks(l.client(), l.namespace(), holder, DEFAULT_LEASE);
     }
 
-    public static ScheduledExecutorService renewer(String name) {
-        AtomicInteger n = new AtomicInteger();
-        return Executors.newScheduledThreadPool(2, r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-    }
-
     public Duration leaseDuration() {
         return leaseDuration;
     }
 
+    /** The Lease's times come from this service's clock, not {@code now}: its renewals need the same one. */
     @Override
     public Held acquire(String environment, Path environmentStateDir, String purpose, Instant now) {
         String name = Leases.environmentLease(environment);

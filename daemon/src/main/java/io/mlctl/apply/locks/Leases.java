@@ -16,6 +16,9 @@ import java.time.ZonedDateTime;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The Leases of one namespace, as mlctl uses them: read, create, and replace only at the version read
@@ -65,6 +68,16 @@ public final class Leases {
         } catch (RuntimeException e) {
             throw new MlctlException("cannot configure the Kubernetes client for --lock kubernetes: " + oneLine(e), e);
         }
+    }
+
+    /** Daemon threads that renew Leases in the background; two, so one slow call does not hold up every renewal. */
+    public static ScheduledExecutorService renewer(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     public Optional<Lease> get(String name) {

@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.mlctl.MlctlException;
-import io.mlctl.apply.locks.KubernetesLeaseLocks;
 import io.mlctl.apply.locks.Leases;
 import io.mlctl.gitops.Membership;
 import java.nio.ByteBuffer;
@@ -56,7 +55,7 @@ public final class LeaseMembership implements Membership {
     private Lease own;
 
     public LeaseMembership(KubernetesClient client, String namespace, String replica, Duration leaseDuration) {
-        this(client, namespace, replica, leaseDuration, Clock.systemUTC(), KubernetesLeaseLocks.renewer("mlctl-member-renew"));
+        this(client, namespace, replica, leaseDuration, Clock.systemUTC(), Leases.renewer("mlctl-member-renew"));
     }
 
     /**

@@ -47,7 +47,7 @@ class KubernetesLeaseLocksTest {
     }
 
     KubernetesLeaseLocks locks(String holder, Duration lease, Clock c) {
-        ScheduledExecutorService r = KubernetesLeaseLocks.renewer("test-renew-" + holder);
+        ScheduledExecutorService r = Leases.renewer("test-renew-" + holder);
         renewers.add(r);
         return new KubernetesLeaseLocks(api.client(), KubeApi.NAMESPACE, holder, lease, c, r);
     }

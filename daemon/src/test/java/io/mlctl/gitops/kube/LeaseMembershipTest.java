@@ -9,7 +9,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.mlctl.MlctlException;
-import io.mlctl.apply.locks.KubernetesLeaseLocks;
+import io.mlctl.apply.locks.Leases;
 import io.mlctl.testing.KubeApi;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -40,7 +40,7 @@ class LeaseMembershipTest {
     }
 
     LeaseMembership member(String replica, Duration lease) {
-        ScheduledExecutorService r = KubernetesLeaseLocks.renewer("test-member-" + replica);
+        ScheduledExecutorService r = Leases.renewer("test-member-" + replica);
         renewers.put(replica, r);
         LeaseMembership m = new LeaseMembership(api.client(), KubeApi.NAMESPACE, replica, lease, Clock.systemUTC(), r);
         members.add(m);

@@ -114,7 +114,7 @@ class ReplicasTest {
             this.name = name;
             Path state = dir.resolve(name);
             var client = api.client();
-            renewer = KubernetesLeaseLocks.renewer("test-" + name);
+            renewer = Leases.renewer("test-" + name);
             var locks = new KubernetesLeaseLocks(client, KubeApi.NAMESPACE, name, LEASE, Clock.systemUTC(), renewer);
             membership = new LeaseMembership(client, KubeApi.NAMESPACE, name, LEASE, Clock.systemUTC(), renewer);
             var records = new LeaseSyncRecords(client, KubeApi.NAMESPACE);
