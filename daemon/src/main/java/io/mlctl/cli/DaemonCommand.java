@@ -1,16 +1,23 @@
 package io.mlctl.cli;
 
 import io.mlctl.MlctlException;
+import io.mlctl.apply.locks.KubernetesLeaseLocks;
+import io.mlctl.apply.locks.Leases;
+import io.mlctl.apply.locks.LockServices;
 import io.mlctl.gitops.Daemon;
 import io.mlctl.gitops.DaemonConfig;
 import io.mlctl.gitops.DaemonLog;
 import io.mlctl.gitops.DaemonMetrics;
 import io.mlctl.gitops.GitCredentials;
 import io.mlctl.gitops.GitSource;
+import io.mlctl.gitops.Membership;
+import io.mlctl.gitops.SyncRecords;
 import io.mlctl.gitops.Notifier;
 import io.mlctl.gitops.PlanStore;
 import io.mlctl.gitops.Reconciler;
 import io.mlctl.gitops.StatusServer;
+import io.mlctl.gitops.kube.LeaseMembership;
+import io.mlctl.gitops.kube.LeaseSyncRecords;
 import io.mlctl.spec.ConfigLoader;
 import io.mlctl.spec.Values;
 import io.mlctl.spec.YamlDocument;
@@ -136,11 +143,14 @@ final class DaemonCommand implements Callable<Integer> {
         DaemonLog log = new DaemonLog(s.err(), "json".equals(config.logFormat()), s.clock());
         DaemonMetrics metrics = new DaemonMetrics();
         PlanStore plans = new PlanStore(config.stateDir().resolve(".daemon"));
+        // Refused off loopback without a token before anything (Leases included) is started.
+        Optional<String> apiToken = StatusServer.apiToken(config, s.env());
+        Reconciler.Coordination coordination = coordination(config, s.env(), s.clock());
         try (GitSource git = new GitSource(config.repo(), config.stateDir().resolve(".daemon/repo.git"), credentials);
              Notifier notifier = new Notifier(config.webhook(), log, 5, Duration.ofSeconds(1))) {
             Reconciler reconciler = new Reconciler(config, git, dir -> new ConfigLoader(new YamlLoader(), s.schema(), s.catalog(), dir)
-                .load(List.of(dir)), env -> s.driver(env, config.sandbox()), s.clock(), log, notifier, metrics, plans);
-            try (StatusServer server = new StatusServer(config.listen(), StatusServer.apiToken(config, s.env()), reconciler, metrics, plans, s.clock(), config.interval())) {
+                .load(List.of(dir)), env -> s.driver(env, config.sandbox()), s.clock(), log, notifier, metrics, plans, coordination);
+            try (StatusServer server = new StatusServer(config.listen(), apiToken, reconciler, metrics, plans, s.clock(), config.interval())) {
                 server.start();
                 log.info("mlctl daemon started", "repo", GitSource.redact(config.repo()), "branch", config.branch(), "interval", config.interval(),
                     "listen", config.listen(), "sandbox", config.sandbox(), "credentials", credentials);
@@ -149,11 +159,15 @@ final class DaemonCommand implements Callable<Integer> {
                 Thread hook = new Thread(() -> {
                     log.info("stopping");
                     daemon.close();
+                    // After the reconciles in flight: the others take this replica's environments at their next refresh.
+                    coordination.membership().close();
                 }, "mlctl-shutdown");
                 Runtime.getRuntime().addShutdownHook(hook);
                 daemon.start();
                 daemon.await();
             }
+        } finally {
+            coordination.membership().close();
         }
         return 0;
     }
@@ -252,6 +266,29 @@ final class DaemonCommand implements Callable<Integer> {
         if (e instanceof NoSuchFileException) return "no such file or directory";
         if (e instanceof FileSystemException f && f.getReason() != null) return f.getReason().toLowerCase(Locale.ROOT);
         return e.getClass().getSimpleName();
+    }
+
+    /**
+     * How this replica shares work with others: on one machine the file lock; with {@code --lock kubernetes}
+     * a Lease per environment (shared with a person's mlctl apply), a member Lease per replica to shard the
+     * environments, and the applied spec on the environment's Lease so a new owner does not re-apply it.
+     */
+    static Reconciler.Coordination coordination(DaemonConfig config, Map<String, String> env, java.time.Clock clock) {
+        String lock = config.lock();
+        if (lock.equals("file")) return Reconciler.Coordination.local(config);
+        if (lock.equals("kubernetes")) {
+            Leases leases = Leases.connect(config.leaseNamespace());
+            Duration lease = KubernetesLeaseLocks.DEFAULT_LEASE;
+            return new Reconciler.Coordination(new KubernetesLeaseLocks(leases.client(), leases.namespace(), config.replicaId(), lease),
+                new LeaseMembership(leases.client(), leases.namespace(), config.replicaId(), lease),
+                new LeaseSyncRecords(leases.client(), leases.namespace()));
+        }
+        if (lock.startsWith("s3://")) {
+            // The lock next to the cloud; one replica owns every environment (membership needs Kubernetes).
+            return new Reconciler.Coordination(LockServices.of(lock, config.replicaId(), env, clock, config.leaseNamespace()),
+                Membership.single(config.replicaId()), SyncRecords.files(config.stateDir()));
+        }
+        throw new MlctlException("--lock must be file, kubernetes or s3://BUCKET/PREFIX, not '" + lock + "'");
     }
 
     DaemonConfig config(Services s) {

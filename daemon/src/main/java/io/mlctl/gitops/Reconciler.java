@@ -219,9 +219,11 @@ public final class Reconciler implements AutoCloseable {
         for (Environment env : g.environments()) {
             if (!coordination.membership().owns(env.name())) {
                 // Another replica owns it now: its status is served there, and its retries are that replica's business.
+                // Should it come back here, it is checked at once (its status is otherwise missing until a drift interval passes).
                 statuses.remove(env.name());
                 retries.remove(env.name());
                 handled.remove(env.name());
+                driftCheckedAt.remove(env.name());
                 continue;
             }
             metrics.environment(env.name(), env.provider().id());

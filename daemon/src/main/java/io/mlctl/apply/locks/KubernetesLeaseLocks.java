@@ -1,33 +1,225 @@
 package io.mlctl.apply.locks;
 
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseSpec;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.mlctl.MlctlException;
 import io.mlctl.apply.LockService;
+import io.mlctl.apply.LockedException;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.util.HexFormat;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
-/** An environment's lock as a Kubernetes Lease ({@code --lock kubernetes}). Skeleton: H1 implements it. */
+/**
+ * An environment's lock as a Kubernetes Lease ({@code --lock kubernetes}): {@code mlctl-env-<env>} in one
+ * namespace, shared by every daemon replica and every person's {@code mlctl apply} that can reach the
+ * cluster, so none of them needs a disk in common.
+ *
+ * <p>Taken by creating the Lease, or by replacing it at the version read when nobody holds it or its
+ * holder stopped renewing (its renew time plus duration has passed): the API server lets exactly one of
+ * several such writes through. The holder renews every third of the duration in the background; once it
+ * could not renew for a whole duration, another may have taken it, and {@link Held#check()} says so, which
+ * stops the apply before its next step. Releasing clears the holder and keeps the Lease (it also carries
+ * the environment's applied-spec record).
+ */
 public final class KubernetesLeaseLocks implements LockService {
-    private final KubernetesClient client;
-    private final String namespace;
+    /** Fifteen seconds, renewed every five: what Kubernetes' own leader election uses. */
+    public static final Duration DEFAULT_LEASE = Duration.ofSeconds(15);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Leases leases;
     private final String holder;
     private final Duration leaseDuration;
+    private final Clock clock;
+    private final ScheduledExecutorService renewer;
 
     public KubernetesLeaseLocks(KubernetesClient client, String namespace, String holder, Duration leaseDuration) {
-        this.client = client;
-        this.namespace = namespace;
+        this(client, namespace, holder, leaseDuration, Clock.systemUTC(), Leases.renewer("mlctl-lease-renew"));
+    }
+
+    /**
+     * With the clock and the thread that renews held leases given: a test stops that thread to play a
+     * holder that died without releasing.
+     */
+    public KubernetesLeaseLocks(KubernetesClient client, String namespace, String holder, Duration leaseDuration, Clock clock,
+                                ScheduledExecutorService renewer) {
+        this.leases = new Leases(client, namespace);
         this.holder = holder;
-        this.leaseDuration = leaseDuration;
+        this.leaseDuration = Duration.ofSeconds(Leases.seconds(leaseDuration));
+        this.clock = clock;
+        this.renewer = renewer;
     }
 
     /** In a pod: its service account and namespace; elsewhere the kubeconfig's current context. */
     public static KubernetesLeaseLocks connect(Optional<String> namespace, String holder) {
-        throw new UnsupportedOperationException("not yet");
+        Leases l = Leases.connect(namespace);
+        return new KubernetesLeaseLocks(l.client(), l.namespace(), holder, DEFAULT_LEASE);
     }
 
+    public Duration leaseDuration() {
+        return leaseDuration;
+    }
+
+    /** The Lease's times come from this service's clock, not {@code now}: its renewals need the same one. */
     @Override
     public Held acquire(String environment, Path environmentStateDir, String purpose, Instant now) {
-        throw new UnsupportedOperationException("not yet");
+        String name = Leases.environmentLease(environment);
+        // Unique per acquire: a restarted process with the same replica name must not mistake its dead
+        // predecessor's lease for its own, nor one thread another's.
+        String identity = purpose + " (" + holder + ", " + HexFormat.of().formatHex(nonce()) + ")";
+        try {
+            for (int attempt = 0; attempt < 5; attempt++) {
+                Instant t = clock.instant();
+                Optional<Lease> current = leases.get(name);
+                Optional<Lease> taken;
+                if (current.isEmpty()) {
+                    taken = leases.create(claim(new LeaseBuilder().withNewMetadata().withName(name)
+                        .withLabels(Map.of(Leases.PART_OF, "mlctl", Leases.COMPONENT, Leases.ENVIRONMENT_COMPONENT)).endMetadata().build(), identity, t, 0));
+                } else if (Leases.free(current.get(), t)) {
+                    Lease l = current.get();
+                    int transitions = Optional.ofNullable(l.getSpec()).map(LeaseSpec::getLeaseTransitions).orElse(0);
+                    taken = leases.replace(claim(l, identity, t, Leases.holder(l).isPresent() ? transitions + 1 : transitions));
+                } else {
+                    throw new LockedException(environment, describe(current.get()));
+                }
+                if (taken.isPresent()) return new LeaseHeld(environment, name, identity, taken.get(), t);
+                // Somebody else wrote it between our read and our write: read again and see who.
+            }
+        } catch (KubernetesClientException e) {
+            throw new MlctlException("cannot take the lock of environment " + environment + " (" + leases.where(name) + "): "
+                + leases.problem(e), e);
+        }
+        throw new MlctlException("cannot take the lock of environment " + environment + ": " + leases.where(name)
+            + " kept changing under us; try again");
+    }
+
+    private static byte[] nonce() {
+        byte[] b = new byte[4];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    private Lease claim(Lease lease, String identity, Instant t, int transitions) {
+        LeaseSpec spec = lease.getSpec() != null ? lease.getSpec() : new LeaseSpec();
+        spec.setHolderIdentity(identity);
+        spec.setLeaseDurationSeconds((int) leaseDuration.toSeconds());
+        spec.setAcquireTime(Leases.time(t));
+        spec.setRenewTime(Leases.time(t));
+        spec.setLeaseTransitions(transitions);
+        lease.setSpec(spec);
+        return lease;
+    }
+
+    /** Who holds it and until when, for the error the second comer sees. */
+    private static String describe(Lease lease) {
+        String who = Leases.holder(lease).orElse("someone");
+        Optional<ZonedDateTime> since = Optional.ofNullable(lease.getSpec().getAcquireTime());
+        return who + since.map(s -> ", since " + s.toInstant()).orElse("")
+            + Leases.expiry(lease).map(e -> ", lease renewed until " + e).orElse("");
+    }
+
+    private final class LeaseHeld implements Held {
+        private final String environment;
+        private final String name;
+        private final String identity;
+        private final ScheduledFuture<?> renewal;
+        /** Guarded by this. */
+        private Lease lease;
+        private Instant renewed;
+        private String lastError = "";
+        private Optional<String> lost = Optional.empty();
+        private boolean released;
+
+        LeaseHeld(String environment, String name, String identity, Lease lease, Instant acquired) {
+            this.environment = environment;
+            this.name = name;
+            this.identity = identity;
+            this.lease = lease;
+            this.renewed = acquired;
+            long period = Math.max(1, leaseDuration.toMillis() / 3);
+            this.renewal = renewer.scheduleAtFixedRate(this::renew, period, period, TimeUnit.MILLISECONDS);
+        }
+
+        private synchronized void renew() {
+            if (released || lost.isPresent()) return;
+            Instant t = clock.instant();
+            try {
+                for (int attempt = 0; attempt < 3; attempt++) {
+                    if (!ours(lease)) return;
+                    lease.getSpec().setRenewTime(Leases.time(t));
+                    Optional<Lease> done = leases.replace(lease);
+                    if (done.isPresent()) {
+                        lease = done.get();
+                        renewed = t;
+                        lastError = "";
+                        return;
+                    }
+                    // Changed since we last wrote it (an applied-spec record, or a new holder): read it again.
+                    Optional<Lease> now = leases.get(name);
+                    if (now.isEmpty()) {
+                        lost = Optional.of(leases.where(name) + " was deleted");
+                        return;
+                    }
+                    lease = now.get();
+                }
+            } catch (KubernetesClientException e) {
+                lastError = leases.problem(e);
+            } catch (RuntimeException e) {
+                lastError = String.valueOf(e.getMessage());
+            }
+        }
+
+        /** False (and the lock lost) when someone else's name is on it. */
+        private boolean ours(Lease l) {
+            if (Leases.holder(l).filter(identity::equals).isPresent()) return true;
+            lost = Optional.of("it is held by " + Leases.holder(l).orElse("nobody") + " now");
+            return false;
+        }
+
+        @Override
+        public synchronized void check() {
+            if (released) throw new IllegalStateException("the lock of environment " + environment + " was released");
+            if (lost.isEmpty() && !clock.instant().isBefore(renewed.plus(leaseDuration))) {
+                lost = Optional.of("not renewed since " + renewed + (lastError.isEmpty() ? "" : " (" + lastError + ")"));
+            }
+            if (lost.isPresent()) {
+                throw new MlctlException("lost the lock of environment " + environment + " (" + leases.where(name) + "): " + lost.get());
+            }
+        }
+
+        @Override
+        public synchronized void close() {
+            if (released) return;
+            released = true;
+            renewal.cancel(false);
+            if (lost.isPresent()) return;
+            // Clear our name so the next comer need not wait for expiry; a failure only makes it wait.
+            try {
+                for (int attempt = 0; attempt < 3; attempt++) {
+                    if (Leases.holder(lease).filter(identity::equals).isEmpty()) return;
+                    LeaseSpec s = lease.getSpec();
+                    s.setHolderIdentity(null);
+                    s.setAcquireTime(null);
+                    s.setRenewTime(null);
+                    if (leases.replace(lease).isPresent()) return;
+                    Optional<Lease> now = leases.get(name);
+                    if (now.isEmpty()) return;
+                    lease = now.get();
+                }
+            } catch (RuntimeException e) {
+                // The lease runs out by itself within one duration.
+            }
+        }
     }
 }
