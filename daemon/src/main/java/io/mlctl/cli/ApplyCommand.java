@@ -2,7 +2,7 @@ package io.mlctl.cli;
 
 import io.mlctl.MlctlException;
 import io.mlctl.apply.LockService;
-import io.mlctl.apply.locks.LockServices;
+import io.mlctl.locks.LockServices;
 import io.mlctl.plan.Plan;
 import io.mlctl.plan.render.PlanJson;
 import io.mlctl.planner.PlanOptions;

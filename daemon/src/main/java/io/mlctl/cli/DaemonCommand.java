@@ -1,9 +1,9 @@
 package io.mlctl.cli;
 
 import io.mlctl.MlctlException;
-import io.mlctl.apply.locks.KubernetesLeaseLocks;
-import io.mlctl.apply.locks.Leases;
-import io.mlctl.apply.locks.LockServices;
+import io.mlctl.locks.KubernetesLeaseLocks;
+import io.mlctl.locks.Leases;
+import io.mlctl.locks.LockServices;
 import io.mlctl.gitops.Daemon;
 import io.mlctl.gitops.DaemonConfig;
 import io.mlctl.gitops.DaemonLog;

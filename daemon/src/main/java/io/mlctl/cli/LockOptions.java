@@ -1,7 +1,7 @@
 package io.mlctl.cli;
 
 import io.mlctl.apply.LockService;
-import io.mlctl.apply.locks.LockServices;
+import io.mlctl.locks.LockServices;
 import java.util.Optional;
 import picocli.CommandLine.Option;
 

@@ -3,7 +3,7 @@ package io.mlctl.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mlctl.apply.LockService;
-import io.mlctl.apply.locks.S3Locks;
+import io.mlctl.locks.S3Locks;
 import io.mlctl.testing.Cli;
 import io.mlctl.testing.Fixtures;
 import io.mlctl.testing.MotoServer;

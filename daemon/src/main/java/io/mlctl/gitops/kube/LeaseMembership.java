@@ -5,7 +5,7 @@ import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.mlctl.MlctlException;
-import io.mlctl.apply.locks.Leases;
+import io.mlctl.locks.Leases;
 import io.mlctl.gitops.Membership;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

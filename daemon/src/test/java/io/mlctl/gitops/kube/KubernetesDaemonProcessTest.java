@@ -2,7 +2,7 @@ package io.mlctl.gitops.kube;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mlctl.apply.locks.Leases;
+import io.mlctl.locks.Leases;
 import io.mlctl.inventory.Ownership;
 import io.mlctl.provider.sandbox.SandboxCloud;
 import io.mlctl.spec.Provider;

@@ -9,7 +9,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.mlctl.MlctlException;
-import io.mlctl.apply.locks.Leases;
+import io.mlctl.locks.Leases;
 import io.mlctl.testing.KubeApi;
 import java.net.InetAddress;
 import java.net.ServerSocket;

@@ -2,8 +2,8 @@ package io.mlctl.gitops.kube;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mlctl.apply.locks.KubernetesLeaseLocks;
-import io.mlctl.apply.locks.Leases;
+import io.mlctl.locks.KubernetesLeaseLocks;
+import io.mlctl.locks.Leases;
 import io.mlctl.gitops.Daemon;
 import io.mlctl.gitops.DaemonConfig;
 import io.mlctl.gitops.DaemonLog;

@@ -1,4 +1,4 @@
-package io.mlctl.apply.locks;
+package io.mlctl.locks;
 
 import io.mlctl.MlctlException;
 import io.mlctl.apply.LockService;

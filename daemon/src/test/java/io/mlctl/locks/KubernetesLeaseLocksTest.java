@@ -1,4 +1,4 @@
-package io.mlctl.apply.locks;
+package io.mlctl.locks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

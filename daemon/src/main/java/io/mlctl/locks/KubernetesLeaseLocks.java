@@ -1,4 +1,4 @@
-package io.mlctl.apply.locks;
+package io.mlctl.locks;
 
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
