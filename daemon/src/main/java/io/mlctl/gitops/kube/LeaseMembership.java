@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Daemon replicas as Kubernetes Leases: each keeps {@code mlctl-member-<replica>} renewed, and the live
  * members are the member Leases whose renewal has not run out. Environments are sharded over them by a
- * hash of the name modulo the member count (as Argo CD shards applications over controller replicas),
+ * hash of the name (as Argo CD shards applications over controller replicas), highest random weight
+ * (rendezvous) rather than modulo: a replica leaving moves only its own environments, not most of them,
  * so a replica that stops renewing loses its environments to the others within one lease duration, and
  * one that stops gracefully deletes its Lease and hands them over at the others' next refresh.
  *
@@ -108,9 +109,21 @@ public final class LeaseMembership implements Membership {
         }
     }
 
-    /** Which of {@code members} (in shard order) owns an environment. */
+    /**
+     * Which of {@code members} owns an environment: the one whose hash with the environment's name is highest
+     * (rendezvous hashing). Adding or removing a member moves only the environments it gains or held.
+     */
     static String owner(String environment, List<String> members) {
-        return members.get(Math.floorMod(hash(environment), members.size()));
+        String best = null;
+        long bestWeight = Long.MIN_VALUE;
+        for (String m : members) {
+            long w = hash(environment + "\n" + m);
+            if (best == null || w > bestWeight || (w == bestWeight && m.compareTo(best) < 0)) {
+                best = m;
+                bestWeight = w;
+            }
+        }
+        return best;
     }
 
     private void tick() {

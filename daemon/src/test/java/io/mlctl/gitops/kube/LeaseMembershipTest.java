@@ -166,8 +166,23 @@ class LeaseMembershipTest {
         Map<String, Integer> count = new HashMap<>();
         for (int i = 0; i < 3000; i++) count.merge(LeaseMembership.owner("team-" + (i % 7) + "-env-" + i, replicas), 1, Integer::sum);
         assertThat(count.values()).allSatisfy(n -> assertThat(n).isBetween(900, 1100));
-        // Stable: the first four bytes of SHA-256("dev") are 0xef260e9a, a negative int; floorMod keeps it in range.
+        // Stable: the first four bytes of SHA-256("dev") are 0xef260e9a, whatever the JVM.
         assertThat(LeaseMembership.hash("dev")).isEqualTo(0xef260e9a);
-        assertThat(LeaseMembership.owner("dev", replicas)).isEqualTo(replicas.get(Math.floorMod(0xef260e9a, 3)));
+    }
+
+    @Test
+    void aReplicaLeavingMovesOnlyItsOwnEnvironments() {
+        List<String> three = List.of("a", "b", "c");
+        List<String> two = List.of("a", "b");
+        int moved = 0;
+        for (int i = 0; i < 3000; i++) {
+            String env = "env-" + i;
+            String before = LeaseMembership.owner(env, three);
+            String after = LeaseMembership.owner(env, two);
+            if (!before.equals("c")) assertThat(after).as(env + " was not c's").isEqualTo(before);
+            else moved++;
+            assertThat(LeaseMembership.owner(env, List.of("b", "a", "c"))).as("member order does not matter").isEqualTo(before);
+        }
+        assertThat(moved).isBetween(900, 1100);
     }
 }
