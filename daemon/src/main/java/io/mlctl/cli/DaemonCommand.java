@@ -165,6 +165,7 @@ final class DaemonCommand implements Callable<Integer> {
                 Runtime.getRuntime().addShutdownHook(hook);
                 daemon.start();
                 daemon.await();
+                if (daemon.fatal().isPresent()) return 1;
             }
         } finally {
             coordination.membership().close();
@@ -316,7 +317,7 @@ final class DaemonCommand implements Callable<Integer> {
             .interval(duration(get.apply("interval", interval).orElse("60s"), "--interval"))
             .driftInterval(duration(get.apply("drift-interval", driftInterval).orElse("10m"), "--drift-interval"))
             .listen(get.apply("listen", listen).orElse(DEFAULT_LISTEN))
-            .sandbox(get.apply("sandbox", sandbox == null ? null : sandbox.toString()).map(Boolean::parseBoolean).orElse(false))
+            .sandbox(sandbox(s, fileValues))
             .webhook(get.apply("notify", notifyUrl).map(URI::create))
             .branchPattern(pattern).publishBranch(publish).logFormat(format)
             .gitTokenFile(get.apply("git-token-file", tokenFile).map(s::resolve))
@@ -332,6 +333,18 @@ final class DaemonCommand implements Callable<Integer> {
             .leaseNamespace(get.apply("lease-namespace", leaseNamespace));
         get.apply("replica-id", replicaId).ifPresent(b::replicaId);
         return b.build();
+    }
+
+    /**
+     * The CLI reads MLCTL_SANDBOX as the sandbox's directory, so a path there says nothing about this setting (reading it
+     * as "false" would send a daemon configured for the sandbox to the real clouds): only true/false words count.
+     */
+    private boolean sandbox(Services s, Map<String, Object> file) {
+        if (sandbox != null) return sandbox;
+        String env = s.env().get("MLCTL_SANDBOX");
+        if (env != null && env.trim().toLowerCase(Locale.ROOT).matches("true|false|yes|no|1|0")) return bool(env, "MLCTL_SANDBOX");
+        Object v = file.get("sandbox");
+        return v != null && bool(String.valueOf(v), "sandbox");
     }
 
     private static int positive(String text, String flag) {

@@ -115,6 +115,9 @@ public final class Engine {
         default void resuming(Journal.Interrupted interrupted) { }
 
         default void planned(Plan plan) { }
+
+        /** The apply is over (or there was nothing to do), told while the lock is still held, so what it records is not raced. */
+        default void done(Plan plan, Optional<ApplyResult> result) { }
     }
 
     public record ApplyRequest(PlanOptions options, Optional<Plan> savedPlan, boolean allowMassDelete, int parallelism, String purpose) {
@@ -146,6 +149,7 @@ public final class Engine {
                     journal.end("recovered");
                 }
                 if (plan.destroy() && req.options().targets().isEmpty()) driver.released(env); // a destroy re-run after the last delete still tidies up
+                observer.done(plan, Optional.empty());
                 return new ApplyOutcome(plan, Optional.empty(), true);
             }
             if (plan.massDelete() && !req.allowMassDelete() && !env.massDeleteAllowed(plan.deleteCount())) {
@@ -156,6 +160,7 @@ public final class Engine {
             Applier applier = new Applier(driver, retry, clock, req.parallelism());
             ApplyResult result = applier.apply(env, plan, journal, interrupted, guarded(observer, lock));
             if (plan.destroy() && result.ok() && req.options().targets().isEmpty()) driver.released(env);
+            observer.done(plan, Optional.of(result));
             return new ApplyOutcome(plan, Optional.of(result), true);
         }
     }

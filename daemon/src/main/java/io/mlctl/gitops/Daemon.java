@@ -19,7 +19,10 @@ public final class Daemon implements AutoCloseable {
     private final Duration stopGrace;
     private final Thread loop;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** Counted down once a stop has waited out the reconciles in flight, so the caller closes nothing they still use. */
+    private final CountDownLatch finished = new CountDownLatch(1);
     private volatile boolean stopping;
+    private volatile Throwable fatal;
 
     public Daemon(Reconciler reconciler, Duration interval, RandomGenerator random, DaemonLog log, Duration stopGrace) {
         this.reconciler = reconciler;
@@ -42,6 +45,11 @@ public final class Daemon implements AutoCloseable {
                 } catch (RuntimeException e) {
                     // The loop outlives any one bad tick; the next one starts from a fresh fetch.
                     log.error("reconcile pass failed: " + e);
+                } catch (Error e) {
+                    // Out of memory and the like: exit non-zero so the supervisor restarts the process.
+                    fatal = e;
+                    log.error("reconcile loop died: " + e);
+                    throw e;
                 }
                 long base = interval.toMillis();
                 long jitter = base / 10;
@@ -54,12 +62,18 @@ public final class Daemon implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             stopped.countDown();
+            if (fatal != null) finished.countDown();
         }
     }
 
-    /** Blocks until the loop ends (for the command's main thread). */
+    /** Why the loop died, when it did without being asked to stop. */
+    public java.util.Optional<Throwable> fatal() {
+        return java.util.Optional.ofNullable(fatal);
+    }
+
+    /** Blocks until the daemon has stopped: the loop ended and the reconciles in flight were waited for (for the command's main thread). */
     public void await() throws InterruptedException {
-        stopped.await();
+        finished.await();
     }
 
     @Override
@@ -75,6 +89,8 @@ public final class Daemon implements AutoCloseable {
             if (!idle) log.warn("stopping while a reconcile is still running; the apply journal lets the next start finish it");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            finished.countDown();
         }
     }
 }

@@ -107,6 +107,11 @@ public final class Reconciler implements AutoCloseable {
     private final Map<String, String> blockedNotified = new ConcurrentHashMap<>();
     private final Set<String> syncRequested = ConcurrentHashMap.newKeySet();
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    /** The environments reconciled since their last mass delete was held back (their drift checks keep them blocked). */
+    private final Set<String> blocked = ConcurrentHashMap.newKeySet();
+    /** Why the newest deploy commit was not taken (it does not validate), until a valid one comes. */
+    private volatile Optional<String> rejectedCommit = Optional.empty();
+    private volatile boolean stopping;
     private volatile boolean fetched;
     private volatile Instant lastTick;
 
@@ -164,9 +169,10 @@ public final class Reconciler implements AutoCloseable {
     public List<EnvironmentStatus> statuses() {
         Source s = source;
         List<EnvironmentStatus> out = new ArrayList<>(statuses.values());
-        if (s.failingSince().isEmpty()) return out;
-        String why = "cannot fetch the config repository since " + s.failingSince().get() + ": " + s.error().orElse("");
-        return out.stream().map(e -> with(e, EnvironmentStatus.Status.ERROR, Optional.of(why))).toList();
+        Optional<String> why = s.failingSince().map(t -> "cannot fetch the config repository since " + t + ": " + s.error().orElse(""))
+            .or(() -> rejectedCommit);
+        if (why.isEmpty()) return out;
+        return out.stream().map(e -> with(e, EnvironmentStatus.Status.ERROR, why)).toList();
     }
 
     /** A person asks for an environment to be applied now (as if its spec had changed). False when this replica does not own it. */
@@ -227,11 +233,22 @@ public final class Reconciler implements AutoCloseable {
                 continue;
             }
             metrics.environment(env.name(), env.provider().id());
-            Optional<Trigger> due = due(env, g);
-            if (due.isEmpty() || !inFlight.add(env.name())) continue;
+            // In flight: looked at again when it is done (a sync request waits for it rather than being used up).
+            if (inFlight.contains(env.name())) continue;
+            Optional<Trigger> due;
+            try {
+                due = due(env, g);
+            } catch (MlctlException e) {
+                // Not knowing what was last applied is not "never applied": applying now could correct drift selfHeal leaves alone.
+                log.warn("cannot read what was last applied, will try again", "environment", env.name(), "error", e.userMessage());
+                continue;
+            }
+            if (due.isEmpty()) continue;
+            inFlight.add(env.name());
             started.add(pool.submit(() -> {
                 try {
-                    reconcile(env, due.get(), g);
+                    // A stop does not start what was queued behind the reconciles in flight.
+                    if (!stopping) reconcile(env, due.get(), g);
                 } finally {
                     inFlight.remove(env.name());
                 }
@@ -241,7 +258,9 @@ public final class Reconciler implements AutoCloseable {
             for (Map.Entry<String, ObjectId> ref : heads.entrySet()) {
                 if (!config.isReviewRef(ref.getKey()) || ref.getValue().equals(reviewed.get(ref.getKey()))) continue;
                 reviewed.put(ref.getKey(), ref.getValue());
-                started.add(pool.submit(() -> review(ref.getKey(), ref.getValue())));
+                started.add(pool.submit(() -> {
+                    if (!stopping) review(ref.getKey(), ref.getValue());
+                }));
             }
             reviewed.keySet().retainAll(heads.keySet());
         }
@@ -252,10 +271,17 @@ public final class Reconciler implements AutoCloseable {
     private Optional<Trigger> due(Environment env, Good g) {
         Instant now = clock.instant();
         Retry retry = retries.get(env.name());
-        if (retry != null) return now.isBefore(retry.at()) ? Optional.empty() : Optional.of(retry.trigger());
-        if (syncRequested.remove(env.name())) return Optional.of(Trigger.REQUEST);
-        Optional<String> done = handled.computeIfAbsent(env.name(), coordination.records()::applied);
+        if (retry != null && now.isBefore(retry.at())) return Optional.empty();
+        Optional<String> done = handled.get(env.name());
+        if (done == null) {
+            done = coordination.records().applied(env.name()); // throws when it cannot be read: nothing is cached then
+            handled.put(env.name(), done);
+        }
+        boolean request = syncRequested.remove(env.name());
+        // A spec change wins over a pending drift retry: it is applied, not reported as drift.
         if (!done.equals(Optional.ofNullable(g.fingerprints().get(env.name())))) return Optional.of(Trigger.SPEC);
+        if (request) return Optional.of(Trigger.REQUEST);
+        if (retry != null) return Optional.of(retry.trigger());
         Instant checked = driftCheckedAt.get(env.name());
         return checked == null || !now.isBefore(checked.plus(config.driftInterval())) ? Optional.of(Trigger.DRIFT) : Optional.empty();
     }
@@ -309,6 +335,7 @@ public final class Reconciler implements AutoCloseable {
             }
         }
         metrics.commit("valid");
+        rejectedCommit = Optional.empty();
         log.info("commit validated", "commit", id, "environments", repo.environments().size());
         for (String gone : new ArrayList<>(statuses.keySet())) {
             if (!fingerprints.containsKey(gone)) {
@@ -333,9 +360,8 @@ public final class Reconciler implements AutoCloseable {
             + errors.get(0) + (errors.size() > 1 ? " (and " + (errors.size() - 1) + " more)" : "");
         metrics.commit("invalid");
         for (SpecError err : errors) log.error("invalid spec", "commit", id, "error", err);
-        for (String name : new ArrayList<>(statuses.keySet())) {
-            statuses.put(name, with(statuses.get(name), EnvironmentStatus.Status.ERROR, Optional.of(summary)));
-        }
+        // Shown over every status until a valid commit comes; the statuses underneath stay what they are.
+        rejectedCommit = Optional.of(summary);
         ObjectNode ev = notifier.event("error").put("commit", commit.name()).put("error", summary);
         notifier.send(ev);
     }
@@ -382,13 +408,16 @@ public final class Reconciler implements AutoCloseable {
                 "mlctl daemon " + coordination.membership().replica()), p -> {
                     if (trigger == Trigger.DRIFT) drifted(env, p);
                     if (!mayApply) return false;
+                    // Until it succeeds, what was applied is neither the old spec nor the new: any spec (a revert too) applies again.
+                    record(env, UNFINISHED);
                     statuses.put(env.name(), with(planned(prior, p, now, commit), EnvironmentStatus.Status.PENDING, Optional.empty()));
                     log.info("applying", "environment", env.name(), "commit", shortId(commit), "plan", p.summary().sentence());
                     return true;
-                }, observer(env, commit));
+                }, observer(env, commit, fingerprint));
         } catch (MassDeleteException e) {
-            // An auto environment stays blocked at its drift checks too (its held-back change is not drift), until released.
-            if (env.applyMode() == Environment.ApplyMode.AUTO) return blocked(env, g, prior, e.plan(), now);
+            // Blocked when it was going to apply, and at the drift checks after that (its held-back change is not drift) until
+            // released; a mass delete found by the drift check of an environment that does not self-heal is drift, reported.
+            if (mayApply || blocked.contains(env.name())) return blocked(env, g, prior, e.plan(), now);
             if (trigger == Trigger.DRIFT) drifted(env, e.plan());
             outcome = new Engine.ApplyOutcome(e.plan(), Optional.empty(), false);
         }
@@ -396,7 +425,6 @@ public final class Reconciler implements AutoCloseable {
         EnvironmentStatus base = planned(prior, plan, now, commit);
         if (!plan.hasChanges()) {
             statuses.put(env.name(), synced(base, now));
-            recordApplied(env, fingerprint);
             succeeded(env);
             return "synced";
         }
@@ -427,7 +455,6 @@ public final class Reconciler implements AutoCloseable {
         EnvironmentStatus after = new EnvironmentStatus(env.name(), env.provider().id(), env.region(), commit, EnvironmentStatus.Status.SYNCED,
             Optional.of(applied), Optional.of(now), Optional.of(done), Optional.of("succeeded"), Optional.empty(), base.lastSync());
         statuses.put(env.name(), synced(after, done));
-        recordApplied(env, fingerprint);
         log.info("applied", "environment", env.name(), "commit", shortId(commit), "result", result.map(ApplyResult::sentence).orElse("no changes"));
         notifier.send(event("apply", env, commit, applied).put("outcome", "succeeded"));
         succeeded(env);
@@ -444,6 +471,7 @@ public final class Reconciler implements AutoCloseable {
         String why = "mass delete held back: the plan deletes " + doomed.size() + " resources (" + names + "); release it by committing "
             + "spec.allowMassDelete with the change, or with mlctl apply --allow-mass-delete";
         statuses.put(env.name(), with(planned(prior, plan, now, g.commit()), EnvironmentStatus.Status.BLOCKED, Optional.of(why)));
+        blocked.add(env.name());
         handled.put(env.name(), Optional.ofNullable(g.fingerprints().get(env.name())));
         succeeded(env);
         String key = plan.fingerprints().spec() + "/" + plan.fingerprints().inventory();
@@ -456,8 +484,18 @@ public final class Reconciler implements AutoCloseable {
         return "blocked";
     }
 
-    private Engine.Observer observer(Environment env, String commit) {
+    private Engine.Observer observer(Environment env, String commit, String fingerprint) {
         return new Engine.Observer() {
+            @Override
+            public void done(Plan plan, Optional<ApplyResult> result) {
+                // Under the lock: a replica that held it before cannot overwrite this record with an older one.
+                if (result.isEmpty() || result.get().ok()) {
+                    record(env, fingerprint);
+                    blocked.remove(env.name());
+                    blockedNotified.remove(env.name());
+                }
+            }
+
             @Override
             public void resuming(Journal.Interrupted i) {
                 log.warn("resuming an interrupted apply", "environment", env.name(), "run", i.runId(), "inFlight", i.pending().size());
@@ -481,14 +519,16 @@ public final class Reconciler implements AutoCloseable {
         };
     }
 
-    private void recordApplied(Environment env, String fingerprint) {
+    /** What an apply that did not finish leaves as the record: equal to no spec. */
+    static final String UNFINISHED = "unfinished";
+
+    private void record(Environment env, String fingerprint) {
         handled.put(env.name(), Optional.ofNullable(fingerprint));
-        blockedNotified.remove(env.name());
         if (fingerprint == null) return;
         try {
             coordination.records().applied(env.name(), fingerprint);
         } catch (MlctlException e) {
-            // Only costs a no-op re-plan after a restart or a move to another replica.
+            // Kept in memory: only a restart or a move to another replica sees the older record.
             log.warn("cannot record the applied spec", "environment", env.name(), "error", e.userMessage());
         }
     }
@@ -652,11 +692,13 @@ public final class Reconciler implements AutoCloseable {
 
     @Override
     public void close() {
+        stopping = true;
         pool.shutdown();
     }
 
-    /** Waits up to {@code grace} for the reconciles in flight; false when some are still running. */
+    /** Waits up to {@code grace} for the reconciles in flight (none queued behind them starts); false when some are still running. */
     public boolean awaitIdle(Duration grace) throws InterruptedException {
+        stopping = true;
         pool.shutdown();
         return pool.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
     }

@@ -14,6 +14,7 @@ import java.util.Optional;
  * a restarted or newly owning replica knows that too, so the record lives where the next owner finds it.
  */
 public interface SyncRecords {
+    /** Empty when nothing was ever recorded; throws when the record cannot be read. */
     Optional<String> applied(String environment);
 
     void applied(String environment, String specFingerprint);
@@ -29,9 +30,10 @@ public interface SyncRecords {
             public Optional<String> applied(String environment) {
                 try {
                     Path f = file(environment);
-                    return Files.isRegularFile(f) ? Optional.of(Files.readString(f, StandardCharsets.UTF_8).trim()) : Optional.empty();
+                    return Files.exists(f) ? Optional.of(Files.readString(f, StandardCharsets.UTF_8).trim()) : Optional.empty();
                 } catch (IOException e) {
-                    return Optional.empty(); // unknown: the environment is applied once more, which is safe
+                    // Unknown is not "never applied" (applying could correct drift that selfHeal leaves alone): the caller waits.
+                    throw new MlctlException("cannot read " + file(environment) + ": " + e.getMessage(), e);
                 }
             }
 

@@ -171,4 +171,18 @@ class DaemonPrintConfigTest {
         assertThat(r.out()).matches("(?s)mlctl \\S+ \\(commit ([0-9a-f]{7,40}|unknown)\\)\nplan format .*");
         assertThat(List.of(r.exitCode())).containsExactly(0);
     }
+
+    @Test
+    void theSandboxDirectoryVariableNeverTurnsTheSandboxOff() {
+        Path config = Fixtures.write(dir, "sandboxed.yaml", "repo: https://github.com/example/ml-infra.git\nsandbox: true\n");
+        // MLCTL_SANDBOX is also where the CLI keeps the sandbox: a path there must not read as "false" and send the daemon to real clouds.
+        Cli.Result r = new Cli(dir).env("MLCTL_SANDBOX", dir.resolve("sb").toString()).run("daemon", "--config", config.toString(), "--print-config");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("sandbox: true\n");
+        Cli.Result off = new Cli(dir).env("MLCTL_SANDBOX", "false").run("daemon", "--config", config.toString(), "--print-config");
+        assertThat(off.out()).contains("sandbox: false\n");
+        Cli.Result bad = new Cli(dir).run("daemon", "--config", Fixtures.write(dir, "bad.yaml", "repo: x\nsandbox: maybe\n").toString(), "--print-config");
+        assertThat(bad.exitCode()).isEqualTo(1);
+        assertThat(bad.err()).contains("'maybe' is not true or false");
+    }
 }

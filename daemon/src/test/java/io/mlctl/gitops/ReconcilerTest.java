@@ -81,6 +81,32 @@ class ReconcilerTest {
             e -> drivers.apply(e), clock, log, notifier, metrics, plans);
     }
 
+    /** The sandbox, except that each create waits for {@code release} after saying so on {@code inCreate}: an apply held mid-way. */
+    static io.mlctl.provider.Driver blocking(SandboxCloud real, java.util.concurrent.CountDownLatch inCreate,
+                                             java.util.concurrent.CountDownLatch release) {
+        return new io.mlctl.provider.Driver() {
+            public String name() { return real.name(); }
+            public long requestCount() { return real.requestCount(); }
+            public io.mlctl.provider.Page list(Environment e, io.mlctl.spec.ResourceType k, Optional<String> t) { return real.list(e, k, t); }
+            public io.mlctl.provider.ResourceRules rules(io.mlctl.spec.ResourceType k) { return real.rules(k); }
+            public io.mlctl.provider.Target target(Environment e) { return real.target(e); }
+            public io.mlctl.inventory.ObservedResource update(Environment e, io.mlctl.inventory.ObservedResource c, io.mlctl.spec.ResourceSpec d,
+                                                              java.util.List<io.mlctl.plan.AttributeChange> changes) {
+                return real.update(e, c, d, changes);
+            }
+            public void delete(Environment e, io.mlctl.inventory.ObservedResource c) { real.delete(e, c); }
+            public io.mlctl.inventory.ObservedResource create(Environment e, io.mlctl.spec.ResourceSpec d, io.mlctl.provider.CreateRequest request) {
+                inCreate.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException x) {
+                    Thread.currentThread().interrupt();
+                }
+                return real.create(e, d, request);
+            }
+        };
+    }
+
     static String env(String name, String apply) {
         return Fixtures.smallEnv(name).replace("  provider: aws\n", "  provider: aws\n  apply: " + apply + "\n");
     }
@@ -136,7 +162,7 @@ class ReconcilerTest {
     @Test
     void anInvalidCommitIsRejectedAndThePreviousStateStays() throws Exception {
         String v1 = env("dev", "auto");
-        var c1 = git.write("envs/dev.yaml", v1).commit("good");
+        var c1 = git.write("envs/dev.yaml", v1).write("envs/other.yaml", env("other", "auto")).commit("good");
         git.push("main");
         Reconciler r = reconciler(Optional.empty());
         r.tick();
@@ -158,6 +184,8 @@ class ReconcilerTest {
         r.tick();
         assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.SYNCED);
         assertThat(status(r, "dev").error()).isEmpty();
+        assertThat(status(r, "other").status()).as("an environment the commits never touched is not left in error").isEqualTo(EnvironmentStatus.Status.SYNCED);
+        assertThat(status(r, "other").error()).isEmpty();
     }
 
     @Test
@@ -319,27 +347,7 @@ class ReconcilerTest {
         java.util.concurrent.CountDownLatch inCreate = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         SandboxCloud real = sandbox;
-        drivers = env -> new io.mlctl.provider.Driver() {
-            public String name() { return real.name(); }
-            public long requestCount() { return real.requestCount(); }
-            public io.mlctl.provider.Page list(Environment e, io.mlctl.spec.ResourceType k, Optional<String> t) { return real.list(e, k, t); }
-            public io.mlctl.provider.ResourceRules rules(io.mlctl.spec.ResourceType k) { return real.rules(k); }
-            public io.mlctl.provider.Target target(Environment e) { return real.target(e); }
-            public io.mlctl.inventory.ObservedResource update(Environment e, io.mlctl.inventory.ObservedResource c, io.mlctl.spec.ResourceSpec d,
-                                                              java.util.List<io.mlctl.plan.AttributeChange> changes) {
-                return real.update(e, c, d, changes);
-            }
-            public void delete(Environment e, io.mlctl.inventory.ObservedResource c) { real.delete(e, c); }
-            public io.mlctl.inventory.ObservedResource create(Environment e, io.mlctl.spec.ResourceSpec d, io.mlctl.provider.CreateRequest request) {
-                inCreate.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException x) {
-                    Thread.currentThread().interrupt();
-                }
-                return real.create(e, d, request);
-            }
-        };
+        drivers = env -> blocking(real, inCreate, release);
         git.write("dev.yaml", env("dev", "auto")).commit("dev");
         git.push("main");
         Reconciler r = reconciler(Optional.empty());
@@ -523,27 +531,7 @@ class ReconcilerTest {
         java.util.concurrent.CountDownLatch inCreate = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         SandboxCloud real = sandbox;
-        drivers = env -> !env.name().equals("slow") ? real : new io.mlctl.provider.Driver() {
-            public String name() { return real.name(); }
-            public long requestCount() { return real.requestCount(); }
-            public io.mlctl.provider.Page list(Environment e, io.mlctl.spec.ResourceType k, Optional<String> t) { return real.list(e, k, t); }
-            public io.mlctl.provider.ResourceRules rules(io.mlctl.spec.ResourceType k) { return real.rules(k); }
-            public io.mlctl.provider.Target target(Environment e) { return real.target(e); }
-            public io.mlctl.inventory.ObservedResource update(Environment e, io.mlctl.inventory.ObservedResource c, io.mlctl.spec.ResourceSpec d,
-                                                              java.util.List<io.mlctl.plan.AttributeChange> changes) {
-                return real.update(e, c, d, changes);
-            }
-            public void delete(Environment e, io.mlctl.inventory.ObservedResource c) { real.delete(e, c); }
-            public io.mlctl.inventory.ObservedResource create(Environment e, io.mlctl.spec.ResourceSpec d, io.mlctl.provider.CreateRequest request) {
-                inCreate.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException x) {
-                    Thread.currentThread().interrupt();
-                }
-                return real.create(e, d, request);
-            }
-        };
+        drivers = env -> !env.name().equals("slow") ? real : blocking(real, inCreate, release);
         git.write("slow.yaml", env("slow", "auto")).write("fast.yaml", env("fast", "auto")).commit("two envs");
         git.push("main");
         Reconciler r = reconciler(Optional.empty());
@@ -582,27 +570,7 @@ class ReconcilerTest {
         java.util.concurrent.CountDownLatch inCreate = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         SandboxCloud real = sandbox;
-        drivers = env -> new io.mlctl.provider.Driver() {
-            public String name() { return real.name(); }
-            public long requestCount() { return real.requestCount(); }
-            public io.mlctl.provider.Page list(Environment e, io.mlctl.spec.ResourceType k, Optional<String> t) { return real.list(e, k, t); }
-            public io.mlctl.provider.ResourceRules rules(io.mlctl.spec.ResourceType k) { return real.rules(k); }
-            public io.mlctl.provider.Target target(Environment e) { return real.target(e); }
-            public io.mlctl.inventory.ObservedResource update(Environment e, io.mlctl.inventory.ObservedResource c, io.mlctl.spec.ResourceSpec d,
-                                                              java.util.List<io.mlctl.plan.AttributeChange> changes) {
-                return real.update(e, c, d, changes);
-            }
-            public void delete(Environment e, io.mlctl.inventory.ObservedResource c) { real.delete(e, c); }
-            public io.mlctl.inventory.ObservedResource create(Environment e, io.mlctl.spec.ResourceSpec d, io.mlctl.provider.CreateRequest request) {
-                inCreate.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException x) {
-                    Thread.currentThread().interrupt();
-                }
-                return real.create(e, d, request);
-            }
-        };
+        drivers = env -> blocking(real, inCreate, release);
         git.write("dev.yaml", env("dev", "auto")).commit("dev");
         git.push("main");
         Reconciler r = reconciler(Optional.empty());
@@ -620,10 +588,8 @@ class ReconcilerTest {
         // Given a grace long enough, the stop waits for the apply and says nothing of the journal.
         StringWriter quiet = new StringWriter();
         java.util.concurrent.CountDownLatch inCreate2 = new java.util.concurrent.CountDownLatch(1);
-        drivers = env -> {
-            inCreate2.countDown();
-            return real;
-        };
+        java.util.concurrent.CountDownLatch release2 = new java.util.concurrent.CountDownLatch(1);
+        drivers = env -> env.name().equals("dev2") ? blocking(real, inCreate2, release2) : real;
         git.write("dev2.yaml", env("dev2", "auto")).commit("dev2");
         git.push("main");
         source.close();
@@ -632,8 +598,138 @@ class ReconcilerTest {
             Duration.ofSeconds(60));
         patient.start();
         assertThat(inCreate2.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-        patient.close();
+        Thread stop = new Thread(patient::close);
+        stop.start();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (stop.getState() != Thread.State.TIMED_WAITING && System.nanoTime() < deadline) Thread.sleep(10);
+        release2.countDown();
+        stop.join(60_000);
+        patient.await();
         assertThat(quiet.toString()).doesNotContain("still running");
         assertThat(status(r2, "dev2").status()).as("the reconcile in flight finished before the stop returned").isEqualTo(EnvironmentStatus.Status.SYNCED);
+    }
+
+    // --- Found in review ---
+
+    @Test
+    void aRevertAfterAPartlyFailedApplyIsApplied() throws Exception {
+        java.nio.file.Files.createDirectories(dir.resolve("sandbox"));
+        java.nio.file.Files.writeString(dir.resolve("sandbox/faults.json"),
+            "[{\"op\": \"create\", \"target\": \"bucket.broken\", \"error\": \"quota\", \"times\": 100}]");
+        sandbox = new SandboxCloud(dir.resolve("sandbox"), Specs.CATALOG, clock);
+        String v1 = env("dev", "auto");
+        git.write("dev.yaml", v1).commit("v1");
+        git.push("main");
+        Reconciler r = reconciler(Optional.empty());
+        r.tick();
+        String v2 = v1 + "    - type: bucket\n      name: extra\n    - type: bucket\n      name: broken\n";
+        git.write("dev.yaml", v2).commit("v2: two buckets, one fails");
+        git.push("main");
+        r.tick();
+        assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.ERROR);
+        assertThat(owned(v2)).as("extra was created before broken failed").isEqualTo(5);
+        git.write("dev.yaml", v1).commit("revert");
+        git.push("main");
+        r.tick();
+        assertThat(status(r, "dev").status()).as(logs.toString()).isEqualTo(EnvironmentStatus.Status.SYNCED);
+        assertThat(owned(v2)).as("the revert deletes what the failed apply made").isEqualTo(4);
+    }
+
+    @Test
+    void aMassDeleteFoundByTheDriftCheckOfAnEnvironmentThatDoesNotSelfHealIsDriftNotBlocked() throws Exception {
+        String v1 = env("dev", "auto");
+        git.write("dev.yaml", v1).commit("v1");
+        git.push("main");
+        Reconciler r = reconciler(Optional.empty());
+        r.tick();
+        // Someone applied a branch with six more buckets by hand: six resources the spec on main does not declare.
+        String branch = withBuckets(v1, 6);
+        new io.mlctl.engine.Engine(sandbox, dir.resolve("state"), clock, io.mlctl.apply.RetryPolicy.standard(new java.util.Random()))
+            .apply(environment(branch), new io.mlctl.engine.Engine.ApplyRequest(io.mlctl.planner.PlanOptions.defaults(clock.instant()),
+                Optional.empty(), false, 4, "mlctl apply"), p -> true, new io.mlctl.engine.Engine.Observer() { });
+        clock.advance(Duration.ofMinutes(11));
+        r.tick();
+        assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.DRIFTED);
+        assertThat(owned(branch)).isEqualTo(10);
+        awaitEvent("drift");
+        assertThat(events).noneMatch(e -> e.contains("\"event\":\"blocked\""));
+    }
+
+    @Test
+    void aSyncRequestedWhileTheEnvironmentIsInFlightRunsAfterIt() throws Exception {
+        java.util.concurrent.CountDownLatch inCreate = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        SandboxCloud real = sandbox;
+        java.util.concurrent.atomic.AtomicInteger reconciles = new java.util.concurrent.atomic.AtomicInteger();
+        drivers = env -> {
+            reconciles.incrementAndGet();
+            return blocking(real, inCreate, release);
+        };
+        git.write("dev.yaml", env("dev", "auto")).commit("dev");
+        git.push("main");
+        Reconciler r = reconciler(Optional.empty());
+        List<java.util.concurrent.Future<?>> first = r.schedule();
+        assertThat(inCreate.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(r.requestSync("dev")).isTrue();
+        assertThat(r.schedule()).as("not started twice").isEmpty();
+        release.countDown();
+        for (java.util.concurrent.Future<?> f : first) f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        r.tick();
+        assertThat(reconciles.get()).as("the request ran once the apply was done").isEqualTo(2);
+        assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.SYNCED);
+    }
+
+    @Test
+    void aStopDoesNotStartWhatWasQueuedBehindTheReconcilesInFlight() throws Exception {
+        java.util.concurrent.CountDownLatch inCreate = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        SandboxCloud real = sandbox;
+        java.util.Set<String> started = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        drivers = env -> {
+            started.add(env.name());
+            return blocking(real, inCreate, release);
+        };
+        git.write("a.yaml", env("a", "auto")).write("b.yaml", env("b", "auto")).commit("two envs");
+        git.push("main");
+        DaemonConfig one = DaemonConfig.builder(git.url(), dir.resolve("state")).interval(Duration.ofSeconds(2)).sandbox(true).concurrency(1).build();
+        source = new GitSource(one.repo(), dir.resolve("state/.daemon/repo.git"), GitCredentials.none());
+        DaemonLog log = new DaemonLog(new PrintWriter(logs, true), true, clock);
+        notifier = new Notifier(Optional.empty(), log, 1, Duration.ofMillis(1));
+        Reconciler r = new Reconciler(one, source, d -> new ConfigLoader(new YamlLoader(), Specs.SCHEMA, Specs.CATALOG, d).load(List.of(d)),
+            e -> drivers.apply(e), clock, log, notifier, metrics, new PlanStore(dir.resolve("state/.daemon")));
+        r.schedule();
+        assertThat(inCreate.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        Thread stop = new Thread(() -> {
+            try {
+                r.awaitIdle(Duration.ofSeconds(30));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        stop.start();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (stop.getState() != Thread.State.TIMED_WAITING && System.nanoTime() < deadline) Thread.sleep(10);
+        release.countDown();
+        stop.join(30_000);
+        assertThat(started).as("the queued environment was not started after the stop").hasSize(1);
+    }
+
+    @Test
+    void anUnreadableApplyRecordSkipsTheEnvironmentInsteadOfReapplyingIt() throws Exception {
+        String a = env("a", "auto");
+        git.write("a.yaml", a).commit("a");
+        git.push("main");
+        Reconciler first = reconciler(Optional.empty());
+        first.tick();
+        first.close();
+        source.close();
+        driftBucket("a");
+        Path record = dir.resolve("state/a/daemon-applied");
+        java.nio.file.Files.delete(record);
+        java.nio.file.Files.createDirectories(record.resolve("not-a-file"));
+        Reconciler second = reconciler(Optional.empty());
+        second.tick();
+        assertThat(versioning(a, "a")).as("not re-applied while its record cannot be read").isEqualTo(false);
+        assertThat(logs.toString()).contains("cannot read what was last applied");
     }
 }

@@ -32,7 +32,9 @@ public final class LeaseSyncRecords implements SyncRecords {
         try {
             return leases.get(Leases.environmentLease(environment)).map(l -> Leases.annotations(l).get(ANNOTATION));
         } catch (KubernetesClientException e) {
-            return Optional.empty(); // unknown: the environment is planned once more, which finds nothing to do
+            // Unknown is not "never applied": the caller skips the environment this pass rather than re-apply it.
+            throw new io.mlctl.MlctlException("cannot read the applied spec of environment " + environment + " from its Lease: "
+                + io.mlctl.util.Redaction.text(String.valueOf(e.getMessage())).lines().findFirst().orElse(""));
         }
     }
 

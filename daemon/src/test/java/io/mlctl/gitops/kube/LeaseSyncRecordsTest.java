@@ -67,11 +67,14 @@ class LeaseSyncRecordsTest {
     }
 
     @Test
-    void anUnreachableClusterMeansUnknownOnReadAndAnErrorOnWrite() {
+    void anUnreachableClusterIsAnErrorOnReadAndOnWrite() {
         var client = api.client();
         api.stop();
         SyncRecords records = new LeaseSyncRecords(client, KubeApi.NAMESPACE);
-        assertThat(records.applied("dev")).isEmpty();
+        // Unknown is not "never applied" (which would re-apply and correct drift selfHeal leaves alone): the reconciler waits.
+        assertThatThrownBy(() -> records.applied("dev")).isInstanceOf(MlctlException.class)
+            .hasMessageStartingWith("cannot read the applied spec of environment dev from its Lease")
+            .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
         assertThatThrownBy(() -> records.applied("dev", "sha256:1111")).isInstanceOf(MlctlException.class)
             .hasMessageStartingWith("cannot record the applied spec of environment dev on Lease mlctl/mlctl-env-dev: cannot reach http://127.0.0.1:")
             .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
