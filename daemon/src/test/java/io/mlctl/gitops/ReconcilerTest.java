@@ -59,8 +59,11 @@ class ReconcilerTest {
         hook.start();
     }
 
+    final List<Reconciler> made = new CopyOnWriteArrayList<>();
+
     @AfterEach
-    void tearDown() {
+    void tearDown() throws InterruptedException {
+        for (Reconciler r : made) r.awaitIdle(Duration.ofSeconds(30));
         if (notifier != null) notifier.close();
         if (source != null) source.close();
         hook.stop(0);
@@ -77,8 +80,10 @@ class ReconcilerTest {
         source = new GitSource(config.repo(), dir.resolve("state/.daemon/repo.git"), GitCredentials.none());
         notifier = new Notifier(config.webhook(), log, 3, Duration.ofMillis(10));
         plans = new PlanStore(dir.resolve("state/.daemon"));
-        return new Reconciler(config, source, d -> new ConfigLoader(new YamlLoader(), Specs.SCHEMA, Specs.CATALOG, d).load(List.of(d)),
+        Reconciler r = new Reconciler(config, source, d -> new ConfigLoader(new YamlLoader(), Specs.SCHEMA, Specs.CATALOG, d).load(List.of(d)),
             e -> drivers.apply(e), clock, log, notifier, metrics, plans);
+        made.add(r);
+        return r;
     }
 
     /** The sandbox, except that each create waits for {@code release} after saying so on {@code inCreate}: an apply held mid-way. */
@@ -123,8 +128,16 @@ class ReconcilerTest {
         return r.statuses().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
     }
 
+    /** Waits until every event sent so far was delivered (the notifier sends in order, one at a time). */
+    void flushEvents() throws InterruptedException {
+        String marker = "barrier-" + System.nanoTime();
+        notifier.send(notifier.event(marker));
+        awaitEvent(marker);
+    }
+
     void awaitEvent(String type) throws InterruptedException {
-        for (int i = 0; i < 200 && events.stream().noneMatch(e -> e.contains("\"event\":\"" + type + "\"")); i++) Thread.sleep(10);
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (events.stream().noneMatch(e -> e.contains("\"event\":\"" + type + "\"")) && System.nanoTime() < deadline) Thread.sleep(10);
         assertThat(events).anyMatch(e -> e.contains("\"event\":\"" + type + "\""));
     }
 
@@ -177,6 +190,8 @@ class ReconcilerTest {
         assertThat(new InventoryReader(sandbox).read(environment(v1)).get(io.mlctl.spec.Address.parse("bucket.dev-data")).orElseThrow()
             .attributes()).containsEntry("versioning", true);
         assertThat(logs.toString()).contains("\"msg\":\"invalid spec\"");
+        assertThat(metrics.scrape()).contains("mlctl_commits_total{validity=\"invalid\"} 1.0").contains("mlctl_commits_total{validity=\"valid\"} 1.0")
+            .contains("mlctl_environment_status{environment=\"dev\",status=\"error\"} 1.0");
         awaitEvent("error");
 
         git.write("envs/dev.yaml", v1.replace("versioning: true", "versioning: false")).commit("fixed");
@@ -489,7 +504,7 @@ class ReconcilerTest {
         clock.advance(Duration.ofMinutes(10));
         r.tick();
         assertThat(status(r, "dev").status()).as("re-planned at the drift check, still blocked").isEqualTo(EnvironmentStatus.Status.BLOCKED);
-        Thread.sleep(100);
+        flushEvents();
         assertThat(events.stream().filter(e -> e.contains("\"event\":\"blocked\""))).as("one event per plan, not per check").hasSize(1);
         assertThat(events).noneMatch(e -> e.contains("\"event\":\"error\""));
         assertThat(metrics.scrape()).contains("outcome=\"blocked\"");
@@ -513,11 +528,13 @@ class ReconcilerTest {
         git.push("main");
         r.tick();
         assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.BLOCKED);
-        // mlctl apply --allow-mass-delete, as a person runs it.
-        var outcome = new io.mlctl.engine.Engine(sandbox, dir.resolve("state"), clock, io.mlctl.apply.RetryPolicy.standard(new java.util.Random()))
-            .apply(environment(small), new io.mlctl.engine.Engine.ApplyRequest(io.mlctl.planner.PlanOptions.defaults(clock.instant()),
-                Optional.empty(), true, 4, "mlctl apply"), p -> true, new io.mlctl.engine.Engine.Observer() { });
-        assertThat(outcome.result().orElseThrow().ok()).isTrue();
+        // mlctl apply --allow-mass-delete, as a person runs it (same sandbox and state directory as the daemon).
+        java.nio.file.Path spec = io.mlctl.testing.Fixtures.write(dir, "person/dev.yaml", small);
+        io.mlctl.testing.Cli.Result refused = new io.mlctl.testing.Cli(dir).run("apply", "--sandbox", "--auto-approve", spec.toString());
+        assertThat(refused.exitCode()).isEqualTo(1);
+        io.mlctl.testing.Cli.Result applied = new io.mlctl.testing.Cli(dir).run("apply", "--sandbox", "--auto-approve", "--allow-mass-delete",
+            spec.toString());
+        assertThat(applied.exitCode()).as(applied.toString()).isZero();
         clock.advance(Duration.ofMinutes(11));
         r.tick();
         assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.SYNCED);
@@ -566,6 +583,7 @@ class ReconcilerTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(120)
     void sigtermWaitsTheConfiguredGraceForAnApplyInFlightAndNoLonger() throws Exception {
         java.util.concurrent.CountDownLatch inCreate = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
@@ -731,5 +749,43 @@ class ReconcilerTest {
         second.tick();
         assertThat(versioning(a, "a")).as("not re-applied while its record cannot be read").isEqualTo(false);
         assertThat(logs.toString()).contains("cannot read what was last applied");
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void theLoopAndLivenessStayAliveThroughALongApply() throws Exception {
+        java.util.concurrent.CountDownLatch inCreate = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        SandboxCloud real = sandbox;
+        drivers = env -> blocking(real, inCreate, release);
+        git.write("dev.yaml", env("dev", "auto")).commit("dev");
+        git.push("main");
+        Reconciler r = reconciler(Optional.empty());
+        java.time.Clock wall = java.time.Clock.systemUTC();
+        Daemon daemon = new Daemon(r, Duration.ofMillis(200), new java.util.Random(1), new DaemonLog(new PrintWriter(logs, true), true, clock),
+            Duration.ofSeconds(30));
+        try (StatusServer server = new StatusServer("127.0.0.1:0", r, metrics, plans, clock, Duration.ofMillis(200))) {
+            server.start();
+            daemon.start();
+            assertThat(inCreate.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            Instant seen = r.lastTick().orElseThrow();
+            // The loop keeps passing while the create is held (the test clock stands still, so passes are told apart by moving it).
+            clock.advance(Duration.ofSeconds(1));
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!r.lastTick().orElseThrow().isAfter(seen) && System.nanoTime() < deadline) Thread.sleep(20);
+            assertThat(r.lastTick().orElseThrow()).as("the loop passed while the apply was held").isAfter(seen);
+            // Far beyond any stall limit of a loop that waits for its applies (3 intervals + 2 minutes): still live, as the loop is.
+            clock.advance(Duration.ofMinutes(30));
+            Instant late = clock.instant();
+            deadline = System.nanoTime() + 30_000_000_000L;
+            while (r.lastTick().orElseThrow().isBefore(late) && System.nanoTime() < deadline) Thread.sleep(20);
+            java.net.http.HttpResponse<String> health = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + server.port() + "/healthz")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
+            assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.PENDING);
+        } finally {
+            release.countDown();
+            daemon.close();
+        }
     }
 }
