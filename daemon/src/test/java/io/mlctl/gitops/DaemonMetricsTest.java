@@ -249,6 +249,35 @@ class DaemonMetricsTest {
         }
     }
 
+    /** Prometheus' own linter on a scrape with every kind of series in it (.ci/run installs promtool). */
+    @Test
+    void promtoolFindsNothingToSayAboutTheScrape() throws Exception {
+        metrics.environment("dev", "aws");
+        metrics.reconciled("dev", "applied", Duration.ofSeconds(1));
+        metrics.reconciled("dev", "blocked", Duration.ofMillis(20));
+        metrics.status("dev", "synced");
+        metrics.synced("dev", 1);
+        metrics.fetched(false, Instant.parse("2026-01-01T00:00:00Z"));
+        metrics.commit("invalid");
+        metrics.drift("dev");
+        metrics.changed("dev", "create", 2);
+        metrics.cloudRequests("aws", 3);
+        metrics.cloudError("aws");
+        Process p;
+        try {
+            p = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            throw new AssertionError("promtool is not installed: apt-get install prometheus (as .ci/run does)", e);
+        }
+        try (var in = p.getOutputStream()) {
+            in.write(metrics.scrape().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(out).as("promtool's findings").isBlank();
+    }
+
     private static EnvironmentStatus status(String name, String provider, EnvironmentStatus.Status status, Optional<Instant> lastSync) {
         return new EnvironmentStatus(name, provider, "eu-west-1", "c0ffee", status, Optional.<Summary>empty(), Optional.empty(), Optional.empty(),
             Optional.empty(), Optional.empty(), lastSync);
