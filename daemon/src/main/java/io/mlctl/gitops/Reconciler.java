@@ -279,7 +279,7 @@ public final class Reconciler implements AutoCloseable {
         }
         boolean request = syncRequested.remove(env.name());
         // A spec change wins over a pending drift retry: it is applied, not reported as drift.
-        if (!done.equals(Optional.ofNullable(g.fingerprints().get(env.name())))) return Optional.of(Trigger.SPEC);
+        if (!done.map(Reconciler::specOf).equals(Optional.ofNullable(g.fingerprints().get(env.name())))) return Optional.of(Trigger.SPEC);
         if (request) return Optional.of(Trigger.REQUEST);
         if (retry != null) return Optional.of(retry.trigger());
         Instant checked = driftCheckedAt.get(env.name());
@@ -336,6 +336,9 @@ public final class Reconciler implements AutoCloseable {
         }
         metrics.commit("valid");
         rejectedCommit = Optional.empty();
+        for (Environment env : repo.environments()) {
+            if (env.massDeleteAllowance() == 0 && coordination.membership().owns(env.name())) forgetUsedRelease(env);
+        }
         log.info("commit validated", "commit", id, "environments", repo.environments().size());
         for (String gone : new ArrayList<>(statuses.keySet())) {
             if (!fingerprints.containsKey(gone)) {
@@ -402,11 +405,16 @@ public final class Reconciler implements AutoCloseable {
         EnvironmentStatus prior = status(env).orElseGet(() -> fresh(env, commit, EnvironmentStatus.Status.PENDING));
         boolean mayApply = env.applyMode() == Environment.ApplyMode.AUTO && (trigger != Trigger.DRIFT || env.selfHeal());
         Engine.ApplyOutcome outcome;
+        boolean[] usedUp = {false};
         try {
             // One pass under the environment's lock: the plan that is reported is the plan that is applied, from one inventory read.
             outcome = engine.apply(env, new Engine.ApplyRequest(PlanOptions.defaults(clock.instant()), Optional.empty(), false, 10,
                 "mlctl daemon " + coordination.membership().replica()), p -> {
                     if (trigger == Trigger.DRIFT) drifted(env, p);
+                    if (p.massDelete() && releaseUsedUp(env) && (mayApply || blocked.contains(env.name()))) {
+                        usedUp[0] = true;
+                        return false;
+                    }
                     if (!mayApply) return false;
                     // Until it succeeds, what was applied is neither the old spec nor the new: any spec (a revert too) applies again.
                     record(env, UNFINISHED);
@@ -422,6 +430,11 @@ public final class Reconciler implements AutoCloseable {
             outcome = new Engine.ApplyOutcome(e.plan(), Optional.empty(), false);
         }
         Plan plan = outcome.plan();
+        if (usedUp[0]) {
+            return blocked(env, g, prior, plan, now, "mass delete held back: the plan deletes %d resources (%s); the spec's allowMassDelete "
+                + "was committed for an earlier change, which is applied: remove it, and commit it again with this change if it is intended "
+                + "(or run mlctl apply --allow-mass-delete)");
+        }
         EnvironmentStatus base = planned(prior, plan, now, commit);
         if (!plan.hasChanges()) {
             statuses.put(env.name(), synced(base, now));
@@ -433,7 +446,7 @@ public final class Reconciler implements AutoCloseable {
             statuses.put(env.name(), with(base, s, Optional.empty()));
             if (trigger != Trigger.DRIFT) notifier.send(event("plan", env, commit, plan.summary()));
             // Planned for a person (manual) or reported (drift without selfHeal): nothing more to do until the spec changes.
-            if (trigger != Trigger.DRIFT) handled.put(env.name(), Optional.ofNullable(fingerprint));
+            if (trigger != Trigger.DRIFT) handled.put(env.name(), Optional.ofNullable(keepingMark(env, fingerprint)));
             succeeded(env);
             return s.id();
         }
@@ -466,13 +479,18 @@ public final class Reconciler implements AutoCloseable {
      * backed off), its status names what would go, and the webhook hears of each such plan once.
      */
     private String blocked(Environment env, Good g, EnvironmentStatus prior, Plan plan, Instant now) {
+        return blocked(env, g, prior, plan, now, "mass delete held back: the plan deletes %d resources (%s); release it by committing "
+            + "spec.allowMassDelete with the change, or with mlctl apply --allow-mass-delete");
+    }
+
+    /** {@code message} takes the number of deletions and their addresses. */
+    private String blocked(Environment env, Good g, EnvironmentStatus prior, Plan plan, Instant now, String message) {
         List<String> doomed = plan.changes().stream().filter(c -> c.action().primitives().contains("delete")).map(c -> c.address().toString()).toList();
         String names = doomed.size() > 10 ? String.join(", ", doomed.subList(0, 10)) + " and " + (doomed.size() - 10) + " more" : String.join(", ", doomed);
-        String why = "mass delete held back: the plan deletes " + doomed.size() + " resources (" + names + "); release it by committing "
-            + "spec.allowMassDelete with the change, or with mlctl apply --allow-mass-delete";
+        String why = String.format(message, doomed.size(), names);
         statuses.put(env.name(), with(planned(prior, plan, now, g.commit()), EnvironmentStatus.Status.BLOCKED, Optional.of(why)));
         blocked.add(env.name());
-        handled.put(env.name(), Optional.ofNullable(g.fingerprints().get(env.name())));
+        handled.put(env.name(), Optional.ofNullable(keepingMark(env, g.fingerprints().get(env.name()))));
         succeeded(env);
         String key = plan.fingerprints().spec() + "/" + plan.fingerprints().inventory();
         if (!key.equals(blockedNotified.put(env.name(), key))) {
@@ -522,11 +540,54 @@ public final class Reconciler implements AutoCloseable {
     /** What an apply that did not finish leaves as the record: equal to no spec. */
     static final String UNFINISHED = "unfinished";
 
-    private void record(Environment env, String fingerprint) {
-        handled.put(env.name(), Optional.ofNullable(fingerprint));
-        if (fingerprint == null) return;
+    /** Marks a record whose spec released the mass-delete guard: that release is used up once the spec is applied. */
+    static final String RELEASED = "|allowMassDelete";
+
+    static String specOf(String record) {
+        return record.endsWith(RELEASED) ? record.substring(0, record.length() - RELEASED.length()) : record;
+    }
+
+    /**
+     * Whether the spec's allowMassDelete was already there when its environment was last applied: it was committed for that
+     * change, so it does not release this one (it would otherwise release every mass delete after it, unreviewed).
+     */
+    private boolean releaseUsedUp(Environment env) {
+        Optional<String> last = handled.getOrDefault(env.name(), Optional.empty());
+        return env.massDeleteAllowance() > 0 && last.map(r -> r.endsWith(RELEASED)).orElse(false);
+    }
+
+    /** A spec without allowMassDelete ends the used-up release: committing the key again releases the next mass delete. */
+    private void forgetUsedRelease(Environment env) {
+        Optional<String> seen = handled.get(env.name());
+        // What is in memory carries the record's mark, so only a marked or not yet read record costs a read.
+        if (seen != null && (seen.isEmpty() || !seen.get().endsWith(RELEASED))) return;
+        if (seen != null) handled.put(env.name(), Optional.of(specOf(seen.get())));
         try {
-            coordination.records().applied(env.name(), fingerprint);
+            // The record is what was last applied (not what was last looked at): only its mark goes.
+            Optional<String> last = coordination.records().applied(env.name());
+            if (last.isPresent() && last.get().endsWith(RELEASED)) coordination.records().applied(env.name(), specOf(last.get()));
+        } catch (MlctlException e) {
+            log.warn("cannot update the applied spec's record", "environment", env.name(), "error", e.userMessage());
+        }
+    }
+
+    /** {@code fingerprint} as dealt with but not applied: whether the last applied spec released the guard stays as it was. */
+    private String keepingMark(Environment env, String fingerprint) {
+        boolean marked = handled.getOrDefault(env.name(), Optional.empty()).map(r -> r.endsWith(RELEASED)).orElse(false);
+        return fingerprint != null && marked ? fingerprint + RELEASED : fingerprint;
+    }
+
+    private void record(Environment env, String fingerprint) {
+        String record = fingerprint == null || fingerprint.equals(UNFINISHED) || env.massDeleteAllowance() == 0 ? fingerprint
+            : fingerprint + RELEASED;
+        // An unfinished apply keeps the mark: its release was not used up yet.
+        if (UNFINISHED.equals(fingerprint) && handled.getOrDefault(env.name(), Optional.empty()).map(r -> r.endsWith(RELEASED)).orElse(false)) {
+            record = UNFINISHED + RELEASED;
+        }
+        handled.put(env.name(), Optional.ofNullable(record));
+        if (record == null) return;
+        try {
+            coordination.records().applied(env.name(), record);
         } catch (MlctlException e) {
             // Kept in memory: only a restart or a move to another replica sees the older record.
             log.warn("cannot record the applied spec", "environment", env.name(), "error", e.userMessage());

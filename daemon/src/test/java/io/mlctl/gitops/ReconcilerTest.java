@@ -509,10 +509,36 @@ class ReconcilerTest {
         assertThat(events).noneMatch(e -> e.contains("\"event\":\"error\""));
         assertThat(metrics.scrape()).contains("outcome=\"blocked\"");
 
-        git.write("dev.yaml", small.replace("  apply: auto\n", "  apply: auto\n  allowMassDelete: true\n")).commit("release the mass delete");
+        String released = small.replace("  apply: auto\n", "  apply: auto\n  allowMassDelete: true\n");
+        git.write("dev.yaml", released).commit("release the mass delete");
         git.push("main");
         r.tick();
         assertThat(status(r, "dev").status()).as(logs.toString()).isEqualTo(EnvironmentStatus.Status.SYNCED);
+        assertThat(owned(big)).isEqualTo(4);
+
+        // The release was for that change: left in the spec, it does not let a later mass delete through.
+        git.write("dev.yaml", withBuckets(released, 6)).commit("six buckets again (the key still there)");
+        git.push("main");
+        r.tick();
+        assertThat(owned(big)).isEqualTo(10);
+        git.write("dev.yaml", released).commit("six buckets gone again");
+        git.push("main");
+        r.tick();
+        assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.BLOCKED);
+        assertThat(status(r, "dev").error()).hasValueSatisfying(e -> assertThat(e).contains("committed for an earlier change"));
+        assertThat(owned(big)).isEqualTo(10);
+        // Taken out and committed again with the change: released, also across a restart of the daemon.
+        git.write("dev.yaml", small).commit("allowMassDelete removed");
+        git.push("main");
+        r.tick();
+        assertThat(status(r, "dev").status()).isEqualTo(EnvironmentStatus.Status.BLOCKED);
+        r.close();
+        source.close();
+        Reconciler restarted = reconciler(Optional.empty());
+        git.write("dev.yaml", released.replace("name: gpu-1", "name: gpu-1\n      spot: false")).commit("allowMassDelete for this change");
+        git.push("main");
+        restarted.tick();
+        assertThat(status(restarted, "dev").status()).as(logs.toString()).isEqualTo(EnvironmentStatus.Status.SYNCED);
         assertThat(owned(big)).isEqualTo(4);
     }
 
