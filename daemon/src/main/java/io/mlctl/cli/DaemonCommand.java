@@ -152,8 +152,10 @@ final class DaemonCommand implements Callable<Integer> {
                 .load(List.of(dir)), env -> s.driver(env, config.sandbox()), s.clock(), log, notifier, metrics, plans, coordination);
             try (StatusServer server = new StatusServer(config.listen(), apiToken, reconciler, metrics, plans, s.clock(), config.interval())) {
                 server.start();
+                // The address bound, not the one asked for: with port 0 (any free one) this line is where the port is learnt.
+                String listen = config.listen().substring(0, config.listen().lastIndexOf(':')) + ":" + server.port();
                 log.info("mlctl daemon started", "repo", GitSource.redact(config.repo()), "branch", config.branch(), "interval", config.interval(),
-                    "listen", config.listen(), "sandbox", config.sandbox(), "credentials", credentials);
+                    "listen", listen, "sandbox", config.sandbox(), "credentials", credentials);
                 Daemon daemon = new Daemon(reconciler, config.interval(), new Random(), log, config.shutdownGrace());
                 // SIGTERM (Kubernetes, systemd): let the reconcile in flight finish, then exit 0.
                 Thread hook = new Thread(() -> {

@@ -87,6 +87,7 @@ class CredentialLeakTest {
         if (fetchable) {
             assertThat(h.get("/api/environments").body()).as("fetched with the secret: " + forge.requests + h.get("/api/status").body())
                 .contains("\"status\" : \"synced\"").doesNotContain("error\" : \"");
+            assertThat(forge.servedSmartFetch()).as("over the smart protocol: " + forge.requests + forge.backendStderr).isTrue();
             forge.failWith(401);
         }
         h.clock.advance(Duration.ofMinutes(2));
@@ -201,18 +202,15 @@ class CredentialLeakTest {
     void theDaemonProcessNeverPrintsTheToken() throws Exception {
         forge.failWith(401);
         String url = forge.url("SECRET-PROC-11", "");
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
         Path log = dir.resolve("daemon.log");
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
             System.getProperty("java.class.path"), "io.mlctl.cli.Main", "daemon", "--repo", url, "--sandbox", "--interval", "1s",
-            "--listen", "127.0.0.1:" + port, "--state-dir", h.stateDir().toString(), "--notify", h.hookUrl()).directory(dir.toFile());
+            "--listen", "127.0.0.1:0", "--state-dir", h.stateDir().toString(), "--notify", h.hookUrl()).directory(dir.toFile());
         pb.environment().put("MLCTL_SANDBOX", dir.resolve("sandbox").toString());
         pb.redirectErrorStream(true).redirectOutput(log.toFile());
         Process p = pb.start();
         try {
+            int port = DaemonProcessTest.listenPort(log, p, Duration.ofSeconds(60));
             java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
             String[] status = {""};
             DaemonHarness.await(Duration.ofSeconds(30), () -> {

@@ -115,6 +115,7 @@ class DeadRemoteTest {
             r.tick();
             Instant firstSuccess = h.clock.instant();
             assertHealthy(firstSuccess);
+            assertThat(forge.servedSmartFetch()).as("fetched over the smart protocol: " + forge.requests + forge.backendStderr).isTrue();
 
             forge.failWith(401);
             h.clock.advance(Duration.ofMinutes(1));
@@ -137,9 +138,16 @@ class DeadRemoteTest {
             assertThat(h.events("error")).hasSize(1).first().satisfies(e -> assertThat(e.path("error").asString()).contains("not authorized"));
 
             forge.failWith(0);
+            int before = forge.requests.size();
+            var fixed = git.write("envs/dev.yaml", DaemonHarness.autoEnv("dev").replace("versioning: true", "versioning: false"))
+                .commit("dev: versioning off");
+            git.push("main");
             h.clock.advance(Duration.ofMinutes(1));
             r.tick();
             assertHealthy(h.clock.instant());
+            assertThat(forge.requests.subList(before, forge.requests.size())).as("the new commit came over the smart protocol")
+                .contains("GET /repo.git/info/refs?service=git-upload-pack", "POST /repo.git/git-upload-pack");
+            assertThat(h.get("/api/environments").json().get(0).path("commit").asString()).isEqualTo(fixed.name());
         }
     }
 
@@ -150,6 +158,7 @@ class DeadRemoteTest {
             forge.failWith(500);
             Reconciler r = h.start(h.config(forge.url()).fetchFailureGrace(GRACE));
             r.tick();
+            assertThat(forge.requests).as("the smart protocol's first request").first().isEqualTo("GET /repo.git/info/refs?service=git-upload-pack");
             assertThat(h.get(StatusServer.READY).status()).isEqualTo(503);
             JsonNode gitStatus = h.get("/api/status").json().path("git");
             assertThat(gitStatus.path("lastSuccess").isNull()).isTrue();
@@ -175,6 +184,20 @@ class DeadRemoteTest {
             assertThat(e.path("error").isNull()).as(e.toString()).isTrue();
         }
         assertThat(h.metric(LAST_SUCCESS)).contains((double) lastSuccess.getEpochSecond());
+        assertStatusGauges("synced");
+    }
+
+    /** {@code mlctl_environment_status} says {@code status} (1) and no other (0) for both environments, as Prometheus scrapes it. */
+    private void assertStatusGauges(String status) {
+        String scrape = h.get(StatusServer.METRICS).body();
+        for (String env : new String[] {"dev", "prod"}) {
+            // Micrometer writes the tags sorted by name: environment, then status.
+            assertThat(scrape).as(env).contains("mlctl_environment_status{environment=\"" + env + "\",status=\"" + status + "\"} 1.0\n");
+            for (String other : new String[] {"synced", "error", "drifted"}) {
+                if (other.equals(status)) continue;
+                assertThat(scrape).as(env).contains("mlctl_environment_status{environment=\"" + env + "\",status=\"" + other + "\"} 0.0\n");
+            }
+        }
     }
 
     private void assertEveryEnvironmentNamesTheOutage(Instant since) {
@@ -184,5 +207,6 @@ class DeadRemoteTest {
             assertThat(e.path("status").asString()).as(e.toString()).isEqualTo("error");
             assertThat(e.path("error").asString()).as(e.toString()).startsWith("cannot fetch the config repository since " + since + ": cannot fetch ");
         }
+        assertStatusGauges("error");
     }
 }

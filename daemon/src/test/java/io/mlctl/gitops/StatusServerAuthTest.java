@@ -12,8 +12,6 @@ import io.mlctl.spec.ResourceType;
 import io.mlctl.testing.GitRepos;
 import io.mlctl.testing.Specs;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -178,11 +176,8 @@ class StatusServerAuthTest {
         assertThat(said.lines()).as(said).hasSize(1);
         assertThat(said).contains("--listen 0.0.0.0:0 is not a loopback address").contains("--api-token-file or --api-token-env");
 
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
-        daemon("served", Map.of("MLCTL_TEST_API_TOKEN", TOKEN), "--listen", "127.0.0.1:" + port, "--api-token-env", "MLCTL_TEST_API_TOKEN");
+        Process served = daemon("served", Map.of("MLCTL_TEST_API_TOKEN", TOKEN), "--listen", "127.0.0.1:0", "--api-token-env", "MLCTL_TEST_API_TOKEN");
+        int port = DaemonProcessTest.listenPort(dir.resolve("served.log"), served, Duration.ofSeconds(60));
         HttpClient http = HttpClient.newHttpClient();
         URI status = URI.create("http://127.0.0.1:" + port + "/api/status");
         int[] code = {0};
