@@ -34,7 +34,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /** {@code mlctl daemon} as a real process: the loop, its HTTP port, SIGTERM, SIGKILL and a second daemon. */
-class DaemonProcessTest {
+public class DaemonProcessTest {
     @TempDir
     Path dir;
     final List<Process> processes = new ArrayList<>();
@@ -74,7 +74,7 @@ class DaemonProcessTest {
      * The port of a daemon started with {@code --listen HOST:0}, from the complete start-up line of its log (text format),
      * polled until it is there; fails at once, with the log, when the daemon exits first.
      */
-    static int listenPort(Path log, Process p, Duration timeout) throws InterruptedException {
+    public static int listenPort(Path log, Process p, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             boolean alive = p.isAlive();

@@ -48,16 +48,11 @@ class KubernetesDaemonProcessTest {
         api.close();
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
-    Process daemon(GitRepos git, int port, String replica, String masterUrl, String... extra) throws IOException {
+    /** Port 0: the daemon logs the port it bound (a port picked here and released could be taken by the other test JVM). */
+    Process daemon(GitRepos git, String replica, String masterUrl, String... extra) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-cp", System.getProperty("java.class.path"), "io.mlctl.cli.Main", "daemon", "--repo", git.url(), "--sandbox",
-            "--interval", "1s", "--listen", "127.0.0.1:" + port, "--state-dir", dir.resolve("state-" + replica).toString(),
+            "--interval", "1s", "--listen", "127.0.0.1:0", "--state-dir", dir.resolve("state-" + replica).toString(),
             "--replica-id", replica));
         cmd.addAll(List.of(extra));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
@@ -130,10 +125,10 @@ class KubernetesDaemonProcessTest {
         }
         git.commit("four environments");
         git.push("main");
-        int portA = freePort();
-        int portB = freePort();
-        daemon(git, portA, "replica-a", api.url(), "--lock", "kubernetes");
-        Process b = daemon(git, portB, "replica-b", api.url(), "--lock", "kubernetes");
+        Process replicaA = daemon(git, "replica-a", api.url(), "--lock", "kubernetes");
+        Process b = daemon(git, "replica-b", api.url(), "--lock", "kubernetes");
+        int portA = io.mlctl.gitops.DaemonProcessTest.listenPort(dir.resolve("replica-a.log"), replicaA, Duration.ofSeconds(60));
+        int portB = io.mlctl.gitops.DaemonProcessTest.listenPort(dir.resolve("replica-b.log"), b, Duration.ofSeconds(60));
         Map<String, Integer> both = Map.of("replica-a", portA, "replica-b", portB);
         try {
             await(Duration.ofSeconds(90), () -> members(portA).size() == 2 && members(portB).size() == 2
@@ -165,8 +160,11 @@ class KubernetesDaemonProcessTest {
         GitRepos git = new GitRepos(dir);
         git.write("dev.yaml", Fixtures.smallEnv("dev")).commit("dev");
         git.push("main");
-        int closed = freePort();
-        Process p = daemon(git, freePort(), "replica-a", "http://127.0.0.1:" + closed, "--lock", "kubernetes");
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort(); // nothing listens there once closed: an unreachable API
+        }
+        Process p = daemon(git, "replica-a", "http://127.0.0.1:" + closed, "--lock", "kubernetes");
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isEqualTo(1);
         assertThat(Fixtures.read(dir.resolve("replica-a.log")).strip()).isEqualTo("Error: cannot register daemon replica replica-a as Lease "
@@ -178,7 +176,7 @@ class KubernetesDaemonProcessTest {
         GitRepos git = new GitRepos(dir);
         git.write("dev.yaml", Fixtures.smallEnv("dev")).commit("dev");
         git.push("main");
-        Process p = daemon(git, freePort(), "replica-a", api.url(), "--lock", "zookeeper");
+        Process p = daemon(git, "replica-a", api.url(), "--lock", "zookeeper");
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isEqualTo(1);
         assertThat(Fixtures.read(dir.resolve("replica-a.log")).strip())
