@@ -149,6 +149,7 @@ public final class Engine {
                     journal.end("recovered");
                 }
                 if (plan.destroy() && req.options().targets().isEmpty()) driver.released(env); // a destroy re-run after the last delete still tidies up
+                lock.check(); // a holder that lost the lock records nothing over the next holder's record
                 observer.done(plan, Optional.empty());
                 return new ApplyOutcome(plan, Optional.empty(), true);
             }
@@ -160,6 +161,7 @@ public final class Engine {
             Applier applier = new Applier(driver, retry, clock, req.parallelism());
             ApplyResult result = applier.apply(env, plan, journal, interrupted, guarded(observer, lock));
             if (plan.destroy() && result.ok() && req.options().targets().isEmpty()) driver.released(env);
+            lock.check();
             observer.done(plan, Optional.of(result));
             return new ApplyOutcome(plan, Optional.of(result), true);
         }

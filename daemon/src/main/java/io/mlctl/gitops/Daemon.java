@@ -62,7 +62,16 @@ public final class Daemon implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             stopped.countDown();
-            if (fatal != null) finished.countDown();
+            if (fatal != null) {
+                // The caller closes Git and the notifier once told: not under applies still running.
+                try {
+                    reconciler.awaitIdle(stopGrace);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    finished.countDown();
+                }
+            }
         }
     }
 
@@ -78,6 +87,8 @@ public final class Daemon implements AutoCloseable {
 
     @Override
     public void close() {
+        // First: nothing queued starts from here on, even while the loop is still inside a fetch.
+        reconciler.close();
         stopping = true;
         synchronized (this) {
             notifyAll();

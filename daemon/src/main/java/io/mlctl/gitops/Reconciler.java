@@ -230,6 +230,10 @@ public final class Reconciler implements AutoCloseable {
                 retries.remove(env.name());
                 handled.remove(env.name());
                 driftCheckedAt.remove(env.name());
+                failures.remove(env.name());
+                blocked.remove(env.name());
+                blockedNotified.remove(env.name());
+                syncRequested.remove(env.name());
                 continue;
             }
             metrics.environment(env.name(), env.provider().id());
@@ -336,9 +340,6 @@ public final class Reconciler implements AutoCloseable {
         }
         metrics.commit("valid");
         rejectedCommit = Optional.empty();
-        for (Environment env : repo.environments()) {
-            if (env.massDeleteAllowance() == 0 && coordination.membership().owns(env.name())) forgetUsedRelease(env);
-        }
         log.info("commit validated", "commit", id, "environments", repo.environments().size());
         for (String gone : new ArrayList<>(statuses.keySet())) {
             if (!fingerprints.containsKey(gone)) {
@@ -521,6 +522,8 @@ public final class Reconciler implements AutoCloseable {
 
             @Override
             public void planned(Plan plan) {
+                // Under the lock, and in the order applies happen: a spec without the key ends a used release.
+                if (env.massDeleteAllowance() == 0) forgetUsedRelease(env);
                 publish(config.branch(), env, commit, plan, false);
             }
 
@@ -589,6 +592,8 @@ public final class Reconciler implements AutoCloseable {
         try {
             coordination.records().applied(env.name(), record);
         } catch (MlctlException e) {
+            // Nothing is applied unless "unfinished" is on record: a revert after a partial failure must find it.
+            if (fingerprint.equals(UNFINISHED)) throw e;
             // Kept in memory: only a restart or a move to another replica sees the older record.
             log.warn("cannot record the applied spec", "environment", env.name(), "error", e.userMessage());
         }

@@ -814,4 +814,40 @@ class ReconcilerTest {
             daemon.close();
         }
     }
+
+    @Test
+    void aKeyRemovedWhileTheChangeItReleasedIsStillApplyingLetsTheNextCommitReleaseAgain() throws Exception {
+        String base = withBuckets(env("dev", "auto"), 6);
+        git.write("dev.yaml", base).commit("ten resources");
+        git.push("main");
+        Reconciler r = reconciler(Optional.empty());
+        r.tick();
+        assertThat(owned(base)).isEqualTo(10);
+        SandboxCloud real = sandbox;
+        java.util.concurrent.CountDownLatch inCreate = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        drivers = env -> blocking(real, inCreate, release);
+        // C1: the key committed with a small change (one bucket more); held mid-apply.
+        String c1 = base.replace("  apply: auto\n", "  apply: auto\n  allowMassDelete: true\n") + "    - type: bucket\n      name: new-0\n";
+        git.write("dev.yaml", c1).commit("key + one bucket");
+        git.push("main");
+        List<java.util.concurrent.Future<?>> running = r.schedule();
+        assertThat(inCreate.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        // C2: the key removed, and a mass delete (six buckets) -- while C1 is still applying.
+        String c2 = env("dev", "auto") + "    - type: bucket\n      name: new-0\n";
+        git.write("dev.yaml", c2).commit("key removed, six buckets gone");
+        git.push("main");
+        r.schedule();
+        release.countDown();
+        for (var f : running) f.get();
+        drivers = env -> real;
+        r.tick();
+        assertThat(status(r, "dev").status()).as(logs.toString()).isEqualTo(EnvironmentStatus.Status.BLOCKED);
+        // C3: exactly what the blocked message says -- commit the key with the change.
+        git.write("dev.yaml", c2.replace("  apply: auto\n", "  apply: auto\n  allowMassDelete: true\n")).commit("release it");
+        git.push("main");
+        r.tick();
+        assertThat(status(r, "dev").status()).as(logs.toString()).isEqualTo(EnvironmentStatus.Status.SYNCED);
+        assertThat(owned(c2)).isEqualTo(5);
+    }
 }
