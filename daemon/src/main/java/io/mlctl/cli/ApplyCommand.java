@@ -3,8 +3,8 @@ package io.mlctl.cli;
 import io.mlctl.MlctlException;
 import io.mlctl.apply.LockService;
 import io.mlctl.locks.LockServices;
+import io.mlctl.plan.Origin;
 import io.mlctl.plan.Plan;
-import io.mlctl.plan.render.PlanJson;
 import io.mlctl.planner.PlanOptions;
 import io.mlctl.spec.ConfigRepo;
 import io.mlctl.spec.Environment;
@@ -14,8 +14,12 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 @Command(name = "apply", mixinStandardHelpOptions = true,
     description = {"Make the cloud match the spec: plan, ask for approval, then create, update, replace and delete.",
@@ -23,11 +27,20 @@ import picocli.CommandLine.ParentCommand;
             + "call so an interrupted apply is finished by the next one, and holds a per-environment lock (see --lock)."})
 final class ApplyCommand implements Callable<Integer> {
     @ParentCommand MlctlCommand root;
-    @Mixin ConfigOptions config;
+    @Spec CommandSpec spec;
     @Mixin CloudOptions cloud;
     @Mixin LockOptions locking;
 
-    @Option(names = "--plan", paramLabel = "FILE", description = "Apply exactly this saved plan (from plan --out); refused if the spec or the cloud changed since.")
+    // ConfigOptions' PATH is required; apply's is not: a saved plan knows its spec.
+    @Parameters(paramLabel = "PATH", arity = "0..*", description = {"Spec files or folders of them (a config repository); or one plan saved "
+        + "with 'mlctl plan --out FILE', applied exactly as with --plan FILE.", "With a saved plan no PATH is needed: the spec is re-read from where the plan was made."})
+    List<Path> paths;
+
+    @Option(names = {"-e", "--env"}, paramLabel = "NAME", description = "Only this environment (default: every environment found).")
+    String envName;
+
+    @Option(names = "--plan", paramLabel = "FILE", description = "Apply exactly this saved plan (from plan --out); refused where it was not made "
+        + "(sandbox or cloud, account, region) and if the spec or the cloud changed since.")
     Path planFile;
 
     @Option(names = "--auto-approve", description = "Skip the interactive approval.")
@@ -45,18 +58,34 @@ final class ApplyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Services s = root.services;
-        ConfigRepo repo = s.loadConfig(config.paths);
+        List<Path> paths = this.paths == null ? List.of() : this.paths;
+        Path planPath = planFile;
+        List<Path> specPaths = paths;
+        if (planPath == null && paths.size() == 1 && SavedPlans.isPlanFile(s, paths.get(0))) {
+            planPath = paths.get(0); // terraform's habit: mlctl apply tfplan
+            specPaths = List.of();
+        } else if (planPath != null || paths.size() > 1) {
+            for (Path p : paths) {
+                if (SavedPlans.isPlanFile(s, p)) throw new MlctlException(p + " is a saved plan, not a spec; apply it alone: mlctl apply " + (cloud.sandbox ? "--sandbox " : "") + p);
+            }
+        }
         Optional<Plan> saved = Optional.empty();
         List<Environment> envs;
-        if (planFile != null) {
-            Plan p = new PlanJson().read(Commands.readFile(s, planFile), planFile.toString());
-            if (config.env != null && !config.env.equals(p.environment())) {
-                throw new MlctlException(planFile + " is a plan for environment " + p.environment() + ", not " + config.env);
+        if (planPath != null) {
+            Plan p = SavedPlans.read(s, planPath);
+            Origin origin = SavedPlans.checkMadeHere(s, p, planPath, cloud.sandbox);
+            if (envName != null && !envName.equals(p.environment())) {
+                throw new MlctlException(planPath + " is a plan for environment " + p.environment() + ", not " + envName);
             }
+            // Named paths win (the spec may have moved); otherwise the spec is re-read from where the plan says. Either way the
+            // spec's fingerprint must still match the plan's.
+            ConfigRepo repo = s.loadConfig(specPaths.isEmpty() ? SavedPlans.specs(s, origin, planPath) : specPaths);
             envs = List.of(repo.environment(p.environment()));
             saved = Optional.of(p);
+        } else if (paths.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "Missing required parameter: 'PATH' (spec files or folders, or a saved plan)");
         } else {
-            envs = repo.select(config.env);
+            envs = s.loadConfig(paths).select(envName);
         }
         LockService locks = locking.open(s);
         try {

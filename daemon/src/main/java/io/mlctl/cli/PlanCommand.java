@@ -27,7 +27,7 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text", description = "text (default), json or markdown (for a pull request).")
     Format format;
 
-    @Option(names = "--out", paramLabel = "FILE", description = "Also save the plan to FILE (JSON) for a later 'mlctl apply --plan FILE'.")
+    @Option(names = "--out", paramLabel = "FILE", description = "Also save the plan to FILE (JSON) for a later 'mlctl apply FILE' (with --sandbox when planned on the sandbox).")
     Path out;
 
     @Option(names = "--detailed-exitcode", description = "Exit 0 when there are no changes, 2 when there are, 1 on error.")
@@ -51,13 +51,16 @@ final class PlanCommand implements Callable<Integer> {
         for (Environment env : envs) {
             try (Driver driver = s.driver(env, cloud.sandbox)) {
                 Engine engine = Commands.engine(s, driver, cloud);
-                Plan plan = engine.plan(env, new PlanOptions(destroy, Commands.targets(targets), s.clock().instant()));
+                Plan plan = engine.plan(env, new PlanOptions(destroy, Commands.targets(targets), s.clock().instant()))
+                    .madeAt(SavedPlans.origin(s, config.paths, cloud.sandbox));
                 changes |= plan.hasChanges();
                 s.out().print(Commands.render(plan, format, s.color(root.noColor)));
                 if (envs.size() > 1 && format != Format.json) s.out().println();
                 if (out != null) {
                     Commands.writeFile(s, out, new PlanJson().write(plan));
-                    if (format != Format.json) s.out().println("\nSaved the plan to " + out + ". To apply exactly it: mlctl apply --plan " + out + " " + String.join(" ", config.paths.stream().map(Path::toString).toList()));
+                    if (format != Format.json) {
+                        s.out().println("\nSaved the plan to " + out + ". To apply exactly it: " + SavedPlans.applyCommand(out, plan.origin().orElseThrow()));
+                    }
                 }
             }
         }

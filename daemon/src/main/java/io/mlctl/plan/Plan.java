@@ -5,7 +5,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A plan is data: the changes for one environment, in apply order, with what it was computed from.
+ * A plan is data: the changes for one environment, in apply order, with what it was computed from (fingerprints of the
+ * spec and inventory, the account and region read, and, when the command line made it, the {@link Origin}: sandbox or
+ * cloud, and the spec paths).
  * Produced by the planner, rendered by {@code plan.render}, executed by {@code apply}.
  */
 public record Plan(
@@ -20,19 +22,25 @@ public record Plan(
     List<UnchangedResource> unchanged,
     List<String> warnings,
     boolean massDelete,
-    Fingerprints fingerprints) {
+    Fingerprints fingerprints,
+    Optional<Origin> origin) {
 
-    /** 1.1: the plan names the account it read, and subnets and node pools changed on their own ({@code component}). */
+    /**
+     * 1.1: the plan names the account it read, and subnets and node pools changed on their own ({@code component});
+     * later within 1.1, {@code origin} (where the plan was made, optional: older files lack it).
+     */
     public static final String FORMAT_VERSION = "1.1";
 
     /** A plan not yet tied to the account it was read from (the planner's; the engine adds the account). */
     public Plan(String formatVersion, String environment, String provider, String region, Instant createdAt, boolean destroy,
                 List<Change> changes, List<UnchangedResource> unchanged, List<String> warnings, boolean massDelete, Fingerprints fingerprints) {
-        this(formatVersion, environment, provider, region, Optional.empty(), createdAt, destroy, changes, unchanged, warnings, massDelete, fingerprints);
+        this(formatVersion, environment, provider, region, Optional.empty(), createdAt, destroy, changes, unchanged, warnings, massDelete, fingerprints,
+            Optional.empty());
     }
 
     public Plan {
         java.util.Objects.requireNonNull(account, "account");
+        java.util.Objects.requireNonNull(origin, "origin");
         changes = List.copyOf(changes);
         unchanged = List.copyOf(unchanged);
         warnings = List.copyOf(warnings);
@@ -41,7 +49,13 @@ public record Plan(
     /** This plan as read from {@code account} in {@code region}. */
     public Plan readFrom(String account, String region) {
         return new Plan(formatVersion, environment, provider, region, Optional.of(account).filter(a -> !a.isEmpty()), createdAt, destroy,
-            changes, unchanged, warnings, massDelete, fingerprints);
+            changes, unchanged, warnings, massDelete, fingerprints, origin);
+    }
+
+    /** This plan as made where {@code origin} says (the command line knows; the planner and engine do not). */
+    public Plan madeAt(Origin origin) {
+        return new Plan(formatVersion, environment, provider, region, account, createdAt, destroy, changes, unchanged, warnings, massDelete,
+            fingerprints, Optional.of(origin));
     }
 
     /** "account 123456789012, us-east-1", or the region alone when the account is not known. */

@@ -5,6 +5,7 @@ import io.mlctl.plan.Action;
 import io.mlctl.plan.AttributeChange;
 import io.mlctl.plan.Change;
 import io.mlctl.plan.Fingerprints;
+import io.mlctl.plan.Origin;
 import io.mlctl.plan.Plan;
 import io.mlctl.plan.Summary;
 import io.mlctl.plan.UnchangedResource;
@@ -90,6 +91,13 @@ public final class PlanJson {
         fp.put("inventory", plan.fingerprints().inventory());
         fp.set("specResources", Values.toJson(plan.fingerprints().specResources()));
         fp.set("inventoryResources", Values.toJson(plan.fingerprints().inventoryResources()));
+        plan.origin().ifPresent(o -> {
+            ObjectNode on = n.putObject("origin");
+            on.put("sandbox", o.sandbox());
+            o.sandboxDirectory().ifPresent(d -> on.put("sandboxDirectory", d));
+            ArrayNode specs = on.putArray("specs");
+            o.specs().forEach(specs::add);
+        });
         return n;
     }
 
@@ -137,10 +145,19 @@ public final class PlanJson {
             return new Plan(doc.get("formatVersion").asString(), doc.get("environment").asString(), doc.get("provider").asString(),
                 doc.get("region").asString(), Optional.ofNullable(doc.path("account").isString() ? doc.get("account").asString() : null),
                 Instant.parse(doc.get("createdAt").asString()), doc.get("destroy").asBoolean(),
-                changes, unchanged, warnings, doc.get("massDelete").asBoolean(), fingerprints);
+                changes, unchanged, warnings, doc.get("massDelete").asBoolean(), fingerprints, origin(doc.get("origin")));
         } catch (RuntimeException e) {
             throw new PlanFileException(source, "plan file is malformed: " + e.getMessage());
         }
+    }
+
+    /** Absent in plans written before it was recorded. */
+    private static Optional<Origin> origin(JsonNode o) {
+        if (o == null || o.isNull()) return Optional.empty();
+        List<String> specs = new ArrayList<>();
+        o.get("specs").forEach(p -> specs.add(p.asString()));
+        JsonNode dir = o.get("sandboxDirectory");
+        return Optional.of(new Origin(o.get("sandbox").asBoolean(), Optional.ofNullable(dir == null ? null : dir.asString()), specs));
     }
 
     private static Map<String, String> strings(JsonNode n) {

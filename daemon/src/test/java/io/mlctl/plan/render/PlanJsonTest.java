@@ -51,6 +51,11 @@ class PlanJsonTest {
         String text = new PlanJson().write(plan);
         Plan back = new PlanJson().read(text, "p.json");
         assertThat(back).isEqualTo(plan);
+        for (io.mlctl.plan.Origin o : List.of(io.mlctl.plan.Origin.sandbox("/work/.mlctl/sandbox", List.of("specs/dev.yaml")),
+                io.mlctl.plan.Origin.cloud(List.of("/abs/specs", "more.yaml")))) {
+            Plan made = plan.readFrom("123456789012", "us-east-1").madeAt(o);
+            assertThat(new PlanJson().read(new PlanJson().write(made), "p.json")).isEqualTo(made);
+        }
     }
 
     @Test
@@ -116,10 +121,12 @@ class PlanJsonTest {
             .getSchema(schemaText, com.networknt.schema.InputFormat.JSON);
         List<String> plans = new java.util.ArrayList<>();
         plans.add(new PlanJson().write(mixedPlan()));
+        plans.add(new PlanJson().write(mixedPlan().madeAt(io.mlctl.plan.Origin.sandbox("/work/.mlctl/sandbox", List.of("specs/dev.yaml")))));
+        plans.add(new PlanJson().write(mixedPlan().madeAt(io.mlctl.plan.Origin.cloud(List.of("specs")))));
         try (var files = java.nio.file.Files.list(Fixtures.repoRoot().resolve("plans"))) {
             for (var f : files.filter(f -> f.toString().endsWith(".json")).toList()) plans.add(java.nio.file.Files.readString(f));
         }
-        assertThat(plans).hasSizeGreaterThan(6);
+        assertThat(plans).hasSizeGreaterThan(8);
         for (String p : plans) {
             assertThat(schema.validate(p, com.networknt.schema.InputFormat.JSON)).isEmpty();
         }

@@ -143,6 +143,20 @@ class AwsAccountAndRegionTest {
     }
 
     @Test
+    void aCloudPlanIsAppliedByItsHintAndNeverOnTheSandbox() {
+        spec("us-east-1", "");
+        Cli.Result plan = ok(cli.run("plan", "--out", "cloud.plan", "env.yaml"));
+        assertThat(plan.out()).endsWith("\nSaved the plan to cloud.plan. To apply exactly it: mlctl apply cloud.plan\n");
+        Cli.Result sandbox = cli.run("apply", "--sandbox", "cloud.plan");
+        assertThat(sandbox.exitCode()).as(sandbox.toString()).isEqualTo(1);
+        assertThat(sandbox.err()).isEqualTo("Error: cloud.plan: this plan was made on the cloud (aws, account 123456789012, us-east-1), "
+            + "not the sandbox; run mlctl apply cloud.plan\n");
+        assertThat(ok(cli.run("sandbox", "list")).out()).contains("0 resources");
+        assertThat(ok(cli.run("apply", "cloud.plan")).out()).contains("Apply complete! Resources: 3 added");
+        assertThat(ec2("us-east-1").describeVpcs(b -> b.filters(owned())).vpcs()).hasSize(1);
+    }
+
+    @Test
     void aRegionChangeReplacesWhatTheOldRegionHeldAndLeavesNothingThere() {
         ok(cli.run("apply", "--auto-approve", spec("us-east-1", "")));
         assertThat(ec2("us-east-1").describeVpcs(b -> b.filters(owned())).vpcs()).hasSize(1);
