@@ -16,9 +16,12 @@ import java.time.ZonedDateTime;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * The Leases of one namespace, as mlctl uses them: read, create, and replace only at the version read
@@ -137,7 +140,10 @@ public final class Leases {
         return Optional.ofNullable(s == null ? null : s.getHolderIdentity()).filter(h -> !h.isBlank());
     }
 
-    /** When the holder's claim runs out: its last renewal plus its duration; empty when nobody holds it. */
+    /**
+     * When the holder's claim runs out by the holder's own clock: its last renewal plus its duration; empty
+     * when nobody holds it. For people to read ("renewed until"); decisions use {@link Observations}.
+     */
     public static Optional<Instant> expiry(Lease lease) {
         if (holder(lease).isEmpty()) return Optional.empty();
         LeaseSpec s = lease.getSpec();
@@ -147,12 +153,75 @@ public final class Leases {
     }
 
     /**
-     * Free when nobody holds it or its holder stopped renewing for longer than it said it would. Compares
-     * the holder's renewal time with this machine's clock, so clocks must agree to well within a lease
-     * duration (NTP does; the renewal every third of a duration leaves the rest as slack).
+     * Whether the holder's own renew time plus duration has passed on this machine's clock. A hint for what
+     * to tell or how long to wait, never a decision: the holder's clock and ours need not agree (one 20 s
+     * ahead would take a live Lease). Whether a Lease is free is for {@link Observations#expired}.
      */
-    public static boolean free(Lease lease, Instant now) {
+    public static boolean looksExpired(Lease lease, Instant now) {
         return expiry(lease).map(e -> !now.isBefore(e)).orElse(true);
+    }
+
+    /** The duration the holder states, else {@code fallback}. */
+    public static Duration duration(Lease lease, Duration fallback) {
+        LeaseSpec s = lease.getSpec();
+        Integer d = s == null ? null : s.getLeaseDurationSeconds();
+        return d == null || d <= 0 ? fallback : Duration.ofSeconds(d);
+    }
+
+    /**
+     * What a holder wrote (who, since when, last renewed, for how long): it changes at every renewal or
+     * transition and not when an applied-spec record is written, so records do not keep a dead holder alive.
+     */
+    static String record(Lease lease) {
+        LeaseSpec s = lease.getSpec();
+        if (s == null) return "";
+        return s.getHolderIdentity() + "\n" + s.getAcquireTime() + "\n" + s.getRenewTime() + "\n" + s.getLeaseDurationSeconds() + "\n"
+            + s.getLeaseTransitions();
+    }
+
+    /**
+     * Others' Leases as this process has seen them, timed on its own monotonic clock, as Kubernetes' leader
+     * election does it: a held Lease runs out only once this process has seen the same holder record
+     * unchanged for the whole duration the holder states. Never compares another machine's timestamps with
+     * ours, so clocks need not agree; a holder that renews within its duration is never taken from. Kept by
+     * a long-lived object (the daemon's lock service, its membership) so observations add up across calls.
+     */
+    public static final class Observations {
+        private record Seen(String record, long since) {
+        }
+
+        private final Map<String, Seen> seen = new ConcurrentHashMap<>();
+        private final LongSupplier nanos;
+
+        public Observations(LongSupplier nanos) {
+            this.nanos = nanos;
+        }
+
+        /** How long this process has seen {@code lease} (named {@code name}) as it is now; zero when new or changed. */
+        public Duration unchanged(String name, Lease lease) {
+            long now = nanos.getAsLong();
+            String r = record(lease);
+            Seen s = seen.compute(name, (k, old) -> old != null && old.record().equals(r) ? old : new Seen(r, now));
+            return Duration.ofNanos(Math.max(0, now - s.since()));
+        }
+
+        /** Free: nobody holds it, or this process saw its holder record unchanged for the duration it states. */
+        public boolean expired(String name, Lease lease, Duration fallback) {
+            if (Leases.holder(lease).isEmpty()) {
+                seen.remove(name);
+                return true;
+            }
+            return unchanged(name, lease).compareTo(duration(lease, fallback)) >= 0;
+        }
+
+        public void forget(String name) {
+            seen.remove(name);
+        }
+
+        /** Drops what was seen of Leases no longer there. */
+        public void retain(Set<String> names) {
+            seen.keySet().retainAll(names);
+        }
     }
 
     public static Map<String, String> annotations(Lease lease) {

@@ -29,6 +29,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -46,21 +47,32 @@ class KubernetesLeaseLocksTest {
         api.close();
     }
 
+    /** A monotonic clock that moves with {@link #clock} (by hand), for tests that play out durations without waiting them. */
+    final LongSupplier handNanos = () -> {
+        Instant t = clock.instant();
+        return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+    };
+
     KubernetesLeaseLocks locks(String holder, Duration lease, Clock c) {
+        return locks(holder, lease, c, System::nanoTime, Duration.ZERO);
+    }
+
+    /** As the daemon's (patience zero) or {@code mlctl apply}'s (patience: how long it watches a stale-looking Lease). */
+    KubernetesLeaseLocks locks(String holder, Duration lease, Clock c, LongSupplier nanos, Duration patience) {
         ScheduledExecutorService r = Leases.renewer("test-renew-" + holder);
         renewers.add(r);
-        return new KubernetesLeaseLocks(api.client(), KubeApi.NAMESPACE, holder, lease, c, r);
+        return new KubernetesLeaseLocks(api.client(), KubeApi.NAMESPACE, holder, lease, c, nanos, r, patience);
     }
 
     /** A holder whose renewing thread is stuck (a paused or dying process): it renews nothing until thawed. */
-    KubernetesLeaseLocks frozen(String holder, Duration lease, Clock c) {
+    KubernetesLeaseLocks frozen(String holder, Duration lease, Clock c, LongSupplier nanos) {
         ScheduledExecutorService r = Executors.newSingleThreadScheduledExecutor();
         renewers.add(r);
         r.submit(() -> {
             thaw.await();
             return null;
         });
-        return new KubernetesLeaseLocks(api.client(), KubeApi.NAMESPACE, holder, lease, c, r);
+        return new KubernetesLeaseLocks(api.client(), KubeApi.NAMESPACE, holder, lease, c, nanos, r, Duration.ZERO);
     }
 
     static void await(Duration timeout, BooleanSupplier condition) throws InterruptedException {
@@ -113,25 +125,94 @@ class KubernetesLeaseLocksTest {
     }
 
     @Test
-    void aHolderThatStopsRenewingLosesTheLockToTheNextAfterItsDuration() {
-        LockService a = frozen("replica-a", Duration.ofSeconds(15), clock);
-        LockService b = locks("replica-b", Duration.ofSeconds(15), clock);
+    void aHolderThatStopsRenewingLosesTheLockToOneThatWatchedItForItsDuration() {
+        LockService a = frozen("replica-a", Duration.ofSeconds(15), clock, handNanos);
+        LockService b = locks("replica-b", Duration.ofSeconds(15), clock, handNanos, Duration.ZERO);
         LockService.Held paused = a.acquire("dev", UNUSED, "mlctl daemon replica-a", clock.instant());
-
-        clock.advance(Duration.ofSeconds(14));
+        // b starts watching it now (the daemon keeps one lock service, so what it saw adds up).
         assertThatThrownBy(() -> b.acquire("dev", UNUSED, "mlctl daemon replica-b", clock.instant())).isInstanceOf(LockedException.class);
-        paused.check();
 
+        clock.advance(Duration.ofSeconds(9));
+        paused.check();
+        // Two thirds of a duration without renewal: the holder stops, a third of a duration before anyone may take over.
+        clock.advance(Duration.ofSeconds(1));
+        assertThatThrownBy(paused::check).isInstanceOf(MlctlException.class)
+            .hasMessage("lost the lock of environment dev (Lease mlctl/mlctl-env-dev): not renewed since 2026-01-01T00:00:00Z");
+
+        clock.advance(Duration.ofSeconds(4));
+        assertThatThrownBy(() -> b.acquire("dev", UNUSED, "mlctl daemon replica-b", clock.instant())).isInstanceOf(LockedException.class);
         clock.advance(Duration.ofSeconds(1));
         LockService.Held taken = b.acquire("dev", UNUSED, "mlctl daemon replica-b", clock.instant());
         assertThat(lease().getSpec().getLeaseTransitions()).isEqualTo(1);
-        assertThatThrownBy(paused::check).isInstanceOf(MlctlException.class)
-            .hasMessage("lost the lock of environment dev (Lease mlctl/mlctl-env-dev): not renewed since 2026-01-01T00:00:00Z");
+        assertThatThrownBy(paused::check).isInstanceOf(MlctlException.class);
         // The loser's release leaves the new holder's name alone.
         paused.close();
         assertThat(Leases.holder(lease())).hasValueSatisfying(h -> assertThat(h).startsWith("mlctl daemon replica-b"));
         taken.check();
         taken.close();
+    }
+
+    @Test
+    void aNewcomerDoesNotTakeALeaseItHasNotWatchedForItsDurationHoweverOldItsRenewTime() {
+        LockService a = frozen("replica-a", Duration.ofSeconds(15), clock, handNanos);
+        a.acquire("dev", UNUSED, "mlctl daemon replica-a", clock.instant());
+        clock.advance(Duration.ofHours(1));
+        LockService b = locks("replica-b", Duration.ofSeconds(15), clock, handNanos, Duration.ZERO);
+        assertThatThrownBy(() -> b.acquire("dev", UNUSED, "mlctl daemon replica-b", clock.instant())).isInstanceOf(LockedException.class);
+        clock.advance(Duration.ofSeconds(15));
+        b.acquire("dev", UNUSED, "mlctl daemon replica-b", clock.instant()).close();
+    }
+
+    @Test
+    void anAcquirerWhoseClockIsAheadDoesNotTakeALeaseThatIsRenewed() throws Exception {
+        Duration d = Duration.ofSeconds(2);
+        LockService a = locks("replica-a", d, Clock.systemUTC());
+        LockService.Held held = a.acquire("dev", UNUSED, "mlctl daemon replica-a", Instant.now());
+        // A daemon 20 s ahead tries again and again, for more than two durations.
+        LockService daemon = locks("replica-b", d, Clock.offset(Clock.systemUTC(), Duration.ofSeconds(20)));
+        long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (System.nanoTime() < until) {
+            assertThatThrownBy(() -> daemon.acquire("dev", UNUSED, "mlctl daemon replica-b", Instant.now())).isInstanceOf(LockedException.class);
+            Thread.sleep(100);
+        }
+        // An mlctl apply an hour ahead sees a Lease that looks long stale, watches it for a duration, sees it renewed and gives up.
+        LockService apply = locks("alice@laptop", d, Clock.offset(Clock.systemUTC(), Duration.ofHours(1)), System::nanoTime, d.plusSeconds(1));
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> apply.acquire("dev", UNUSED, "mlctl apply", Instant.now()))
+            .isInstanceOfSatisfying(LockedException.class, e -> assertThat(e.holder()).startsWith("mlctl daemon replica-a (replica-a, "));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(d);
+        held.check();
+        assertThat(Leases.holder(lease())).hasValueSatisfying(h -> assertThat(h).startsWith("mlctl daemon replica-a"));
+        held.close();
+    }
+
+    @Test
+    void anApplyTakesOverADeadHoldersLeaseAfterWatchingItForItsDuration() {
+        Duration d = Duration.ofSeconds(2);
+        LockService a = frozen("replica-a", d, Clock.systemUTC(), System::nanoTime);
+        LockService.Held dead = a.acquire("dev", UNUSED, "mlctl daemon replica-a", Instant.now());
+        LockService apply = locks("alice@laptop", d, Clock.offset(Clock.systemUTC(), Duration.ofSeconds(20)), System::nanoTime,
+            d.plusSeconds(1));
+        long start = System.nanoTime();
+        LockService.Held taken = apply.acquire("dev", UNUSED, "mlctl apply", Instant.now());
+        Duration waited = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(waited).isGreaterThanOrEqualTo(d).isLessThan(d.plusSeconds(2));
+        assertThat(Leases.holder(lease())).hasValueSatisfying(h -> assertThat(h).startsWith("mlctl apply (alice@laptop, "));
+        assertThatThrownBy(dead::check).isInstanceOf(MlctlException.class);
+        taken.check();
+        taken.close();
+    }
+
+    @Test
+    void anApplyWhoseClockIsBehindIsToldWhoHoldsAStaleLookingLeaseAtOnce() {
+        LockService a = locks("replica-a", Duration.ofSeconds(15), Clock.systemUTC());
+        LockService.Held held = a.acquire("dev", UNUSED, "mlctl daemon replica-a", Instant.now());
+        LockService apply = locks("alice@laptop", Duration.ofSeconds(15), Clock.systemUTC(), System::nanoTime, Duration.ofSeconds(18));
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> apply.acquire("dev", UNUSED, "mlctl apply", Instant.now())).isInstanceOf(LockedException.class);
+        // A live-looking Lease is refused without waiting.
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        held.close();
     }
 
     @Test
@@ -142,7 +223,7 @@ class KubernetesLeaseLocksTest {
             for (int i = 0; i < 3; i++) {
                 clock.advance(Duration.ofSeconds(2));
                 Instant t = clock.instant();
-                // Renewed every second (a third of the lease), at the clock's time.
+                // Renewed every 600 ms (a fifth of the lease), at the clock's time.
                 await(Duration.ofSeconds(10), () -> lease().getSpec().getRenewTime().toInstant().equals(t));
             }
             // Six seconds after it was taken, twice its duration: still held.

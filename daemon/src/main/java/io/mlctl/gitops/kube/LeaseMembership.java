@@ -19,8 +19,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Daemon replicas as Kubernetes Leases: each keeps {@code mlctl-member-<replica>} renewed, and the live
@@ -29,6 +33,13 @@ import java.util.concurrent.TimeUnit;
  * (rendezvous) rather than modulo: a replica leaving moves only its own environments, not most of them,
  * so a replica that stops renewing loses its environments to the others within one lease duration, and
  * one that stops gracefully deletes its Lease and hands them over at the others' next refresh.
+ *
+ * <p>No replica judges another by its renew time against its own clock (clocks disagree): as in
+ * Kubernetes' leader election, a member counts as alive until this replica has seen its Lease's holder
+ * record unchanged for the member's whole lease duration, timed on its own monotonic clock
+ * ({@link Leases.Observations}); this replica counts itself only while its own last successful renewal is
+ * younger than a lease duration on that same clock, which always ends before the others, who start timing
+ * that renewal only once they see it, stop counting it.
  *
  * <p>Two replicas may briefly disagree while one joins or leaves (each refreshes every third of a lease
  * duration); that only means both may try an environment, and its own Lease lock lets one through.
@@ -39,7 +50,8 @@ public final class LeaseMembership implements Membership {
     /** Lease durations after which a dead replica's Lease is deleted. */
     static final int FORGET_AFTER = 20;
 
-    private record Member(String replica, Instant expiry) {
+    /** A member as this replica last saw it: counted alive until {@code deadline} on this replica's monotonic clock. */
+    private record Member(String replica, long deadline) {
     }
 
     private final Leases leases;
@@ -47,10 +59,13 @@ public final class LeaseMembership implements Membership {
     private final String leaseName;
     private final Duration leaseDuration;
     private final Clock clock;
+    private final LongSupplier nanos;
     private final ScheduledExecutorService renewer;
+    private final Leases.Observations observed;
     /** Written by the renewer thread, read by the scheduler and the HTTP threads. */
     private volatile List<Member> seen = List.of();
-    private volatile Instant renewed = Instant.EPOCH;
+    /** The monotonic time of this replica's last successful renewal (taken before the write); empty before the first. */
+    private volatile OptionalLong renewed = OptionalLong.empty();
     private volatile boolean closed;
     /** The renewer thread's own. */
     private Lease own;
@@ -66,6 +81,14 @@ public final class LeaseMembership implements Membership {
      */
     public LeaseMembership(KubernetesClient client, String namespace, String replica, Duration leaseDuration, Clock clock,
                            ScheduledExecutorService renewer) {
+        this(client, namespace, replica, leaseDuration, clock, System::nanoTime, renewer);
+    }
+
+    /** As above, with this replica's monotonic clock ({@link System#nanoTime}), which decides who is alive; {@code clock} only writes renew times for people. */
+    LeaseMembership(KubernetesClient client, String namespace, String replica, Duration leaseDuration, Clock clock, LongSupplier nanos,
+                    ScheduledExecutorService renewer) {
+        this.nanos = nanos;
+        this.observed = new Leases.Observations(nanos);
         this.leases = new Leases(client, namespace);
         this.replica = replica;
         this.leaseName = leaseName(replica);
@@ -138,6 +161,7 @@ public final class LeaseMembership implements Membership {
 
     private void renewAndRefresh() {
         Instant t = clock.instant();
+        long n = nanos.getAsLong();
         if (own == null) own = leases.get(leaseName).orElse(null);
         Optional<Lease> done;
         if (own == null) {
@@ -153,19 +177,25 @@ public final class LeaseMembership implements Membership {
         }
         // On a conflict, the next round reads it afresh.
         own = done.orElse(null);
-        if (done.isPresent()) renewed = t;
+        if (done.isPresent()) renewed = OptionalLong.of(n);
         List<Member> members = new ArrayList<>();
+        Set<String> names = new HashSet<>();
         for (Lease l : leases.list(Leases.COMPONENT, COMPONENT)) {
+            String name = l.getMetadata().getName();
+            names.add(name);
             Optional<String> who = Leases.holder(l);
-            Optional<Instant> expiry = Leases.expiry(l);
-            if (who.isEmpty() || expiry.isEmpty() || who.get().equals(replica)) continue;
-            if (t.isAfter(expiry.get().plus(leaseDuration.multipliedBy(FORGET_AFTER)))) {
-                // A replica long gone (pods of a Deployment get new names): tidy its Lease away, at the version read.
+            if (who.isEmpty() || who.get().equals(replica)) continue;
+            Duration unchanged = observed.unchanged(name, l);
+            Duration lease = Leases.duration(l, leaseDuration);
+            // A replica long gone (pods of a Deployment get new names): tidy its Lease away, at the version read. Only one
+            // this replica has itself seen dead; its renew time (another machine's clock) only tells how long ago it died.
+            if (unchanged.compareTo(lease) >= 0 && Leases.expiry(l).map(e -> t.isAfter(e.plus(lease.multipliedBy(FORGET_AFTER)))).orElse(true)) {
                 forget(l);
                 continue;
             }
-            members.add(new Member(who.get(), expiry.get()));
+            members.add(new Member(who.get(), nanos.getAsLong() + lease.minus(unchanged).toNanos()));
         }
+        observed.retain(names);
         seen = List.copyOf(members);
     }
 
@@ -189,18 +219,19 @@ public final class LeaseMembership implements Membership {
     }
 
     /**
-     * The replicas whose lease has not run out, sorted. This replica counts only while its own last
-     * renewal is younger than a lease: one cut off from the API server stops reconciling by itself at
-     * the moment the others stop counting it.
+     * The replicas whose lease has not run out as this replica saw them, sorted. This replica counts only
+     * while its own last renewal is younger than a lease on its own clock: one cut off from the API server
+     * stops reconciling by itself before the others stop counting it.
      */
     @Override
     public List<String> members() {
-        Instant now = clock.instant();
+        long now = nanos.getAsLong();
         List<String> live = new ArrayList<>();
         for (Member m : seen) {
-            if (now.isBefore(m.expiry())) live.add(m.replica());
+            if (now - m.deadline() < 0) live.add(m.replica());
         }
-        if (!closed && now.isBefore(renewed.plus(leaseDuration))) live.add(replica);
+        OptionalLong r = renewed;
+        if (!closed && r.isPresent() && now - r.getAsLong() < leaseDuration.toNanos()) live.add(replica);
         return live.stream().distinct().sorted().toList();
     }
 

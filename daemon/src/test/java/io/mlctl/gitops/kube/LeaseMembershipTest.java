@@ -40,9 +40,13 @@ class LeaseMembershipTest {
     }
 
     LeaseMembership member(String replica, Duration lease) {
+        return member(replica, lease, Clock.systemUTC());
+    }
+
+    LeaseMembership member(String replica, Duration lease, Clock clock) {
         ScheduledExecutorService r = Leases.renewer("test-member-" + replica);
         renewers.put(replica, r);
-        LeaseMembership m = new LeaseMembership(api.client(), KubeApi.NAMESPACE, replica, lease, Clock.systemUTC(), r);
+        LeaseMembership m = new LeaseMembership(api.client(), KubeApi.NAMESPACE, replica, lease, clock, r);
         members.add(m);
         return m;
     }
@@ -105,6 +109,32 @@ class LeaseMembershipTest {
         // The dead one, were it only cut off, counts itself out at the same moment: it owns nothing.
         assertThat(c.members()).doesNotContain("replica-c");
         assertThat(ENVIRONMENTS.stream().filter(c::owns)).isEmpty();
+    }
+
+    @Test
+    void replicasWhoseClocksDisagreeKeepRenewingMembersAndDropADeadOneAfterWatchingIt() throws Exception {
+        Duration d = Duration.ofSeconds(2);
+        LeaseMembership ahead = member("replica-a", d, Clock.offset(Clock.systemUTC(), Duration.ofHours(1)));
+        LeaseMembership b = member("replica-b", d);
+        LeaseMembership behind = member("replica-c", d, Clock.offset(Clock.systemUTC(), Duration.ofSeconds(-20)));
+        List<String> all = List.of("replica-a", "replica-b", "replica-c");
+        await(Duration.ofSeconds(10), () -> members.stream().allMatch(m -> m.members().equals(all)));
+        // Well past several durations, each counts the others, though the renew times they read are an hour or 20 s off.
+        long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (System.nanoTime() < until) {
+            for (LeaseMembership m : members) assertThat(m.members()).as(m.replica()).isEqualTo(all);
+            Thread.sleep(100);
+        }
+        assertEachOwnedByExactlyOne(List.of(ahead, b, behind));
+
+        long died = System.nanoTime();
+        renewers.get("replica-b").shutdownNow();
+        await(Duration.ofSeconds(10), () -> ahead.members().size() == 2 && behind.members().size() == 2);
+        // Seen unchanged for a whole duration, on each observer's own clock: at least two thirds of one after its last renewal.
+        assertThat(Duration.ofNanos(System.nanoTime() - died)).isGreaterThanOrEqualTo(d.multipliedBy(2).dividedBy(3));
+        assertThat(ahead.members()).containsExactly("replica-a", "replica-c");
+        assertThat(behind.members()).containsExactly("replica-a", "replica-c");
+        assertThat(b.members()).doesNotContain("replica-b");
     }
 
     @Test

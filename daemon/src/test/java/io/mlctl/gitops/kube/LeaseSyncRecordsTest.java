@@ -53,12 +53,13 @@ class LeaseSyncRecordsTest {
     @Test
     void recordingWhileTheHolderRenewsKeepsBoth() throws Exception {
         SyncRecords records = new LeaseSyncRecords(api.client(), KubeApi.NAMESPACE);
-        LockService locks = new KubernetesLeaseLocks(api.client(), KubeApi.NAMESPACE, "replica-a", Duration.ofSeconds(1));
+        LockService locks = new KubernetesLeaseLocks(api.client(), KubeApi.NAMESPACE, "replica-a", Duration.ofSeconds(3));
         try (LockService.Held held = locks.acquire("dev", Path.of("unused"), "mlctl daemon replica-a", Instant.now())) {
             String holder = Leases.holder(lease()).orElseThrow();
-            long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+            long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
             int n = 0;
-            // Renewals (every third of a second) and records race on one Lease; neither may undo the other.
+            // Renewals (every 600 ms, a fifth of the lease) and records race on one Lease; neither may undo the other. The
+            // holder counts on two thirds of a lease (2 s) after each renewal: the flood of records must not starve them.
             while (System.nanoTime() < until) records.applied("dev", "sha256:" + ++n);
             assertThat(records.applied("dev")).contains("sha256:" + n);
             assertThat(Leases.holder(lease())).contains(holder);
