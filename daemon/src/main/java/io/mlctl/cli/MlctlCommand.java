@@ -21,7 +21,7 @@ import picocli.CommandLine.ScopeType;
         "  2  plan --detailed-exitcode: the plan has changes"
     },
     subcommands = {
-        ValidateCommand.class, PlanCommand.class, ApplyCommand.class, DestroyCommand.class, ShowCommand.class,
+        VersionCommand.class, ValidateCommand.class, PlanCommand.class, ApplyCommand.class, DestroyCommand.class, ShowCommand.class,
         InventoryCommand.class, GraphCommand.class, DaemonCommand.class, SandboxCommand.class, CompletionCommand.class, BenchCommand.class, BenchAwsCommand.class, BenchGcpCommand.class, BenchAzureCommand.class
     })
 public final class MlctlCommand implements java.util.concurrent.Callable<Integer> {
