@@ -45,6 +45,7 @@ final class ApplyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Services s = root.services;
+        Commands.requireNonInteractiveApproval(config, autoApprove || planFile != null, false, "apply");
         ConfigRepo repo = s.loadConfig(config.paths);
         Optional<Plan> saved = Optional.empty();
         List<Environment> envs;

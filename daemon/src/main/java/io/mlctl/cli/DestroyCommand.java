@@ -32,6 +32,7 @@ final class DestroyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Services s = root.services;
+        Commands.requireNonInteractiveApproval(config, autoApprove, false, "destroy");
         ConfigRepo repo = s.loadConfig(config.paths);
         List<Environment> envs = repo.select(config.env);
         LockService locks = locking.open(s);

@@ -80,4 +80,55 @@ class ScriptingCliTest {
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).startsWith("Error: Invalid value for option '--format'");
     }
+
+    @Test
+    void aSpecOnStdinIsValidatedPlannedAndApplied() {
+        String text = Fixtures.smallEnv("dev");
+        Cli.Result v = cli.runWithInput(text, "validate", "-");
+        assertThat(v.exitCode()).as(v.toString()).isZero();
+        assertThat(v.out()).contains("<stdin>: environment dev (aws, us-east-1): 4 resources");
+        Cli.Result plan = cli.runWithInput(text, "plan", "--sandbox", "--detailed-exitcode", "-");
+        assertThat(plan.exitCode()).as(plan.toString()).isEqualTo(2);
+        assertThat(plan.out()).contains("Plan: 4 to add, 0 to change, 0 to destroy.");
+        Cli.Result apply = cli.runWithInput(text, "apply", "--sandbox", "--auto-approve", "-");
+        assertThat(apply.exitCode()).as(apply.toString()).isZero();
+        assertThat(apply.out()).contains("Apply complete! Resources: 4 added, 0 changed, 0 destroyed.");
+        // The spec on stdin and the same spec on disk are one environment.
+        assertThat(cli.run("plan", "--sandbox", "--detailed-exitcode", spec).exitCode()).isZero();
+    }
+
+    @Test
+    void errorsInASpecOnStdinNameStdin() {
+        Cli.Result r = cli.runWithInput(Fixtures.smallEnv("dev").replace("g4dn.xlarge", "g4dn.nope"), "validate", "-");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).startsWith("<stdin>:26:").contains("g4dn.nope");
+        Cli.Result yaml = cli.runWithInput("metadata: [oops\n", "plan", "--sandbox", "-");
+        assertThat(yaml.exitCode()).isEqualTo(1);
+        assertThat(yaml.err()).matches("<stdin>:\\d+:\\d+: invalid YAML: .*\n1 error\n");
+    }
+
+    @Test
+    void stdinIsReadOnceAndMixesWithFiles() {
+        Cli.Result twice = cli.runWithInput(Fixtures.smallEnv("dev"), "validate", "-", "-");
+        assertThat(twice.exitCode()).isEqualTo(1);
+        assertThat(twice.err()).isEqualTo("Error: - (the spec on standard input) can be given only once\n");
+        Cli.Result mixed = cli.runWithInput(Fixtures.smallEnv("prod"), "validate", spec, "-");
+        assertThat(mixed.exitCode()).as(mixed.toString()).isZero();
+        assertThat(mixed.out()).contains("Success! 2 environments are valid.");
+        Cli.Result duplicate = cli.runWithInput(Fixtures.smallEnv("dev"), "validate", spec, "-");
+        assertThat(duplicate.err()).startsWith("<stdin>:4:").contains("duplicate environment name 'dev' (first defined at specs/dev.yaml:4:");
+    }
+
+    @Test
+    void applyFromStdinNeedsAutoApproveSinceStdinCannotAlsoAnswer() {
+        Cli.Result r = cli.runWithInput(Fixtures.smallEnv("dev"), "apply", "--sandbox", "-");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("Error: apply -: the spec is read from standard input, so the approval cannot be: "
+            + "add --auto-approve (or apply a saved plan)\n");
+        assertThat(r.out()).isEmpty();
+        assertThat(cli.run("sandbox", "list", "-e", "dev").out()).contains("0 resources in the sandbox");
+        Cli.Result destroy = cli.runWithInput(Fixtures.smallEnv("dev"), "destroy", "--sandbox", "-");
+        assertThat(destroy.exitCode()).isEqualTo(1);
+        assertThat(destroy.err()).startsWith("Error: destroy -: the spec is read from standard input");
+    }
 }
