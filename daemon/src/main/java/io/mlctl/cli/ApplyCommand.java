@@ -26,6 +26,11 @@ final class ApplyCommand implements Callable<Integer> {
     @Mixin ConfigOptions config;
     @Mixin CloudOptions cloud;
     @Mixin LockOptions locking;
+    @Mixin QuietOption output;
+
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
+        description = "text (default) or json: one JSON object per line per event (planned, step_started, step_finished, step_failed, ..., summary); needs --auto-approve or --plan.")
+    ReportFormat format;
 
     @Option(names = "--plan", paramLabel = "FILE", description = "Apply exactly this saved plan (from plan --out); refused if the spec or the cloud changed since.")
     Path planFile;
@@ -45,7 +50,8 @@ final class ApplyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Services s = root.services;
-        Commands.requireNonInteractiveApproval(config, autoApprove || planFile != null, false, "apply");
+        if (output.quiet && format == ReportFormat.json) throw new MlctlException("--quiet and --format json do not go together: choose one");
+        Commands.requireNonInteractiveApproval(config, autoApprove || planFile != null, format == ReportFormat.json, "apply");
         ConfigRepo repo = s.loadConfig(config.paths);
         Optional<Plan> saved = Optional.empty();
         List<Environment> envs;
@@ -61,9 +67,10 @@ final class ApplyCommand implements Callable<Integer> {
         }
         LockService locks = locking.open(s);
         try {
-            ApplyRunner runner = new ApplyRunner(s, s.color(root.noColor), locks);
+            ApplyReport.Mode mode = format == ReportFormat.json ? ApplyReport.Mode.JSON : output.quiet ? ApplyReport.Mode.QUIET : ApplyReport.Mode.TEXT;
+            ApplyRunner runner = new ApplyRunner(s, s.color(root.noColor), locks, mode);
             for (Environment env : envs) {
-                if (envs.size() > 1) s.out().println("== " + env.name() + " (" + env.provider().id() + ", " + env.region() + ")");
+                if (envs.size() > 1 && mode == ApplyReport.Mode.TEXT) s.out().println("== " + env.name() + " (" + env.provider().id() + ", " + env.region() + ")");
                 PlanOptions options = new PlanOptions(saved.map(Plan::destroy).orElse(false), Commands.targets(targets), s.clock().instant());
                 runner.run(env, cloud, options, saved, autoApprove, allowMassDelete, parallelism, "mlctl apply");
             }

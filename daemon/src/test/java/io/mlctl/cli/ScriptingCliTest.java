@@ -131,4 +131,169 @@ class ScriptingCliTest {
         assertThat(destroy.exitCode()).isEqualTo(1);
         assertThat(destroy.err()).startsWith("Error: destroy -: the spec is read from standard input");
     }
+
+    @Test
+    void validateAsJsonListsEnvironments() {
+        Cli.Result r = cli.run("validate", "--format", "json", spec);
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.err()).isEmpty();
+        JsonNode v = json(r.out());
+        assertThat(v.get("valid").asBoolean()).isTrue();
+        assertThat(v.get("errors").size()).isZero();
+        assertThat(v.get("environments").size()).isEqualTo(1);
+        JsonNode env = v.at("/environments/0");
+        assertThat(env.get("name").asString()).isEqualTo("dev");
+        assertThat(env.get("provider").asString()).isEqualTo("aws");
+        assertThat(env.get("region").asString()).isEqualTo("us-east-1");
+        assertThat(env.get("file").asString()).isEqualTo("specs/dev.yaml");
+        assertThat(env.get("resources").asInt()).isEqualTo(4);
+    }
+
+    @Test
+    void validateAsJsonReportsEveryErrorWithItsPositionAndExitsOne() {
+        Fixtures.write(dir, "specs/bad.yaml", Fixtures.smallEnv("bad").replace("g4dn.xlarge", "g4dn.nope").replace("10.0.1.0/24", "10.9.1.0/24"));
+        Cli.Result r = cli.run("validate", "--format", "json", dir.resolve("specs").toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).isEmpty();
+        JsonNode v = json(r.out());
+        assertThat(v.get("valid").asBoolean()).isFalse();
+        assertThat(v.get("environments").size()).isZero();
+        JsonNode errors = v.get("errors");
+        assertThat(errors.size()).isEqualTo(2);
+        for (JsonNode e : errors) assertThat(e.get("file").asString()).isEqualTo("specs/bad.yaml");
+        assertThat(errors.get(0).get("line").asInt()).isEqualTo(14);
+        assertThat(errors.get(0).get("column").asInt()).isPositive();
+        assertThat(errors.get(0).get("message").asString()).contains("10.9.1.0/24");
+        assertThat(errors.get(1).get("line").asInt()).isEqualTo(26);
+        assertThat(errors.get(1).get("message").asString()).contains("g4dn.nope");
+        // The same errors as the text form prints, position for position.
+        Cli.Result text = cli.run("validate", dir.resolve("specs").toString());
+        assertThat(text.err()).contains("specs/bad.yaml:" + errors.get(1).get("line").asInt() + ":" + errors.get(1).get("column").asInt() + ": "
+            + errors.get(1).get("message").asString());
+    }
+
+    @Test
+    void validateAsJsonReportsOtherErrorsWithoutAPosition() {
+        Cli.Result r = cli.run("validate", "--format", "json", "--env", "prod", spec);
+        assertThat(r.exitCode()).isEqualTo(1);
+        JsonNode v = json(r.out());
+        assertThat(v.get("valid").asBoolean()).isFalse();
+        JsonNode e = v.at("/errors/0");
+        assertThat(e.get("file").isNull()).isTrue();
+        assertThat(e.get("line").isNull()).isTrue();
+        assertThat(e.get("column").isNull()).isTrue();
+        assertThat(e.get("message").asString()).isEqualTo("no environment named 'prod' (found: dev)");
+    }
+
+    @Test
+    void applyAsJsonIsOneEventPerLine() {
+        Cli.Result r = cli.run("apply", "--sandbox", "--auto-approve", "--format", "json", spec);
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        List<JsonNode> events = ndjson(r.out());
+        assertThat(r.out().lines().count()).isEqualTo(events.size());
+        for (JsonNode e : events) {
+            assertThat(e.get("environment").asString()).isEqualTo("dev");
+            assertThat(e.get("time").asString()).isEqualTo("2026-01-01T00:00:00Z");
+        }
+        JsonNode planned = events.get(0);
+        assertThat(planned.get("type").asString()).isEqualTo("planned");
+        assertThat(planned.at("/summary/create").asInt()).isEqualTo(4);
+        assertThat(planned.at("/plan/formatVersion").asString()).isEqualTo("1.1");
+        assertThat(planned.at("/plan/resourceChanges").size()).isEqualTo(4);
+        List<String> types = events.stream().map(e -> e.get("type").asString()).toList();
+        assertThat(types.stream().filter("step_started"::equals).count()).isEqualTo(4);
+        assertThat(types.stream().filter("step_finished"::equals).count()).isEqualTo(4);
+        assertThat(types.get(types.size() - 1)).isEqualTo("summary");
+        JsonNode instance = events.stream().filter(e -> e.get("type").asString().equals("step_finished")
+            && e.get("address").asString().equals("instance.gpu-1")).findFirst().orElseThrow();
+        assertThat(instance.get("action").asString()).isEqualTo("create");
+        assertThat(instance.get("op").asString()).isEqualTo("create");
+        assertThat(instance.get("cloudId").asString()).startsWith("i-");
+        assertThat(instance.get("total").asInt()).isEqualTo(4);
+        JsonNode summary = events.get(events.size() - 1);
+        assertThat(summary.get("ok").asBoolean()).isTrue();
+        assertThat(summary.get("destroy").asBoolean()).isFalse();
+        assertThat(summary.get("added").asInt()).isEqualTo(4);
+        assertThat(summary.get("changed").asInt()).isZero();
+        assertThat(summary.get("destroyed").asInt()).isZero();
+        assertThat(summary.get("failures").size()).isZero();
+        assertThat(summary.get("message").asString()).isEqualTo("Apply complete! Resources: 4 added, 0 changed, 0 destroyed.");
+
+        Cli.Result again = cli.run("apply", "--sandbox", "--auto-approve", "--format", "json", spec);
+        List<JsonNode> none = ndjson(again.out());
+        assertThat(none).extracting(e -> e.get("type").asString()).containsExactly("planned", "summary");
+        assertThat(none.get(1).get("added").asInt()).isZero();
+        assertThat(none.get(1).get("ok").asBoolean()).isTrue();
+    }
+
+    @Test
+    void aFailedApplyAsJsonEndsWithAFailedSummaryAndExitsOne() {
+        Fixtures.write(dir, "sandbox/faults.json", "[{\"op\": \"create\", \"target\": \"bucket.dev-data\", \"error\": \"denied\"}]");
+        Cli.Result r = cli.run("apply", "--sandbox", "--auto-approve", "--format", "json", spec);
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).startsWith("Error: apply of dev failed");
+        List<JsonNode> events = ndjson(r.out());
+        JsonNode failed = events.stream().filter(e -> e.get("type").asString().equals("step_failed")).findFirst().orElseThrow();
+        assertThat(failed.get("address").asString()).isEqualTo("bucket.dev-data");
+        assertThat(failed.get("error").asString()).contains("AccessDenied");
+        JsonNode summary = events.get(events.size() - 1);
+        assertThat(summary.get("type").asString()).isEqualTo("summary");
+        assertThat(summary.get("ok").asBoolean()).isFalse();
+        assertThat(summary.get("failures").size()).isEqualTo(1);
+        assertThat(summary.get("skipped").size()).isPositive();
+        assertThat(summary.get("message").asString()).startsWith("Apply failed: Resources:");
+    }
+
+    @Test
+    void applyAsJsonCannotAskForApproval() {
+        Cli.Result r = cli.run("apply", "--sandbox", "--format", "json", spec);
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("Error: apply --format json cannot ask for approval: add --auto-approve (or apply a saved plan)\n");
+        assertThat(r.out()).isEmpty();
+        assertThat(cli.run("sandbox", "list", "-e", "dev").out()).contains("0 resources in the sandbox");
+        cli.run("plan", "--sandbox", "--out", "p.json", spec);
+        Cli.Result saved = cli.run("apply", "--sandbox", "--format", "json", "--plan", "p.json", spec);
+        assertThat(saved.exitCode()).as(saved.toString()).isZero();
+        assertThat(ndjson(saved.out()).get(ndjson(saved.out()).size() - 1).get("added").asInt()).isEqualTo(4);
+    }
+
+    @Test
+    void quietPrintsOnlyTheSummaryLine() {
+        Cli.Result plan = cli.run("plan", "--sandbox", "--quiet", spec);
+        assertThat(plan.exitCode()).as(plan.toString()).isZero();
+        assertThat(plan.out()).isEqualTo("Plan: 4 to add, 0 to change, 0 to destroy.\n");
+        Cli.Result apply = cli.run("apply", "--sandbox", "--auto-approve", "-q", spec);
+        assertThat(apply.exitCode()).as(apply.toString()).isZero();
+        assertThat(apply.out()).isEqualTo("Apply complete! Resources: 4 added, 0 changed, 0 destroyed.\n");
+        assertThat(apply.err()).isEmpty();
+        assertThat(cli.run("plan", "--sandbox", "--quiet", "--detailed-exitcode", spec)).satisfies(r -> {
+            assertThat(r.exitCode()).isZero();
+            assertThat(r.out()).isEqualTo("No changes.\n");
+        });
+        Cli.Result noop = cli.run("apply", "--sandbox", "--auto-approve", "--quiet", spec);
+        assertThat(noop.out()).isEqualTo("Apply complete! Resources: 0 added, 0 changed, 0 destroyed.\n");
+        Cli.Result destroy = cli.run("destroy", "--sandbox", "--auto-approve", "--quiet", spec);
+        assertThat(destroy.exitCode()).as(destroy.toString()).isZero();
+        assertThat(destroy.out()).isEqualTo("Destroy complete! Resources: 0 added, 0 changed, 4 destroyed.\n");
+    }
+
+    @Test
+    void quietStillReportsErrorsOnStderr() {
+        Fixtures.write(dir, "sandbox/faults.json", "[{\"op\": \"create\", \"target\": \"bucket.dev-data\", \"error\": \"denied\"}]");
+        Cli.Result r = cli.run("apply", "--sandbox", "--auto-approve", "--quiet", spec);
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).startsWith("Error: apply of dev failed").contains("AccessDenied");
+        Cli.Result mixed = cli.run("plan", "--sandbox", "--quiet", "--format", "json", spec);
+        assertThat(mixed.exitCode()).isEqualTo(1);
+        assertThat(mixed.err()).isEqualTo("Error: --quiet is for text output; --format json is already only the plan\n");
+    }
+
+    @Test
+    void quietPlanNamesEachEnvironment() {
+        Fixtures.write(dir, "specs/prod.yaml", Fixtures.smallEnv("prod"));
+        Cli.Result r = cli.run("plan", "--sandbox", "--quiet", dir.resolve("specs").toString());
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.out()).isEqualTo("dev: Plan: 4 to add, 0 to change, 0 to destroy.\nprod: Plan: 4 to add, 0 to change, 0 to destroy.\n");
+    }
 }
