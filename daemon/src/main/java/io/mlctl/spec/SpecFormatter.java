@@ -33,8 +33,8 @@ import tools.jackson.databind.JsonNode;
  * say it), one space before an inline comment. Values, flow lists ({@code [a, b]}), block scalars,
  * anchors and blank lines are kept.
  *
- * <p>SnakeYAML Engine keeps most comments but not all (a comment inside a flow list, for instance):
- * every result is checked before it is returned — the same data, the same comments, and formatting it
+ * <p>SnakeYAML Engine keeps most comments but not all: a file with a comment inside a flow list or
+ * map is refused at that comment, and every result is checked before it is returned — the same data, the same comments, and formatting it
  * again changes nothing — and a file that fails the check is refused with one line rather than
  * rewritten with a comment lost.
  */
@@ -85,9 +85,7 @@ public final class SpecFormatter {
         if (!commentsBefore.equals(commentsAfter)) {
             List<String> lost = new ArrayList<>(commentsBefore);
             commentsAfter.forEach(lost::remove);
-            return refused(displayName, "cannot rewrite it without losing a comment"
-                + (lost.isEmpty() ? "" : " (#" + lost.get(0) + ")")
-                + ": mlctl fmt keeps comments on their own line or after a value, not inside a flow list [..] or {..}");
+            return refused(displayName, "cannot rewrite it without losing a comment" + (lost.isEmpty() ? "" : " (#" + lost.get(0) + ")"));
         }
         try {
             if (!rewrite(out, displayName).equals(out)) return refused(displayName, "cannot rewrite it stably (formatting it twice differs)");

@@ -202,4 +202,26 @@ class FmtCommandTest {
         assertThat(check.out()).isEqualTo("<stdin>\n");
         assertThat(cli.runWithInput(CANONICAL, "fmt", "--check", "-").exitCode()).isZero();
     }
+
+    @Test
+    void keepsAnchorsBlockScalarsDocumentsAndEmptyFiles() {
+        String anchors = "spec:\n  resources:\n    - type: bucket\n      name: y\n      lifecycle: &l\n        - expireDays: 3\n"
+            + "    - type: bucket\n      name: z\n      lifecycle: *l\n";
+        String block = "metadata:\n  description: |\n    line one\n      two\n  name: x\n";
+        String documents = "---\nkind: Environment\napiVersion: mlctl.io/v1\n---\n# second\napiVersion: mlctl.io/v1\n";
+        Fixtures.write(dir, "s/anchors.yaml", anchors);
+        Fixtures.write(dir, "s/block.yaml", block);
+        Fixtures.write(dir, "s/documents.yaml", documents);
+        Fixtures.write(dir, "s/empty.yaml", "");
+        Fixtures.write(dir, "s/comment.yaml", "# only a comment\n");
+        Cli.Result r = cli.run("fmt", "s");
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.out()).isEqualTo("s/block.yaml\ns/documents.yaml\n");
+        assertThat(Fixtures.read(dir.resolve("s/anchors.yaml"))).isEqualTo(anchors);
+        assertThat(Fixtures.read(dir.resolve("s/block.yaml"))).isEqualTo("metadata:\n  name: x\n  description: |\n    line one\n      two\n");
+        assertThat(Fixtures.read(dir.resolve("s/documents.yaml")))
+            .isEqualTo("apiVersion: mlctl.io/v1\nkind: Environment\n---\n# second\napiVersion: mlctl.io/v1\n");
+        assertThat(Fixtures.read(dir.resolve("s/empty.yaml"))).isEmpty();
+        assertThat(Fixtures.read(dir.resolve("s/comment.yaml"))).isEqualTo("# only a comment\n");
+    }
 }
