@@ -38,25 +38,51 @@ public final class Catalog {
         List<String> modelUriSchemes) {
     }
 
-    private final Map<Provider, ProviderCatalog> catalogs;
+    /**
+     * Where a provider's catalog came from and the day its data was last checked against the cloud
+     * (the file's {@code date}, updated with the data), for {@code mlctl version}.
+     */
+    public record Info(Provider provider, String source, java.time.LocalDate date) {
+    }
 
-    private Catalog(Map<Provider, ProviderCatalog> catalogs) {
+    private final Map<Provider, ProviderCatalog> catalogs;
+    private final List<Info> infos;
+
+    private Catalog(Map<Provider, ProviderCatalog> catalogs, List<Info> infos) {
         this.catalogs = catalogs;
+        this.infos = List.copyOf(infos);
     }
 
     public static Catalog loadDefault() {
         ObjectMapper mapper = JsonMapper.builder().build();
         Map<Provider, ProviderCatalog> m = new EnumMap<>(Provider.class);
+        List<Info> infos = new ArrayList<>();
         for (Provider p : Provider.values()) {
             String resource = "/catalog/" + p.id() + ".json";
             try (InputStream in = Catalog.class.getResourceAsStream(resource)) {
                 if (in == null) throw new MlctlException("catalog " + resource + " is missing from the build");
-                m.put(p, parse(p, mapper.readTree(in)));
+                JsonNode root = mapper.readTree(in);
+                m.put(p, parse(p, root));
+                infos.add(new Info(p, "built-in:catalog/" + p.id() + ".json", date(resource, root)));
             } catch (IOException e) {
                 throw new MlctlException("cannot read catalog " + resource + ": " + e.getMessage(), e);
             }
         }
-        return new Catalog(m);
+        return new Catalog(m, infos);
+    }
+
+    /** Each catalog's source and date, in provider order. */
+    public List<Info> infos() {
+        return infos;
+    }
+
+    private static java.time.LocalDate date(String resource, JsonNode root) {
+        String d = root.path("date").asString("");
+        try {
+            return java.time.LocalDate.parse(d);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new MlctlException("catalog " + resource + " has no valid date (YYYY-MM-DD): '" + d + "'");
+        }
     }
 
     public ProviderCatalog of(Provider p) {

@@ -30,6 +30,11 @@ final class ApplyCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin CloudOptions cloud;
     @Mixin LockOptions locking;
+    @Mixin QuietOption output;
+
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
+        description = "text (default) or json: one JSON object per line per event (planned, step_started, step_finished, step_failed, ..., summary); needs --auto-approve or --plan.")
+    ReportFormat format;
 
     // ConfigOptions' PATH is required; apply's is not: a saved plan knows its spec.
     @Parameters(paramLabel = "PATH", arity = "0..*", description = {"Spec files or folders of them (a config repository); or one plan saved "
@@ -58,6 +63,7 @@ final class ApplyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Services s = root.services;
+        if (output.quiet && format == ReportFormat.json) throw new MlctlException("--quiet and --format json do not go together: choose one");
         List<Path> paths = this.paths == null ? List.of() : this.paths;
         Path planPath = planFile;
         List<Path> specPaths = paths;
@@ -69,6 +75,7 @@ final class ApplyCommand implements Callable<Integer> {
                 if (SavedPlans.isPlanFile(s, p)) throw new MlctlException(p + " is a saved plan, not a spec; apply it alone: mlctl apply " + (cloud.sandbox ? "--sandbox " : "") + p);
             }
         }
+        Commands.requireNonInteractiveApproval(specPaths, autoApprove || planPath != null, format == ReportFormat.json, "apply");
         Optional<Plan> saved = Optional.empty();
         List<Environment> envs;
         if (planPath != null) {
@@ -89,9 +96,10 @@ final class ApplyCommand implements Callable<Integer> {
         }
         LockService locks = locking.open(s);
         try {
-            ApplyRunner runner = new ApplyRunner(s, s.color(root.noColor), locks);
+            ApplyReport.Mode mode = format == ReportFormat.json ? ApplyReport.Mode.JSON : output.quiet ? ApplyReport.Mode.QUIET : ApplyReport.Mode.TEXT;
+            ApplyRunner runner = new ApplyRunner(s, s.color(root.noColor), locks, mode);
             for (Environment env : envs) {
-                if (envs.size() > 1) s.out().println("== " + env.name() + " (" + env.provider().id() + ", " + env.region() + ")");
+                if (envs.size() > 1 && mode == ApplyReport.Mode.TEXT) s.out().println("== " + env.name() + " (" + env.provider().id() + ", " + env.region() + ")");
                 PlanOptions options = new PlanOptions(saved.map(Plan::destroy).orElse(false), Commands.targets(targets), s.clock().instant());
                 runner.run(env, cloud, options, saved, autoApprove, allowMassDelete, parallelism, "mlctl apply");
             }

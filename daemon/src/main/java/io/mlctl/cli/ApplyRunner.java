@@ -17,23 +17,37 @@ final class ApplyRunner {
     private final Services s;
     private final boolean color;
     private final LockService locks;
+    private final ApplyReport.Mode mode;
 
     ApplyRunner(Services s, boolean color, LockService locks) {
+        this(s, color, locks, ApplyReport.Mode.TEXT);
+    }
+
+    ApplyRunner(Services s, boolean color, LockService locks, ApplyReport.Mode mode) {
         this.s = s;
         this.color = color;
         this.locks = locks;
+        this.mode = mode;
+    }
+
+    private ApplyReport report(Environment env, Optional<Plan> saved, boolean autoApprove) {
+        return switch (mode) {
+            case QUIET -> new ApplyReport.Quiet(s.out());
+            case JSON -> new JsonApplyEvents(s.out(), s.clock(), env.name());
+            case TEXT -> new ConsoleProgress(s.out(), plan -> {
+                // As terraform does: the plan is shown before it runs, except a saved plan the person already reviewed.
+                if (!plan.hasChanges() || autoApprove && saved.isEmpty()) s.out().print(Commands.render(plan, Format.text, color));
+                else if (saved.isPresent()) s.out().println(plan.summary().sentence());
+                s.out().flush();
+            }, s.clock(), PROGRESS_EVERY);
+        };
     }
 
     /** Plans, asks, applies; throws when the apply was cancelled or did not fully succeed. */
     void run(Environment env, CloudOptions cloud, PlanOptions options, Optional<Plan> saved, boolean autoApprove,
                 boolean allowMassDelete, int parallelism, String purpose) {
         try (Driver driver = s.driver(env, cloud.sandbox);
-             ConsoleProgress progress = new ConsoleProgress(s.out(), plan -> {
-                 // As terraform does: the plan is shown before it runs, except a saved plan the person already reviewed.
-                 if (!plan.hasChanges() || autoApprove && saved.isEmpty()) s.out().print(Commands.render(plan, Format.text, color));
-                 else if (saved.isPresent()) s.out().println(plan.summary().sentence());
-                 s.out().flush();
-             }, s.clock(), PROGRESS_EVERY)) {
+             ApplyReport progress = report(env, saved, autoApprove)) {
             Engine engine = Commands.engine(s, driver, cloud, locks);
             Engine.ApplyOutcome outcome = engine.apply(env,
                 new Engine.ApplyRequest(options, saved, allowMassDelete, parallelism, purpose),
@@ -41,13 +55,10 @@ final class ApplyRunner {
             if (!outcome.approved()) {
                 throw new MlctlException((options.destroy() ? "Destroy" : "Apply") + " cancelled.");
             }
+            progress.outcome(outcome.plan(), outcome.result());
             if (outcome.result().isEmpty()) return;
             ApplyResult r = outcome.result().get();
-            if (r.ok()) {
-                s.out().println((options.destroy() ? "Destroy" : "Apply") + " complete! " + r.sentence());
-                s.out().flush();
-                return;
-            }
+            if (r.ok()) return;
             throw new MlctlException((options.destroy() ? "destroy" : "apply") + " of " + env.name() + " failed: " + r.sentence() + " "
                 + r.failures().size() + " failed, " + r.skipped().size() + " skipped:\n  " + String.join("\n  ", r.failures())
                 + "\nRun the same command again to retry; the journal lets it pick up where this one stopped.");

@@ -44,6 +44,23 @@ final class Commands {
         return out;
     }
 
+    /**
+     * Refuses, before anything is read from the cloud, an apply whose approval could not be asked:
+     * the answer comes from standard input, which a spec read from {@code -} has used up, and a JSON
+     * event stream has no place for a prompt.
+     */
+    static void requireNonInteractiveApproval(ConfigOptions config, boolean approved, boolean json, String command) {
+        requireNonInteractiveApproval(config.paths, approved, json, command);
+    }
+
+    static void requireNonInteractiveApproval(java.util.List<java.nio.file.Path> paths, boolean approved, boolean json, String command) {
+        if (approved) return;
+        if (json) throw new MlctlException(command + " --format json cannot ask for approval: add --auto-approve (or apply a saved plan)");
+        if (paths != null && paths.contains(io.mlctl.spec.ConfigLoader.STDIN)) {
+            throw new MlctlException(command + " -: the spec is read from standard input, so the approval cannot be: add --auto-approve (or apply a saved plan)");
+        }
+    }
+
     static String readFile(Services s, java.nio.file.Path p) {
         try {
             return java.nio.file.Files.readString(s.cwd().resolve(p));

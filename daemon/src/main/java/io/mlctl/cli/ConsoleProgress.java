@@ -11,7 +11,7 @@ import java.time.Duration;
  * after each {@code every} says so ("Still creating... [20s elapsed]"), since an EKS cluster or a
  * SageMaker endpoint takes many minutes.
  */
-final class ConsoleProgress implements Engine.Observer, AutoCloseable {
+final class ConsoleProgress implements ApplyReport {
     private final PrintWriter out;
     private final java.util.function.Consumer<Plan> onPlan;
     private final java.time.Clock clock;
@@ -45,6 +45,12 @@ final class ConsoleProgress implements Engine.Observer, AutoCloseable {
     @Override
     public void close() {
         ticker.shutdownNow();
+    }
+
+    /** A plan without changes was shown as "No changes."; an apply that did something ends with terraform's line. */
+    @Override
+    public void outcome(Plan plan, java.util.Optional<io.mlctl.apply.ApplyResult> result) {
+        if (result.isPresent() && result.get().ok()) line(ApplyReport.completeLine(plan, result));
     }
 
     private synchronized void line(String s) {

@@ -22,6 +22,7 @@ final class DestroyCommand implements Callable<Integer> {
     @Mixin ConfigOptions config;
     @Mixin CloudOptions cloud;
     @Mixin LockOptions locking;
+    @Mixin QuietOption output;
 
     @Option(names = "--auto-approve", description = "Skip the interactive approval.")
     boolean autoApprove;
@@ -32,13 +33,14 @@ final class DestroyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Services s = root.services;
+        Commands.requireNonInteractiveApproval(config, autoApprove, false, "destroy");
         ConfigRepo repo = s.loadConfig(config.paths);
         List<Environment> envs = repo.select(config.env);
         LockService locks = locking.open(s);
         try {
-            ApplyRunner runner = new ApplyRunner(s, s.color(root.noColor), locks);
+            ApplyRunner runner = new ApplyRunner(s, s.color(root.noColor), locks, output.quiet ? ApplyReport.Mode.QUIET : ApplyReport.Mode.TEXT);
             for (Environment env : envs) {
-                if (envs.size() > 1) s.out().println("== " + env.name() + " (" + env.provider().id() + ", " + env.region() + ")");
+                if (envs.size() > 1 && !output.quiet) s.out().println("== " + env.name() + " (" + env.provider().id() + ", " + env.region() + ")");
                 runner.run(env, cloud, new PlanOptions(true, Set.of(), s.clock().instant()), Optional.empty(), autoApprove, true, parallelism, "mlctl destroy");
             }
         } finally {

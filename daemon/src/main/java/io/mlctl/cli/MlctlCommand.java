@@ -18,10 +18,11 @@ import picocli.CommandLine.ScopeType;
     footer = {
         "  0  success (for plan --detailed-exitcode: no changes)",
         "  1  error: invalid spec, stale plan, refused or failed apply, locked environment",
-        "  2  plan --detailed-exitcode: the plan has changes"
+        "  2  plan --detailed-exitcode: the plan has changes",
+        "  3  fmt --check: a file is not in the canonical layout"
     },
     subcommands = {
-        ValidateCommand.class, PlanCommand.class, ApplyCommand.class, DestroyCommand.class, ShowCommand.class,
+        VersionCommand.class, FmtCommand.class, ValidateCommand.class, PlanCommand.class, ApplyCommand.class, DestroyCommand.class, ShowCommand.class,
         InventoryCommand.class, GraphCommand.class, DaemonCommand.class, SandboxCommand.class, CompletionCommand.class, BenchCommand.class, BenchAwsCommand.class, BenchGcpCommand.class, BenchAzureCommand.class
     })
 public final class MlctlCommand implements java.util.concurrent.Callable<Integer> {

@@ -23,6 +23,7 @@ final class PlanCommand implements Callable<Integer> {
     @ParentCommand MlctlCommand root;
     @Mixin ConfigOptions config;
     @Mixin CloudOptions cloud;
+    @Mixin QuietOption output;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text", description = "text (default), json or markdown (for a pull request).")
     Format format;
@@ -47,6 +48,7 @@ final class PlanCommand implements Callable<Integer> {
         if (envs.size() > 1 && (out != null || format == Format.json)) {
             throw new MlctlException("found " + envs.size() + " environments; choose one with --env for --out or --format json");
         }
+        if (output.quiet && format != Format.text) throw new MlctlException("--quiet is for text output; --format " + format + " is already only the plan");
         boolean changes = false;
         for (Environment env : envs) {
             try (Driver driver = s.driver(env, cloud.sandbox)) {
@@ -54,6 +56,12 @@ final class PlanCommand implements Callable<Integer> {
                 Plan plan = engine.plan(env, new PlanOptions(destroy, Commands.targets(targets), s.clock().instant()))
                     .madeAt(SavedPlans.origin(s, config.paths, cloud.sandbox));
                 changes |= plan.hasChanges();
+                if (output.quiet) {
+                    // The summary line alone, named by environment when there are several.
+                    s.out().println((envs.size() > 1 ? env.name() + ": " : "") + (plan.hasChanges() ? plan.summary().sentence() : "No changes."));
+                    if (out != null) Commands.writeFile(s, out, new PlanJson().write(plan));
+                    continue;
+                }
                 s.out().print(Commands.render(plan, format, s.color(root.noColor)));
                 if (envs.size() > 1 && format != Format.json) s.out().println();
                 if (out != null) {

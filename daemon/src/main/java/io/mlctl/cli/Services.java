@@ -80,7 +80,9 @@ public final class Services {
     }
 
     public ConfigRepo loadConfig(List<Path> paths) {
-        return new ConfigLoader(new YamlLoader(), schema(), catalog(), cwd).load(paths.stream().map(p -> cwd.resolve(p).normalize()).toList());
+        // "-" is the spec on standard input (a file named "-" is "./-").
+        return new ConfigLoader(new YamlLoader(), schema(), catalog(), cwd)
+            .load(paths.stream().map(p -> p.equals(ConfigLoader.STDIN) ? p : cwd.resolve(p).normalize()).toList(), in);
     }
 
     public Path stateDir(Path flag) {

@@ -1,13 +1,13 @@
 package io.mlctl.cli;
 
+import io.mlctl.catalog.Catalog;
 import io.mlctl.util.BuildInfo;
 import picocli.CommandLine.IVersionProvider;
 
+/** {@code mlctl --version}: the same lines as {@code mlctl version}. */
 final class VersionProvider implements IVersionProvider {
     @Override
     public String[] getVersion() {
-        BuildInfo build = BuildInfo.current();
-        String version = build.version().equals(BuildInfo.UNKNOWN) ? "dev" : build.version();
-        return new String[] {"mlctl " + version + " (commit " + build.commit() + ")", "plan format " + io.mlctl.plan.Plan.FORMAT_VERSION};
+        return VersionCommand.lines(BuildInfo.current(), Catalog.loadDefault()).toArray(String[]::new);
     }
 }

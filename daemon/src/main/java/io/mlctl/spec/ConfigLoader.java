@@ -30,11 +30,26 @@ public final class ConfigLoader {
         this.base = base.toAbsolutePath().normalize();
     }
 
+    /** The PATH {@code -}: one spec read from standard input, named {@value #STDIN_NAME} in errors. */
+    public static final Path STDIN = Path.of("-");
+    public static final String STDIN_NAME = "<stdin>";
+
     public ConfigRepo load(List<Path> paths) {
+        return load(paths, null);
+    }
+
+    /** As {@link #load(List)}, reading the path {@link #STDIN} (at most once) from {@code stdin}. */
+    public ConfigRepo load(List<Path> paths, java.io.Reader stdin) {
         List<SpecError> errors = new ArrayList<>();
         List<Path> files = new ArrayList<>();
+        if (paths.stream().filter(STDIN::equals).count() > 1) {
+            throw new io.mlctl.MlctlException("- (the spec on standard input) can be given only once");
+        }
         for (Path p : paths) {
-            if (!Files.exists(p)) {
+            if (p.equals(STDIN)) {
+                if (stdin == null) throw new io.mlctl.MlctlException("- (a spec on standard input) is not accepted here");
+                files.add(p);
+            } else if (!Files.exists(p)) {
                 errors.add(new SpecError(SourcePosition.ofFile(display(p)), "no such file or directory"));
             } else if (Files.isDirectory(p)) {
                 try (Stream<Path> s = Files.walk(p)) {
@@ -52,7 +67,7 @@ public final class ConfigLoader {
         for (Path f : files) {
             List<YamlDocument> docs;
             try {
-                docs = yaml.load(f, display(f));
+                docs = f.equals(STDIN) ? yaml.load(stdin, STDIN_NAME) : yaml.load(f, display(f));
             } catch (SpecException e) {
                 errors.addAll(e.errors());
                 continue;

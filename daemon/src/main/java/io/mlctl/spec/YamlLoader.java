@@ -73,6 +73,24 @@ public final class YamlLoader {
         return loadString(text, displayName);
     }
 
+    /** A spec from a stream (stdin), read no further than the file size limit. */
+    public List<YamlDocument> load(Reader reader, String displayName) {
+        StringBuilder text = new StringBuilder();
+        char[] buf = new char[8192];
+        try {
+            for (int n; (n = reader.read(buf)) >= 0; ) {
+                text.append(buf, 0, n);
+                if (text.length() > limits.maxFileBytes()) {
+                    throw new SpecException(new SpecError(SourcePosition.ofFile(displayName),
+                        "input is too large (the limit for a spec is " + limits.maxFileBytes() + " bytes)"));
+                }
+            }
+        } catch (IOException e) {
+            throw new SpecException(new SpecError(SourcePosition.ofFile(displayName), "cannot read: " + e.getMessage()));
+        }
+        return loadString(text.toString(), displayName);
+    }
+
     public List<YamlDocument> loadString(String text, String displayName) {
         LoadSettings settings = LoadSettings.builder()
             .setLabel(displayName)
