@@ -1,12 +1,14 @@
 package io.mlctl.plan;
 
+import io.mlctl.spec.Address;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * A plan is data: the changes for one environment, in apply order, with what it was computed from.
- * Produced by the planner, rendered by {@code plan.render}, executed by {@code apply}.
+ * Produced by the planner, rendered by {@code plan.render}, executed by {@code apply}. {@code targets} are the
+ * addresses a targeted plan ({@code --target}) was limited to, sorted; empty for a whole-environment plan.
  */
 public record Plan(
     String formatVersion,
@@ -16,6 +18,7 @@ public record Plan(
     Optional<String> account,
     Instant createdAt,
     boolean destroy,
+    List<Address> targets,
     List<Change> changes,
     List<UnchangedResource> unchanged,
     List<String> warnings,
@@ -27,12 +30,15 @@ public record Plan(
 
     /** A plan not yet tied to the account it was read from (the planner's; the engine adds the account). */
     public Plan(String formatVersion, String environment, String provider, String region, Instant createdAt, boolean destroy,
-                List<Change> changes, List<UnchangedResource> unchanged, List<String> warnings, boolean massDelete, Fingerprints fingerprints) {
-        this(formatVersion, environment, provider, region, Optional.empty(), createdAt, destroy, changes, unchanged, warnings, massDelete, fingerprints);
+                List<Address> targets, List<Change> changes, List<UnchangedResource> unchanged, List<String> warnings, boolean massDelete,
+                Fingerprints fingerprints) {
+        this(formatVersion, environment, provider, region, Optional.empty(), createdAt, destroy, targets, changes, unchanged, warnings, massDelete,
+            fingerprints);
     }
 
     public Plan {
         java.util.Objects.requireNonNull(account, "account");
+        targets = targets.stream().sorted().distinct().toList();
         changes = List.copyOf(changes);
         unchanged = List.copyOf(unchanged);
         warnings = List.copyOf(warnings);
@@ -41,7 +47,7 @@ public record Plan(
     /** This plan as read from {@code account} in {@code region}. */
     public Plan readFrom(String account, String region) {
         return new Plan(formatVersion, environment, provider, region, Optional.of(account).filter(a -> !a.isEmpty()), createdAt, destroy,
-            changes, unchanged, warnings, massDelete, fingerprints);
+            targets, changes, unchanged, warnings, massDelete, fingerprints);
     }
 
     /** "account 123456789012, us-east-1", or the region alone when the account is not known. */
@@ -56,6 +62,11 @@ public record Plan(
     /** How many resources (and subnets or node pools) this plan deletes, replacements included. */
     public int deleteCount() {
         return (int) changes.stream().filter(c -> c.action().primitives().contains("delete")).count();
+    }
+
+    /** Whether --target limited this plan: it may not show every change the spec asks for. */
+    public boolean targeted() {
+        return !targets.isEmpty();
     }
 
     public boolean hasChanges() {

@@ -13,9 +13,12 @@ public final class MarkdownRenderer {
             .append(plan.where()).append(")\n\n");
         if (!plan.hasChanges()) {
             b.append("**No changes.** The environment matches the spec (").append(plan.unchanged().size()).append(" resources).\n");
+            if (plan.targeted()) b.append('\n');
+            targeting(b, plan);
             return b.toString();
         }
         b.append("**").append(plan.summary().sentence()).append("**\n\n");
+        targeting(b, plan);
         for (String w : plan.warnings()) b.append("> **Warning:** ").append(w).append("\n\n");
         b.append("| Action | Resource | Cloud id | Why |\n|---|---|---|---|\n");
         for (Change c : plan.changes()) {
@@ -56,6 +59,14 @@ public final class MarkdownRenderer {
                     .append(a.forcesReplacement() ? "   # forces replacement" : "").append('\n');
             }
         }
+    }
+
+    /** A reviewer must see that this plan is not the whole environment's. */
+    private static void targeting(StringBuilder b, Plan plan) {
+        if (!plan.targeted()) return;
+        b.append("> **Warning: ").append(Targeting.TITLE).append("**\n");
+        for (String p : Targeting.paragraphs(plan)) b.append(">\n> ").append(p.replace("--target", "`--target`")).append('\n');
+        b.append('\n');
     }
 
     private static String escape(String s) {

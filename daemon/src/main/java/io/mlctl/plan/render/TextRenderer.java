@@ -29,6 +29,7 @@ public final class TextRenderer {
         if (!plan.hasChanges()) {
             b.append(bold("No changes.")).append(" Environment ").append(where).append(" matches the spec")
                 .append(plan.unchanged().isEmpty() ? "" : " (" + plan.unchanged().size() + " resources)").append(".\n");
+            targeting(b, plan);
             return b.toString();
         }
         b.append("mlctl will perform the following actions in environment ").append(bold(where)).append(":\n\n");
@@ -70,7 +71,15 @@ public final class TextRenderer {
         }
         b.append(bold(plan.summary().sentence())).append('\n');
         for (String w : plan.warnings()) b.append('\n').append(yellow("Warning: ")).append(w).append('\n');
+        targeting(b, plan);
         return b.toString();
+    }
+
+    /** As terraform does, after the plan: a targeted plan may not show every change the spec asks for. */
+    private void targeting(StringBuilder b, Plan plan) {
+        if (!plan.targeted()) return;
+        b.append('\n').append(yellow("Warning: ")).append(bold(Targeting.TITLE)).append('\n');
+        for (String p : Targeting.paragraphs(plan)) b.append('\n').append(p).append('\n');
     }
 
     private void attributes(StringBuilder b, Map<String, Object> attrs, String sign) {
