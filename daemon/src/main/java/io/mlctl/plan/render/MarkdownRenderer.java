@@ -1,6 +1,5 @@
 package io.mlctl.plan.render;
 
-import io.mlctl.plan.AttributeChange;
 import io.mlctl.plan.Change;
 import io.mlctl.plan.Plan;
 import io.mlctl.spec.Values;
@@ -51,8 +50,9 @@ public final class MarkdownRenderer {
         return b.toString();
     }
 
+    /** Only what differs: a change inside a list shows as the element's changed fields (see {@link NestedChanges}). */
     private static void diff(StringBuilder b, Change c) {
-        for (AttributeChange a : c.attributes()) {
+        for (NestedChanges.Line a : c.attributes().stream().flatMap(x -> NestedChanges.of(x).stream()).toList()) {
             if (a.before() != null) b.append("-     ").append(a.path()).append(" = ").append(Values.render(a.before())).append('\n');
             if (a.after() != null) {
                 b.append("+     ").append(a.path()).append(" = ").append(Values.render(a.after()))

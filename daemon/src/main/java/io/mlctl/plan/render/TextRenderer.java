@@ -87,14 +87,17 @@ public final class TextRenderer {
         attrs.forEach((k, v) -> b.append("      ").append(sign).append(' ').append(pad(k, width)).append(" = ").append(Values.render(v)).append('\n'));
     }
 
-    private void change(StringBuilder b, AttributeChange a) {
-        String line;
-        if (a.before() == null) line = green("+") + " " + a.path() + " = " + Values.render(a.after());
-        else if (a.after() == null) line = red("-") + " " + a.path() + " = " + Values.render(a.before()) + " -> null";
-        else line = yellow("~") + " " + a.path() + " = " + Values.render(a.before()) + " -> " + Values.render(a.after());
-        b.append("      ").append(line);
-        if (a.forcesReplacement()) b.append(red(" # forces replacement"));
-        b.append('\n');
+    /** Only what differs: a change inside a list shows as the element's changed fields (see {@link NestedChanges}). */
+    private void change(StringBuilder b, AttributeChange change) {
+        for (NestedChanges.Line a : NestedChanges.of(change)) {
+            String line;
+            if (a.before() == null) line = green("+") + " " + a.path() + " = " + Values.render(a.after());
+            else if (a.after() == null) line = red("-") + " " + a.path() + " = " + Values.render(a.before()) + " -> null";
+            else line = yellow("~") + " " + a.path() + " = " + Values.render(a.before()) + " -> " + Values.render(a.after());
+            b.append("      ").append(line);
+            if (a.forcesReplacement()) b.append(red(" # forces replacement"));
+            b.append('\n');
+        }
     }
 
     private static String pad(String s, int w) {
