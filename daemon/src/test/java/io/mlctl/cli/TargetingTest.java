@@ -95,6 +95,16 @@ class TargetingTest {
     }
 
     @Test
+    void aSavedTargetedDestroyPlanDestroysOnlyItsTargets() {
+        cli.run("apply", "--sandbox", "--auto-approve", spec);
+        Cli.Result plan = cli.run("plan", "--sandbox", "--destroy", "--target", "instance.gpu-1", "--out", "d.plan", spec);
+        assertThat(plan.out()).contains("Plan: 0 to add, 0 to change, 1 to destroy.").contains(WARNING);
+        Cli.Result apply = cli.run("apply", "--sandbox", "--plan", "d.plan", spec);
+        assertThat(apply.exitCode()).as(apply.toString()).isZero();
+        assertThat(cli.run("sandbox", "list", "-e", "dev").out()).contains("3 resources").doesNotContain("instance.gpu-1");
+    }
+
+    @Test
     void destroyRefusesAnUnknownTargetOrAComponentAndChangesNothing() {
         cli.run("apply", "--sandbox", "--auto-approve", spec);
         Cli.Result typo = cli.run("destroy", "--sandbox", "--auto-approve", "--target", "bucket.dev-dta", spec);
