@@ -66,7 +66,7 @@ public final class Main {
 
     /**
      * picocli's "Unmatched arguments from index 0: 'plna', ..." as a person would say it, with the closest command or flag:
-     * "unknown command 'plna' for mlctl (did you mean 'plan'?)", "unknown option '--tagret' (did you mean '--target'?)".
+     * "unknown command 'plna' for mlctl (did you mean 'plan'?)", "unknown option '--tagret' for mlctl plan (did you mean '--target'?)".
      */
     static String unmatched(CommandLine.UnmatchedArgumentException ex) {
         CommandLine line = ex.getCommandLine();
