@@ -56,11 +56,36 @@ public final class Main {
         });
         cmd.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println("Error: " + ex.getMessage());
+            err.println("Error: " + (ex instanceof CommandLine.UnmatchedArgumentException u ? unmatched(u) : ex.getMessage()));
             err.println("Run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
             err.flush();
             return 1;
         });
         return cmd;
+    }
+
+    /**
+     * picocli's "Unmatched arguments from index 0: 'plna', ..." as a person would say it, with the closest command or flag:
+     * "unknown command 'plna' for mlctl (did you mean 'plan'?)", "unknown option '--tagret' for mlctl plan (did you mean '--target'?)".
+     */
+    static String unmatched(CommandLine.UnmatchedArgumentException ex) {
+        CommandLine line = ex.getCommandLine();
+        java.util.List<String> args = ex.getUnmatched();
+        if (args.isEmpty()) return ex.getMessage();
+        CommandLine.Model.CommandSpec spec = line.getCommandSpec();
+        if (ex.isUnknownOption()) {
+            String given = args.stream().filter(a -> a.startsWith("-")).findFirst().orElse(args.get(0));
+            String flag = given.contains("=") ? given.substring(0, given.indexOf('=')) : given;
+            java.util.Set<String> names = new java.util.TreeSet<>();
+            spec.options().stream().filter(o -> !o.hidden()).forEach(o -> names.addAll(java.util.List.of(o.names())));
+            return "unknown option '" + flag + "' for " + spec.qualifiedName() + io.mlctl.util.Typos.didYouMean(flag, names);
+        }
+        String given = args.get(0);
+        if (!line.getSubcommands().isEmpty() && !given.startsWith("-")) {
+            java.util.List<String> commands = line.getSubcommands().entrySet().stream()
+                .filter(c -> !c.getValue().getCommandSpec().usageMessage().hidden()).map(java.util.Map.Entry::getKey).toList();
+            return "unknown command '" + given + "' for " + spec.qualifiedName() + io.mlctl.util.Typos.didYouMean(given, commands);
+        }
+        return "unexpected argument" + (args.size() == 1 ? " '" + given + "'" : "s '" + String.join("', '", args) + "'") + " for " + spec.qualifiedName();
     }
 }

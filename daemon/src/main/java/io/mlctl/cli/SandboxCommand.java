@@ -81,6 +81,9 @@ final class SandboxCommand {
             changes.put(as.substring(0, eq), v);
         }
         for (Found f : find(env, address)) {
+            checkNames(Address.parse(address).type(), f.resource().attributes().keySet(), changes.keySet());
+        }
+        for (Found f : find(env, address)) {
             Map<String, Object> attrs = new TreeMap<>(f.resource().attributes());
             changes.forEach((k, v) -> {
                 if (v == null) attrs.remove(k);
@@ -91,6 +94,21 @@ final class SandboxCommand {
         }
         root.services.out().flush();
         return 0;
+    }
+
+    /**
+     * A misspelled name (versionning=false) would add an attribute nothing reads, and the drift it was meant to show would
+     * not appear: the names are those the spec's schema gives the type, plus what the resource already holds (region, tags).
+     */
+    private void checkNames(ResourceType type, java.util.Set<String> stored, java.util.Set<String> given) {
+        java.util.Set<String> allowed = new java.util.TreeSet<>(stored);
+        root.services.schema().schemaTree().at("/$defs/" + type.id() + "/properties").propertyNames().forEach(allowed::add);
+        allowed.removeAll(List.of("type", "name"));
+        for (String key : new java.util.TreeSet<>(given)) {
+            if (allowed.contains(key)) continue;
+            throw new MlctlException(type.id() + " has no attribute '" + key + "'" + io.mlctl.util.Typos.didYouMean(key, allowed)
+                + "; its attributes are " + String.join(", ", allowed));
+        }
     }
 
     @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a resource out of band.")

@@ -148,7 +148,7 @@ public final class Engine {
                     journal.begin(interrupted.get().runId() + "-recovered", clock.instant().toString(), env.name(), plan.fingerprints().spec());
                     journal.end("recovered");
                 }
-                if (plan.destroy() && req.options().targets().isEmpty()) driver.released(env); // a destroy re-run after the last delete still tidies up
+                if (plan.destroy() && !plan.targeted()) driver.released(env); // a destroy re-run after the last delete still tidies up
                 lock.check(); // a holder that lost the lock records nothing over the next holder's record
                 observer.done(plan, Optional.empty());
                 return new ApplyOutcome(plan, Optional.empty(), true);
@@ -160,7 +160,7 @@ public final class Engine {
             if (!approver.approve(plan)) return new ApplyOutcome(plan, Optional.empty(), false);
             Applier applier = new Applier(driver, retry, clock, req.parallelism());
             ApplyResult result = applier.apply(env, plan, journal, interrupted, guarded(observer, lock));
-            if (plan.destroy() && result.ok() && req.options().targets().isEmpty()) driver.released(env);
+            if (plan.destroy() && result.ok() && !plan.targeted()) driver.released(env); // a saved targeted destroy plan too
             lock.check();
             observer.done(plan, Optional.of(result));
             return new ApplyOutcome(plan, Optional.of(result), true);

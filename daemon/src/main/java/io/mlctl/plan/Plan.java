@@ -1,5 +1,6 @@
 package io.mlctl.plan;
 
+import io.mlctl.spec.Address;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -7,7 +8,8 @@ import java.util.Optional;
 /**
  * A plan is data: the changes for one environment, in apply order, with what it was computed from (fingerprints of the
  * spec and inventory, the account and region read, and, when the command line made it, the {@link Origin}: sandbox or
- * cloud, and the spec paths).
+ * cloud, and the spec paths). {@code targets} are the addresses a targeted plan ({@code --target}) was limited to, sorted;
+ * empty for a whole-environment plan.
  * Produced by the planner, rendered by {@code plan.render}, executed by {@code apply}.
  */
 public record Plan(
@@ -18,6 +20,7 @@ public record Plan(
     Optional<String> account,
     Instant createdAt,
     boolean destroy,
+    List<Address> targets,
     List<Change> changes,
     List<UnchangedResource> unchanged,
     List<String> warnings,
@@ -33,14 +36,16 @@ public record Plan(
 
     /** A plan not yet tied to the account it was read from (the planner's; the engine adds the account). */
     public Plan(String formatVersion, String environment, String provider, String region, Instant createdAt, boolean destroy,
-                List<Change> changes, List<UnchangedResource> unchanged, List<String> warnings, boolean massDelete, Fingerprints fingerprints) {
-        this(formatVersion, environment, provider, region, Optional.empty(), createdAt, destroy, changes, unchanged, warnings, massDelete, fingerprints,
-            Optional.empty());
+                List<Address> targets, List<Change> changes, List<UnchangedResource> unchanged, List<String> warnings, boolean massDelete,
+                Fingerprints fingerprints) {
+        this(formatVersion, environment, provider, region, Optional.empty(), createdAt, destroy, targets, changes, unchanged, warnings, massDelete,
+            fingerprints, Optional.empty());
     }
 
     public Plan {
         java.util.Objects.requireNonNull(account, "account");
         java.util.Objects.requireNonNull(origin, "origin");
+        targets = targets.stream().sorted().distinct().toList();
         changes = List.copyOf(changes);
         unchanged = List.copyOf(unchanged);
         warnings = List.copyOf(warnings);
@@ -49,13 +54,13 @@ public record Plan(
     /** This plan as read from {@code account} in {@code region}. */
     public Plan readFrom(String account, String region) {
         return new Plan(formatVersion, environment, provider, region, Optional.of(account).filter(a -> !a.isEmpty()), createdAt, destroy,
-            changes, unchanged, warnings, massDelete, fingerprints, origin);
+            targets, changes, unchanged, warnings, massDelete, fingerprints, origin);
     }
 
     /** This plan as made where {@code origin} says (the command line knows; the planner and engine do not). */
     public Plan madeAt(Origin origin) {
-        return new Plan(formatVersion, environment, provider, region, account, createdAt, destroy, changes, unchanged, warnings, massDelete,
-            fingerprints, Optional.of(origin));
+        return new Plan(formatVersion, environment, provider, region, account, createdAt, destroy, targets, changes, unchanged, warnings,
+            massDelete, fingerprints, Optional.of(origin));
     }
 
     /** "account 123456789012, us-east-1", or the region alone when the account is not known. */
@@ -70,6 +75,11 @@ public record Plan(
     /** How many resources (and subnets or node pools) this plan deletes, replacements included. */
     public int deleteCount() {
         return (int) changes.stream().filter(c -> c.action().primitives().contains("delete")).count();
+    }
+
+    /** Whether --target limited this plan: it may not show every change the spec asks for. */
+    public boolean targeted() {
+        return !targets.isEmpty();
     }
 
     public boolean hasChanges() {

@@ -58,7 +58,7 @@ public final class Planner {
         Map<Address, ResourceSpec> desired = new TreeMap<>();
         if (!options.destroy()) env.resources().forEach(r -> desired.put(r.address(), r));
 
-        Set<Address> scope = scope(desired, inventory, options.targets());
+        Set<Address> scope = scope(desired, inventory, options.targets(), options.destroy());
         Map<Address, Change> changes = new HashMap<>();
         List<UnchangedResource> unchanged = new ArrayList<>();
 
@@ -144,7 +144,7 @@ public final class Planner {
         }
         unchanged.sort((a, b) -> a.address().compareTo(b.address()));
         return new Plan(Plan.FORMAT_VERSION, env.name(), env.provider().id(), env.region(), options.createdAt(), options.destroy(),
-            ordered, unchanged, warnings, mass, fingerprints(env, inventory));
+            List.copyOf(options.targets()), ordered, unchanged, warnings, mass, fingerprints(env, inventory));
     }
 
     private static List<Address> topological(Map<Address, ResourceSpec> desired) {
@@ -198,12 +198,23 @@ public final class Planner {
         return null;
     }
 
-    /** Everything, or the targets plus (for what will exist) their transitive dependencies. */
-    private static Set<Address> scope(Map<Address, ResourceSpec> desired, Inventory inventory, Set<Address> targets) {
+    /**
+     * Everything, or the targets plus, for what will exist, their transitive dependencies. A targeted destroy takes
+     * instead what must go with its targets: every owned resource that refers to one of them, transitively (an
+     * instance in a targeted network, the identity granted a targeted bucket), as terraform's destroy -target does.
+     */
+    private static Set<Address> scope(Map<Address, ResourceSpec> desired, Inventory inventory, Set<Address> targets, boolean destroy) {
         Set<Address> all = new TreeSet<>(desired.keySet());
         all.addAll(inventory.resources().keySet());
         inventory.duplicates().forEach(d -> all.add(d.address()));
         if (targets.isEmpty()) return all;
+        Map<Address, Set<Address>> referrers = new HashMap<>();
+        if (destroy) {
+            List<ObservedResource> owned = new ArrayList<>(inventory.resources().values());
+            owned.addAll(inventory.duplicates());
+            owned.forEach(r -> References.of(r.address().type(), r.attributes())
+                .forEach(dep -> referrers.computeIfAbsent(dep, k -> new TreeSet<>()).add(r.address())));
+        }
         Set<Address> scope = new TreeSet<>();
         Deque<Address> todo = new ArrayDeque<>(targets);
         while (!todo.isEmpty()) {
@@ -211,6 +222,7 @@ public final class Planner {
             if (!scope.add(a)) continue;
             ResourceSpec spec = desired.get(a);
             if (spec != null) todo.addAll(spec.dependencies());
+            todo.addAll(referrers.getOrDefault(a, Set.of()));
         }
         return scope;
     }

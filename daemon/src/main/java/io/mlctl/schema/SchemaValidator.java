@@ -51,7 +51,8 @@ public final class SchemaValidator {
             if ("additionalProperties".equals(e.getKeyword()) && e.getProperty() != null) {
                 String child = YamlDocument.child(pointer, e.getProperty());
                 pos = doc.keyPositionOf(child);
-                message = "unknown field '" + e.getProperty() + "'" + where(pointer);
+                message = "unknown field '" + e.getProperty() + "'" + where(pointer)
+                    + io.mlctl.util.Typos.didYouMean(e.getProperty(), allowedProperties(e));
             } else if ("required".equals(e.getKeyword()) && e.getProperty() != null) {
                 pos = doc.positionOf(pointer);
                 message = "missing required field '" + e.getProperty() + "'" + where(pointer);
@@ -62,6 +63,17 @@ public final class SchemaValidator {
             out.add(new SpecError(pos, message));
         }
         return new ArrayList<>(out);
+    }
+
+    /** The properties the schema object that refused an unknown one declares (its additionalProperties' siblings). */
+    private List<String> allowedProperties(Error e) {
+        if (e.getSchemaLocation() == null) return List.of();
+        String keyword = pointer(e.getSchemaLocation().getFragment());
+        if (!keyword.endsWith("/additionalProperties")) return List.of();
+        JsonNode props = schemaTree.at(keyword.substring(0, keyword.length() - "/additionalProperties".length()) + "/properties");
+        List<String> names = new ArrayList<>();
+        props.propertyNames().forEach(names::add);
+        return names;
     }
 
     private static String where(String pointer) {

@@ -16,6 +16,20 @@ public final class Typos {
         return known.stream().min(Comparator.comparingInt((String k) -> distance(g, k.toLowerCase(Locale.ROOT))).thenComparing(k -> k));
     }
 
+    /**
+     * The known name {@code given} is probably a typo of: the closest one, if it is close enough (at most two edits, or a third
+     * of the name's length for long names); empty when nothing is, so that a wild guess is never offered as a suggestion.
+     */
+    public static Optional<String> suggestion(String given, Collection<String> known) {
+        String g = given.toLowerCase(Locale.ROOT);
+        return closest(given, known).filter(k -> distance(g, k.toLowerCase(Locale.ROOT)) <= Math.max(2, given.length() / 3));
+    }
+
+    /** " (did you mean 'x'?)" for {@link #suggestion}, or "" when there is none. */
+    public static String didYouMean(String given, Collection<String> known) {
+        return suggestion(given, known).map(k -> " (did you mean '" + k + "'?)").orElse("");
+    }
+
     /** Levenshtein distance. */
     public static int distance(String a, String b) {
         int[] prev = new int[b.length() + 1];

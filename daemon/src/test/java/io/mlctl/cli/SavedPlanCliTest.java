@@ -154,7 +154,7 @@ class SavedPlanCliTest {
         planOut("p.json");
         Plan p = read("p.json");
         write("old.json", new Plan(p.formatVersion(), p.environment(), p.provider(), p.region(), p.account(), p.createdAt(), p.destroy(),
-            p.changes(), p.unchanged(), p.warnings(), p.massDelete(), p.fingerprints(), Optional.empty()));
+            p.targets(), p.changes(), p.unchanged(), p.warnings(), p.massDelete(), p.fingerprints(), Optional.empty()));
         assertThat(Fixtures.read(dir.resolve("old.json"))).doesNotContain("origin");
         assertThat(cli.run("show", "old.json").out()).contains("Plan: 4 to add"); // still readable
         Cli.Result r = cli.run("apply", "--sandbox", "--plan", "old.json", SPEC);

@@ -1,6 +1,5 @@
 package io.mlctl.plan.render;
 
-import io.mlctl.plan.AttributeChange;
 import io.mlctl.plan.Change;
 import io.mlctl.plan.Plan;
 import io.mlctl.spec.Values;
@@ -13,9 +12,12 @@ public final class MarkdownRenderer {
             .append(plan.where()).append(")\n\n");
         if (!plan.hasChanges()) {
             b.append("**No changes.** The environment matches the spec (").append(plan.unchanged().size()).append(" resources).\n");
+            if (plan.targeted()) b.append('\n');
+            targeting(b, plan);
             return b.toString();
         }
         b.append("**").append(plan.summary().sentence()).append("**\n\n");
+        targeting(b, plan);
         for (String w : plan.warnings()) b.append("> **Warning:** ").append(w).append("\n\n");
         b.append("| Action | Resource | Cloud id | Why |\n|---|---|---|---|\n");
         for (Change c : plan.changes()) {
@@ -48,14 +50,23 @@ public final class MarkdownRenderer {
         return b.toString();
     }
 
+    /** Only what differs: a change inside a list shows as the element's changed fields (see {@link NestedChanges}). */
     private static void diff(StringBuilder b, Change c) {
-        for (AttributeChange a : c.attributes()) {
+        for (NestedChanges.Line a : c.attributes().stream().flatMap(x -> NestedChanges.of(x).stream()).toList()) {
             if (a.before() != null) b.append("-     ").append(a.path()).append(" = ").append(Values.render(a.before())).append('\n');
             if (a.after() != null) {
                 b.append("+     ").append(a.path()).append(" = ").append(Values.render(a.after()))
                     .append(a.forcesReplacement() ? "   # forces replacement" : "").append('\n');
             }
         }
+    }
+
+    /** A reviewer must see that this plan is not the whole environment's. */
+    private static void targeting(StringBuilder b, Plan plan) {
+        if (!plan.targeted()) return;
+        b.append("> **Warning: ").append(Targeting.TITLE).append("**\n");
+        for (String p : Targeting.paragraphs(plan)) b.append(">\n> ").append(p.replace("--target", "`--target`")).append('\n');
+        b.append('\n');
     }
 
     private static String escape(String s) {

@@ -51,6 +51,8 @@ public final class PlanJson {
         else n.putNull("account");
         n.put("createdAt", plan.createdAt().toString());
         n.put("destroy", plan.destroy());
+        ArrayNode targets = n.putArray("targets");
+        plan.targets().forEach(t -> targets.add(t.toString()));
         n.set("summary", summary(plan.summary()));
         n.put("applyable", plan.hasChanges());
         n.put("massDelete", plan.massDelete());
@@ -137,6 +139,8 @@ public final class PlanJson {
             for (JsonNode u : doc.path("unchanged")) {
                 unchanged.add(new UnchangedResource(Address.parse(u.get("address").asString()), u.get("cloudId").asString()));
             }
+            List<Address> targets = new ArrayList<>();
+            doc.path("targets").forEach(t -> targets.add(Address.parse(t.asString())));
             List<String> warnings = new ArrayList<>();
             doc.path("warnings").forEach(w -> warnings.add(w.asString()));
             JsonNode fp = doc.get("fingerprints");
@@ -145,7 +149,7 @@ public final class PlanJson {
             return new Plan(doc.get("formatVersion").asString(), doc.get("environment").asString(), doc.get("provider").asString(),
                 doc.get("region").asString(), Optional.ofNullable(doc.path("account").isString() ? doc.get("account").asString() : null),
                 Instant.parse(doc.get("createdAt").asString()), doc.get("destroy").asBoolean(),
-                changes, unchanged, warnings, doc.get("massDelete").asBoolean(), fingerprints, origin(doc.get("origin")));
+                targets, changes, unchanged, warnings, doc.get("massDelete").asBoolean(), fingerprints, origin(doc.get("origin")));
         } catch (RuntimeException e) {
             throw new PlanFileException(source, "plan file is malformed: " + e.getMessage());
         }

@@ -29,6 +29,7 @@ public final class TextRenderer {
         if (!plan.hasChanges()) {
             b.append(bold("No changes.")).append(" Environment ").append(where).append(" matches the spec")
                 .append(plan.unchanged().isEmpty() ? "" : " (" + plan.unchanged().size() + " resources)").append(".\n");
+            targeting(b, plan);
             return b.toString();
         }
         b.append("mlctl will perform the following actions in environment ").append(bold(where)).append(":\n\n");
@@ -70,7 +71,15 @@ public final class TextRenderer {
         }
         b.append(bold(plan.summary().sentence())).append('\n');
         for (String w : plan.warnings()) b.append('\n').append(yellow("Warning: ")).append(w).append('\n');
+        targeting(b, plan);
         return b.toString();
+    }
+
+    /** As terraform does, after the plan: a targeted plan may not show every change the spec asks for. */
+    private void targeting(StringBuilder b, Plan plan) {
+        if (!plan.targeted()) return;
+        b.append('\n').append(yellow("Warning: ")).append(bold(Targeting.TITLE)).append('\n');
+        for (String p : Targeting.paragraphs(plan)) b.append('\n').append(p).append('\n');
     }
 
     private void attributes(StringBuilder b, Map<String, Object> attrs, String sign) {
@@ -78,14 +87,17 @@ public final class TextRenderer {
         attrs.forEach((k, v) -> b.append("      ").append(sign).append(' ').append(pad(k, width)).append(" = ").append(Values.render(v)).append('\n'));
     }
 
-    private void change(StringBuilder b, AttributeChange a) {
-        String line;
-        if (a.before() == null) line = green("+") + " " + a.path() + " = " + Values.render(a.after());
-        else if (a.after() == null) line = red("-") + " " + a.path() + " = " + Values.render(a.before()) + " -> null";
-        else line = yellow("~") + " " + a.path() + " = " + Values.render(a.before()) + " -> " + Values.render(a.after());
-        b.append("      ").append(line);
-        if (a.forcesReplacement()) b.append(red(" # forces replacement"));
-        b.append('\n');
+    /** Only what differs: a change inside a list shows as the element's changed fields (see {@link NestedChanges}). */
+    private void change(StringBuilder b, AttributeChange change) {
+        for (NestedChanges.Line a : NestedChanges.of(change)) {
+            String line;
+            if (a.before() == null) line = green("+") + " " + a.path() + " = " + Values.render(a.after());
+            else if (a.after() == null) line = red("-") + " " + a.path() + " = " + Values.render(a.before()) + " -> null";
+            else line = yellow("~") + " " + a.path() + " = " + Values.render(a.before()) + " -> " + Values.render(a.after());
+            b.append("      ").append(line);
+            if (a.forcesReplacement()) b.append(red(" # forces replacement"));
+            b.append('\n');
+        }
     }
 
     private static String pad(String s, int w) {

@@ -3,10 +3,13 @@ package io.mlctl.plan.render;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mlctl.inventory.Inventory;
+import io.mlctl.inventory.ObservedResource;
 import io.mlctl.plan.Plan;
 import io.mlctl.planner.PlanOptions;
 import io.mlctl.planner.Planner;
+import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
+import io.mlctl.spec.ResourceSpec;
 import io.mlctl.testing.Fixtures;
 import io.mlctl.testing.Specs;
 import java.io.IOException;
@@ -15,6 +18,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,6 +43,39 @@ class GoldenPlansTest {
             check(plans.resolve(env.name() + ".txt"), new TextRenderer(false).render(plan), update, drifted);
             check(plans.resolve(env.name() + ".json"), new PlanJson().write(plan), update, drifted);
         }
+        assertThat(drifted).as("plans/ files that differ from the generated plans (regenerate with -Dmlctl.updateGolden=true)").isEmpty();
+    }
+
+    /**
+     * plans/training-dev-changes.*: the AWS example against a cloud that holds an older version of it, so that reviewers see
+     * how changes inside lists read: one node pool's max, one subnet's flag, one firewall rule's ports, one lifecycle rule's
+     * storage class and a rule added, one grant's actions; text and Markdown show only what changed, JSON the full before/after.
+     */
+    @Test
+    void committedUpdatePlanMatchesWhatTheCodeProduces() throws IOException {
+        Path plans = Fixtures.repoRoot().resolve("plans");
+        boolean update = Boolean.getBoolean("mlctl.updateGolden");
+        String example = Files.readString(Fixtures.examples().resolve("aws-training.yaml"));
+        String older = example.replace("max: 4", "max: 2")
+            .replaceFirst("zone: us-east-1b\n          private: true", "zone: us-east-1b\n          private: false")
+            .replace("ports: [22]", "ports: [22, 443]")
+            .replace("storageClass: archive", "storageClass: cold")
+            .replace("        - noncurrentExpireDays: 90\n", "")
+            .replace("actions: [storage.read, storage.write]", "actions: [storage.read]");
+        assertThat(older).as("every change applies to the example").isNotEqualTo(example);
+        Environment env = Specs.env(example);
+        Environment cloud = Specs.env(older);
+        Map<Address, ObservedResource> observed = new TreeMap<>();
+        for (ResourceSpec r : cloud.resources()) {
+            observed.put(r.address(), new ObservedResource(r.address(), "id-" + r.address().name(), r.attributes(), Map.of()));
+        }
+        Plan plan = new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf)
+            .plan(env, new Inventory(env.name(), observed, List.of()), PlanOptions.defaults(CREATED));
+        assertThat(plan.summary().update()).isEqualTo(4);
+        List<String> drifted = new ArrayList<>();
+        check(plans.resolve("training-dev-changes.md"), new MarkdownRenderer().render(plan), update, drifted);
+        check(plans.resolve("training-dev-changes.txt"), new TextRenderer(false).render(plan), update, drifted);
+        check(plans.resolve("training-dev-changes.json"), new PlanJson().write(plan), update, drifted);
         assertThat(drifted).as("plans/ files that differ from the generated plans (regenerate with -Dmlctl.updateGolden=true)").isEmpty();
     }
 
