@@ -68,7 +68,9 @@ final class ApplyRunner {
     private boolean ask(Plan plan, boolean destroy) {
         s.out().print(Commands.render(plan, Format.text, color));
         s.out().println();
-        s.out().println(destroy ? "Do you really want to destroy all resources of " + plan.environment() + "?" : "Do you want to perform these actions in " + plan.environment() + "?");
+        s.out().println(!destroy ? "Do you want to perform these actions in " + plan.environment() + "?"
+            : plan.targeted() ? "Do you really want to destroy the targeted resources of " + plan.environment() + "?"
+            : "Do you really want to destroy all resources of " + plan.environment() + "?");
         s.out().println("  mlctl will perform the actions described above.");
         s.out().println("  Only 'yes' will be accepted to approve.");
         s.out().println();

@@ -50,7 +50,16 @@ final class ConsoleProgress implements ApplyReport {
     /** A plan without changes was shown as "No changes."; an apply that did something ends with terraform's line. */
     @Override
     public void outcome(Plan plan, java.util.Optional<io.mlctl.apply.ApplyResult> result) {
-        if (result.isPresent() && result.get().ok()) line(ApplyReport.completeLine(plan, result));
+        if (result.isPresent() && result.get().ok()) {
+            line(ApplyReport.completeLine(plan, result));
+            // As terraform says after -target: what was left out may still differ from the spec.
+            if (plan.targeted()) {
+                line("");
+                line("Warning: Applied changes may be incomplete");
+                line("  The plan was made with --target in effect, so some changes the spec asks for may have been left out.");
+                line("  Run mlctl plan without --target to see whether any other changes are pending.");
+            }
+        }
     }
 
     private synchronized void line(String s) {

@@ -95,6 +95,24 @@ class TargetingTest {
     }
 
     @Test
+    void aTargetedApplyWarnsItMayBeIncompleteAndATargetedDestroyAsksAboutItsTargetsOnly() {
+        Cli.Result applied = cli.run("apply", "--sandbox", "--auto-approve", "--target", "bucket.dev-data", spec);
+        assertThat(applied.exitCode()).as(applied.toString()).isZero();
+        assertThat(applied.out()).contains("Apply complete! Resources: 1 added").contains("Warning: Applied changes may be incomplete")
+            .contains("Run mlctl plan without --target");
+        Cli.Result whole = cli.run("apply", "--sandbox", "--auto-approve", spec);
+        assertThat(whole.out()).doesNotContain("may be incomplete");
+
+        Cli.Result declined = cli.runWithInput("no\n", "destroy", "--sandbox", "--target", "instance.gpu-1", spec);
+        assertThat(declined.out()).contains("Do you really want to destroy the targeted resources of dev?")
+            .doesNotContain("destroy all resources");
+        assertThat(declined.exitCode()).isEqualTo(1);
+        assertThat(cli.run("sandbox", "list", "-e", "dev").out()).contains("4 resources");
+        Cli.Result all = cli.runWithInput("no\n", "destroy", "--sandbox", spec);
+        assertThat(all.out()).contains("Do you really want to destroy all resources of dev?");
+    }
+
+    @Test
     void aSavedTargetedDestroyPlanDestroysOnlyItsTargets() {
         cli.run("apply", "--sandbox", "--auto-approve", spec);
         Cli.Result plan = cli.run("plan", "--sandbox", "--destroy", "--target", "instance.gpu-1", "--out", "d.plan", spec);
