@@ -174,14 +174,20 @@ public class DaemonProcessTest {
         assertThat(Fixtures.read(dir.resolve("daemon.log"))).contains("level=info msg=stopping");
     }
 
-    @Test
-    void killedDuringAnApplyAndRestartedItConvergesWithoutDuplicates() throws Exception {
+    /** A repository whose deploy branch holds one auto environment of ten resources, and the sandbox's folder for its settings. */
+    GitRepos tenResources() throws IOException {
         GitRepos git = new GitRepos(dir);
         StringBuilder spec = new StringBuilder(Fixtures.smallEnv("dev").replace("  provider: aws\n", "  provider: aws\n  apply: auto\n"));
         for (int i = 0; i < 6; i++) spec.append("    - type: bucket\n      name: shard-").append(i).append('\n');
         git.write("dev.yaml", spec.toString()).commit("dev");
         git.push("main");
         Files.createDirectories(dir.resolve("sandbox"));
+        return git;
+    }
+
+    @Test
+    void killedDuringAnApplyAndRestartedItConvergesWithoutDuplicates() throws Exception {
+        GitRepos git = tenResources();
         Files.writeString(dir.resolve("sandbox/config.json"), "{\"latencyMillis\": 200, \"settleMillis\": 200}");
         Process first = daemon(git, "first").process();
         Path journal = dir.resolve("state/dev").resolve(Journal.FILE);
@@ -241,12 +247,7 @@ public class DaemonProcessTest {
      */
     @Test
     void sigtermDuringALongApplyExitsAfterTheGraceAndARestartFinishesIt() throws Exception {
-        GitRepos git = new GitRepos(dir);
-        StringBuilder spec = new StringBuilder(Fixtures.smallEnv("dev").replace("  provider: aws\n", "  provider: aws\n  apply: auto\n"));
-        for (int i = 0; i < 6; i++) spec.append("    - type: bucket\n      name: shard-").append(i).append('\n');
-        git.write("dev.yaml", spec.toString()).commit("dev");
-        git.push("main");
-        Files.createDirectories(dir.resolve("sandbox"));
+        GitRepos git = tenResources();
         // Every call takes 3 s. Once the first create is journaled, the identity and then the instance (which needs it) are still
         // to come, one after the other: at least 6 s, three times the grace.
         Files.writeString(dir.resolve("sandbox/config.json"), "{\"latencyMillis\": 3000}");

@@ -128,6 +128,12 @@ class ReconcilerTest {
         return r.statuses().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
     }
 
+    /** Polls {@code condition} until it holds or {@code timeout} passes; the assertion after it says what was expected. */
+    static void waitUntil(Duration timeout, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean() && System.nanoTime() < deadline) Thread.sleep(10);
+    }
+
     /** Waits until every event sent so far was delivered (the notifier sends in order, one at a time). */
     void flushEvents() throws InterruptedException {
         String marker = "barrier-" + System.nanoTime();
@@ -136,8 +142,7 @@ class ReconcilerTest {
     }
 
     void awaitEvent(String type) throws InterruptedException {
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (events.stream().noneMatch(e -> e.contains("\"event\":\"" + type + "\"")) && System.nanoTime() < deadline) Thread.sleep(10);
+        waitUntil(Duration.ofSeconds(30), () -> events.stream().anyMatch(e -> e.contains("\"event\":\"" + type + "\"")));
         assertThat(events).anyMatch(e -> e.contains("\"event\":\"" + type + "\""));
     }
 
@@ -588,8 +593,7 @@ class ReconcilerTest {
                     // the slow one
                 }
             }
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (status(r, "fast").status() != EnvironmentStatus.Status.SYNCED && System.nanoTime() < deadline) Thread.sleep(20);
+            waitUntil(Duration.ofSeconds(30), () -> status(r, "fast").status() == EnvironmentStatus.Status.SYNCED);
             assertThat(status(r, "fast").status()).isEqualTo(EnvironmentStatus.Status.SYNCED);
             assertThat(status(r, "slow").status()).isEqualTo(EnvironmentStatus.Status.PENDING);
             clock.advance(Duration.ofMinutes(11));
@@ -602,8 +606,7 @@ class ReconcilerTest {
             release.countDown();
         }
         r.tick();
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (status(r, "slow").status() != EnvironmentStatus.Status.SYNCED && System.nanoTime() < deadline) Thread.sleep(20);
+        waitUntil(Duration.ofSeconds(30), () -> status(r, "slow").status() == EnvironmentStatus.Status.SYNCED);
         assertThat(status(r, "slow").status()).isEqualTo(EnvironmentStatus.Status.SYNCED);
         assertThat(owned(env("slow", "auto"))).isEqualTo(4);
     }
@@ -644,8 +647,7 @@ class ReconcilerTest {
         assertThat(inCreate2.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         Thread stop = new Thread(patient::close);
         stop.start();
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (stop.getState() != Thread.State.TIMED_WAITING && System.nanoTime() < deadline) Thread.sleep(10);
+        waitUntil(Duration.ofSeconds(10), () -> stop.getState() == Thread.State.TIMED_WAITING);
         release2.countDown();
         stop.join(60_000);
         patient.await();
@@ -751,8 +753,7 @@ class ReconcilerTest {
             }
         });
         stop.start();
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (stop.getState() != Thread.State.TIMED_WAITING && System.nanoTime() < deadline) Thread.sleep(10);
+        waitUntil(Duration.ofSeconds(10), () -> stop.getState() == Thread.State.TIMED_WAITING);
         release.countDown();
         stop.join(30_000);
         assertThat(started).as("the queued environment was not started after the stop").hasSize(1);
@@ -787,7 +788,6 @@ class ReconcilerTest {
         git.write("dev.yaml", env("dev", "auto")).commit("dev");
         git.push("main");
         Reconciler r = reconciler(Optional.empty());
-        java.time.Clock wall = java.time.Clock.systemUTC();
         Daemon daemon = new Daemon(r, Duration.ofMillis(200), new java.util.Random(1), new DaemonLog(new PrintWriter(logs, true), true, clock),
             Duration.ofSeconds(30));
         try (StatusServer server = new StatusServer("127.0.0.1:0", r, metrics, plans, clock, Duration.ofMillis(200))) {
@@ -797,14 +797,12 @@ class ReconcilerTest {
             Instant seen = r.lastTick().orElseThrow();
             // The loop keeps passing while the create is held (the test clock stands still, so passes are told apart by moving it).
             clock.advance(Duration.ofSeconds(1));
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (!r.lastTick().orElseThrow().isAfter(seen) && System.nanoTime() < deadline) Thread.sleep(20);
+            waitUntil(Duration.ofSeconds(30), () -> r.lastTick().orElseThrow().isAfter(seen));
             assertThat(r.lastTick().orElseThrow()).as("the loop passed while the apply was held").isAfter(seen);
             // Far beyond any stall limit of a loop that waits for its applies (3 intervals + 2 minutes): still live, as the loop is.
             clock.advance(Duration.ofMinutes(30));
             Instant late = clock.instant();
-            deadline = System.nanoTime() + 30_000_000_000L;
-            while (r.lastTick().orElseThrow().isBefore(late) && System.nanoTime() < deadline) Thread.sleep(20);
+            waitUntil(Duration.ofSeconds(30), () -> !r.lastTick().orElseThrow().isBefore(late));
             java.net.http.HttpResponse<String> health = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + server.port() + "/healthz")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
             assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
