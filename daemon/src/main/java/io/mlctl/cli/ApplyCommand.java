@@ -78,6 +78,10 @@ final class ApplyCommand implements Callable<Integer> {
         Commands.requireNonInteractiveApproval(specPaths, autoApprove || planPath != null, format == ReportFormat.json, "apply");
         Optional<Plan> saved = Optional.empty();
         List<Environment> envs;
+        if (planPath != null && targets != null && !targets.isEmpty()) {
+            // The saved plan is applied as it was made, whole: a --target here would be silently ignored.
+            throw new MlctlException("--target cannot narrow a saved plan, which is applied as it was made; make it again with mlctl plan --target … --out FILE");
+        }
         if (planPath != null) {
             Plan p = SavedPlans.read(s, planPath);
             Origin origin = SavedPlans.checkMadeHere(s, p, planPath, cloud.sandbox);

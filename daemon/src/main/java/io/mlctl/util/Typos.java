@@ -22,7 +22,10 @@ public final class Typos {
      */
     public static Optional<String> suggestion(String given, Collection<String> known) {
         String g = given.toLowerCase(Locale.ROOT);
-        return closest(given, known).filter(k -> distance(g, k.toLowerCase(Locale.ROOT)) <= Math.max(2, given.length() / 3));
+        // Short names are all close to one another ('-t' is two edits from '-V'): allow one edit for them, and none past the dashes.
+        String bare = g.replaceFirst("^-+", "");
+        int allowed = bare.length() <= 1 ? 0 : bare.length() <= 3 ? 1 : Math.max(2, bare.length() / 3);
+        return closest(given, known).filter(k -> distance(g, k.toLowerCase(Locale.ROOT)) <= allowed);
     }
 
     /** " (did you mean 'x'?)" for {@link #suggestion}, or "" when there is none. */

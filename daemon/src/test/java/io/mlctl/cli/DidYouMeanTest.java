@@ -41,6 +41,9 @@ class DidYouMeanTest {
         Cli.Result r = cli.run("plna", "--sandbox", spec);
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).isEqualTo("Error: unknown command 'plna' for mlctl (did you mean 'plan'?)\nRun 'mlctl --help' for usage.\n");
+        // Short names are all near one another: no guess that is only a guess.
+        assertThat(cli.run("get", spec).err()).startsWith("Error: unknown command 'get' for mlctl").doesNotContain("did you mean");
+        assertThat(cli.run("plan", "--sandbox", "-t", "x", spec).err()).doesNotContain("did you mean");
         Cli.Result sub = cli.run("sandbox", "sett", "-e", "dev", "bucket.dev-data", "versioning=false");
         assertThat(sub.err()).isEqualTo("Error: unknown command 'sett' for mlctl sandbox (did you mean 'set'?)\n"
             + "Run 'mlctl sandbox --help' for usage.\n");

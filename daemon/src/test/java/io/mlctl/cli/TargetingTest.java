@@ -113,6 +113,16 @@ class TargetingTest {
     }
 
     @Test
+    void aSavedPlanCannotBeNarrowedByTargetAtApplyTime() {
+        Cli.Result saved = cli.run("plan", "--sandbox", "--out", "whole.plan", spec);
+        assertThat(saved.exitCode()).as(saved.toString()).isIn(0, 2);
+        Cli.Result r = cli.run("apply", "--sandbox", "--target", "bucket.dev-data", "whole.plan");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).contains("--target cannot narrow a saved plan");
+        assertThat(cli.run("sandbox", "list", "-e", "dev").out()).contains("0 resources");
+    }
+
+    @Test
     void aSavedTargetedDestroyPlanDestroysOnlyItsTargets() {
         cli.run("apply", "--sandbox", "--auto-approve", spec);
         Cli.Result plan = cli.run("plan", "--sandbox", "--destroy", "--target", "instance.gpu-1", "--out", "d.plan", spec);
