@@ -170,8 +170,14 @@ final class FmtCommand implements Callable<Integer> {
      */
     private static void write(Path link, String text) throws IOException {
         Path file = link.toRealPath();
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".mlctl-fmt");
-        Files.writeString(tmp, text);
+        // A fresh name (two fmt runs never share one, and nothing at it can be a link) and on disk before the move.
+        Path tmp = Files.createTempFile(file.getParent(), "." + file.getFileName() + ".", ".mlctl-fmt");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE,
+            java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) ch.write(bytes);
+            ch.force(true);
+        }
         try {
             Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(file));
         } catch (UnsupportedOperationException e) {
