@@ -58,6 +58,9 @@ public final class FaultProxy implements AutoCloseable {
     private volatile double stormShare;
     private volatile java.util.Random stormRandom = new java.util.Random(1);
     private final AtomicInteger stormServed = new AtomicInteger();
+    private volatile int stormRun = Integer.MAX_VALUE;
+    /** Refusals in a row of each distinct request (method, path, query, target and body), for the storm's cap. */
+    private final java.util.Map<String, Integer> refusedInARow = new java.util.HashMap<>();
 
     /** Requests forwarded upstream whose answer is then thrown away (the connection is cut). */
     public static final class Drop {
@@ -85,9 +88,23 @@ public final class FaultProxy implements AutoCloseable {
         return d;
     }
 
-    /** Answers this share of all requests with 503 without forwarding them (a throttling storm); seeded, so runs repeat. */
+    /** Answers this share of all requests with 503 without forwarding them (a throttling storm). */
     public void storm(double share, long seed) {
-        this.stormRandom = new java.util.Random(seed);
+        storm(share, seed, Integer.MAX_VALUE);
+    }
+
+    /**
+     * A storm that refuses the same request at most {@code maxInARow} times in a row, as real throttling
+     * lets a backed-off caller through. Requests of parallel steps interleave differently from run to run,
+     * so without a cap the outcome of a seed is luck: with it, a client that retries each request
+     * {@code maxInARow + 1} times is sure to get through, and one that does not is sure to be caught.
+     */
+    public void storm(double share, long seed, int maxInARow) {
+        synchronized (this) {
+            this.stormRandom = new java.util.Random(seed);
+            this.stormRun = maxInARow;
+            refusedInARow.clear();
+        }
         this.stormShare = share;
     }
 
@@ -155,7 +172,10 @@ public final class FaultProxy implements AutoCloseable {
             if (delayMillis > 0) Thread.sleep(delayMillis);
             boolean stormHit;
             synchronized (this) {
-                stormHit = stormShare > 0 && stormRandom.nextDouble() < stormShare;
+                String key = req.method() + " " + req.path() + "?" + req.query() + " " + req.target() + " " + req.body();
+                int inARow = refusedInARow.getOrDefault(key, 0);
+                stormHit = stormShare > 0 && stormRandom.nextDouble() < stormShare && inARow < stormRun;
+                refusedInARow.put(key, stormHit ? inARow + 1 : 0);
             }
             if (stormHit) {
                 stormServed.incrementAndGet();

@@ -1,6 +1,7 @@
 package io.mlctl.provider.aws;
 
 import io.mlctl.provider.DriverException;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -23,6 +24,32 @@ final class AwsErrors {
             return call.get();
         } catch (SdkException e) {
             throw translate(what, e);
+        }
+    }
+
+    private static final int SUB_CREATE_ATTEMPTS = 4;
+
+    /**
+     * A sub-resource create that takes no client token, the caller having looked already: sent once;
+     * after a throttle, a 5xx or a lost answer, look again (the lost answer may have created it) and
+     * only then send again. Retrying here rather than failing the step keeps a throttling storm from
+     * restarting a whole step (a network, an identity) for each of its sub-resources.
+     */
+    static <T> T createLooking(java.util.function.Supplier<T> create, java.util.function.Supplier<Optional<T>> lookAgain) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return create.get();
+            } catch (DriverException e) {
+                if (!e.retryable() || attempt >= SUB_CREATE_ATTEMPTS) throw e;
+                try {
+                    Thread.sleep(100L << (attempt - 1));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                Optional<T> found = lookAgain.get();
+                if (found.isPresent()) return found.get();
+            }
         }
     }
 

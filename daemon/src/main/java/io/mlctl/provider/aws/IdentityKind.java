@@ -321,14 +321,18 @@ final class IdentityKind implements AwsKind {
         putPolicy(c.iam, env, name, (List<Map<String, Object>>) d.attributes().getOrDefault("grants", List.of()));
         InstanceProfile profile = profile(c.iam, name).orElse(null);
         if (profile == null) {
-            try {
-                profile = c.iamOnce.createInstanceProfile(b -> b.instanceProfileName(name).path(path(env)).tags(iamTags(marker))).instanceProfile();
-            } catch (SdkException e) {
-                if (AwsErrors.is(e, "EntityAlreadyExists")) {
-                    throw new DriverException(d.address() + ": IAM instance profile " + name + " appeared while creating it; looking again", true, e);
+            // Sent once; after a throttle or a lost answer, look (it may exist now) before sending again.
+            profile = AwsErrors.createLooking(() -> {
+                try {
+                    return c.iamOnce.createInstanceProfile(b -> b.instanceProfileName(name).path(path(env)).tags(iamTags(marker))).instanceProfile();
+                } catch (SdkException e) {
+                    if (AwsErrors.is(e, "EntityAlreadyExists")) {
+                        throw new DriverException(d.address() + ": IAM instance profile " + name + " appeared while creating it; looking again", true, e);
+                    }
+                    throw AwsErrors.translate("iam:CreateInstanceProfile " + name, e);
                 }
-                throw AwsErrors.translate("iam:CreateInstanceProfile " + name, e);
-            }
+            }, () -> profile(c.iam, name));
+            requireOwnedProfile(env, d.address(), profile);
         } else {
             requireOwnedProfile(env, d.address(), profile);
         }

@@ -121,32 +121,6 @@ final class NetworkKind implements AwsKind {
         });
     }
 
-    private static final int SUB_CREATE_ATTEMPTS = 4;
-
-    /**
-     * A sub-resource create that takes no client token, the caller having looked already: sent once;
-     * after a throttle, a 5xx or a lost answer, look again (the lost answer may have created it) and
-     * only then send again. Retrying here rather than failing the step keeps a throttling storm from
-     * restarting the whole network for each of its sub-resources.
-     */
-    static <T> T createLooking(java.util.function.Supplier<T> create, java.util.function.Supplier<Optional<T>> lookAgain) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return create.get();
-            } catch (DriverException e) {
-                if (!e.retryable() || attempt >= SUB_CREATE_ATTEMPTS) throw e;
-                try {
-                    Thread.sleep(100L << (attempt - 1));
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
-                Optional<T> found = lookAgain.get();
-                if (found.isPresent()) return found.get();
-            }
-        }
-    }
-
     /** The top attribute a planner path is under: {@code subnets[a].cidr} → {@code subnets}. */
     static String top(String path) {
         int i = 0;
@@ -365,7 +339,7 @@ final class NetworkKind implements AwsKind {
                 Map<String, String> st = new TreeMap<>(tags);
                 st.put(SUBNET_TAG, network.name() + "/" + w.get("name"));
                 // Sent once with its tags: if the answer is lost, the next attempt finds it by them.
-                subnetId = createLooking(() -> AwsErrors.call("ec2:CreateSubnet " + w.get("cidr"), () -> c.ec2Once.createSubnet(b -> b.vpcId(vpcId)
+                subnetId = AwsErrors.createLooking(() -> AwsErrors.call("ec2:CreateSubnet " + w.get("cidr"), () -> c.ec2Once.createSubnet(b -> b.vpcId(vpcId)
                     .cidrBlock((String) w.get("cidr")).availabilityZone((String) w.get("zone"))
                     .tagSpecifications(spec(ResourceType.SUBNET, st, name + "-" + w.get("name")))).subnet().subnetId()),
                     () -> AwsErrors.call("ec2:DescribeSubnets", () -> ec2.describeSubnets(b -> b.filters(filter("vpc-id", vpcId), owned(env),
@@ -412,7 +386,7 @@ final class NetworkKind implements AwsKind {
     private RouteTable publicRouteTable(AwsClients c, Environment env, String vpcId, Address network, Map<String, String> tags, String name) {
         Ec2Client ec2 = c.ec2;
         String igw = internetGateway(c, env, vpcId, network, tags, name);
-        RouteTable rt = findPublicRouteTable(ec2, env, network, vpcId, name).orElseGet(() -> createLooking(() -> AwsErrors.call("ec2:CreateRouteTable", () -> c.ec2Once
+        RouteTable rt = findPublicRouteTable(ec2, env, network, vpcId, name).orElseGet(() -> AwsErrors.createLooking(() -> AwsErrors.call("ec2:CreateRouteTable", () -> c.ec2Once
             .createRouteTable(b -> b.vpcId(vpcId).tagSpecifications(spec(ResourceType.ROUTE_TABLE, tags, name + "-public"))).routeTable()),
             () -> findPublicRouteTable(ec2, env, network, vpcId, name)));
         if (rt.routes().stream().noneMatch(r -> "0.0.0.0/0".equals(r.destinationCidrBlock()))) {
@@ -436,7 +410,7 @@ final class NetworkKind implements AwsKind {
         java.util.function.Supplier<Optional<String>> mine = () -> AwsErrors.call("ec2:DescribeInternetGateways", () ->
             ec2.describeInternetGateways(b -> b.filters(owned(env), ownedBy(network))).internetGateways()).stream()
             .filter(g -> g.attachments().isEmpty()).map(InternetGateway::internetGatewayId).sorted().findFirst();
-        String igw = mine.get().orElseGet(() -> createLooking(() -> AwsErrors.call("ec2:CreateInternetGateway", () -> c.ec2Once
+        String igw = mine.get().orElseGet(() -> AwsErrors.createLooking(() -> AwsErrors.call("ec2:CreateInternetGateway", () -> c.ec2Once
             .createInternetGateway(b -> b.tagSpecifications(spec(ResourceType.INTERNET_GATEWAY, tags, name))).internetGateway().internetGatewayId()),
             mine));
         AwsErrors.run("ec2:AttachInternetGateway " + igw, () -> {
@@ -476,7 +450,7 @@ final class NetworkKind implements AwsKind {
         SecurityGroup current = firewallGroup(ec2, env, vpcId, d.address()).orElse(null);
         String groupId;
         if (current == null) {
-            groupId = createLooking(() -> AwsErrors.call("ec2:CreateSecurityGroup " + name, () -> c.ec2Once.createSecurityGroup(b -> b
+            groupId = AwsErrors.createLooking(() -> AwsErrors.call("ec2:CreateSecurityGroup " + name, () -> c.ec2Once.createSecurityGroup(b -> b
                 .groupName(name).vpcId(vpcId).description("mlctl firewall of " + name)
                 .tagSpecifications(spec(ResourceType.SECURITY_GROUP, tags, name))).groupId()),
                 () -> firewallGroup(ec2, env, vpcId, d.address()).map(SecurityGroup::groupId));
@@ -528,7 +502,7 @@ final class NetworkKind implements AwsKind {
                     || tags.get(Ownership.ADDRESS_TAG).equals(tagMap(t.tags()).get(Ownership.ADDRESS_TAG)))
                 .map(RouteTable::routeTableId).toList());
             // Sent once; an endpoint for this service in this VPC is what the next attempt looks for.
-            createLooking(() -> AwsErrors.call("ec2:CreateVpcEndpoint", () -> c.ec2Once.createVpcEndpoint(b -> b.vpcId(vpcId).serviceName(service)
+            AwsErrors.createLooking(() -> AwsErrors.call("ec2:CreateVpcEndpoint", () -> c.ec2Once.createVpcEndpoint(b -> b.vpcId(vpcId).serviceName(service)
                 .vpcEndpointType("Gateway").routeTableIds(tables).tagSpecifications(spec(ResourceType.VPC_ENDPOINT, tags, name + "-s3")))
                 .vpcEndpoint().vpcEndpointId()), () -> find.get().stream().map(VpcEndpoint::vpcEndpointId).findFirst());
         } else if (!wanted && !eps.isEmpty()) {
