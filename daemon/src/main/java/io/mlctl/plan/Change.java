@@ -9,7 +9,7 @@ import java.util.Set;
  * One planned action on one resource. Sealed so that every consumer (apply, renderers, codecs)
  * handles every action. {@code reason} is for humans only; apply never decides on it.
  */
-public sealed interface Change permits Change.Create, Change.Update, Change.Replace, Change.Delete {
+public sealed interface Change permits Change.Create, Change.Update, Change.Replace, Change.Delete, Change.Import {
     Address address();
 
     Action action();
@@ -66,6 +66,28 @@ public sealed interface Change permits Change.Create, Change.Update, Change.Repl
         }
 
         public Action action() { return Action.REPLACE; }
+    }
+
+    /**
+     * Taking over {@code cloudId}, which exists and carries no mlctl marker, as {@code address}: apply writes the marker and
+     * makes {@code attributes} (the differences adoption implies; none of them forces a replacement). {@code before} is the
+     * resource as read by its id.
+     */
+    record Import(Address address, String cloudId, Map<String, Object> before, Map<String, Object> after,
+                  List<AttributeChange> attributes, Set<Address> dependsOn) implements Change {
+        public Import {
+            java.util.Objects.requireNonNull(cloudId, "cloudId");
+            before = io.mlctl.spec.Values.freezeMap(before);
+            after = io.mlctl.spec.Values.freezeMap(after);
+            attributes = List.copyOf(attributes);
+            dependsOn = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(dependsOn));
+        }
+
+        public Action action() { return Action.IMPORT; }
+        public String reason() {
+            return "import of existing " + cloudId + (attributes.isEmpty() ? "" : "; attributes differ: "
+                + String.join(", ", attributes.stream().map(AttributeChange::path).toList()));
+        }
     }
 
     record Delete(Address address, String cloudId, Map<String, Object> before, Set<Address> dependsOn, String reason) implements Change {

@@ -3,27 +3,36 @@ package io.mlctl.plan;
 import java.util.Collection;
 
 /** Counts by action; the same object appears in plan JSON, the daemon's API and apply output. */
-public record Summary(int create, int update, int replace, int delete) {
+public record Summary(int create, int update, int replace, int delete, int imported) {
+    /** A summary of a plan that imports nothing. */
+    public Summary(int create, int update, int replace, int delete) {
+        this(create, update, replace, delete, 0);
+    }
+
     public static Summary of(Collection<Change> changes) {
-        int c = 0, u = 0, r = 0, d = 0;
+        int c = 0, u = 0, r = 0, d = 0, i = 0;
         for (Change ch : changes) {
             switch (ch.action()) {
                 case CREATE -> c++;
                 case UPDATE -> u++;
                 case REPLACE -> r++;
                 case DELETE -> d++;
+                case IMPORT -> i++;
             }
         }
-        return new Summary(c, u, r, d);
+        return new Summary(c, u, r, d, i);
     }
 
     public int total() {
-        return create + update + replace + delete;
+        return create + update + replace + delete + imported;
     }
 
-    /** terraform's line: "Plan: 2 to add, 1 to change, 0 to destroy." with replaces counted in add and destroy. */
+    /**
+     * terraform's line: "Plan: 2 to add, 1 to change, 0 to destroy." with replaces counted in add and destroy, and
+     * "Plan: 1 to import, ..." first when something is imported.
+     */
     public String sentence() {
-        return "Plan: " + (create + replace) + " to add, " + update + " to change, " + (delete + replace) + " to destroy"
-            + (replace > 0 ? " (" + replace + " replaced)" : "") + ".";
+        return "Plan: " + (imported > 0 ? imported + " to import, " : "") + (create + replace) + " to add, " + update + " to change, "
+            + (delete + replace) + " to destroy" + (replace > 0 ? " (" + replace + " replaced)" : "") + ".";
     }
 }

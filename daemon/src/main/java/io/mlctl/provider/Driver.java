@@ -2,10 +2,12 @@ package io.mlctl.provider;
 
 import io.mlctl.inventory.ObservedResource;
 import io.mlctl.plan.AttributeChange;
+import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.ResourceSpec;
 import io.mlctl.spec.ResourceType;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -39,6 +41,33 @@ public interface Driver extends AutoCloseable {
 
     /** Applies the planner's attribute {@code changes} to {@code current}; only mutable paths change. */
     ObservedResource update(Environment environment, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes);
+
+    /**
+     * The resource of {@code address}'s type whose cloud id is {@code cloudId}, owned by anyone or no one, observed as
+     * {@link #list} would observe it (attributes and all its tags, marker included); empty when there is none. For import:
+     * the caller decides what an owner means.
+     */
+    default Optional<ObservedResource> read(Environment environment, Address address, String cloudId) {
+        throw new DriverException(address + ": the " + name() + " provider cannot import resources", false);
+    }
+
+    /**
+     * Takes over {@code current} (read by {@link #read}, carrying no mlctl marker) as {@code desired}: writes this
+     * environment's marker for that address and applies the planner's {@code changes}. Refuses, naming the owner, a
+     * resource that is marked by then; idempotent (a retry after a lost answer finds its own marker and goes on).
+     */
+    default ObservedResource adopt(Environment environment, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes) {
+        throw new DriverException(desired.address() + ": the " + name() + " provider cannot import resources", false);
+    }
+
+    /**
+     * What a person needs of {@code resource} after an apply, read from the cloud (never stored): an endpoint URL, a
+     * private IP, a bucket URI, an identity's ARN or email or client id, the command that fetches cluster credentials.
+     * Keys are lower camel case and stable across clouds where the meaning is the same (see README, "mlctl output").
+     */
+    default Map<String, String> outputs(Environment environment, ObservedResource resource) {
+        return Map.of();
+    }
 
     /** Deletes {@code current}; succeeds if it is already gone; refuses what is not owned. */
     void delete(Environment environment, ObservedResource current);

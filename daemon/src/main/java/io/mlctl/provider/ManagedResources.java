@@ -90,6 +90,35 @@ public final class ManagedResources<C> {
         kind.delete(cloud, env, current);
     }
 
+    public Optional<ObservedResource> read(C cloud, Environment env, io.mlctl.spec.Address address, String cloudId) {
+        return kind(address.type()).read(cloud, env, address, cloudId);
+    }
+
+    public Map<String, String> outputs(C cloud, Environment env, ObservedResource resource) {
+        return kind(resource.address().type()).outputs(cloud, env, resource);
+    }
+
+    /**
+     * Import: looks again by id; refuses what carries another marker (another environment's, or this one's for another
+     * address), then writes this address's marker and the planned changes through the kind's update. Every kind's update
+     * writes marker and labels together when "tags" changes, so adoption always includes a tags change.
+     */
+    public ObservedResource adopt(C cloud, Environment env, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes) {
+        ResourceKind<C> kind = kind(desired.address().type());
+        Existing e = kind.find(cloud, env, desired.address(), Optional.of(current.cloudId()))
+            .orElseThrow(() -> new DriverException(desired.address() + ": " + current.cloudId() + " no longer exists; run plan again", false));
+        boolean ours = marker.owner(e.tags(), env.name()).filter(desired.address()::equals).isPresent();
+        if (marker.marked(e.tags()) && !ours) {
+            throw new NotOwnedException(desired.address() + ": " + e.description() + " is " + marker.describeOwner(e.tags())
+                + "; it cannot be imported (only a resource no mlctl environment manages can be)");
+        }
+        List<AttributeChange> all = new java.util.ArrayList<>(changes);
+        if (all.stream().noneMatch(c -> c.path().equals("tags") || c.path().startsWith("tags."))) {
+            all.add(new AttributeChange("tags", current.attributes().get("tags"), desired.attributes().get("tags"), false));
+        }
+        return kind.update(cloud, env, new ObservedResource(current.address(), current.cloudId(), current.attributes(), e.tags()), desired, all);
+    }
+
     /** Only this address's own resource is ever changed, whatever inventory said a moment ago. */
     private void requireOwned(Environment env, ObservedResource current, Existing e) {
         if (marker.owner(e.tags(), env.name()).filter(current.address()::equals).isEmpty()) {

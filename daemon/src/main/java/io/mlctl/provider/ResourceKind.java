@@ -57,6 +57,21 @@ public interface ResourceKind<C> {
     /** Applies the planner's {@code changes} (never a re-diff of current against desired). */
     ObservedResource update(C cloud, Environment env, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes);
 
+    /**
+     * The resource whose cloud id is {@code cloudId} (as {@code mlctl import} takes it), observed exactly as {@link #list}
+     * observes an owned one: attributes, and all its tags (marker included, so the caller sees who owns it). Owned or not.
+     * Empty when nothing has that id. An id of a form this kind never uses is a {@link DriverException} saying what form
+     * it takes.
+     */
+    default Optional<ObservedResource> read(C cloud, Environment env, Address address, String cloudId) {
+        throw new DriverException(address + ": import of " + type().id() + " resources is not supported on this cloud yet", false);
+    }
+
+    /** What a person needs after an apply (see {@link Driver#outputs}); may read the cloud. */
+    default Map<String, String> outputs(C cloud, Environment env, ObservedResource resource) {
+        return Map.of();
+    }
+
     /** Deletes; succeeds when already gone. */
     void delete(C cloud, Environment env, ObservedResource current);
 }

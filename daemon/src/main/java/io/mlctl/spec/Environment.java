@@ -17,20 +17,34 @@ public record Environment(
     /* spec.allowMassDelete: how many deletions a reviewer allowed past the mass-delete guard (0: none, MAX_VALUE: true). */
     int massDeleteAllowance,
     List<ResourceSpec> resources,
+    /* spec.import: existing resources this environment takes over (terraform's import blocks). */
+    List<Import> imports,
     SourcePosition position) {
 
     public enum ApplyMode { AUTO, MANUAL }
 
+    /** Take over the existing resource {@code id} (the cloud's id, as {@code mlctl import} takes it) as {@code to}. */
+    public record Import(Address to, String id, SourcePosition position) {
+    }
+
     public Environment {
         labels = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(labels));
         resources = List.copyOf(resources);
+        imports = List.copyOf(imports);
         java.util.Objects.requireNonNull(account, "account");
         java.util.Objects.requireNonNull(resourceGroup, "resourceGroup");
     }
 
     /** The same environment read in another region (a resource that lives where the spec no longer says). */
     public Environment inRegion(String other) {
-        return new Environment(name, labels, provider, other, account, resourceGroup, applyMode, selfHeal, massDeleteAllowance, resources, position);
+        return new Environment(name, labels, provider, other, account, resourceGroup, applyMode, selfHeal, massDeleteAllowance, resources, imports, position);
+    }
+
+    /** The same environment also importing {@code id} as {@code to} ({@code mlctl import}); replaces an entry for {@code to}. */
+    public Environment importing(Address to, String id, SourcePosition position) {
+        List<Import> all = new java.util.ArrayList<>(imports.stream().filter(i -> !i.to().equals(to)).toList());
+        all.add(new Import(to, id, position));
+        return new Environment(name, labels, provider, region, account, resourceGroup, applyMode, selfHeal, massDeleteAllowance, resources, all, position);
     }
 
     /**

@@ -113,13 +113,40 @@ final class SpecChecker {
             specs.add(new ResourceSpec(new Address(type, raw.get("name").asString()), Normalizer.normalize(attrs), deps, doc.positionOf(p)));
         }
         checkCycles(specs);
+        List<Environment.Import> imports = imports(root, specs);
         Environment.ApplyMode mode = "auto".equals(root.at("/spec/apply").asString("manual"))
             ? Environment.ApplyMode.AUTO : Environment.ApplyMode.MANUAL;
         // true releases the guard for any count, a number for at most that many deletions (the schema allows nothing else).
         var allow = root.at("/spec/allowMassDelete");
         int massDeleteAllowance = allow.isBoolean() ? (allow.asBoolean() ? Integer.MAX_VALUE : 0) : allow.isIntegralNumber() ? allow.asInt() : 0;
         return new Environment(envName, labels, provider, region, account, resourceGroup, mode, root.at("/spec/selfHeal").asBoolean(false),
-            massDeleteAllowance, specs, doc.positionOf(""));
+            massDeleteAllowance, specs, imports, doc.positionOf(""));
+    }
+
+    /** spec.import: each entry names a declared resource, once. */
+    private List<Environment.Import> imports(JsonNode root, List<ResourceSpec> specs) {
+        JsonNode list = root.at("/spec/import");
+        List<Environment.Import> out = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        Set<String> declared = new TreeSet<>();
+        specs.forEach(s -> declared.add(s.address().toString()));
+        for (int i = 0; i < list.size(); i++) {
+            String p = "/spec/import/" + i;
+            String to = list.get(i).get("to").asString();
+            String id = list.get(i).get("id").asString();
+            if (!declared.contains(to)) {
+                error(p + "/to", "import target " + to + " is not a resource of this environment; declare it in spec.resources"
+                    + suggest(to, declared));
+                continue;
+            }
+            Integer prev = seen.putIfAbsent(to, i);
+            if (prev != null) {
+                error(p + "/to", to + " is imported twice (first at " + doc.positionOf("/spec/import/" + prev) + ")");
+                continue;
+            }
+            out.add(new Environment.Import(Address.parse(to), id, doc.positionOf(p)));
+        }
+        return out;
     }
 
     /**

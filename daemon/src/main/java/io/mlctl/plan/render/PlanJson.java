@@ -192,6 +192,7 @@ public final class PlanJson {
             case UPDATE -> new Change.Update(a, id, map(c.get("before")), map(c.get("after")), attrs, deps);
             case REPLACE -> new Change.Replace(a, id, map(c.get("before")), map(c.get("after")), attrs, deps, c.get("reason").asString());
             case DELETE -> new Change.Delete(a, id, map(c.get("before")), deps, c.get("reason").asString());
+            case IMPORT -> new Change.Import(a, id, map(c.get("before")), map(c.get("after")), attrs, deps);
         };
     }
 

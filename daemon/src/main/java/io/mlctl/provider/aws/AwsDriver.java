@@ -310,6 +310,23 @@ public final class AwsDriver implements Driver {
     }
 
     @Override
+    public java.util.Optional<ObservedResource> read(Environment env, io.mlctl.spec.Address address, String cloudId) {
+        return kinds.read(clients(env.region()), env, address, cloudId);
+    }
+
+    @Override
+    public ObservedResource adopt(Environment env, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes) {
+        Environment there = where(env, current);
+        return kinds.adopt(clients(there.region()), there, current, desired, changes);
+    }
+
+    @Override
+    public java.util.Map<String, String> outputs(Environment env, ObservedResource resource) {
+        Environment there = where(env, resource);
+        return kinds.outputs(clients(there.region()), there, resource);
+    }
+
+    @Override
     public void delete(Environment env, ObservedResource current) {
         Environment there = where(env, current);
         kinds.delete(clients(there.region()), there, current);

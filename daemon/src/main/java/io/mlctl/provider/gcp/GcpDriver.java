@@ -98,6 +98,21 @@ public final class GcpDriver implements Driver {
     }
 
     @Override
+    public java.util.Optional<ObservedResource> read(Environment env, io.mlctl.spec.Address address, String cloudId) {
+        return kinds.read(clients(env), env, address, cloudId);
+    }
+
+    @Override
+    public ObservedResource adopt(Environment env, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes) {
+        return kinds.adopt(clients(env), env, current, desired, changes);
+    }
+
+    @Override
+    public java.util.Map<String, String> outputs(Environment env, ObservedResource resource) {
+        return kinds.outputs(clients(env), env, resource);
+    }
+
+    @Override
     public void delete(Environment env, ObservedResource current) {
         kinds.delete(clients(env), env, current);
     }

@@ -227,6 +227,43 @@ public final class SandboxCloud implements Driver {
     }
 
     @Override
+    public Optional<ObservedResource> read(Environment env, Address address, String cloudId) {
+        call("read", address.toString());
+        return find(env.provider(), address.type(), cloudId).map(r -> new ObservedResource(address, r.cloudId(), r.attributes(), r.tags()));
+    }
+
+    @Override
+    public ObservedResource adopt(Environment env, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes) {
+        call("adopt", desired.address().toString());
+        checkCatalog(env.provider(), desired);
+        synchronized (this) {
+            StoredResource r = find(env.provider(), desired.address().type(), current.cloudId())
+                .orElseThrow(() -> new DriverException(desired.address() + ": " + current.cloudId() + " no longer exists; run plan again", false));
+            Optional<Address> owner = Ownership.ownedAddress(r.tags(), env.name());
+            if (r.tags().containsKey(Ownership.ENVIRONMENT_TAG) && !desired.address().equals(owner.orElse(null))) {
+                throw new io.mlctl.provider.NotOwnedException(desired.address() + ": " + r.cloudId() + " is owned by mlctl environment '"
+                    + r.tags().get(Ownership.ENVIRONMENT_TAG) + "' (" + r.tags().get(Ownership.ADDRESS_TAG) + "); it cannot be imported");
+            }
+            for (AttributeChange ch : changes) {
+                if (rules(desired.address().type()).forcesReplace(ch.path())) {
+                    throw new DriverException(desired.address() + ": " + ch.path() + " of " + r.cloudId() + " cannot be changed in place", false);
+                }
+            }
+            Map<String, String> tags = new java.util.TreeMap<>(r.tags());
+            tags.putAll(Ownership.tags(env.name(), desired.address()));
+            StoredResource adopted = new StoredResource(r.cloudId(), r.kind(), desired.attributes(), tags, r.createdAt());
+            write(env.provider(), adopted);
+            return observed(env, adopted, desired.address());
+        }
+    }
+
+    @Override
+    public Map<String, String> outputs(Environment env, ObservedResource resource) {
+        call("outputs", resource.address().toString());
+        return Map.of();
+    }
+
+    @Override
     public void delete(Environment env, ObservedResource current) {
         call("delete", current.address().toString());
         Optional<StoredResource> r = find(env.provider(), current.address().type(), current.cloudId());

@@ -73,7 +73,7 @@ class GcpEndpointDriverTest {
             a.put("region", region);
             return new ResourceSpec(s.address(), Normalizer.normalize(a), s.dependencies(), AT);
         }).toList();
-        return new Environment("ve", Map.of(), Provider.GCP, region, Optional.empty(), Optional.empty(), Environment.ApplyMode.MANUAL, false, 0, resources, AT);
+        return new Environment("ve", Map.of(), Provider.GCP, region, Optional.empty(), Optional.empty(), Environment.ApplyMode.MANUAL, false, 0, resources, List.of(), AT);
     }
 
     private ObservedResource listed(Environment env) {
