@@ -81,6 +81,7 @@ public final class Applier {
         AtomicInteger created = new AtomicInteger();
         AtomicInteger updated = new AtomicInteger();
         AtomicInteger deleted = new AtomicInteger();
+        AtomicInteger imported = new AtomicInteger();
         AtomicInteger index = new AtomicInteger();
         int total = nodes.size();
 
@@ -109,6 +110,7 @@ public final class Applier {
                             cloudIds.put(n.step.address().toString(), id == null ? "" : id);
                             switch (n.step.op()) {
                                 case "create" -> created.incrementAndGet();
+                                case "import" -> imported.incrementAndGet();
                                 case "update" -> {
                                     updated.incrementAndGet();
                                     created.addAndGet(n.componentCreates);
@@ -151,7 +153,8 @@ public final class Applier {
         } finally {
             pool.shutdown();
         }
-        ApplyResult result = new ApplyResult(created.get(), updated.get(), deleted.get(), new TreeMap<>(cloudIds), failures, skipped);
+        ApplyResult result = new ApplyResult(created.get(), updated.get(), deleted.get(), imported.get(), new TreeMap<>(cloudIds), failures,
+            skipped);
         journal.end(result.ok() ? "complete" : "failed");
         return result;
     }
@@ -200,6 +203,15 @@ public final class Applier {
                 journal.done("create", a.toString(), made.cloudId());
                 return made.cloudId();
             }
+            case "import" -> {
+                // Idempotent without a journal token: a retry or a re-run finds its own marker on the resource and goes on.
+                journal.intent("import", a.toString(), null, c.cloudId());
+                ObservedResource current = new ObservedResource(a, c.cloudId(), c.before(), Map.of());
+                ResourceSpec desired = new ResourceSpec(a, c.after(), c.dependsOn(), null);
+                ObservedResource out = retry.run(() -> driver.adopt(env, current, desired, c.attributes()), onRetry);
+                journal.done("import", a.toString(), out.cloudId());
+                return out.cloudId();
+            }
             case "update" -> {
                 journal.intent("update", a.toString(), null, c.cloudId());
                 ObservedResource current = new ObservedResource(a, c.cloudId(), c.before(), Map.of());
@@ -236,7 +248,12 @@ public final class Applier {
                 all.add(d);
             }
             if (c.action() != Action.DELETE) {
-                Node w = new Node(new ApplyListener.Step(c.address(), c.action(), c.action() == Action.UPDATE ? "update" : "create", c.cloudId()), c);
+                String op = switch (c.action()) {
+                    case UPDATE -> "update";
+                    case IMPORT -> "import";
+                    default -> "create";
+                };
+                Node w = new Node(new ApplyListener.Step(c.address(), c.action(), op, c.cloudId()), c);
                 writes.put(addr, w);
                 all.add(w);
                 for (Node d : deletes.getOrDefault(addr, List.of())) edge(d, w);
@@ -250,7 +267,8 @@ public final class Applier {
         }
         // Whatever referred to a resource (before the change) lets go of it before it is deleted.
         for (Node n : all) {
-            if (n.step.op().equals("create")) continue;
+            // A create or an import had no part in this environment before: nothing of it has to let go.
+            if (n.step.op().equals("create") || n.step.op().equals("import")) continue;
             Set<Address> still = n.step.op().equals("update") ? References.of(n.change.address().type(), n.change.after()) : Set.of();
             for (Address ref : References.of(n.change.address().type(), n.change.before())) {
                 if (still.contains(ref)) continue; // re-pointed at the replacement, not let go

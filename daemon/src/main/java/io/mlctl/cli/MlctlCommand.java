@@ -22,7 +22,7 @@ import picocli.CommandLine.ScopeType;
         "  3  fmt --check: a file is not in the canonical layout"
     },
     subcommands = {
-        VersionCommand.class, FmtCommand.class, ValidateCommand.class, PlanCommand.class, ApplyCommand.class, DestroyCommand.class, ShowCommand.class,
+        VersionCommand.class, FmtCommand.class, ValidateCommand.class, PlanCommand.class, ApplyCommand.class, DestroyCommand.class, ImportCommand.class, ShowCommand.class,
         InventoryCommand.class, GraphCommand.class, DaemonCommand.class, SandboxCommand.class, CompletionCommand.class, BenchCommand.class, BenchAwsCommand.class, BenchGcpCommand.class, BenchAzureCommand.class
     })
 public final class MlctlCommand implements java.util.concurrent.Callable<Integer> {

@@ -62,9 +62,41 @@ public final class Engine {
 
     public Plan plan(Environment env, PlanOptions options) {
         Target target = target(env, "plan");
-        Inventory inventory = reader().read(env);
+        Inventory inventory = withImports(env, reader().read(env));
         checkTargets(env, inventory, options);
         return planner.plan(env, inventory, options).readFrom(target.account(), target.region());
+    }
+
+    /**
+     * Reads what the spec's import list names, by id. An address this environment already manages under that id is done (the
+     * entry may stay in the spec, as terraform's import blocks may); under another id it is an error, as is an id that names
+     * nothing or something any mlctl environment manages: only what no one manages can be imported.
+     */
+    Inventory withImports(Environment env, Inventory inventory) {
+        if (env.imports().isEmpty()) return inventory;
+        Map<io.mlctl.spec.Address, io.mlctl.inventory.ObservedResource> importing = new java.util.TreeMap<>();
+        for (Environment.Import i : env.imports()) {
+            String at = i.position() == null ? "" : i.position() + ": ";
+            io.mlctl.inventory.ObservedResource found = retry.run(() -> driver.read(env, i.to(), i.id()), (attempt, delay, cause) -> { })
+                .orElseThrow(() -> new MlctlException(at + "import " + i.to() + ": no " + i.to().type().id() + " with id " + i.id()
+                    + " exists in " + env.provider().id() + " " + env.region()));
+            Optional<io.mlctl.inventory.ObservedResource> managed = inventory.get(i.to());
+            if (managed.isPresent()) {
+                if (managed.get().cloudId().equals(found.cloudId())) continue; // imported already
+                throw new MlctlException(at + "import " + i.to() + ": this environment already manages " + i.to() + " as "
+                    + managed.get().cloudId() + ", not " + found.cloudId() + "; remove the import entry");
+            }
+            Optional<String> owner = driver.markedBy(found.tags());
+            if (owner.isPresent()) {
+                throw new io.mlctl.provider.NotOwnedException(at + "import " + i.to() + ": " + found.cloudId() + " is " + owner.get()
+                    + "; only a resource no mlctl environment manages can be imported");
+            }
+            importing.values().stream().filter(r -> r.cloudId().equals(found.cloudId())).findFirst().ifPresent(r -> {
+                throw new MlctlException(at + "import " + i.to() + ": " + found.cloudId() + " is imported as " + r.address() + " already");
+            });
+            importing.put(i.to(), found);
+        }
+        return inventory.withImports(importing);
     }
 
     /**
@@ -137,7 +169,7 @@ public final class Engine {
             Optional<Journal.Interrupted> interrupted = journal.interrupted();
             interrupted.ifPresent(observer::resuming);
             Target target = target(env, "apply");
-            Inventory inventory = reader().read(env);
+            Inventory inventory = withImports(env, reader().read(env));
             checkTargets(env, inventory, req.options());
             Plan fresh = planner.plan(env, inventory, req.options()).readFrom(target.account(), target.region());
             Plan plan = req.savedPlan().map(saved -> checkSaved(env, saved, fresh)).orElse(fresh);

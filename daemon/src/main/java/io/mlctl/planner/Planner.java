@@ -14,6 +14,7 @@ import io.mlctl.spec.Environment;
 import io.mlctl.spec.References;
 import io.mlctl.spec.ResourceSpec;
 import io.mlctl.spec.ResourceType;
+import io.mlctl.spec.Values;
 import io.mlctl.util.Hashing;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -68,7 +69,9 @@ public final class Planner {
             // Outside the targets, but in a subnet or on a resource a targeted change replaces: it is replaced with it.
             if (!scope.contains(want.address()) && (have == null || replacedDependency(want, changes) == null)) continue;
             if (have == null) {
-                changes.put(want.address(), new Change.Create(want.address(), want.attributes(), want.dependencies()));
+                ObservedResource existing = inventory.importing().get(want.address());
+                changes.put(want.address(), existing == null ? new Change.Create(want.address(), want.attributes(), want.dependencies())
+                    : adoption(want, existing));
                 continue;
             }
             List<AttributeChange> diffs = new ArrayList<>();
@@ -145,6 +148,37 @@ public final class Planner {
         unchanged.sort((a, b) -> a.address().compareTo(b.address()));
         return new Plan(Plan.FORMAT_VERSION, env.name(), env.provider().id(), env.region(), options.createdAt(), options.destroy(),
             List.copyOf(options.targets()), ordered, unchanged, warnings, mass, fingerprints(env, inventory));
+    }
+
+    /**
+     * Taking over an existing resource: the differences adoption implies are made in place. One that cannot be (a region, a
+     * subnet of another CIDR) or that would remove a subnet or node pool the spec does not name is refused: an import never
+     * deletes or recreates what it adopts, so the spec has to describe the resource as it is in those respects.
+     */
+    private Change adoption(ResourceSpec want, ObservedResource existing) {
+        List<AttributeChange> diffs = new ArrayList<>();
+        diff("", existing.attributes(), want.attributes(), rules.apply(want.address().type()), diffs);
+        List<String> refused = new ArrayList<>();
+        for (AttributeChange d : diffs) {
+            boolean removesComponent = want.address().componentAt(d.path()).isPresent() && d.after() == null && d.path().endsWith("]");
+            if (d.forcesReplacement() && !removesComponent) {
+                refused.add(d.path() + " is " + Values.render(d.before()) + " there and " + Values.render(d.after()) + " in the spec");
+            } else if (removesComponent) {
+                refused.add(d.path() + " exists there and is not in the spec");
+            }
+        }
+        if (!refused.isEmpty()) {
+            throw new ImportMismatchException("import of " + existing.cloudId() + " as " + want.address() + " would replace or remove part of it: "
+                + String.join("; ", refused) + " (cannot change in place); make the spec match the resource");
+        }
+        return new Change.Import(want.address(), existing.cloudId(), existing.attributes(), want.attributes(), diffs, want.dependencies());
+    }
+
+    /** An import whose resource differs from the spec in what cannot change in place. */
+    public static final class ImportMismatchException extends io.mlctl.MlctlException {
+        public ImportMismatchException(String message) {
+            super(message);
+        }
     }
 
     private static List<Address> topological(Map<Address, ResourceSpec> desired) {
@@ -319,8 +353,15 @@ public final class Planner {
         Map<String, String> invRes = new TreeMap<>();
         for (ObservedResource r : inventory.resources().values()) invRes.put(r.address().toString(), observedHash(r));
         for (ObservedResource r : inventory.duplicates()) invRes.put(r.address() + "#" + r.cloudId(), observedHash(r));
-        String spec = Hashing.sha256(Map.of("environment", env.name(), "provider", env.provider().id(), "region", env.region(),
+        // What an import takes over is part of what the plan was computed from: a saved plan is stale if it changed.
+        for (ObservedResource r : inventory.importing().values()) invRes.put(r.address() + "<=" + r.cloudId(), observedHash(r));
+        Map<String, Object> specDoc = new TreeMap<>(Map.of("environment", env.name(), "provider", env.provider().id(), "region", env.region(),
             "resources", specRes));
+        // Only when present, so that the fingerprints of specs without imports stay what they were (the daemon compares them).
+        if (!env.imports().isEmpty()) {
+            specDoc.put("import", env.imports().stream().map(i -> i.to() + "=" + i.id()).sorted().toList());
+        }
+        String spec = Hashing.sha256(specDoc);
         return new Fingerprints(spec, Hashing.sha256(invRes), specRes, invRes);
     }
 

@@ -52,6 +52,14 @@ public interface Driver extends AutoCloseable {
     }
 
     /**
+     * Who manages a resource {@link #read} returned, for an error ("mlctl environment prod (bucket.data)"), when it carries
+     * any mlctl marker at all; empty when it carries none and may be imported.
+     */
+    default Optional<String> markedBy(Map<String, String> tags) {
+        return Optional.empty();
+    }
+
+    /**
      * Takes over {@code current} (read by {@link #read}, carrying no mlctl marker) as {@code desired}: writes this
      * environment's marker for that address and applies the planner's {@code changes}. Refuses, naming the owner, a
      * resource that is marked by then; idempotent (a retry after a lost answer finds its own marker and goes on).

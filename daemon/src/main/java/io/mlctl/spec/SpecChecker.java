@@ -144,7 +144,7 @@ final class SpecChecker {
                 error(p + "/to", to + " is imported twice (first at " + doc.positionOf("/spec/import/" + prev) + ")");
                 continue;
             }
-            out.add(new Environment.Import(Address.parse(to), id, doc.positionOf(p)));
+            out.add(new Environment.Import(Address.parse(to), id, doc.positionOf(p + "/id")));
         }
         return out;
     }

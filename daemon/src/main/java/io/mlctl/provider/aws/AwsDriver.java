@@ -315,6 +315,11 @@ public final class AwsDriver implements Driver {
     }
 
     @Override
+    public java.util.Optional<String> markedBy(java.util.Map<String, String> tags) {
+        return kinds.marker().marked(tags) ? java.util.Optional.of(kinds.marker().describeOwner(tags)) : java.util.Optional.empty();
+    }
+
+    @Override
     public ObservedResource adopt(Environment env, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes) {
         Environment there = where(env, current);
         return kinds.adopt(clients(there.region()), there, current, desired, changes);

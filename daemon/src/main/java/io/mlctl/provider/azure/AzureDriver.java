@@ -101,6 +101,11 @@ public final class AzureDriver implements Driver {
     }
 
     @Override
+    public java.util.Optional<String> markedBy(java.util.Map<String, String> tags) {
+        return kinds.marker().marked(tags) ? java.util.Optional.of(kinds.marker().describeOwner(tags)) : java.util.Optional.empty();
+    }
+
+    @Override
     public ObservedResource adopt(Environment env, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes) {
         return kinds.adopt(clients(env), env, current, desired, changes);
     }

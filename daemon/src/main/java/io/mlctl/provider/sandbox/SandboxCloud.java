@@ -233,6 +233,12 @@ public final class SandboxCloud implements Driver {
     }
 
     @Override
+    public Optional<String> markedBy(Map<String, String> tags) {
+        return Optional.ofNullable(tags.get(Ownership.ENVIRONMENT_TAG))
+            .map(e -> "owned by mlctl environment '" + e + "' (" + tags.get(Ownership.ADDRESS_TAG) + ")");
+    }
+
+    @Override
     public ObservedResource adopt(Environment env, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes) {
         call("adopt", desired.address().toString());
         checkCatalog(env.provider(), desired);
