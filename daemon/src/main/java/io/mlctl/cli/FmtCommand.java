@@ -101,25 +101,13 @@ final class FmtCommand implements Callable<Integer> {
                 out.add(abs);
                 continue;
             }
-            try (Stream<Path> walk = Files.walk(abs)) {
-                walk.filter(Files::isRegularFile).filter(f -> isSpec(f) && !hidden(abs, f)).sorted().forEach(out::add);
+            try {
+                out.addAll(ConfigLoader.specFiles(abs));
             } catch (IOException e) {
                 throw new io.mlctl.MlctlException("cannot list " + p + ": " + e.getMessage());
             }
         }
         return out;
-    }
-
-    private static boolean isSpec(Path f) {
-        String n = f.getFileName().toString();
-        return n.endsWith(".yaml") || n.endsWith(".yml");
-    }
-
-    private static boolean hidden(Path root, Path f) {
-        for (Path part : root.relativize(f)) {
-            if (part.toString().startsWith(".")) return true;
-        }
-        return false;
     }
 
     private static String display(Services s, Path abs) {

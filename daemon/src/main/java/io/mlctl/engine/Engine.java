@@ -239,6 +239,14 @@ public final class Engine {
             throw new StalePlanException("the saved plan was made for account " + saved.account().get() + " but the credentials in use belong to "
                 + fresh.account().get() + "; refusing to apply it");
         }
+        // A plan that does not say which account it read cannot be shown to be for this one: refused, not assumed.
+        if (saved.account().isPresent() != fresh.account().isPresent()) {
+            throw new StalePlanException(saved.account().isEmpty()
+                ? "the saved plan does not record the account it was made for, so it cannot be checked against the credentials in use ("
+                    + fresh.account().get() + "); run mlctl plan again"
+                : "the saved plan was made for account " + saved.account().get() + " but the account of the credentials in use is unknown; "
+                    + "refusing to apply it");
+        }
         if (!saved.region().equals(fresh.region())) {
             throw new StalePlanException("the saved plan was made for region " + saved.region() + ", not " + fresh.region() + "; run mlctl plan again");
         }

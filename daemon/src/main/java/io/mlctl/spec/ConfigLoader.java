@@ -52,9 +52,8 @@ public final class ConfigLoader {
             } else if (!Files.exists(p)) {
                 errors.add(new SpecError(SourcePosition.ofFile(display(p)), "no such file or directory"));
             } else if (Files.isDirectory(p)) {
-                try (Stream<Path> s = Files.walk(p)) {
-                    s.filter(Files::isRegularFile).filter(ConfigLoader::isSpecFile)
-                        .filter(f -> !isHidden(p, f)).sorted().forEach(files::add);
+                try {
+                    files.addAll(specFiles(p));
                 } catch (IOException e) {
                     errors.add(new SpecError(SourcePosition.ofFile(display(p)), "cannot list directory: " + e.getMessage()));
                 }
@@ -93,6 +92,13 @@ public final class ConfigLoader {
         }
         if (!errors.isEmpty()) throw new SpecException(errors);
         return new ConfigRepo(envs);
+    }
+
+    /** The spec files in {@code folder} and below, sorted: .yaml and .yml, none in or named as a hidden entry. fmt reads the same. */
+    public static List<Path> specFiles(Path folder) throws IOException {
+        try (Stream<Path> s = Files.walk(folder)) {
+            return s.filter(Files::isRegularFile).filter(ConfigLoader::isSpecFile).filter(f -> !isHidden(folder, f)).sorted().toList();
+        }
     }
 
     private static boolean isSpecFile(Path f) {

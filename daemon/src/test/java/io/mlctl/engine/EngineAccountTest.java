@@ -79,4 +79,18 @@ class EngineAccountTest {
             .hasMessage("the saved plan was made for account 222222222222 but the credentials in use belong to 000000000000; refusing to apply it");
         assertThat(Engine.checkSaved(env, fresh, fresh)).isSameAs(fresh);
     }
+
+    @Test
+    void aSavedPlanThatDoesNotSayWhichAccountItReadIsRefused() {
+        Environment env = env("");
+        Plan fresh = engine().plan(env, PlanOptions.defaults(Cli.NOW));
+        Plan unknown = new Plan(fresh.formatVersion(), fresh.environment(), fresh.provider(), fresh.region(), Optional.empty(), fresh.createdAt(),
+            fresh.destroy(), fresh.targets(), fresh.changes(), fresh.unchanged(), fresh.warnings(), fresh.massDelete(), fresh.fingerprints(),
+            fresh.origin());
+        assertThatThrownBy(() -> Engine.checkSaved(env, unknown, fresh))
+            .hasMessage("the saved plan does not record the account it was made for, so it cannot be checked against the credentials in use "
+                + "(000000000000); run mlctl plan again");
+        assertThatThrownBy(() -> Engine.checkSaved(env, fresh, unknown))
+            .hasMessage("the saved plan was made for account 000000000000 but the account of the credentials in use is unknown; refusing to apply it");
+    }
 }
