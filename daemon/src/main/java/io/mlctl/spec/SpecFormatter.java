@@ -87,6 +87,15 @@ public final class SpecFormatter {
             commentsAfter.forEach(lost::remove);
             return refused(displayName, "cannot rewrite it without losing a comment" + (lost.isEmpty() ? "" : " (#" + lost.get(0) + ")"));
         }
+        // Every comment kept is also still where it was: above (or after) the same key, list item or document.
+        List<String> placesBefore = commentPlaces(text, displayName);
+        List<String> placesAfter = commentPlaces(out, displayName);
+        if (!placesBefore.equals(placesAfter)) {
+            List<String> moved = new ArrayList<>(placesBefore);
+            placesAfter.forEach(moved::remove);
+            return refused(displayName, "cannot rewrite it without moving a comment" + (moved.isEmpty() ? ""
+                : " (#" + moved.get(0).substring(moved.get(0).indexOf('#') + 1) + ")"));
+        }
         try {
             if (!rewrite(out, displayName).equals(out)) return refused(displayName, "cannot rewrite it stably (formatting it twice differs)");
         } catch (YamlEngineException e) {
@@ -123,7 +132,7 @@ public final class SpecFormatter {
             .setAllowDuplicateKeys(false).build();
         List<Node> docs = new ArrayList<>();
         for (Node n : new Compose(load).composeAllFromReader(new StringReader(text))) docs.add(n);
-        for (Node doc : docs) canonical(doc, schemaRoot);
+        for (Node doc : docs) canonical(doc, schemaRoot, true);
         DumpSettings dump = DumpSettings.builder().setSchema(new CoreSchema()).setDumpComments(true)
             .setIndent(2).setIndicatorIndent(2).setIndentWithIndicator(true)
             .setWidth(100_000).setSplitLines(false).build();
@@ -176,7 +185,7 @@ public final class SpecFormatter {
     }
 
     /** Reorders keys by the schema and asks for plain scalars (the emitter quotes what must be quoted). */
-    private void canonical(Node node, JsonNode schema) {
+    private void canonical(Node node, JsonNode schema, boolean whole) {
         if (node instanceof MappingNode m) {
             List<String> order = order(m, schema);
             List<NodeTuple> tuples = new ArrayList<>(m.getValue());
@@ -186,9 +195,10 @@ public final class SpecFormatter {
                     int i = t.getKeyNode() instanceof ScalarNode k ? order.indexOf(k.getValue()) : -1;
                     return i < 0 ? Integer.MAX_VALUE : i;
                 }));
-                // A comment above an object (a list item) sits on its first key: it stays on top of the object.
+                // A comment above a document or a list item sits on its first key but is about the whole object: it stays on top.
+                // Above any other key it is that key's, and moves with it.
                 Node now = tuples.get(0).getKeyNode();
-                if (now != first && first.getBlockComments() != null && !first.getBlockComments().isEmpty()) {
+                if (whole && now != first && first.getBlockComments() != null && !first.getBlockComments().isEmpty()) {
                     List<org.snakeyaml.engine.v2.comments.CommentLine> moved = new ArrayList<>(first.getBlockComments());
                     if (now.getBlockComments() != null) moved.addAll(now.getBlockComments());
                     now.setBlockComments(moved);
@@ -199,7 +209,7 @@ public final class SpecFormatter {
             for (NodeTuple t : tuples) {
                 String key = t.getKeyNode() instanceof ScalarNode k ? k.getValue() : null;
                 Node value = t.getValueNode();
-                canonical(value, key == null ? missing() : propertySchema(m, schema, key));
+                canonical(value, key == null ? missing() : propertySchema(m, schema, key), false);
                 out.add(new NodeTuple(plain(t.getKeyNode()), plain(value)));
             }
             m.setValue(out);
@@ -207,7 +217,7 @@ public final class SpecFormatter {
             JsonNode items = resolve(schema).path("items");
             List<Node> out = new ArrayList<>();
             for (Node item : s.getValue()) {
-                canonical(item, items);
+                canonical(item, items, true);
                 out.add(plain(item));
             }
             s.getValue().clear();
@@ -362,7 +372,46 @@ public final class SpecFormatter {
     }
 
     /** Every comment's text in the file, sorted (keys move, so comments move with them). */
-    static List<String> comments(String text) {
+    /**
+     * Each comment with the place it belongs to, sorted: "PATH#comment", where PATH is the key a comment sits above or after
+     * (/spec/region), or the document or list item for the comment above its first key, which is about the whole of it.
+     */
+    public static List<String> commentPlaces(String text, String displayName) {
+        LoadSettings load = LoadSettings.builder().setLabel(displayName).setSchema(new CoreSchema()).setParseComments(true).build();
+        List<String> out = new ArrayList<>();
+        int doc = 0;
+        for (Node n : new Compose(load).composeAllFromReader(new StringReader(text))) places(n, "/" + doc++, true, out);
+        java.util.Collections.sort(out);
+        return out;
+    }
+
+    private static void places(Node node, String path, boolean whole, List<String> out) {
+        addComments(node.getBlockComments(), path, out);
+        addComments(node.getInLineComments(), path, out);
+        addComments(node.getEndComments(), path + "/end", out);
+        if (node instanceof MappingNode m) {
+            boolean firstKey = true;
+            for (NodeTuple t : m.getValue()) {
+                String key = t.getKeyNode() instanceof ScalarNode k ? k.getValue() : "?";
+                addComments(t.getKeyNode().getBlockComments(), whole && firstKey ? path : path + "/" + key, out);
+                addComments(t.getKeyNode().getInLineComments(), path + "/" + key, out);
+                places(t.getValueNode(), path + "/" + key, false, out);
+                firstKey = false;
+            }
+        } else if (node instanceof SequenceNode s) {
+            int i = 0;
+            for (Node item : s.getValue()) places(item, path + "/" + i++, true, out);
+        }
+    }
+
+    private static void addComments(List<org.snakeyaml.engine.v2.comments.CommentLine> comments, String path, List<String> out) {
+        if (comments == null) return;
+        for (var c : comments) {
+            if (c.getCommentType() != CommentType.BLANK_LINE) out.add(path + "#" + c.getValue());
+        }
+    }
+
+    public static List<String> comments(String text) {
         LoadSettings load = LoadSettings.builder().setParseComments(true).build();
         List<String> out = new ArrayList<>();
         Iterator<Event> events = new Parse(load).parseReader(new StringReader(text)).iterator();

@@ -184,6 +184,26 @@ class FmtCommandTest {
     }
 
     @Test
+    void aCommentAboveAKeyMovesWithThatKeyAndOneAboveADocumentOrListItemStaysOnTop() {
+        String text = "# the whole file\nkind: Environment\napiVersion: mlctl.io/v1\nspec:\n  # where it runs\n  region: us-east-1\n"
+            + "  provider: aws\n  resources:\n    # the data\n    - name: data\n      type: bucket\n";
+        Path f = Fixtures.write(dir, "c.yaml", text);
+        Cli.Result r = cli.run("fmt", f.toString());
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(Fixtures.read(f)).isEqualTo("# the whole file\napiVersion: mlctl.io/v1\nkind: Environment\nspec:\n  provider: aws\n"
+            + "  # where it runs\n  region: us-east-1\n  resources:\n    # the data\n    - type: bucket\n      name: data\n");
+    }
+
+    @Test
+    void commentPlacesSeeAMoveThatKeepsEveryComment() {
+        String before = "spec:\n  # where it runs\n  region: us-east-1\n  provider: aws\n";
+        String moved = "spec:\n  # where it runs\n  provider: aws\n  region: us-east-1\n";
+        assertThat(io.mlctl.spec.SpecFormatter.comments(moved)).isEqualTo(io.mlctl.spec.SpecFormatter.comments(before));
+        assertThat(io.mlctl.spec.SpecFormatter.commentPlaces(moved, "x")).isNotEqualTo(io.mlctl.spec.SpecFormatter.commentPlaces(before, "x"));
+        assertThat(io.mlctl.spec.SpecFormatter.commentPlaces(before, "x")).containsExactly("/0/spec/region# where it runs");
+    }
+
+    @Test
     void quotesOnlyWhatWouldOtherwiseReadAsAnotherType() {
         String text = "metadata:\n  labels:\n    a: 'plain'\n    b: 'true'\n    c: '42'\n    d: 'x: y'\n    e: \"it's\"\n    f: ''\n    g: 'null'\n";
         Path f = Fixtures.write(dir, "q.yaml", text);
