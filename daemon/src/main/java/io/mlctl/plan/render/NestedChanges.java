@@ -43,10 +43,13 @@ final class NestedChanges {
             if (bn != null && an != null) {
                 Set<String> names = new LinkedHashSet<>(bn.keySet());
                 names.addAll(an.keySet());
-                int size = out.size();
                 for (String n : names) expand(path + "[" + n + "]", bn.get(n), an.get(n), forces, out);
-                // The same elements in another order: the order is what changed.
-                if (out.size() == size) out.add(new Line(path + " (order)", List.copyOf(bn.keySet()), List.copyOf(an.keySet()), forces));
+                // Elements on both sides in another order: the order changed too (firewall rules apply in order), also when
+                // some of them changed, were added or were removed.
+                List<String> kept = bn.keySet().stream().filter(an::containsKey).toList();
+                if (!kept.equals(an.keySet().stream().filter(bn::containsKey).toList())) {
+                    out.add(new Line(path + " (order)", List.copyOf(bn.keySet()), List.copyOf(an.keySet()), forces));
+                }
             } else {
                 for (int i = 0; i < Math.max(b.size(), a.size()); i++) {
                     expand(path + "[" + i + "]", i < b.size() ? b.get(i) : null, i < a.size() ? a.get(i) : null, forces, out);
