@@ -26,11 +26,17 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class SchemaValidator {
     public static final String ENVIRONMENT_SCHEMA = "/schema/environment.schema.json";
+    public static final String POLICY_SCHEMA = "/schema/policy.schema.json";
     private final Schema schema;
     private final JsonNode schemaTree;
 
     public SchemaValidator() {
-        String text = resource(ENVIRONMENT_SCHEMA);
+        this(ENVIRONMENT_SCHEMA);
+    }
+
+    /** A validator for the schema at {@code resourcePath} in the jar ({@link #ENVIRONMENT_SCHEMA}, {@link #POLICY_SCHEMA}). */
+    public SchemaValidator(String resourcePath) {
+        String text = resource(resourcePath);
         this.schemaTree = JsonMapper.builder().build().readTree(text);
         this.schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12).getSchema(text, InputFormat.JSON);
     }

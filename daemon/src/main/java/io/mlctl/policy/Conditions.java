@@ -1,0 +1,131 @@
+package io.mlctl.policy;
+
+import dev.cel.common.CelAbstractSyntaxTree;
+import dev.cel.common.CelIssue;
+import dev.cel.common.CelValidationResult;
+import dev.cel.common.types.ListType;
+import dev.cel.common.types.MapType;
+import dev.cel.common.types.SimpleType;
+import dev.cel.compiler.CelCompiler;
+import dev.cel.compiler.CelCompilerFactory;
+import dev.cel.parser.CelStandardMacro;
+import dev.cel.runtime.CelEvaluationException;
+import dev.cel.runtime.CelRuntime;
+import dev.cel.runtime.CelRuntimeFactory;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Policy conditions in CEL, compiled once against the variables a policy sees and checked to be boolean. Values passed in
+ * are plain maps and lists of strings, booleans, numbers; integers become CEL ints (Java longs).
+ */
+public final class Conditions {
+    /** Variables of a resource-level policy. */
+    public static final List<String> RESOURCE_VARIABLES = List.of("resource", "environment");
+    /** Variables of an environment-level policy. */
+    public static final List<String> ENVIRONMENT_VARIABLES = List.of("environment", "resources", "cost");
+
+    private static final MapType OBJECT = MapType.create(SimpleType.STRING, SimpleType.DYN);
+    private static final CelCompiler RESOURCE = compiler(RESOURCE_VARIABLES);
+    private static final CelCompiler ENVIRONMENT = compiler(ENVIRONMENT_VARIABLES);
+    private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder().build();
+
+    private Conditions() {
+    }
+
+    private static CelCompiler compiler(List<String> variables) {
+        var b = CelCompilerFactory.standardCelCompilerBuilder().setStandardMacros(CelStandardMacro.STANDARD_MACROS).setResultType(SimpleType.BOOL);
+        for (String v : variables) b.addVar(v, v.equals("resources") ? ListType.create(OBJECT) : OBJECT);
+        return b.build();
+    }
+
+    /** A compiled condition. */
+    public record Compiled(CelRuntime.Program program) {
+        /** True when compliant; an evaluation error is returned as its message (the caller fails closed). */
+        public Result evaluate(Map<String, Object> variables) {
+            try {
+                Object out = program.eval(celValues(variables));
+                return out instanceof Boolean b ? new Result(b, Optional.empty()) : new Result(false, Optional.of("the condition gave " + out + ", not true or false"));
+            } catch (CelEvaluationException e) {
+                return new Result(false, Optional.of(oneLine(e.getMessage())));
+            }
+        }
+    }
+
+    public record Result(boolean compliant, Optional<String> error) {
+    }
+
+    /** A condition that does not compile: CEL's message, and where in the expression (1-based line and column). */
+    public static final class CompileError extends Exception {
+        public final int line;
+        public final int column;
+
+        CompileError(String message, int line, int column) {
+            super(message);
+            this.line = line;
+            this.column = column;
+        }
+    }
+
+    public static Compiled compile(String expression, boolean environmentLevel) throws CompileError {
+        CelValidationResult r = (environmentLevel ? ENVIRONMENT : RESOURCE).compile(expression);
+        if (r.hasError()) {
+            CelIssue first = r.getErrors().get(0);
+            String vars = String.join(", ", environmentLevel ? ENVIRONMENT_VARIABLES : RESOURCE_VARIABLES);
+            String msg = oneLine(first.getMessage());
+            if (msg.contains("undeclared reference")) {
+                msg += " (a " + (environmentLevel ? "policy without match.types" : "policy with match.types") + " sees " + vars + ")";
+            }
+            return throwAt(msg, first);
+        }
+        try {
+            CelAbstractSyntaxTree ast = r.getAst();
+            return new Compiled(RUNTIME.createProgram(ast));
+        } catch (dev.cel.common.CelValidationException | CelEvaluationException e) {
+            throw new CompileError(oneLine(e.getMessage()), 1, 1);
+        }
+    }
+
+    private static Compiled throwAt(String message, CelIssue issue) throws CompileError {
+        var loc = issue.getSourceLocation();
+        int line = loc == null || loc.getLine() <= 0 ? 1 : loc.getLine();
+        // CEL's columns are 0-based.
+        int column = loc == null || loc.getColumn() < 0 ? 1 : loc.getColumn() + 1;
+        throw new CompileError(message, line, column);
+    }
+
+    /** Integers as longs (CEL's int), maps and lists copied through; everything else as it is. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> celValues(Map<String, Object> in) {
+        return (Map<String, Object>) cel(in);
+    }
+
+    private static Object cel(Object v) {
+        if (v instanceof Integer i) return i.longValue();
+        if (v instanceof Short s) return s.longValue();
+        if (v instanceof Float f) return f.doubleValue();
+        if (v instanceof java.math.BigDecimal d) return d.doubleValue();
+        if (v instanceof java.math.BigInteger b) return b.longValue();
+        if (v instanceof Map<?, ?> m) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            m.forEach((k, x) -> out.put(String.valueOf(k), cel(x)));
+            return out;
+        }
+        if (v instanceof List<?> l) {
+            List<Object> out = new ArrayList<>();
+            l.forEach(x -> out.add(cel(x)));
+            return out;
+        }
+        return v;
+    }
+
+    private static String oneLine(String s) {
+        if (s == null) return "";
+        // CEL's messages carry a source excerpt with a caret on later lines: the first line says it.
+        String first = s.strip().lines().findFirst().orElse("");
+        return first.replaceFirst("^ERROR: <input>:\\d+:\\d+: ", "");
+    }
+}
