@@ -36,6 +36,7 @@ final class ConsoleProgress implements ApplyReport {
             String verb = switch (step.op()) {
                 case "create" -> "creating";
                 case "update" -> "modifying";
+                case "import" -> "importing";
                 default -> "destroying";
             };
             line(step.address() + ": Still " + verb + "... [" + Duration.between(since, now).toSeconds() + "s elapsed]");
@@ -82,6 +83,7 @@ final class ConsoleProgress implements ApplyReport {
         return switch (s.op()) {
             case "create" -> done ? "Creation complete" : "Creating...";
             case "update" -> done ? "Modifications complete" : "Modifying...";
+            case "import" -> done ? "Import complete" : "Importing...";
             default -> done ? "Destruction complete" : "Destroying...";
         };
     }

@@ -59,6 +59,7 @@ final class JsonApplyEvents implements ApplyReport {
         n.put("update", s.update());
         n.put("replace", s.replace());
         n.put("delete", s.delete());
+        n.put("import", s.imported());
         return n;
     }
 
@@ -128,6 +129,7 @@ final class JsonApplyEvents implements ApplyReport {
         ObjectNode n = event("summary");
         n.put("destroy", plan.destroy());
         n.put("ok", result.map(ApplyResult::ok).orElse(true));
+        n.put("imported", result.map(ApplyResult::imported).orElse(0));
         n.put("added", result.map(ApplyResult::created).orElse(0));
         n.put("changed", result.map(ApplyResult::updated).orElse(0));
         n.put("destroyed", result.map(ApplyResult::deleted).orElse(0));

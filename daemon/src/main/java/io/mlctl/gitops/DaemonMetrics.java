@@ -55,7 +55,7 @@ public final class DaemonMetrics implements AutoCloseable {
     private static final Map<String, String> RECONCILER_WORDS = Map.of("applied", "succeeded", "synced", "no_changes");
     /** Environment statuses, as the API spells them. */
     public static final List<String> STATUSES = Stream.of(EnvironmentStatus.Status.values()).map(EnvironmentStatus.Status::id).toList();
-    public static final List<String> ACTIONS = List.of("create", "update", "replace", "delete");
+    public static final List<String> ACTIONS = List.of("create", "update", "replace", "delete", "import");
     public static final List<String> VALIDITIES = List.of("valid", "invalid");
     /**
      * Reconcile duration buckets. A check that finds nothing to do takes a second or a few, an apply

@@ -466,6 +466,7 @@ public final class Reconciler implements AutoCloseable {
         metrics.changed(env.name(), "update", applied.update());
         metrics.changed(env.name(), "replace", applied.replace());
         metrics.changed(env.name(), "delete", applied.delete());
+        metrics.changed(env.name(), "import", applied.imported());
         EnvironmentStatus after = new EnvironmentStatus(env.name(), env.provider().id(), env.region(), commit, EnvironmentStatus.Status.SYNCED,
             Optional.of(applied), Optional.of(now), Optional.of(done), Optional.of("succeeded"), Optional.empty(), base.lastSync());
         statuses.put(env.name(), synced(after, done));

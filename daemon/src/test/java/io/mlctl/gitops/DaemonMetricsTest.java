@@ -72,7 +72,7 @@ class DaemonMetricsTest {
         for (String o : List.of("succeeded", "failed", "no_changes", "drifted", "manual", "blocked", "locked", "error")) {
             expected.put("mlctl_reconcile_total{environment=\"dev\",outcome=\"" + o + "\"}", 0.0);
         }
-        for (String a : List.of("create", "delete", "replace", "update")) {
+        for (String a : List.of("create", "delete", "import", "replace", "update")) {
             expected.put("mlctl_resources_changed_total{action=\"" + a + "\",environment=\"dev\"}", 0.0);
         }
         expected.put("mlctl_drift_total{environment=\"dev\"}", 0.0);

@@ -43,6 +43,11 @@ public final class MarkdownRenderer {
                     b.append("- ").append(rp.address()).append(" (replace: ").append(rp.reason()).append(")\n");
                     diff(b, rp);
                 }
+                case IMPORT -> {
+                    // "!" as an update: nothing is created or deleted; the lines below are what adoption changes.
+                    b.append("! ").append(c.address()).append(" (import ").append(c.cloudId()).append(")\n");
+                    diff(b, c);
+                }
                 case DELETE -> b.append("- ").append(c.address()).append(" (").append(c.reason()).append(")\n");
             }
         }

@@ -73,6 +73,8 @@ public final class PlanJson {
             o.put("reason", c.reason());
             o.set("before", c.before().isEmpty() && c.action() == Action.CREATE ? COMPACT.nullNode() : Values.toJson(c.before()));
             o.set("after", c.action() == Action.DELETE ? COMPACT.nullNode() : Values.toJson(c.after()));
+            // terraform's JSON plan names what an import takes over the same way.
+            if (c instanceof Change.Import im) o.putObject("importing").put("id", im.cloudId());
             ArrayNode attrs = o.putArray("changes");
             for (AttributeChange a : c.attributes()) {
                 ObjectNode an = attrs.addObject();
@@ -105,7 +107,7 @@ public final class PlanJson {
 
     public static ObjectNode summary(Summary s) {
         ObjectNode o = COMPACT.createObjectNode();
-        o.put("create", s.create()).put("update", s.update()).put("replace", s.replace()).put("delete", s.delete());
+        o.put("create", s.create()).put("update", s.update()).put("replace", s.replace()).put("delete", s.delete()).put("import", s.imported());
         return o;
     }
 

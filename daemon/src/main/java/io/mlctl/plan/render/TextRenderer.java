@@ -60,6 +60,15 @@ public final class TextRenderer {
                     else b.append("        id = ").append(rp.cloudId()).append(" -> (known after apply)\n");
                     for (AttributeChange a : rp.attributes()) change(b, a);
                 }
+                case IMPORT -> {
+                    // As terraform shows an import: no sign when adoption changes nothing, an update's "~" when it does.
+                    Change.Import im = (Change.Import) ch;
+                    boolean changes = !im.attributes().isEmpty();
+                    b.append(bold("  # " + im.address() + " will be imported" + (changes ? " and updated in place" : ""))).append('\n');
+                    b.append(changes ? yellow("  ~") : "   ").append(" ").append(type).append(" \"").append(name).append("\" {\n");
+                    b.append("        id = ").append(im.cloudId()).append('\n');
+                    for (AttributeChange a : im.attributes()) change(b, a);
+                }
                 case DELETE -> {
                     Change.Delete dl = (Change.Delete) ch;
                     b.append(bold("  # " + dl.address() + " will be destroyed")).append(" (").append(dl.reason()).append(")\n");

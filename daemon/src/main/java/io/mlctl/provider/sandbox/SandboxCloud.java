@@ -12,6 +12,7 @@ import io.mlctl.provider.Page;
 import io.mlctl.provider.ResourceRules;
 import io.mlctl.provider.Target;
 import io.mlctl.spec.Address;
+import io.mlctl.spec.Cidr;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.Provider;
 import io.mlctl.spec.References;
@@ -263,10 +264,131 @@ public final class SandboxCloud implements Driver {
         }
     }
 
+    /**
+     * What each cloud would report, shaped like it and derived from the cloud id (so an imported resource, named as its maker
+     * chose, gets its own), the attributes and the region: the same resource always has the same outputs.
+     */
     @Override
     public Map<String, String> outputs(Environment env, ObservedResource resource) {
         call("outputs", resource.address().toString());
-        return Map.of();
+        String id = resource.cloudId();
+        Map<String, Object> attrs = resource.attributes();
+        String region = attrs.get("region") instanceof String r ? r : env.region();
+        String name = id.substring(id.lastIndexOf('/') + 1);
+        Map<String, String> out = new LinkedHashMap<>();
+        switch (resource.address().type()) {
+            case BUCKET -> out.put("uri", switch (env.provider()) {
+                case AWS -> "s3://" + id;
+                case GCP -> "gs://" + id;
+                case AZURE -> "https://" + segment(id, "storageAccounts") + ".blob.core.windows.net/" + name;
+            });
+            case INSTANCE -> {
+                Optional<Map<String, Object>> subnet = subnetOf(env, attrs.get("subnet"));
+                Cidr cidr = subnet.map(sn -> Cidr.parse((String) sn.get("cidr"))).orElse(Cidr.parse("10.0.0.0/8"));
+                // Clouds keep a subnet's first addresses for themselves (AWS four, GCP two, Azure four) and the last for broadcast.
+                out.put("privateIp", ip(cidr.base() + 4 + Long.remainderUnsigned(number(id), Math.max(1, cidr.size() - 5))));
+                boolean isPublic = subnet.map(sn -> Boolean.FALSE.equals(sn.get("private"))).orElse(false);
+                // Azure VMs get no public IP from mlctl; AWS and GCP give one in a public subnet.
+                if (isPublic && env.provider() != Provider.AZURE) {
+                    long first = env.provider() == Provider.AWS ? 54 : 34;
+                    out.put("publicIp", ip((first << 24) + Long.remainderUnsigned(number("public:" + id), 1L << 24)));
+                }
+            }
+            case KUBERNETES_CLUSTER -> {
+                String version = String.valueOf(attrs.getOrDefault("version", "1.29"));
+                switch (env.provider()) {
+                    case AWS -> {
+                        out.put("endpoint", "https://" + Hashing.sha256Text(id).substring(0, 32).toUpperCase(java.util.Locale.ROOT) + ".gr7." + region
+                            + ".eks.amazonaws.com");
+                        out.put("credentials", "aws eks update-kubeconfig --region " + region + " --name " + name);
+                        out.put("version", version);
+                    }
+                    case GCP -> {
+                        out.put("endpoint", "https://" + ip((34L << 24) + Long.remainderUnsigned(number(id), 1L << 24)));
+                        out.put("credentials", "gcloud container clusters get-credentials " + name + " --region " + segment(id, "locations")
+                            + " --project " + segment(id, "projects"));
+                        out.put("version", version + ".8-gke.1000000");
+                    }
+                    case AZURE -> {
+                        out.put("endpoint", "https://" + name + "-" + Hashing.sha256Text(id).substring(0, 8) + ".hcp." + region + ".azmk8s.io:443");
+                        out.put("credentials", "az aks get-credentials --resource-group " + segment(id, "resourceGroups") + " --name " + name);
+                        out.put("version", version + ".9");
+                    }
+                }
+            }
+            case INFERENCE_ENDPOINT -> out.put("invokeUrl", switch (env.provider()) {
+                case AWS -> "https://runtime.sagemaker." + region + ".amazonaws.com/endpoints/" + name + "/invocations";
+                case GCP -> "https://" + segment(id, "locations") + "-aiplatform.googleapis.com/v1/" + id + ":predict";
+                case AZURE -> "https://" + name + "." + region + ".inference.ml.azure.com/score";
+            });
+            case IDENTITY -> {
+                switch (env.provider()) {
+                    case AWS -> {
+                        out.put("arn", id);
+                        out.put("instanceProfile", id.replace(":role/", ":instance-profile/"));
+                    }
+                    case GCP -> out.put("email", name);
+                    case AZURE -> {
+                        out.put("clientId", uuid("client:" + id));
+                        out.put("principalId", uuid("principal:" + id));
+                    }
+                }
+            }
+            case NETWORK -> {
+                List<String> subnets = new ArrayList<>();
+                for (Object o : attrs.get("subnets") instanceof List<?> l ? l : List.of()) {
+                    if (!(o instanceof Map<?, ?> sn) || !(sn.get("name") instanceof String sub)) continue;
+                    subnets.add(sub + "=" + switch (env.provider()) {
+                        case AWS -> "subnet-" + Hashing.sha256Text(id + "/" + sub).substring(0, 17);
+                        case GCP -> "projects/" + segment(id, "projects") + "/regions/" + region + "/subnetworks/" + name + "-" + sub;
+                        case AZURE -> id + "/subnets/" + sub;
+                    });
+                }
+                out.put("subnets", String.join(",", subnets));
+                if (env.provider() == Provider.AWS && attrs.get("firewall") instanceof List<?> rules && !rules.isEmpty()) {
+                    out.put("securityGroup", "sg-" + Hashing.sha256Text("sg:" + id).substring(0, 17));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The spec subnet ("network/subnet") of an instance, from the network this environment owns in the sandbox. */
+    private Optional<Map<String, Object>> subnetOf(Environment env, Object ref) {
+        if (!(ref instanceof String s) || s.indexOf('/') < 0) return Optional.empty();
+        Address network = Address.parse("network." + s.substring(0, s.indexOf('/')));
+        String sub = s.substring(s.indexOf('/') + 1);
+        for (StoredResource r : all(env.provider(), ResourceType.NETWORK)) {
+            if (!network.equals(Ownership.ownedAddress(r.tags(), env.name()).orElse(null))) continue;
+            for (Object o : r.attributes().get("subnets") instanceof List<?> l ? l : List.of()) {
+                if (o instanceof Map<?, ?> m && sub.equals(m.get("name")) && m.get("cidr") instanceof String) {
+                    @SuppressWarnings("unchecked") Map<String, Object> found = (Map<String, Object>) m;
+                    return Optional.of(found);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The path segment after {@code key} in a cloud id ("projects/P/..." -> P for "projects"), or "" when there is none. */
+    private static String segment(String id, String key) {
+        String[] parts = id.split("/");
+        for (int i = 0; i + 1 < parts.length; i++) if (parts[i].equals(key)) return parts[i + 1];
+        return "";
+    }
+
+    private static long number(String seed) {
+        return Long.parseUnsignedLong(Hashing.sha256Text(seed).substring(0, 15), 16);
+    }
+
+    private static String ip(long v) {
+        return ((v >> 24) & 255) + "." + ((v >> 16) & 255) + "." + ((v >> 8) & 255) + "." + (v & 255);
+    }
+
+    /** A version-4-shaped UUID from a hash, as Azure's identity ids look. */
+    private static String uuid(String seed) {
+        String h = Hashing.sha256Text(seed);
+        return h.substring(0, 8) + "-" + h.substring(8, 12) + "-4" + h.substring(13, 16) + "-a" + h.substring(17, 20) + "-" + h.substring(20, 32);
     }
 
     @Override

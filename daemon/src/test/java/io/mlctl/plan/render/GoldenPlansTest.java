@@ -79,6 +79,38 @@ class GoldenPlansTest {
         assertThat(drifted).as("plans/ files that differ from the generated plans (regenerate with -Dmlctl.updateGolden=true)").isEmpty();
     }
 
+    /**
+     * plans/training-dev-import.*: the AWS example where the dataset bucket and the trainer role already exist, made by hand
+     * before mlctl (unmarked), and the spec imports them: the role as it is, the bucket with the versioning and lifecycle
+     * the spec asks for. Everything else is owned and unchanged.
+     */
+    @Test
+    void committedImportPlanMatchesWhatTheCodeProduces() throws IOException {
+        Path plans = Fixtures.repoRoot().resolve("plans");
+        boolean update = Boolean.getBoolean("mlctl.updateGolden");
+        Environment env = Specs.env(Files.readString(Fixtures.examples().resolve("aws-training.yaml")));
+        Map<Address, ObservedResource> unowned = new TreeMap<>();
+        for (ResourceSpec r : env.resources()) {
+            if (r.address().equals(Address.parse("identity.trainer"))) {
+                unowned.put(r.address(), new ObservedResource(r.address(), "arn:aws:iam::123456789012:role/ml-trainer", r.attributes(), Map.of()));
+            } else if (r.address().equals(Address.parse("bucket.ml-data-dev"))) {
+                Map<String, Object> handMade = new TreeMap<>(r.attributes());
+                handMade.put("versioning", false);
+                handMade.put("lifecycle", List.of(Map.of("afterDays", 30, "storageClass", "archive")));
+                unowned.put(r.address(), new ObservedResource(r.address(), "ml-data-dev", handMade, Map.of("team", "ml")));
+            }
+        }
+        assertThat(unowned).hasSize(2);
+        Plan plan = ImportPlans.of(env, unowned, CREATED);
+        assertThat(plan.summary().imported()).isEqualTo(2);
+        assertThat(plan.summary().total()).isEqualTo(2);
+        List<String> drifted = new ArrayList<>();
+        check(plans.resolve("training-dev-import.md"), new MarkdownRenderer().render(plan), update, drifted);
+        check(plans.resolve("training-dev-import.txt"), new TextRenderer(false).render(plan), update, drifted);
+        check(plans.resolve("training-dev-import.json"), new PlanJson().write(plan), update, drifted);
+        assertThat(drifted).as("plans/ files that differ from the generated plans (regenerate with -Dmlctl.updateGolden=true)").isEmpty();
+    }
+
     private static void check(Path file, String actual, boolean update, List<String> drifted) throws IOException {
         if (update) {
             Files.createDirectories(file.getParent());
