@@ -54,7 +54,7 @@ final class ConsoleProgress implements ApplyReport {
         if (result.isPresent() && result.get().ok()) {
             line(ApplyReport.completeLine(plan, result));
             // As terraform says after -target: what was left out may still differ from the spec.
-            if (plan.targeted()) {
+            if (plan.warnsOfTargeting()) {
                 line("");
                 line("Warning: Applied changes may be incomplete");
                 line("  The plan was made with --target in effect, so some changes the spec asks for may have been left out.");

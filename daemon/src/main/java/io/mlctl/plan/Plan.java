@@ -82,6 +82,14 @@ public record Plan(
         return !targets.isEmpty();
     }
 
+    /**
+     * Whether to say "resource targeting is in effect": a targeted plan may leave out changes the spec asks for, except
+     * one that is nothing but imports of its targets ({@code mlctl import}'s), which claims no more than it does.
+     */
+    public boolean warnsOfTargeting() {
+        return targeted() && !(hasChanges() && changes.stream().allMatch(c -> c.action() == Action.IMPORT && targets.contains(c.address())));
+    }
+
     public boolean hasChanges() {
         return !changes.isEmpty();
     }

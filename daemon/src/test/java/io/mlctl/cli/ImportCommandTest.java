@@ -75,8 +75,10 @@ class ImportCommandTest {
         assertThat(owner("legacy-data")).isEqualTo("-");
 
         Cli.Result imported = ok(cli.run("import", "--sandbox", "--auto-approve", "bucket.legacy-data", "legacy-data", spec));
-        assertThat(imported.out()).contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.")
-            .contains("Resources: 1 imported, 0 added, 0 changed, 0 destroyed.");
+        assertThat(imported.out()).contains("  # bucket.legacy-data will be imported\n").contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.")
+            .contains("bucket.legacy-data: Import complete after").contains("Resources: 1 imported, 0 added, 0 changed, 0 destroyed.")
+            // It is limited to the one resource, but claims no more than it does: no --target warnings the person never asked for.
+            .doesNotContain("targeting").doesNotContain("may be incomplete");
         assertThat(owner("legacy-data")).isEqualTo("dev  bucket.legacy-data");
         Cli.Result plan = ok(cli.run("plan", "--sandbox", "--detailed-exitcode", spec));
         assertThat(plan.out()).contains("No changes.");

@@ -12,7 +12,7 @@ public final class MarkdownRenderer {
             .append(plan.where()).append(")\n\n");
         if (!plan.hasChanges()) {
             b.append("**No changes.** The environment matches the spec (").append(plan.unchanged().size()).append(" resources).\n");
-            if (plan.targeted()) b.append('\n');
+            if (plan.warnsOfTargeting()) b.append('\n');
             targeting(b, plan);
             return b.toString();
         }
@@ -68,7 +68,7 @@ public final class MarkdownRenderer {
 
     /** A reviewer must see that this plan is not the whole environment's. */
     private static void targeting(StringBuilder b, Plan plan) {
-        if (!plan.targeted()) return;
+        if (!plan.warnsOfTargeting()) return;
         b.append("> **Warning: ").append(Targeting.TITLE).append("**\n");
         for (String p : Targeting.paragraphs(plan)) b.append(">\n> ").append(p.replace("--target", "`--target`")).append('\n');
         b.append('\n');

@@ -86,7 +86,7 @@ public final class TextRenderer {
 
     /** As terraform does, after the plan: a targeted plan may not show every change the spec asks for. */
     private void targeting(StringBuilder b, Plan plan) {
-        if (!plan.targeted()) return;
+        if (!plan.warnsOfTargeting()) return;
         b.append('\n').append(yellow("Warning: ")).append(bold(Targeting.TITLE)).append('\n');
         for (String p : Targeting.paragraphs(plan)) b.append('\n').append(p).append('\n');
     }
