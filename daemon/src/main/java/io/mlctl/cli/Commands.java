@@ -24,7 +24,7 @@ final class Commands {
     }
 
     static Engine engine(Services s, Driver driver, CloudOptions cloud, io.mlctl.apply.LockService locks) {
-        return new Engine(driver, s.stateDir(cloud.stateDir), s.clock(), RetryPolicy.standard(new java.util.Random()), locks);
+        return new Engine(driver, s.stateDir(cloud.stateDir), s.clock(), RetryPolicy.standard(new java.util.Random()), locks, s.policies());
     }
 
     static String render(Plan plan, Format format, boolean color) {

@@ -55,7 +55,7 @@ final class OutputCommand implements Callable<Integer> {
         Services s = root.services;
         if (format == Format.markdown) throw new MlctlException("output prints text or json");
         ConfigRepo repo = s.loadConfig(config.paths);
-        List<Environment> envs = repo.select(known(repo, config.env));
+        List<Environment> envs = repo.select(config.env);
         JsonMapper mapper = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
         ObjectNode doc = mapper.createObjectNode().put("formatVersion", FORMAT_VERSION);
         ArrayNode all = doc.putArray("environments");
@@ -103,14 +103,5 @@ final class OutputCommand implements Callable<Integer> {
             // Plain values, not quoted: a credentials command or a URL is copied as it is.
             lines.forEach((k, v) -> s.out().println("  " + k + " ".repeat(width - k.length()) + " = " + v));
         }
-    }
-
-    /** {@code name}, when the repository has such an environment; else a one-line error offering the closest name. */
-    private static String known(ConfigRepo repo, String name) {
-        if (name == null) return null;
-        List<String> names = repo.environments().stream().map(Environment::name).toList();
-        if (names.contains(name)) return name;
-        String hint = Typos.didYouMean(name, names);
-        throw new MlctlException("no environment named '" + name + "'" + (hint.isEmpty() ? " (found: " + String.join(", ", names) + ")" : hint));
     }
 }

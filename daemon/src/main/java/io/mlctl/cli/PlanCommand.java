@@ -50,12 +50,14 @@ final class PlanCommand implements Callable<Integer> {
         }
         if (output.quiet && format != Format.text) throw new MlctlException("--quiet is for text output; --format " + format + " is already only the plan");
         boolean changes = false;
+        List<String> denied = new java.util.ArrayList<>();
         for (Environment env : envs) {
             try (Driver driver = s.driver(env, cloud.sandbox)) {
                 Engine engine = Commands.engine(s, driver, cloud);
                 Plan plan = engine.plan(env, new PlanOptions(destroy, Commands.targets(targets), s.clock().instant()))
                     .madeAt(SavedPlans.origin(s, config.paths, cloud.sandbox));
                 changes |= plan.hasChanges();
+                if (plan.denied()) denied.add(env.name());
                 if (output.quiet) {
                     // The summary line alone, named by environment when there are several.
                     s.out().println((envs.size() > 1 ? env.name() + ": " : "") + (plan.hasChanges() ? plan.summary().sentence() : "No changes."));
@@ -73,6 +75,11 @@ final class PlanCommand implements Callable<Integer> {
             }
         }
         s.out().flush();
+        // A plan a deny policy refuses is a failed check (a CI gate, a required status), whatever --detailed-exitcode says.
+        if (!denied.isEmpty()) {
+            throw new MlctlException("policy check failed for environment" + (denied.size() > 1 ? "s " : " ") + String.join(", ", denied)
+                + "; the plan above says which policies deny it");
+        }
         return detailedExitcode && changes ? 2 : 0;
     }
 }

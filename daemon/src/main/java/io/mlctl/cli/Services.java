@@ -81,8 +81,18 @@ public final class Services {
 
     public ConfigRepo loadConfig(List<Path> paths) {
         // "-" is the spec on standard input (a file named "-" is "./-").
-        return new ConfigLoader(new YamlLoader(), schema(), catalog(), cwd)
+        ConfigRepo repo = new ConfigLoader(new YamlLoader(), schema(), catalog(), cwd)
             .load(paths.stream().map(p -> p.equals(ConfigLoader.STDIN) ? p : cwd.resolve(p).normalize()).toList(), in);
+        // Conditions are compiled as the config is read, so validate reports a policy that cannot work.
+        policies = io.mlctl.policy.Policies.compile(repo.policyDocuments(), catalog());
+        return repo;
+    }
+
+    private io.mlctl.policy.PolicySet policies = io.mlctl.policy.PolicySet.NONE;
+
+    /** The policies of the config this command loaded (none before it loaded one). */
+    public io.mlctl.policy.PolicySet policies() {
+        return policies;
     }
 
     public Path stateDir(Path flag) {

@@ -13,6 +13,7 @@ import io.mlctl.plan.Fingerprints;
 import io.mlctl.plan.Plan;
 import io.mlctl.planner.PlanOptions;
 import io.mlctl.planner.Planner;
+import io.mlctl.policy.PolicySet;
 import io.mlctl.provider.Driver;
 import io.mlctl.provider.Target;
 import io.mlctl.spec.Environment;
@@ -36,13 +37,20 @@ public final class Engine {
     private final RetryPolicy retry;
     private final Planner planner;
     private final LockService locks;
+    private final PolicySet policies;
 
     public Engine(Driver driver, Path stateDir, Clock clock, RetryPolicy retry) {
         this(driver, stateDir, clock, retry, LockService.files());
     }
 
     public Engine(Driver driver, Path stateDir, Clock clock, RetryPolicy retry, LockService locks) {
+        this(driver, stateDir, clock, retry, locks, PolicySet.NONE);
+    }
+
+    /** {@code policies}: the config repository's; every plan is checked against them and one they deny is not applied. */
+    public Engine(Driver driver, Path stateDir, Clock clock, RetryPolicy retry, LockService locks, PolicySet policies) {
         this.driver = driver;
+        this.policies = policies;
         this.locks = locks;
         this.planner = new Planner(driver::rules);
         this.stateDir = stateDir;
@@ -64,7 +72,12 @@ public final class Engine {
         Target target = target(env, "plan");
         Inventory inventory = withImports(env, reader().read(env));
         checkTargets(env, inventory, options);
-        return planner.plan(env, inventory, options).readFrom(target.account(), target.region());
+        return checked(env, planner.plan(env, inventory, options).readFrom(target.account(), target.region()));
+    }
+
+    /** The plan with the policies it breaks. */
+    private Plan checked(Environment env, Plan plan) {
+        return policies.isEmpty() ? plan : plan.checked(policies.check(env, plan, PolicySet.Cost.UNKNOWN));
     }
 
     /**
@@ -171,8 +184,9 @@ public final class Engine {
             Target target = target(env, "apply");
             Inventory inventory = withImports(env, reader().read(env));
             checkTargets(env, inventory, req.options());
-            Plan fresh = planner.plan(env, inventory, req.options()).readFrom(target.account(), target.region());
-            Plan plan = req.savedPlan().map(saved -> checkSaved(env, saved, fresh)).orElse(fresh);
+            Plan fresh = checked(env, planner.plan(env, inventory, req.options()).readFrom(target.account(), target.region()));
+            // A saved plan is judged by the policies as they are now, not as they were when it was saved.
+            Plan plan = req.savedPlan().map(saved -> checkSaved(env, saved, fresh).checked(fresh.policies())).orElse(fresh);
             observer.planned(plan);
             if (!plan.hasChanges()) {
                 if (interrupted.isPresent()) {
@@ -188,6 +202,12 @@ public final class Engine {
             if (plan.massDelete() && !req.allowMassDelete() && !env.massDeleteAllowed(plan.deleteCount())) {
                 throw new MassDeleteException("refusing to apply: " + plan.warnings().get(0).replace(io.mlctl.planner.Planner.MASS_DELETE_HINT, "")
                     + "; review the plan and re-run with --allow-mass-delete if this is intended", plan);
+            }
+            if (plan.denied()) {
+                io.mlctl.plan.PolicyResult first = plan.policies().stream().filter(io.mlctl.plan.PolicyResult::deny).findFirst().orElseThrow();
+                long more = plan.policies().stream().filter(io.mlctl.plan.PolicyResult::deny).count() - 1;
+                throw new PolicyDeniedException("refusing to apply: policy " + first.policy() + " denies it ("
+                    + first.address().map(a -> a + ": ").orElse("") + first.message() + ")" + (more > 0 ? " and " + more + " more" : ""), plan);
             }
             if (!approver.approve(plan)) return new ApplyOutcome(plan, Optional.empty(), false);
             Applier applier = new Applier(driver, retry, clock, req.parallelism());
@@ -286,6 +306,20 @@ public final class Engine {
     public static final class WrongAccountException extends MlctlException {
         public WrongAccountException(String message) {
             super(message);
+        }
+    }
+
+    /** A policy with enforcement deny refused the plan; the plan says which and why. */
+    public static final class PolicyDeniedException extends MlctlException {
+        private final transient Plan plan;
+
+        public PolicyDeniedException(String message, Plan plan) {
+            super(message);
+            this.plan = plan;
+        }
+
+        public Plan plan() {
+            return plan;
         }
     }
 

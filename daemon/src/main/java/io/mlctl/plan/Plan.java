@@ -9,7 +9,8 @@ import java.util.Optional;
  * A plan is data: the changes for one environment, in apply order, with what it was computed from (fingerprints of the
  * spec and inventory, the account and region read, and, when the command line made it, the {@link Origin}: sandbox or
  * cloud, and the spec paths). {@code targets} are the addresses a targeted plan ({@code --target}) was limited to, sorted;
- * empty for a whole-environment plan.
+ * empty for a whole-environment plan. {@code policies} are the config repository's policies this plan breaks (those that deny
+ * keep it from being applied).
  * Produced by the planner, rendered by {@code plan.render}, executed by {@code apply}.
  */
 public record Plan(
@@ -26,7 +27,8 @@ public record Plan(
     List<String> warnings,
     boolean massDelete,
     Fingerprints fingerprints,
-    Optional<Origin> origin) {
+    Optional<Origin> origin,
+    List<PolicyResult> policies) {
 
     /**
      * 1.1: the plan names the account it read, and subnets and node pools changed on their own ({@code component});
@@ -39,7 +41,15 @@ public record Plan(
                 List<Address> targets, List<Change> changes, List<UnchangedResource> unchanged, List<String> warnings, boolean massDelete,
                 Fingerprints fingerprints) {
         this(formatVersion, environment, provider, region, Optional.empty(), createdAt, destroy, targets, changes, unchanged, warnings, massDelete,
-            fingerprints, Optional.empty());
+            fingerprints, Optional.empty(), List.of());
+    }
+
+    /** A plan breaking no policy. */
+    public Plan(String formatVersion, String environment, String provider, String region, Optional<String> account, Instant createdAt,
+                boolean destroy, List<Address> targets, List<Change> changes, List<UnchangedResource> unchanged, List<String> warnings,
+                boolean massDelete, Fingerprints fingerprints, Optional<Origin> origin) {
+        this(formatVersion, environment, provider, region, account, createdAt, destroy, targets, changes, unchanged, warnings, massDelete,
+            fingerprints, origin, List.of());
     }
 
     public Plan {
@@ -49,18 +59,30 @@ public record Plan(
         changes = List.copyOf(changes);
         unchanged = List.copyOf(unchanged);
         warnings = List.copyOf(warnings);
+        policies = List.copyOf(policies);
     }
 
     /** This plan as read from {@code account} in {@code region}. */
     public Plan readFrom(String account, String region) {
         return new Plan(formatVersion, environment, provider, region, Optional.of(account).filter(a -> !a.isEmpty()), createdAt, destroy,
-            targets, changes, unchanged, warnings, massDelete, fingerprints, origin);
+            targets, changes, unchanged, warnings, massDelete, fingerprints, origin, policies);
     }
 
     /** This plan as made where {@code origin} says (the command line knows; the planner and engine do not). */
     public Plan madeAt(Origin origin) {
         return new Plan(formatVersion, environment, provider, region, account, createdAt, destroy, targets, changes, unchanged, warnings,
-            massDelete, fingerprints, Optional.of(origin));
+            massDelete, fingerprints, Optional.of(origin), policies);
+    }
+
+    /** This plan as checked against the repository's policies. */
+    public Plan checked(List<PolicyResult> results) {
+        return new Plan(formatVersion, environment, provider, region, account, createdAt, destroy, targets, changes, unchanged, warnings,
+            massDelete, fingerprints, origin, results);
+    }
+
+    /** Whether a policy with enforcement deny keeps this plan from being applied. */
+    public boolean denied() {
+        return policies.stream().anyMatch(PolicyResult::deny);
     }
 
     /** "account 123456789012, us-east-1", or the region alone when the account is not known. */

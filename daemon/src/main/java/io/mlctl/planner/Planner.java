@@ -50,6 +50,8 @@ public final class Planner {
      * deleted file or a renamed environment, which take most or all of an environment at once.
      */
     public static final int MASS_DELETE_MIN = 3;
+    /** Attributes that say how a resource is expected to be used (a bucket's expected size): read by cost and policies, never compared. */
+    public static final Set<String> USAGE_HINTS = Set.of("expectedSizeGb");
     public static final int MASS_DELETE_COUNT = 10;
     public static final double MASS_DELETE_SHARE = 0.5;
     /** The end of the mass-delete warning, which the engine drops when it refuses. */
@@ -298,6 +300,7 @@ public final class Planner {
             if (Objects.equals(b, a)) continue;
             String path = prefix.isEmpty() ? k : prefix + "." + k;
             if (rules.unsupported(path)) continue; // this cloud cannot hold it on this kind (labels on a GCE network)
+            if (USAGE_HINTS.contains(path)) continue; // what the spec expects of use, for cost and policies; no cloud holds it
             if (a == null && rules.computed(path)) continue; // the cloud's choice where the spec has none
             boolean forces = rules.forcesReplace(path);
             if (b instanceof Map<?, ?> bm && a instanceof Map<?, ?> am && !forces) {

@@ -29,15 +29,18 @@ public final class Conditions {
     public static final List<String> ENVIRONMENT_VARIABLES = List.of("environment", "resources", "cost");
 
     private static final MapType OBJECT = MapType.create(SimpleType.STRING, SimpleType.DYN);
+    /** A size written 1000 and one written 1000.0 compare as numbers do: spec values are ints or doubles as the author typed them. */
+    private static final dev.cel.common.CelOptions OPTIONS = dev.cel.common.CelOptions.current().enableHeterogeneousNumericComparisons(true).build();
     private static final CelCompiler RESOURCE = compiler(RESOURCE_VARIABLES);
     private static final CelCompiler ENVIRONMENT = compiler(ENVIRONMENT_VARIABLES);
-    private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder().build();
+    private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder().setOptions(OPTIONS).build();
 
     private Conditions() {
     }
 
     private static CelCompiler compiler(List<String> variables) {
-        var b = CelCompilerFactory.standardCelCompilerBuilder().setStandardMacros(CelStandardMacro.STANDARD_MACROS).setResultType(SimpleType.BOOL);
+        var b = CelCompilerFactory.standardCelCompilerBuilder().setOptions(OPTIONS).setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+            .setResultType(SimpleType.BOOL);
         for (String v : variables) b.addVar(v, v.equals("resources") ? ListType.create(OBJECT) : OBJECT);
         return b.build();
     }

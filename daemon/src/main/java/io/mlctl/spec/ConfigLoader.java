@@ -30,6 +30,15 @@ public final class ConfigLoader {
         this.base = base.toAbsolutePath().normalize();
     }
 
+    /** Documents of this kind are policies, validated against their own schema; every other one is an environment. */
+    public static final String POLICY_KIND = "Policy";
+    private io.mlctl.schema.SchemaValidator policySchema;
+
+    private io.mlctl.schema.SchemaValidator policySchema() {
+        if (policySchema == null) policySchema = new io.mlctl.schema.SchemaValidator(io.mlctl.schema.SchemaValidator.POLICY_SCHEMA);
+        return policySchema;
+    }
+
     /** The PATH {@code -}: one spec read from standard input, named {@value #STDIN_NAME} in errors. */
     public static final Path STDIN = Path.of("-");
     public static final String STDIN_NAME = "<stdin>";
@@ -62,6 +71,7 @@ public final class ConfigLoader {
             }
         }
         List<Environment> envs = new ArrayList<>();
+        List<YamlDocument> policies = new ArrayList<>();
         Map<String, SourcePosition> names = new HashMap<>();
         for (Path f : files) {
             List<YamlDocument> docs;
@@ -73,6 +83,12 @@ public final class ConfigLoader {
             }
             for (YamlDocument doc : docs) {
                 if (doc.root() == null || doc.root().isNull()) continue;
+                if (POLICY_KIND.equals(doc.root().path("kind").asString(""))) {
+                    List<SpecError> policyErrors = policySchema().validate(doc);
+                    errors.addAll(policyErrors);
+                    if (policyErrors.isEmpty()) policies.add(doc);
+                    continue;
+                }
                 List<SpecError> schemaErrors = schema.validate(doc);
                 if (!schemaErrors.isEmpty()) {
                     errors.addAll(schemaErrors);
@@ -91,7 +107,7 @@ public final class ConfigLoader {
             }
         }
         if (!errors.isEmpty()) throw new SpecException(errors);
-        return new ConfigRepo(envs);
+        return new ConfigRepo(envs, policies);
     }
 
     /** The spec files in {@code folder} and below, sorted: .yaml and .yml, none in or named as a hidden entry. fmt reads the same. */

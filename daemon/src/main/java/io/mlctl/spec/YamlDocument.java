@@ -41,6 +41,20 @@ public final class YamlDocument {
         return position(walk(pointer, true));
     }
 
+    /**
+     * Where the text of the scalar at {@code pointer} starts: after its opening quote for a quoted one, so that a column
+     * within the value (a CEL error's) adds up. For block scalars and anything else, the node's position.
+     */
+    public SourcePosition textPositionOf(String pointer) {
+        Node n = walk(pointer, false);
+        SourcePosition p = position(n);
+        if (n instanceof ScalarNode s && (s.getScalarStyle() == org.snakeyaml.engine.v2.common.ScalarStyle.DOUBLE_QUOTED
+            || s.getScalarStyle() == org.snakeyaml.engine.v2.common.ScalarStyle.SINGLE_QUOTED)) {
+            return new SourcePosition(p.file(), p.line(), p.column() + 1);
+        }
+        return p;
+    }
+
     private SourcePosition position(Node n) {
         return n == null ? SourcePosition.ofFile(file) : n.getStartMark().map(m -> YamlLoader.position(file, m)).orElse(SourcePosition.ofFile(file));
     }

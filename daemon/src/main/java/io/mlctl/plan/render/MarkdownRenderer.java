@@ -12,11 +12,13 @@ public final class MarkdownRenderer {
             .append(plan.where()).append(")\n\n");
         if (!plan.hasChanges()) {
             b.append("**No changes.** The environment matches the spec (").append(plan.unchanged().size()).append(" resources).\n");
-            if (plan.warnsOfTargeting()) b.append('\n');
+            if (plan.warnsOfTargeting() || !plan.policies().isEmpty()) b.append('\n');
+            policies(b, plan);
             targeting(b, plan);
             return b.toString();
         }
         b.append("**").append(plan.summary().sentence()).append("**\n\n");
+        policies(b, plan);
         targeting(b, plan);
         for (String w : plan.warnings()) b.append("> **Warning:** ").append(w).append("\n\n");
         b.append("| Action | Resource | Cloud id | Why |\n|---|---|---|---|\n");
@@ -64,6 +66,17 @@ public final class MarkdownRenderer {
                     .append(a.forcesReplacement() ? "   # forces replacement" : "").append('\n');
             }
         }
+    }
+
+    /** On top, where a reviewer looks first: what the plan breaks, and whether that stops it. */
+    private static void policies(StringBuilder b, Plan plan) {
+        if (plan.policies().isEmpty()) return;
+        if (plan.denied()) b.append("> **").append(Policies.deniedLine(plan)).append("**\n>\n");
+        for (io.mlctl.plan.PolicyResult r : Policies.ordered(plan)) {
+            b.append("> ").append(r.deny() ? "**Denied** by" : "**Warning** from").append(" policy `").append(r.policy()).append("`: ")
+                .append(r.address().map(a -> "`" + a + "`: ").orElse("")).append(escape(r.message())).append("  \n");
+        }
+        b.append('\n');
     }
 
     /** A reviewer must see that this plan is not the whole environment's. */

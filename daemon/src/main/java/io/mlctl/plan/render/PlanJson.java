@@ -7,6 +7,7 @@ import io.mlctl.plan.Change;
 import io.mlctl.plan.Fingerprints;
 import io.mlctl.plan.Origin;
 import io.mlctl.plan.Plan;
+import io.mlctl.plan.PolicyResult;
 import io.mlctl.plan.Summary;
 import io.mlctl.plan.UnchangedResource;
 import io.mlctl.spec.Address;
@@ -54,10 +55,19 @@ public final class PlanJson {
         ArrayNode targets = n.putArray("targets");
         plan.targets().forEach(t -> targets.add(t.toString()));
         n.set("summary", summary(plan.summary()));
-        n.put("applyable", plan.hasChanges());
+        n.put("applyable", plan.hasChanges() && !plan.denied());
         n.put("massDelete", plan.massDelete());
         ArrayNode warnings = n.putArray("warnings");
         plan.warnings().forEach(warnings::add);
+        ArrayNode policies = n.putArray("policies");
+        for (PolicyResult r : plan.policies()) {
+            ObjectNode o = policies.addObject();
+            o.put("policy", r.policy());
+            o.put("enforcement", r.enforcement());
+            if (r.address().isPresent()) o.put("address", r.address().get().toString());
+            else o.putNull("address");
+            o.put("message", r.message());
+        }
         ArrayNode changes = n.putArray("resourceChanges");
         for (Change c : plan.changes()) {
             ObjectNode o = changes.addObject();
@@ -151,10 +161,21 @@ public final class PlanJson {
             return new Plan(doc.get("formatVersion").asString(), doc.get("environment").asString(), doc.get("provider").asString(),
                 doc.get("region").asString(), Optional.ofNullable(doc.path("account").isString() ? doc.get("account").asString() : null),
                 Instant.parse(doc.get("createdAt").asString()), doc.get("destroy").asBoolean(),
-                targets, changes, unchanged, warnings, doc.get("massDelete").asBoolean(), fingerprints, origin(doc.get("origin")));
+                targets, changes, unchanged, warnings, doc.get("massDelete").asBoolean(), fingerprints, origin(doc.get("origin")), policies(doc));
         } catch (RuntimeException e) {
             throw new PlanFileException(source, "plan file is malformed: " + e.getMessage());
         }
+    }
+
+    /** Absent in plans written before policies existed. */
+    private static List<PolicyResult> policies(JsonNode doc) {
+        List<PolicyResult> out = new ArrayList<>();
+        for (JsonNode p : doc.path("policies")) {
+            JsonNode a = p.get("address");
+            out.add(new PolicyResult(p.get("policy").asString(), "deny".equals(p.get("enforcement").asString()),
+                Optional.ofNullable(a == null || a.isNull() ? null : Address.parse(a.asString())), p.get("message").asString()));
+        }
+        return out;
     }
 
     /** Absent in plans written before it was recorded. */

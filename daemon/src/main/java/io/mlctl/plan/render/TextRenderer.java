@@ -3,6 +3,7 @@ package io.mlctl.plan.render;
 import io.mlctl.plan.AttributeChange;
 import io.mlctl.plan.Change;
 import io.mlctl.plan.Plan;
+import io.mlctl.plan.PolicyResult;
 import io.mlctl.spec.Values;
 import java.util.Map;
 
@@ -29,6 +30,7 @@ public final class TextRenderer {
         if (!plan.hasChanges()) {
             b.append(bold("No changes.")).append(" Environment ").append(where).append(" matches the spec")
                 .append(plan.unchanged().isEmpty() ? "" : " (" + plan.unchanged().size() + " resources)").append(".\n");
+            policies(b, plan);
             targeting(b, plan);
             return b.toString();
         }
@@ -80,8 +82,20 @@ public final class TextRenderer {
         }
         b.append(bold(plan.summary().sentence())).append('\n');
         for (String w : plan.warnings()) b.append('\n').append(yellow("Warning: ")).append(w).append('\n');
+        policies(b, plan);
         targeting(b, plan);
         return b.toString();
+    }
+
+    /** The policies the plan breaks, denials first; a denied plan says that apply will refuse it. */
+    private void policies(StringBuilder b, Plan plan) {
+        if (plan.policies().isEmpty()) return;
+        b.append('\n');
+        for (PolicyResult r : Policies.ordered(plan)) {
+            b.append(r.deny() ? red("Error: ") : yellow("Warning: ")).append("policy ").append(bold(r.policy())).append(" (").append(r.enforcement())
+                .append("): ").append(r.address().map(a -> a + ": ").orElse("")).append(r.message()).append('\n');
+        }
+        if (plan.denied()) b.append('\n').append(bold(red(Policies.deniedLine(plan)))).append('\n');
     }
 
     /** As terraform does, after the plan: a targeted plan may not show every change the spec asks for. */
