@@ -111,6 +111,12 @@ public final class GcpFakes implements AutoCloseable {
         this.operationTime = d;
     }
 
+    /** The number of a project (an id, or already a number), one for every fake: Storage, Resource Manager and Vertex agree on it. */
+    public static String projectNumber(String project) {
+        if (project.matches("[0-9]+")) return project;
+        return String.valueOf(100_000_000_000L + Math.floorMod(project.hashCode() * 2_654_435_761L, 899_999_999_999L));
+    }
+
     /** The variables that point the GCP driver (and gcloud) at these fakes. */
     public Map<String, String> environment() {
         Map<String, String> env = new LinkedHashMap<>();

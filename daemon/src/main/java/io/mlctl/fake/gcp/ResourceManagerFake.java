@@ -1,5 +1,6 @@
 package io.mlctl.fake.gcp;
 
+import com.google.cloud.resourcemanager.v3.Project;
 import com.google.iam.v1.Binding;
 import com.google.iam.v1.GetIamPolicyRequest;
 import com.google.iam.v1.Policy;
@@ -15,7 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /**
- * Cloud Resource Manager v3, the project IAM policy: {@code POST /v3/projects/{p}:getIamPolicy} and
+ * Cloud Resource Manager v3: {@code GET /v3/projects/{p}} (answered with the project's number, as one the other fakes agree on),
+ * and the project IAM policy: {@code POST /v3/projects/{p}:getIamPolicy} and
  * {@code :setIamPolicy} with the vendor's {@code google.iam.v1} messages (strict JSON). As on Google:
  * a set with a stale etag is ABORTED (409: "concurrent policy changes"); a binding with a condition
  * needs policy version 3; a role must exist (a predefined role the fakes know, or a custom role of
@@ -37,6 +39,14 @@ public final class ResourceManagerFake implements FakeService {
 
     @Override
     public void routes(FakeHttp http) {
+        // projects.get by id or number: every project exists (see the class comment), named by its number as Google answers.
+        http.route("GET", "/v3/projects/([^/:]+)", r -> {
+            String id = r.group(1);
+            if (!id.matches("[0-9]+")) checkProject(id);
+            Project.Builder p = Project.newBuilder().setName("projects/" + GcpFakes.projectNumber(id)).setState(Project.State.ACTIVE);
+            if (!id.matches("[0-9]+")) p.setProjectId(id).setDisplayName(id);
+            return FakeHttp.Response.ok(Json.print(p.build(), r.enumsAsInts()));
+        });
         http.route("POST", "/v3/projects/([^/:]+):getIamPolicy", r -> {
             GetIamPolicyRequest q = Json.parse(r.body(), GetIamPolicyRequest.newBuilder()).build();
             return FakeHttp.Response.ok(Json.print(getIamPolicy(r.group(1), q.getOptions().getRequestedPolicyVersion()), r.enumsAsInts()));

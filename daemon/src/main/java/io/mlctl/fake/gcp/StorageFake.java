@@ -151,7 +151,7 @@ public final class StorageFake implements FakeService {
     }
 
     private static BigInteger projectNumber(String project) {
-        return BigInteger.valueOf(100_000_000_000L + Math.floorMod(project.hashCode(), 900_000_000_000L));
+        return new BigInteger(GcpFakes.projectNumber(project));
     }
 
     private String etag() {

@@ -31,6 +31,7 @@ import com.google.cloud.aiplatform.v1.UndeployModelOperationMetadata;
 import com.google.cloud.aiplatform.v1.UndeployModelRequest;
 import com.google.cloud.aiplatform.v1.UndeployModelResponse;
 import com.google.cloud.aiplatform.v1.UpdateEndpointRequest;
+import com.google.cloud.aiplatform.v1.UpdateModelRequest;
 import com.google.cloud.aiplatform.v1.UploadModelOperationMetadata;
 import com.google.cloud.aiplatform.v1.UploadModelRequest;
 import com.google.cloud.aiplatform.v1.UploadModelResponse;
@@ -63,7 +64,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Vertex AI v1 (regional, gRPC): {@code ModelService} (UploadModel, GetModel, ListModels,
+ * Vertex AI v1 (regional, gRPC): {@code ModelService} (UploadModel, GetModel, UpdateModel, ListModels,
  * DeleteModel), {@code EndpointService} (CreateEndpoint, GetEndpoint, ListEndpoints,
  * UpdateEndpoint, DeleteEndpoint, DeployModel, UndeployModel, MutateDeployedModel) and their
  * long-running operations through {@code google.longrunning.Operations/GetOperation}, as the Java
@@ -199,6 +200,7 @@ public final class VertexFake implements FakeService {
         ServerServiceDefinition modelService = new Binder(ms)
             .unary("UploadModel", UploadModelRequest.getDefaultInstance(), Operation.getDefaultInstance(), this::uploadModel)
             .unary("GetModel", GetModelRequest.getDefaultInstance(), Model.getDefaultInstance(), this::getModel)
+            .unary("UpdateModel", UpdateModelRequest.getDefaultInstance(), Model.getDefaultInstance(), this::updateModel)
             .unary("ListModels", ListModelsRequest.getDefaultInstance(), ListModelsResponse.getDefaultInstance(), this::listModels)
             .unary("DeleteModel", DeleteModelRequest.getDefaultInstance(), Operation.getDefaultInstance(), this::deleteModel)
             .build();
@@ -264,7 +266,7 @@ public final class VertexFake implements FakeService {
 
     private String number(String project) {
         if (project.matches("[0-9]+")) return project;
-        return projectNumbers.computeIfAbsent(project, p -> String.valueOf(100_000_000_000L + Math.floorMod(p.hashCode() * 2_654_435_761L, 899_999_999_999L)));
+        return projectNumbers.computeIfAbsent(project, GcpFakes::projectNumber);
     }
 
     /** {@code projects/<number>/locations/<l>} from a parent naming the project by id or number; refuses what Vertex refuses. */
@@ -853,6 +855,41 @@ public final class VertexFake implements FakeService {
             Model m = models.get(n);
             if (m == null) throw GoogleError.notFound(n);
             return m;
+        }
+    }
+
+    /** UpdateModel: display name, description and labels, named in the update mask; an etag, when given, must be the current one. */
+    private Model updateModel(UpdateModelRequest r) {
+        synchronized (lock) {
+            settle();
+            if (!r.hasModel()) throw GoogleError.invalid("model is required");
+            String n = modelName(r.getModel().getName());
+            Model current = models.get(n);
+            if (current == null) throw GoogleError.notFound(n);
+            if (!r.hasUpdateMask() || r.getUpdateMask().getPathsCount() == 0) throw GoogleError.invalid("update_mask is required");
+            if (!r.getModel().getEtag().isEmpty() && !r.getModel().getEtag().equals(current.getEtag())) {
+                throw new GoogleError(409, "ABORTED", "aborted", "The etag " + r.getModel().getEtag() + " does not match the current etag of "
+                    + n + "; read it again", Map.of());
+            }
+            Model.Builder b = current.toBuilder();
+            for (String path : r.getUpdateMask().getPathsList()) {
+                switch (path) {
+                    case "display_name", "displayName" -> {
+                        checkDisplayName(r.getModel().getDisplayName(), "Model");
+                        b.setDisplayName(r.getModel().getDisplayName());
+                    }
+                    case "description" -> b.setDescription(r.getModel().getDescription());
+                    case "labels" -> {
+                        checkLabels(r.getModel().getLabelsMap());
+                        b.clearLabels().putAllLabels(r.getModel().getLabelsMap());
+                    }
+                    default -> throw GoogleError.invalid("Unsupported update_mask path '" + path + "' (this fake updates display_name, description "
+                        + "and labels of a model; artifact, container and other immutable fields cannot be updated)");
+                }
+            }
+            Model updated = b.setEtag(etag()).setUpdateTime(now()).build();
+            models.put(n, updated);
+            return updated;
         }
     }
 

@@ -85,9 +85,14 @@ final class BucketKind implements GcpKind {
             Map<String, String> labels = labels(b);
             Optional<Address> a = GcpMarker.INSTANCE.owner(labels, env.name())
                 .filter(x -> x.type() == ResourceType.BUCKET && !x.isComponent() && x.name().equals(b.getName()));
-            a.ifPresent(address -> items.add(new ObservedResource(address, b.getName(), observed(env, b), labels)));
+            a.ifPresent(address -> items.add(observe(env, address, b)));
         }
         return new io.mlctl.provider.Page(items, Optional.ofNullable(page.getNextPageToken()).filter(t -> !t.isEmpty()));
+    }
+
+    /** One bucket as inventory (and import) shows it: its name as id, its settings, all its labels. */
+    private static ObservedResource observe(Environment env, Address address, BucketInfo b) {
+        return new ObservedResource(address, b.getName(), observed(env, b), labels(b));
     }
 
     static Map<String, String> labels(BucketInfo b) {
@@ -234,6 +239,47 @@ final class BucketKind implements GcpKind {
         return BucketInfo.IamConfiguration.newBuilder().setIsUniformBucketLevelAccessEnabled(true)
             .setPublicAccessPrevention(Boolean.TRUE.equals(attrs.get("public")) ? PublicAccessPrevention.INHERITED : PublicAccessPrevention.ENFORCED)
             .build();
+    }
+
+    private static final java.util.regex.Pattern BUCKET_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]");
+
+    /**
+     * Import by the bucket's name ({@code ml-data}, {@code gs://ml-data} or {@code projects/_/buckets/ml-data}). An unmarked
+     * bucket is taken only at the address of its own name: mlctl and its grants know a GCP bucket by its address name.
+     */
+    @Override
+    public Optional<ObservedResource> read(GcpClients c, Environment env, Address address, String cloudId) {
+        String id = cloudId.trim();
+        String bucket = id.startsWith("gs://") ? id.substring(5) : id.startsWith("projects/_/buckets/") ? id.substring("projects/_/buckets/".length()) : id;
+        if (bucket.endsWith("/")) bucket = bucket.substring(0, bucket.length() - 1);
+        if (!BUCKET_NAME.matcher(bucket).matches()) throw GcpKind.badId(address, cloudId, "the bucket's name, e.g. ml-data (or gs://ml-data)");
+        Bucket b;
+        try {
+            b = c.storage().get(bucket);
+        } catch (StorageException e) {
+            if (e.getCode() == 404) return Optional.empty();
+            if (e.getCode() == 403) {
+                throw new DriverException(address + ": bucket " + bucket + " belongs to another project or these credentials may not read it", false, e);
+            }
+            throw GcpErrors.translate("storage.buckets.get " + bucket, e);
+        }
+        if (b == null) return Optional.empty();
+        // Bucket names are global: one readable from here may still be another project's.
+        String number = GcpErrors.call("resourcemanager.projects.get " + c.project(), () -> c.projects().getProject("projects/" + c.project())).getName();
+        if (b.getProject() != null && !("projects/" + b.getProject()).equals(number)) {
+            throw GcpKind.otherProject(address, "bucket " + bucket, "number " + b.getProject(), c.project());
+        }
+        Map<String, String> labels = labels(b);
+        if (GcpKind.unmarked(labels) && !bucket.equals(address.name())) {
+            throw new DriverException(address + ": bucket " + bucket + " cannot be imported as " + address + ": a GCP bucket's address name is "
+                + "its name (grants and references find it by it); import it as bucket." + bucket, false);
+        }
+        return Optional.of(observe(env, address, b));
+    }
+
+    @Override
+    public Map<String, String> outputs(GcpClients c, Environment env, ObservedResource resource) {
+        return Map.of("uri", "gs://" + resource.cloudId());
     }
 
     /** The bucket of that name, whoever owns it (its id is its name). */

@@ -6,12 +6,14 @@ import com.google.container.v1.Cluster;
 import com.google.container.v1.GPUDriverInstallationConfig;
 import com.google.container.v1.IPAllocationPolicy;
 import com.google.container.v1.ListClustersResponse;
+import com.google.container.v1.NetworkTags;
 import com.google.container.v1.NodeConfig;
 import com.google.container.v1.NodeManagement;
 import com.google.container.v1.NodePool;
 import com.google.container.v1.NodePoolAutoscaling;
 import com.google.container.v1.Operation;
 import com.google.container.v1.ReleaseChannel;
+import com.google.container.v1.ResourceLabels;
 import com.google.container.v1.SetLabelsRequest;
 import com.google.container.v1.SetNodePoolAutoscalingRequest;
 import com.google.container.v1.StatusCondition;
@@ -165,12 +167,62 @@ final class ClusterKind implements GcpKind {
             Map<String, String> labels = cl.getResourceLabelsMap();
             Optional<Address> a = GcpMarker.INSTANCE.owner(labels, env.name());
             if (a.isEmpty() || a.get().type() != ResourceType.KUBERNETES_CLUSTER || a.get().isComponent()) continue;
-            items.add(observe(c, env, a.get(), cl));
+            items.add(observe(c, env, a.get(), cl, false));
         }
         return new Page(items, Optional.empty());
     }
 
-    private ObservedResource observe(GcpClients c, Environment env, Address address, Cluster cl) {
+    private static final Pattern CLUSTER_NAME = Pattern.compile("[a-z](?:[-a-z0-9]{0,38}[a-z0-9])?");
+    private static final Pattern RESOURCE_NAME = Pattern.compile("projects/([^/]+)/(?:locations|zones)/([a-z0-9-]+)/clusters/([^/]+)");
+
+    /**
+     * Import by the cluster's name (in the environment's region) or resource name {@code projects/P/locations/L/clusters/N}.
+     * An unmarked cluster is taken only under the name mlctl gives the address (the environment's {@code kubernetes.access}
+     * grants name it), with its node pools: the ones no mlctl environment marked are adopted with it, so the plan shows
+     * every pool the spec does not name as removed.
+     */
+    @Override
+    public Optional<ObservedResource> read(GcpClients c, Environment env, Address address, String cloudId) {
+        String id = GcpKind.relativeName(cloudId.trim());
+        String location = c.region();
+        String name = id;
+        Matcher r = RESOURCE_NAME.matcher(id);
+        if (r.matches()) {
+            if (!r.group(1).equals(c.project())) throw GcpKind.otherProject(address, "GKE cluster " + r.group(3), r.group(1), c.project());
+            location = r.group(2);
+            name = r.group(3);
+        }
+        if (!CLUSTER_NAME.matcher(name).matches()) {
+            throw GcpKind.badId(address, cloudId, "the cluster's name, e.g. " + GcpKind.clusterName(env, address.name())
+                + " (or projects/" + c.project() + "/locations/" + c.region() + "/clusters/NAME)");
+        }
+        Optional<Cluster> found = get(c, "projects/" + c.project() + "/locations/" + location + "/clusters/" + name);
+        if (found.isEmpty()) return Optional.empty();
+        Cluster cl = found.get();
+        boolean unmarked = GcpKind.unmarked(cl.getResourceLabelsMap());
+        String expected = GcpKind.clusterName(env, address.name());
+        if (unmarked && !name.equals(expected)) throw GcpKind.wrongName(env, address, "GKE cluster " + name, name, expected, n -> GcpKind.clusterName(env, n));
+        return Optional.of(observe(c, env, address, cl, unmarked));
+    }
+
+    /** The API server's URL, the gcloud command that writes a kubeconfig for it, and the version the control plane runs. */
+    @Override
+    public Map<String, String> outputs(GcpClients c, Environment env, ObservedResource resource) {
+        Cluster cl = get(c, resource.cloudId())
+            .orElseThrow(() -> new DriverException(resource.address() + ": GKE cluster " + resource.cloudId() + " no longer exists", false));
+        Map<String, String> out = new TreeMap<>();
+        if (!cl.getEndpoint().isEmpty()) out.put("endpoint", "https://" + cl.getEndpoint());
+        String where = cl.getLocation().matches(".*-[a-z]$") ? "--zone " : "--region ";
+        out.put("credentials", "gcloud container clusters get-credentials " + cl.getName() + " " + where + cl.getLocation() + " --project " + c.project());
+        if (!cl.getCurrentMasterVersion().isEmpty()) out.put("version", cl.getCurrentMasterVersion());
+        return out;
+    }
+
+    /**
+     * One cluster as inventory (and import) shows it. {@code adopting}: a cluster no environment marked, read for an import,
+     * whose unmarked pools the import takes over with it.
+     */
+    private ObservedResource observe(GcpClients c, Environment env, Address address, Cluster cl, boolean adopting) {
         Map<String, Object> attrs = new TreeMap<>();
         attrs.put("version", minor(cl.getCurrentMasterVersion()));
         Matcher refs = REFS.matcher(cl.getDescription());
@@ -186,13 +238,16 @@ final class ClusterKind implements GcpKind {
                 && GcpKind.subnetworkName(env, ref.substring(0, slash), ref.substring(slash + 1)).equals(subnetwork)) {
                 subnetRef = ref;
             }
+        } else {
+            // An imported cluster records nothing (GKE fixes the description): the spec subnet whose subnetwork it runs in.
+            subnetRef = GcpKind.specSubnet(env, network, subnetwork).orElse(subnetRef);
         }
         attrs.put("subnet", subnetRef);
         List<Object> pools = new ArrayList<>();
         Set<String> accounts = new TreeSet<>();
         for (NodePool p : cl.getNodePoolsList()) {
             // A pool someone else added to the cluster is theirs: not listed, never changed or deleted.
-            if (!ownPool(p, env, address)) continue;
+            if (!ownPool(p, env, address) && !(adopting && GcpKind.unmarked(p.getConfig().getResourceLabelsMap()))) continue;
             pools.add(pool(p));
             accounts.add(p.getConfig().getServiceAccount().isEmpty() ? "default" : p.getConfig().getServiceAccount());
         }
@@ -202,8 +257,10 @@ final class ClusterKind implements GcpKind {
             String email = GcpKind.serviceAccountEmail(c.project(), GcpKind.serviceAccountId(env, identity));
             Optional<String> other = accounts.stream().filter(s -> !s.equals(email)).findFirst();
             attrs.put("identity", other.orElse(identity));
+        } else if (accounts.size() == 1) {
+            attrs.put("identity", GcpKind.identityName(c.project(), env, accounts.iterator().next()));
         } else if (!accounts.isEmpty()) {
-            attrs.put("identity", accounts.iterator().next());
+            attrs.put("identity", String.join(", ", accounts)); // pools running as different accounts: no one identity of the spec
         }
         // A cluster GKE gave up on shows as such (the spec never has a status): it can only be replaced.
         if (cl.getStatus() == Cluster.Status.ERROR) attrs.put("status", "ERROR");
@@ -505,17 +562,17 @@ final class ClusterKind implements GcpKind {
     // ---- update ----
 
     /** Writes the marker and exactly the spec's labels (others' labels stay), with the fingerprint GKE requires; re-read when it moved. */
-    private void syncLabels(GcpClients c, Environment env, String cloudId, String name, ResourceSpec d, Map<String, String> marker) {
+    private Map<String, String> syncLabels(GcpClients c, Environment env, String cloudId, String name, ResourceSpec d, Map<String, String> marker) {
         for (int attempt = 1; ; attempt++) {
             Cluster cl = GcpErrors.call("container.clusters.get " + name, () -> c.clusters().getCluster(cloudId));
             Optional<Map<String, String>> want = GcpKind.labelsAfterSync(cl.getResourceLabelsMap(), marker, d.attributes());
-            if (want.isEmpty()) return;
+            if (want.isEmpty()) return cl.getResourceLabelsMap();
             SetLabelsRequest req = SetLabelsRequest.newBuilder().setName(cloudId).putAllResourceLabels(want.get())
                 .setLabelFingerprint(cl.getLabelFingerprint()).build();
             try {
                 Operation op = whenIdle("container.clusters.setResourceLabels " + name, () -> c.clusters().setLabels(req));
                 await(c, "labels of GKE cluster " + name, op);
-                return;
+                return want.get();
             } catch (DriverException e) {
                 // Someone changed the labels since they were read: read them again.
                 if (attempt >= 3 || !String.valueOf(e.getMessage()).contains("fingerprint")) throw e;
@@ -560,7 +617,9 @@ final class ClusterKind implements GcpKind {
             }
         }
         Cluster cl = waitCluster(c, id, name); // a change a lost answer left running finishes first
-        if (labels) syncLabels(c, env, id, name, d, marker);
+        // An import: the unmarked pools become this cluster's before anything else (the plan counted them as its own).
+        if (labels && GcpMarker.INSTANCE.owner(current.tags(), env.name()).filter(d.address()::equals).isEmpty()) cl = adoptPools(c, env, d, id, name, cl);
+        Map<String, String> tags = labels ? syncLabels(c, env, id, name, d, marker) : current.tags();
         if (version) cl = upgrade(c, env, d, id, name, cl);
         // Only a pool the spec no longer names, or one the plan replaces on its own, is deleted; a pool that is not ours never.
         removed.addAll(replaced);
@@ -598,7 +657,33 @@ final class ClusterKind implements GcpKind {
             if (!want.containsKey(pool)) continue;
             createPool(c, env, d, id, name, want.get(pool));
         }
-        return new ObservedResource(d.address(), id, d.attributes(), current.tags());
+        return new ObservedResource(d.address(), id, d.attributes(), tags);
+    }
+
+    /**
+     * Marks every pool no mlctl environment marked as this cluster's (its other resource labels stay), and gives its nodes the
+     * network's tag, as mlctl's own pools have, so the network's firewall rules apply to them. Returns the cluster after.
+     */
+    private Cluster adoptPools(GcpClients c, Environment env, ResourceSpec d, String id, String name, Cluster cl) {
+        String tag = NetworkKind.networkTag(env, network(d.attributes()));
+        boolean changed = false;
+        for (NodePool p : cl.getNodePoolsList()) {
+            if (!GcpKind.unmarked(p.getConfig().getResourceLabelsMap())) continue;
+            String pool = id + "/nodePools/" + p.getName();
+            String what = "container.clusters.nodePools.update " + name + "/" + p.getName();
+            Map<String, String> labels = new TreeMap<>(p.getConfig().getResourceLabelsMap());
+            labels.putAll(poolMarker(env, d.address(), p.getName()));
+            UpdateNodePoolRequest mark = UpdateNodePoolRequest.newBuilder().setName(pool).setResourceLabels(ResourceLabels.newBuilder().putAllLabels(labels)).build();
+            await(c, "marking node pool " + p.getName() + " of GKE cluster " + name, whenIdle(what, () -> c.clusters().updateNodePool(mark)));
+            if (!p.getConfig().getTagsList().contains(tag)) {
+                // GKE replaces a pool's network tags as a whole: the ones it has stay.
+                UpdateNodePoolRequest tags = UpdateNodePoolRequest.newBuilder().setName(pool)
+                    .setTags(NetworkTags.newBuilder().addAllTags(p.getConfig().getTagsList()).addTags(tag)).build();
+                await(c, "network tag of node pool " + p.getName() + " of GKE cluster " + name, whenIdle(what, () -> c.clusters().updateNodePool(tags)));
+            }
+            changed = true;
+        }
+        return changed ? waitCluster(c, id, name) : cl;
     }
 
     private static void requireOwnPool(Environment env, Address cluster, String name, NodePool p, String verb) {

@@ -200,7 +200,11 @@ final class EndpointKind implements GcpKind {
 
     /** What a model is uploaded for: its URI and image. */
     static String revision(Environment env, Map<String, Object> a) {
-        return Hashing.sha256(Map.of("modelUri", String.valueOf(a.get("modelUri")), "image", image(env, a))).substring(0, 12);
+        return revision(String.valueOf(a.get("modelUri")), image(env, a));
+    }
+
+    static String revision(String modelUri, String image) {
+        return Hashing.sha256(Map.of("modelUri", modelUri, "image", image)).substring(0, 12);
     }
 
     private static String serviceAccount(GcpClients c, Environment env, Map<String, Object> a) {
@@ -273,11 +277,105 @@ final class EndpointKind implements GcpKind {
             for (Endpoint e : r.getEndpointsList()) {
                 Optional<Address> a = GcpMarker.INSTANCE.owner(e.getLabelsMap(), env.name());
                 if (a.isEmpty() || a.get().type() != ResourceType.INFERENCE_ENDPOINT || a.get().isComponent()) continue;
-                items.add(new ObservedResource(a.get(), e.getName(), GcpKind.attrs(env, observe(c, env, a.get(), e, models), e.getLabelsMap()),
-                    e.getLabelsMap()));
+                items.add(observed(c, env, a.get(), e, models, false));
             }
         }
         return new Page(items, Optional.of(r.getNextPageToken()).filter(t -> !t.isEmpty()));
+    }
+
+    /** One endpoint as inventory (and import, {@code adopting} its unmarked deployed models) shows it, with all its labels. */
+    private static ObservedResource observed(GcpClients c, Environment env, Address address, Endpoint e, Map<String, Model> models, boolean adopting) {
+        return new ObservedResource(address, e.getName(), GcpKind.attrs(env, observe(c, env, address, e, models, adopting), e.getLabelsMap()),
+            e.getLabelsMap());
+    }
+
+    private static final Pattern RESOURCE_NAME = Pattern.compile("projects/([^/]+)/locations/([^/]+)/endpoints/([^/]+)");
+
+    /**
+     * Import by the endpoint's numeric id or its resource name {@code projects/P/locations/R/endpoints/ID}, in the environment's
+     * region. Its display name does not matter (mlctl finds its endpoints by their labels). The models deployed in it that no
+     * mlctl environment marked are taken over with it: the plan compares the one serving the traffic with the spec.
+     */
+    @Override
+    public Optional<ObservedResource> read(GcpClients c, Environment env, Address address, String cloudId) {
+        String id = cloudId.trim();
+        Matcher r = RESOURCE_NAME.matcher(id);
+        if (r.matches()) {
+            String project = r.group(1);
+            if (!project.equals(c.project())) {
+                // Vertex names carry the project's number: a number is this project only when it is this project's.
+                String ours = GcpErrors.call("resourcemanager.projects.get " + c.project(), () -> c.projects().getProject("projects/" + c.project())).getName();
+                if (!project.matches("[0-9]+") || !("projects/" + project).equals(ours)) {
+                    throw GcpKind.otherProject(address, "Vertex AI endpoint " + r.group(3), project, c.project());
+                }
+            }
+            if (!r.group(2).equals(c.region())) {
+                throw new DriverException(address + ": Vertex AI endpoint " + r.group(3) + " is in " + r.group(2) + ", but environment " + env.name()
+                    + " is in region " + c.region() + "; an endpoint cannot move between regions", false);
+            }
+            id = r.group(3);
+        }
+        if (!id.matches("[0-9]{1,25}")) {
+            throw GcpKind.badId(address, cloudId, "the endpoint's numeric id, e.g. 1234567890123456789 (or projects/" + c.project() + "/locations/"
+                + c.region() + "/endpoints/ID)");
+        }
+        Optional<Endpoint> found = get(c, parent(c) + "/endpoints/" + id);
+        if (found.isEmpty()) return Optional.empty();
+        Endpoint e = found.get();
+        boolean adopting = GcpKind.unmarked(e.getLabelsMap());
+        Map<String, Model> models = models(c, env, Optional.of(address));
+        if (adopting) {
+            for (DeployedModel d : e.getDeployedModelsList()) models.computeIfAbsent(stripVersion(d.getModel()), m -> model(c, m).orElse(null));
+        }
+        return Optional.of(observed(c, env, address, e, models, adopting));
+    }
+
+    private static Optional<Model> model(GcpClients c, String name) {
+        try {
+            return Optional.of(c.models().getModelCallable().call(com.google.cloud.aiplatform.v1.GetModelRequest.newBuilder().setName(name).build()));
+        } catch (RuntimeException e) {
+            if (GcpErrors.notFound(e)) return Optional.empty();
+            throw GcpErrors.translate("aiplatform.models.get " + name, e);
+        }
+    }
+
+    /** The URL that serves predictions. */
+    @Override
+    public Map<String, String> outputs(GcpClients c, Environment env, ObservedResource resource) {
+        Matcher r = RESOURCE_NAME.matcher(resource.cloudId());
+        if (!r.matches()) return Map.of();
+        String region = r.group(2);
+        return Map.of("invokeUrl", "https://" + region + "-aiplatform.googleapis.com/v1/projects/" + c.project() + "/locations/" + region
+            + "/endpoints/" + r.group(3) + ":predict");
+    }
+
+    /**
+     * An import: marks the models deployed in the endpoint that no mlctl environment marked as this endpoint's, with the
+     * revision of what they serve (so an unchanged spec keeps them deployed) and, when their image is the default one of the
+     * spec's framework, that framework.
+     */
+    private static void adoptModels(GcpClients c, Environment env, ResourceSpec d, String endpoint) {
+        Map<String, String> marker = GcpMarker.INSTANCE.marker(env.name(), d.address());
+        for (DeployedModel dm : require(c, endpoint).getDeployedModelsList()) {
+            Optional<Model> found = model(c, stripVersion(dm.getModel()));
+            if (found.isEmpty() || !GcpKind.unmarked(found.get().getLabelsMap())) continue;
+            Model m = found.get();
+            Map<String, String> labels = new TreeMap<>(m.getLabelsMap());
+            labels.putAll(marker);
+            labels.put(REVISION, revision(m.getArtifactUri(), m.getContainerSpec().getImageUri()));
+            specFramework(env, d.address(), m, dm.getDedicatedResources().getMachineSpec()).ifPresent(f -> labels.put(FRAMEWORK, f));
+            Model patch = Model.newBuilder().setName(m.getName()).setEtag(m.getEtag()).putAllLabels(labels).build();
+            GcpErrors.call("aiplatform.models.update " + m.getDisplayName(), () -> c.models().updateModelCallable().call(
+                com.google.cloud.aiplatform.v1.UpdateModelRequest.newBuilder().setModel(patch).setUpdateMask(FieldMask.newBuilder().addPaths("labels")).build()));
+        }
+    }
+
+    /** The spec's framework, when the spec names no image and the model runs that framework's default image. */
+    private static Optional<String> specFramework(Environment env, Address address, Model m, MachineSpec machine) {
+        Optional<Map<String, Object>> spec = env.resource(address).map(ResourceSpec::attributes);
+        if (spec.isEmpty() || spec.get().get("image") != null) return Optional.empty();
+        String framework = String.valueOf(spec.get().getOrDefault("framework", "pytorch"));
+        return defaultImageOf(framework, env.region(), gpu(machine)).filter(m.getContainerSpec().getImageUri()::equals).map(x -> framework);
     }
 
     /** The environment's models (of one endpoint when {@code address} is given), by resource name, all pages. */
@@ -303,10 +401,13 @@ final class EndpointKind implements GcpKind {
         return e.getDeployedModelsList().stream().filter(d -> owns(env, address, models.get(stripVersion(d.getModel())))).toList();
     }
 
-    /** The deployment's attributes as the spec writes them. */
-    private static Map<String, Object> observe(GcpClients c, Environment env, Address address, Endpoint e, Map<String, Model> models) {
+    /** The deployment's attributes as the spec writes them; {@code adopting}: unmarked deployed models count as the endpoint's own. */
+    private static Map<String, Object> observe(GcpClients c, Environment env, Address address, Endpoint e, Map<String, Model> models, boolean adopting) {
         Map<String, Object> m = new TreeMap<>();
-        List<DeployedModel> own = own(env, address, e, models);
+        List<DeployedModel> own = e.getDeployedModelsList().stream().filter(d -> {
+            Model model = models.get(stripVersion(d.getModel()));
+            return owns(env, address, model) || adopting && model != null && GcpKind.unmarked(model.getLabelsMap());
+        }).toList();
         if (own.isEmpty()) {
             m.put("status", "no model deployed");
             return m;
@@ -320,6 +421,7 @@ final class EndpointKind implements GcpKind {
         MachineSpec spec = d.getDedicatedResources().getMachineSpec();
         String image = model.getContainerSpec().getImageUri();
         String framework = model.getLabelsMap().get(FRAMEWORK);
+        if (framework == null && adopting && GcpKind.unmarked(model.getLabelsMap())) framework = specFramework(env, address, model, spec).orElse(null);
         if (framework != null && defaultImageOf(framework, env.region(), gpu(spec)).filter(image::equals).isPresent()) {
             m.put("framework", framework);
         } else {
@@ -625,10 +727,14 @@ final class EndpointKind implements GcpKind {
         validate(d);
         Map<String, String> marker = GcpMarker.INSTANCE.marker(env.name(), d.address());
         boolean deployment = false;
+        boolean tags = false;
         for (AttributeChange ch : changes) {
             String top = ch.path().split("[.\\[]", 2)[0];
             if (DEPLOYMENT_FIELDS.contains(top) || REPLICA_FIELDS.contains(top)) deployment = true;
+            if (top.equals("tags")) tags = true;
         }
+        // An import: the deployed models become the endpoint's before its marker is written (the plan counted them as its own).
+        if (tags && GcpMarker.INSTANCE.owner(current.tags(), env.name()).filter(d.address()::equals).isEmpty()) adoptModels(c, env, d, current.cloudId());
         Map<String, String> labels = deployment
             ? converge(c, env, current.cloudId(), d, marker)
             : syncLabels(c, require(c, current.cloudId()), marker, d.attributes());

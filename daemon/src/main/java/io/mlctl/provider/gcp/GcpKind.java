@@ -1,10 +1,14 @@
 package io.mlctl.provider.gcp;
 
+import io.mlctl.provider.DriverException;
 import io.mlctl.provider.Labels;
 import io.mlctl.provider.ResourceKind;
 import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
+import io.mlctl.spec.ResourceSpec;
+import io.mlctl.spec.ResourceType;
 import io.mlctl.util.Hashing;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -102,5 +106,66 @@ interface GcpKind extends ResourceKind<GcpClients> {
     static String lastSegment(String url) {
         if (url == null || url.isEmpty()) return "";
         return url.substring(url.lastIndexOf('/') + 1);
+    }
+
+    // ------------------------------------------------------------------ import
+
+    /** A Compute Engine URL or relative name without its {@code https://.../compute/v1/} head, as ids may be given either way. */
+    static String relativeName(String id) {
+        int i = id.indexOf("projects/");
+        return id.startsWith("https://") && i > 0 ? id.substring(i) : id;
+    }
+
+    /** An import id of a form this kind never uses: one line saying the form it takes. */
+    static DriverException badId(Address address, String id, String expected) {
+        return new DriverException(address + ": '" + id + "' is not a " + address.type().id() + " id on GCP; expected " + expected, false);
+    }
+
+    /** An import id naming a resource of another project than the environment's. */
+    static DriverException otherProject(Address address, String what, String project, String ours) {
+        return new DriverException(address + ": " + what + " is in project " + project + ", not in " + ours
+            + " where this environment is; import it from an environment of that project", false);
+    }
+
+    /**
+     * An unmarked resource whose name is not the one mlctl gives {@code address}: other resources of the environment find
+     * it by that name (grants, node service accounts, subnets), so it would be half managed. Refused at plan time, naming
+     * the address under which it could be imported when its name is one mlctl gives ({@code physical}: name to physical name).
+     */
+    static DriverException wrongName(Environment env, Address address, String what, String name, String expected,
+                                     java.util.function.Function<String, String> physical) {
+        String prefix = env.name() + "-";
+        Optional<String> as = Optional.of(name).filter(n -> n.startsWith(prefix)).map(n -> n.substring(prefix.length()))
+            .filter(n -> n.matches("[a-z][a-z0-9-]*") && physical.apply(n).equals(name));
+        return new DriverException(address + ": " + what + " cannot be imported as " + address + ": mlctl names it " + expected
+            + " (the environment's other resources find it by that name)" + as.map(n -> "; import it as " + address.type().id() + "." + n)
+                .orElse("; only a resource of that name can be"), false);
+    }
+
+    /** Whether a resource carries no mlctl marker at all: the only kind import takes over. */
+    static boolean unmarked(Map<String, String> tags) {
+        return !GcpMarker.INSTANCE.marked(tags);
+    }
+
+    /** {@code net/subnet} of the spec network whose subnetwork (by the name NetworkKind gives it) this is, if any. */
+    @SuppressWarnings("unchecked")
+    static Optional<String> specSubnet(Environment env, String network, String subnetwork) {
+        for (ResourceSpec r : env.resources()) {
+            if (r.address().type() != ResourceType.NETWORK || !physicalName(env, r.address()).equals(network)) continue;
+            for (Object s : (List<Object>) r.attributes().getOrDefault("subnets", List.of())) {
+                String subnet = (String) ((Map<String, Object>) s).get("name");
+                if (subnetworkName(env, r.address().name(), subnet).equals(subnetwork)) return Optional.of(r.address().name() + "/" + subnet);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The spec name of the identity whose service account this is; the email itself when it is none of the spec's. */
+    static String identityName(String project, Environment env, String email) {
+        for (ResourceSpec r : env.resources()) {
+            if (r.address().type() != ResourceType.IDENTITY) continue;
+            if (serviceAccountEmail(project, serviceAccountId(env, r.address().name())).equals(email)) return r.address().name();
+        }
+        return email;
     }
 }

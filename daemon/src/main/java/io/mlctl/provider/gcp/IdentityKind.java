@@ -270,16 +270,60 @@ final class IdentityKind implements GcpKind {
             Policy projectPolicy = projectPolicy(c);
             Map<String, com.google.cloud.Policy> bucketPolicies = new TreeMap<>();
             bucketPolicies.putAll(bucketPolicies(c, environmentBuckets(c, env)));
-            owned.forEach((email, address) -> {
-                Optional<ResourceSpec> spec = env.resources().stream().filter(s -> s.address().equals(address)).findFirst();
-                Map<String, Object> attrs = new TreeMap<>();
-                attrs.put("region", env.region());
-                List<Object> grants = grants(c.project(), env, email, projectPolicy, bucketPolicies, spec);
-                if (!grants.isEmpty()) attrs.put("grants", grants);
-                items.add(new ObservedResource(address, email, attrs, markers.get(email)));
-            });
+            owned.forEach((email, address) -> items.add(observe(c, env, address, email, markers.get(email), projectPolicy, bucketPolicies)));
         }
         return new Page(items, Optional.empty());
+    }
+
+    /** One account as inventory (and import) shows it: its grants as read from the policies, and its marker. */
+    private static ObservedResource observe(GcpClients c, Environment env, Address address, String email, Map<String, String> marker,
+                                            Policy projectPolicy, Map<String, com.google.cloud.Policy> bucketPolicies) {
+        Map<String, Object> attrs = new TreeMap<>();
+        attrs.put("region", env.region());
+        List<Object> grants = grants(c.project(), env, email, projectPolicy, bucketPolicies, env.resource(address));
+        if (!grants.isEmpty()) attrs.put("grants", grants);
+        return new ObservedResource(address, email, attrs, marker);
+    }
+
+    private static final Pattern RESOURCE_NAME = Pattern.compile("projects/([^/]+)/serviceAccounts/([^/]+)");
+    private static final Pattern EMAIL = Pattern.compile("([a-z][a-z0-9-]{4,28}[a-z0-9])@([a-z][a-z0-9-]{4,28}[a-z0-9])\\.iam\\.gserviceaccount\\.com");
+
+    /**
+     * Import by the service account's email ({@code ID@PROJECT.iam.gserviceaccount.com}) or resource name
+     * ({@code projects/PROJECT/serviceAccounts/EMAIL}). An unmarked account is taken only when its id is the one mlctl gives
+     * the address: instances, clusters and endpoints of the environment run as the account of that id.
+     */
+    @Override
+    public Optional<ObservedResource> read(GcpClients c, Environment env, Address address, String cloudId) {
+        String id = cloudId.trim();
+        Matcher named = RESOURCE_NAME.matcher(id);
+        if (named.matches()) {
+            if (!named.group(1).equals("-") && !named.group(1).equals(c.project())) {
+                throw GcpKind.otherProject(address, "service account " + named.group(2), named.group(1), c.project());
+            }
+            id = named.group(2);
+        }
+        Matcher m = EMAIL.matcher(id);
+        if (!m.matches()) {
+            throw GcpKind.badId(address, cloudId, "a service account's email, e.g. " + GcpKind.serviceAccountEmail(c.project(),
+                GcpKind.serviceAccountId(env, address.name())) + " (Google-managed default accounts cannot be imported)");
+        }
+        if (!m.group(2).equals(c.project())) throw GcpKind.otherProject(address, "service account " + id, m.group(2), c.project());
+        String email = id;
+        Optional<ServiceAccount> sa = account(c, email);
+        if (sa.isEmpty()) return Optional.empty();
+        Map<String, String> marker = GcpMarker.INSTANCE.fromDescription(sa.get().getDescription());
+        String expected = GcpKind.serviceAccountId(env, address.name());
+        if (GcpKind.unmarked(marker) && !m.group(1).equals(expected)) {
+            throw GcpKind.wrongName(env, address, "service account " + email, m.group(1), expected, n -> GcpKind.serviceAccountId(env, n));
+        }
+        List<String> buckets = environmentBuckets(c, env);
+        return Optional.of(observe(c, env, address, email, marker, projectPolicy(c), bucketPolicies(c, buckets)));
+    }
+
+    @Override
+    public Map<String, String> outputs(GcpClients c, Environment env, ObservedResource resource) {
+        return Map.of("email", resource.cloudId());
     }
 
     /** The buckets' policies, read a few at a time: each is one request that only waits on the network. */
@@ -354,7 +398,7 @@ final class IdentityKind implements GcpKind {
 
     @Override
     public Optional<Existing> find(GcpClients c, Environment env, Address address, Optional<String> knownCloudId) {
-        String email = GcpKind.serviceAccountEmail(c.project(), GcpKind.serviceAccountId(env, address.name()));
+        String email = knownCloudId.orElseGet(() -> GcpKind.serviceAccountEmail(c.project(), GcpKind.serviceAccountId(env, address.name())));
         return account(c, email).map(sa -> new Existing(email, "service account " + email, GcpMarker.INSTANCE.fromDescription(sa.getDescription())));
     }
 
@@ -397,10 +441,24 @@ final class IdentityKind implements GcpKind {
     @Override
     @SuppressWarnings("unchecked")
     public ObservedResource update(GcpClients c, Environment env, ObservedResource current, ResourceSpec d, List<AttributeChange> changes) {
+        Map<String, String> tags = current.tags();
+        // A "tags" change comes only with an import (accounts take no labels): the marker goes in the description first.
+        if (changes.stream().anyMatch(ch -> ch.path().equals("tags") || ch.path().startsWith("tags."))) tags = mark(c, env, current.cloudId(), d.address());
         if (changes.stream().anyMatch(ch -> ch.path().startsWith("grants"))) {
             syncGrants(c, env, current.cloudId(), d, (List<Object>) current.attributes().getOrDefault("grants", List.of()));
         }
-        return new ObservedResource(d.address(), current.cloudId(), d.attributes(), current.tags());
+        return new ObservedResource(d.address(), current.cloudId(), d.attributes(), tags);
+    }
+
+    /** Writes the marker as the account's description (its display name stays the owner's); returns the marker. */
+    private static Map<String, String> mark(GcpClients c, Environment env, String email, Address address) {
+        ServiceAccount sa = account(c, email).orElseThrow(() -> new DriverException(address + ": service account " + email + " no longer exists; run plan again", false));
+        String description = GcpMarker.INSTANCE.description(env.name(), address);
+        if (!description.equals(sa.getDescription())) {
+            GcpErrors.run("iam.serviceAccounts.patch " + email, () -> c.iam().patchServiceAccount(PatchServiceAccountRequest.newBuilder()
+                .setServiceAccount(sa.toBuilder().setDescription(description)).setUpdateMask(FieldMask.newBuilder().addPaths("description")).build()));
+        }
+        return GcpMarker.INSTANCE.marker(env.name(), address);
     }
 
     /** Revokes every grant (so no binding is left naming a deleted account), then deletes the account. */

@@ -119,10 +119,58 @@ final class InstanceKind implements GcpKind {
                 Map<String, String> labels = i.getLabelsMap();
                 Optional<Address> a = GcpMarker.INSTANCE.owner(labels, env.name());
                 if (a.isEmpty() || a.get().type() != ResourceType.INSTANCE || a.get().isComponent()) continue;
-                items.add(new ObservedResource(a.get(), cloudId(i), GcpKind.attrs(env, observed(c, env, i), labels), labels));
+                items.add(observe(c, env, a.get(), i));
             }
         }
         return new Page(items, Optional.of(page.getNextPageToken()).filter(t -> !t.isEmpty()));
+    }
+
+    /** One instance as inventory (and import) shows it: its settings, and all its labels. */
+    private ObservedResource observe(GcpClients c, Environment env, Address address, Instance i) {
+        return new ObservedResource(address, cloudId(i), GcpKind.attrs(env, observed(c, env, i), i.getLabelsMap()), i.getLabelsMap());
+    }
+
+    private static final java.util.regex.Pattern ZONE_NAME = java.util.regex.Pattern.compile("([a-z]+-[a-z]+[0-9]+-[a-z])/([a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)");
+    private static final java.util.regex.Pattern RESOURCE_NAME = java.util.regex.Pattern.compile("projects/([^/]+)/zones/([^/]+)/instances/([^/]+)");
+
+    /**
+     * Import by {@code ZONE/NAME} (the id inventory shows, e.g. {@code us-central1-a/prod-trainer}) or the resource name
+     * {@code projects/P/zones/Z/instances/N} (or its URL). An unmarked instance is taken only under the name mlctl gives the
+     * address: the environment's {@code instance.read} grants name it.
+     */
+    @Override
+    public Optional<ObservedResource> read(GcpClients c, Environment env, Address address, String cloudId) {
+        String id = GcpKind.relativeName(cloudId.trim());
+        java.util.regex.Matcher r = RESOURCE_NAME.matcher(id);
+        if (r.matches()) {
+            if (!r.group(1).equals(c.project())) throw GcpKind.otherProject(address, "instance " + r.group(3), r.group(1), c.project());
+            id = r.group(2) + "/" + r.group(3);
+        }
+        java.util.regex.Matcher m = ZONE_NAME.matcher(id);
+        if (!m.matches()) {
+            throw GcpKind.badId(address, cloudId, "ZONE/NAME, e.g. " + zone(env, "", "") + "/" + GcpKind.physicalName(env, address)
+                + " (or projects/" + c.project() + "/zones/ZONE/instances/NAME)");
+        }
+        Optional<Instance> found = instance(c, id);
+        if (found.isEmpty()) return Optional.empty();
+        Instance i = found.get();
+        String expected = GcpKind.physicalName(env, address);
+        if (GcpKind.unmarked(i.getLabelsMap()) && !i.getName().equals(expected)) {
+            throw GcpKind.wrongName(env, address, "instance " + id, i.getName(), expected, n -> GcpKind.physicalName(env, n));
+        }
+        return Optional.of(observe(c, env, address, i));
+    }
+
+    /** Its internal IP, and its external one when it has one. */
+    @Override
+    public Map<String, String> outputs(GcpClients c, Environment env, ObservedResource resource) {
+        Instance i = live(c, resource.cloudId(), resource.address());
+        Map<String, String> out = new TreeMap<>();
+        if (i.getNetworkInterfacesCount() == 0) return out;
+        NetworkInterface nic = i.getNetworkInterfaces(0);
+        if (!nic.getNetworkIP().isEmpty()) out.put("privateIp", nic.getNetworkIP());
+        nic.getAccessConfigsList().stream().map(AccessConfig::getNatIP).filter(ip -> !ip.isEmpty()).findFirst().ifPresent(ip -> out.put("publicIp", ip));
+        return out;
     }
 
     /** {@code <zone>/<name>}: where the instance is and what it is called. */
@@ -281,11 +329,14 @@ final class InstanceKind implements GcpKind {
         return new ObservedResource(d.address(), id, d.attributes(), GcpKind.allLabels(marker, d.attributes()));
     }
 
-    private static void syncLabels(GcpClients c, Instance i, Map<String, String> marker, Map<String, Object> want) {
-        GcpKind.labelsAfterSync(i.getLabelsMap(), marker, want).ifPresent(labels -> NetworkKind.await("compute.instances.setLabels " + i.getName(),
+    /** Writes the marker and the spec's labels (others' stay); returns the labels the instance carries after. */
+    private static Map<String, String> syncLabels(GcpClients c, Instance i, Map<String, String> marker, Map<String, Object> want) {
+        Optional<Map<String, String>> labels = GcpKind.labelsAfterSync(i.getLabelsMap(), marker, want);
+        labels.ifPresent(l -> NetworkKind.await("compute.instances.setLabels " + i.getName(),
             c.instances().setLabelsAsync(SetLabelsInstanceRequest.newBuilder().setProject(c.project()).setZone(GcpKind.lastSegment(i.getZone()))
                 .setInstance(i.getName()).setInstancesSetLabelsRequestResource(InstancesSetLabelsRequest.newBuilder()
-                    .putAllLabels(labels).setLabelFingerprint(i.getLabelFingerprint())).build())));
+                    .putAllLabels(l).setLabelFingerprint(i.getLabelFingerprint())).build())));
+        return labels.orElse(i.getLabelsMap());
     }
 
     // ------------------------------------------------------------------ update, delete
@@ -299,7 +350,8 @@ final class InstanceKind implements GcpKind {
         Instance i = live(c, id, d.address());
         String zone = GcpKind.lastSegment(i.getZone());
         String[] ref = ((String) want.get("subnet")).split("/", 2);
-        if (changed.contains("tags")) syncLabels(c, i, GcpMarker.INSTANCE.marker(env.name(), d.address()), want);
+        Map<String, String> labels = current.tags();
+        if (changed.contains("tags")) labels = syncLabels(c, i, GcpMarker.INSTANCE.marker(env.name(), d.address()), want);
         if (changed.contains("firewall")) {
             i = live(c, id, d.address());
             String tag = NetworkKind.networkTag(env, ref[0]);
@@ -363,7 +415,7 @@ final class InstanceKind implements GcpKind {
                 }
             }
         }
-        return new ObservedResource(d.address(), id, want, current.tags());
+        return new ObservedResource(d.address(), id, want, labels);
     }
 
     private static Instance live(GcpClients c, String id, Address address) {

@@ -136,10 +136,60 @@ final class NetworkKind implements GcpKind {
                 Map<String, String> marker = GcpMarker.INSTANCE.fromDescription(n.getDescription());
                 Optional<Address> a = GcpMarker.INSTANCE.owner(marker, env.name());
                 if (a.isEmpty() || a.get().type() != ResourceType.NETWORK || a.get().isComponent()) continue;
-                items.add(new ObservedResource(a.get(), n.getName(), GcpKind.attrs(env, observed(env, a.get(), n, subnets, rules), Map.of()), marker));
+                items.add(observe(env, a.get(), n, subnets, rules));
             }
         }
         return new Page(items, Optional.of(page.getNextPageToken()).filter(t -> !t.isEmpty()));
+    }
+
+    /** One network as inventory (and import) shows it: its own subnets and rules among those given, and the marker of its description. */
+    private static ObservedResource observe(Environment env, Address address, Network n, List<Subnetwork> subnets, List<Firewall> rules) {
+        return new ObservedResource(address, n.getName(), GcpKind.attrs(env, observed(env, address, n, subnets, rules), Map.of()),
+            GcpMarker.INSTANCE.fromDescription(n.getDescription()));
+    }
+
+    private static final Pattern NETWORK_NAME = Pattern.compile("[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?");
+    private static final Pattern RESOURCE_NAME = Pattern.compile("projects/([^/]+)/global/networks/([^/]+)");
+
+    /**
+     * Read by the network's name or resource name {@code projects/P/global/networks/N}. A network no mlctl environment marked
+     * cannot be imported: Compute Engine fixes a network's description (where mlctl keeps the marker: networks take no labels)
+     * at creation, so mlctl could never mark it as its own; that is said at plan time. A marked one is returned for the
+     * caller to name its owner.
+     */
+    @Override
+    public Optional<ObservedResource> read(GcpClients c, Environment env, Address address, String cloudId) {
+        String id = GcpKind.relativeName(cloudId.trim());
+        Matcher r = RESOURCE_NAME.matcher(id);
+        if (r.matches()) {
+            if (!r.group(1).equals(c.project())) throw GcpKind.otherProject(address, "VPC network " + r.group(2), r.group(1), c.project());
+            id = r.group(2);
+        }
+        if (!NETWORK_NAME.matcher(id).matches()) {
+            throw GcpKind.badId(address, cloudId, "the network's name, e.g. " + GcpKind.physicalName(env, address) + " (or projects/" + c.project()
+                + "/global/networks/NAME)");
+        }
+        Optional<Network> n = network(c, id);
+        if (n.isEmpty()) return Optional.empty();
+        if (GcpKind.unmarked(GcpMarker.INSTANCE.fromDescription(n.get().getDescription()))) throw notImportable(address, id);
+        return Optional.of(observe(env, address, n.get(), subnetworks(c, env.region(), inNetwork(id)), firewalls(c, inNetwork(id))));
+    }
+
+    private static DriverException notImportable(Address address, String network) {
+        return new DriverException(address + ": VPC network " + network + " cannot be imported: mlctl marks a network in its description, "
+            + "which Compute Engine fixes when the network is made (networks take no labels); let mlctl create the network", false);
+    }
+
+    /** The spec subnets' ids, {@code name=projects/P/regions/R/subnetworks/N}, comma-separated in name order. */
+    @Override
+    public Map<String, String> outputs(GcpClients c, Environment env, ObservedResource resource) {
+        Network n = network(c, resource.cloudId())
+            .orElseThrow(() -> new DriverException(resource.address() + ": VPC network " + resource.cloudId() + " no longer exists", false));
+        Map<String, Subnetwork> own = ownSubnets(env, resource.address(), n.getSelfLink(), subnetworks(c, env.region(), inNetwork(n.getName())));
+        List<String> ids = new ArrayList<>();
+        own.forEach((name, s) -> ids.add(name + "=" + relative(s.getSelfLink().isEmpty()
+            ? subnetworkUrl(c, GcpKind.lastSegment(s.getRegion()), s.getName()) : s.getSelfLink())));
+        return Map.of("subnets", String.join(",", ids));
     }
 
     private static Map<String, Object> observed(Environment env, Address network, Network n, List<Subnetwork> subnets, List<Firewall> rules) {
@@ -343,6 +393,11 @@ final class NetworkKind implements GcpKind {
         changes.forEach(ch -> changed.add(top(ch.path())));
         Network n = network(c, current.cloudId())
             .orElseThrow(() -> new DriverException(d.address() + ": VPC network " + current.cloudId() + " no longer exists; run plan again", false));
+        // A "tags" change is an import: only a network already carrying this address's marker can be one (see read).
+        if (changed.contains("tags") && GcpMarker.INSTANCE.owner(GcpMarker.INSTANCE.fromDescription(n.getDescription()), env.name())
+                .filter(d.address()::equals).isEmpty()) {
+            throw notImportable(d.address(), n.getName());
+        }
         if (changed.contains("subnets") || changed.contains("privateStorageAccess")) subnets(c, env, n, d);
         if (changed.contains("firewall")) firewall(c, env, n, d);
         return new ObservedResource(d.address(), current.cloudId(), d.attributes(), current.tags());

@@ -87,4 +87,21 @@ class ResourceManagerFakeTest {
         assertThat(fakes.resourceManager().policy(P).getBindingsList()).anySatisfy(b ->
             assertThat(b.getMembersList()).contains("deleted:serviceAccount:" + email + "?uid=" + uid));
     }
+
+    @Test
+    void aProjectIsReadByIdOrNumberAndNamedByTheNumberEveryFakeGivesIt() throws Exception {
+        String number = GcpFakes.projectNumber(P);
+        HttpResponse<String> byId = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + fakes.httpPort() + "/v3/projects/" + P)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(byId.statusCode()).isEqualTo(200);
+        assertThat(byId.body()).contains("\"name\":\"projects/" + number + "\"", "\"projectId\":\"" + P + "\"", "ACTIVE");
+        assertThat(fakes.vertex().projectNumber(P)).isEqualTo(number);
+        assertThat(fakes.storage().insertAs(P, "{\"name\":\"rm-fake-bucket\"}").getProjectNumber()).hasToString(number);
+        HttpResponse<String> byNumber = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + fakes.httpPort() + "/v3/projects/" + number))
+            .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(byNumber.body()).contains("\"name\":\"projects/" + number + "\"");
+        HttpResponse<String> bad = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + fakes.httpPort() + "/v3/projects/Bad_Project")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(bad.statusCode()).isEqualTo(400);
+    }
 }

@@ -338,4 +338,22 @@ class VertexFakeTest {
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(models.listModels(ListModelsRequest.newBuilder().setParent(PARENT).setFilter("display_name=\"m\"").build()).iterateAll()).hasSize(1);
     }
+
+    @Test
+    void aModelsLabelsDisplayNameAndDescriptionUpdateWithItsEtagAndNothingElseDoes() throws Exception {
+        Model m = models.getModel(model("gs://bkt/m/"));
+        Model updated = models.updateModel(m.toBuilder().putLabels("owner", "serving").build(), FieldMask.newBuilder().addPaths("labels").build());
+        assertThat(updated.getLabelsMap()).containsEntry("owner", "serving");
+        assertThat(updated.getEtag()).isNotEqualTo(m.getEtag());
+        assertThatThrownBy(() -> models.updateModel(m.toBuilder().clearLabels().build(), FieldMask.newBuilder().addPaths("labels").build()))
+            .as("stale etag").satisfies(t -> assertThat(code(t)).isEqualTo(StatusCode.Code.ABORTED));
+        assertThatThrownBy(() -> models.updateModel(updated.toBuilder().setArtifactUri("gs://bkt/other/").build(),
+            FieldMask.newBuilder().addPaths("artifact_uri").build())).satisfies(t -> assertThat(code(t)).isEqualTo(StatusCode.Code.INVALID_ARGUMENT));
+        assertThatThrownBy(() -> models.updateModel(updated.toBuilder().putLabels("Bad Key", "x").build(), FieldMask.newBuilder().addPaths("labels").build()))
+            .satisfies(t -> assertThat(code(t)).isEqualTo(StatusCode.Code.INVALID_ARGUMENT));
+        assertThatThrownBy(() -> models.updateModel(updated, FieldMask.getDefaultInstance()))
+            .satisfies(t -> assertThat(code(t)).isEqualTo(StatusCode.Code.INVALID_ARGUMENT));
+        assertThat(models.getModel(m.getName()).getArtifactUri()).isEqualTo("gs://bkt/m/");
+        assertThat(models.getModel(m.getName()).getLabelsMap()).containsOnly(Map.entry("owner", "serving"));
+    }
 }
