@@ -116,14 +116,47 @@ final class IdentityKind implements AzureKind {
             }
         }
         List<ObservedResource> items = new ArrayList<>();
-        owned.forEach((row, address) -> {
-            List<IdentityGrants.Row> rows = new ArrayList<>(principal(row).map(p -> byPrincipal.getOrDefault(p.toLowerCase(Locale.ROOT), List.of()))
-                .orElse(List.of()));
-            if (onePage) principal(row).ifPresent(p -> rows.addAll(notIndexedYet(cloud, env, address, p, rows)));
-            items.add(observed(address, String.valueOf(row.get("id")), String.valueOf(row.get("location")), AzureKind.tags(row.get("tags")),
-                IdentityGrants.grants(cloud, env, address, rows)));
-        });
+        owned.forEach((row, address) -> items.add(observe(cloud, env, address, row,
+            principal(row).map(p -> byPrincipal.getOrDefault(p.toLowerCase(Locale.ROOT), List.of())).orElse(List.of()), onePage)));
         return new Page(items, page.skipToken());
+    }
+
+    /**
+     * One identity (a Graph row or a GET, the same shape) with the grants its role assignments {@code listed} make; with
+     * {@code direct}, also those the spec asks that Graph has not indexed yet (read by their deterministic ids).
+     */
+    private static ObservedResource observe(AzureClients cloud, Environment env, Address address, Map<String, Object> row,
+                                            List<IdentityGrants.Row> listed, boolean direct) {
+        List<IdentityGrants.Row> rows = new ArrayList<>(listed);
+        if (direct) principal(row).ifPresent(p -> rows.addAll(notIndexedYet(cloud, env, address, p, rows)));
+        return observed(address, String.valueOf(row.get("id")), String.valueOf(row.get("location")), AzureKind.tags(row.get("tags")),
+            IdentityGrants.grants(cloud, env, address, rows));
+    }
+
+    /**
+     * The identity {@code cloudId} ({@code .../Microsoft.ManagedIdentity/userAssignedIdentities/<name>}), observed as {@link #list}
+     * observes one: one GET and one Graph query for its role assignments. It must be in the environment's resource group under
+     * the address's name (list finds identities there by that name).
+     */
+    @Override
+    public Optional<ObservedResource> read(AzureClients cloud, Environment env, Address address, String cloudId) {
+        AzureKind.ArmRef ref = AzureKind.parseId(cloudId, "Microsoft.ManagedIdentity", "userAssignedIdentities").orElseThrow(() ->
+            AzureKind.notAnId(address, cloudId, "a user-assigned managed identity", AzureKind.idForm("Microsoft.ManagedIdentity", "userAssignedIdentities")));
+        String what = "managed identity " + ref.name();
+        AzureKind.requireHere(cloud, env, address, ref, what);
+        AzureKind.requireName(address, what, ref.name());
+        return cloud.getRaw("read " + what, AzureKind.identityId(cloud, env, ref.name()), IDENTITY_API)
+            .map(row -> observe(cloud, env, address, row, principal(row).map(p -> rows(cloud, p)).orElse(List.of()), true));
+    }
+
+    /** {@code clientId} (what a workload names to get the identity's tokens) and {@code principalId} (what role assignments name). */
+    @Override
+    public Map<String, String> outputs(AzureClients cloud, Environment env, ObservedResource r) {
+        IdentityInner i = get(cloud, groupOf(r.cloudId()), AzureKind.lastSegment(r.cloudId())).orElseThrow(() -> AzureKind.gone(r));
+        Map<String, String> out = new TreeMap<>();
+        if (i.clientId() != null) out.put("clientId", i.clientId().toString());
+        if (i.principalId() != null) out.put("principalId", i.principalId().toString());
+        return out;
     }
 
     /** The role assignments the spec asks of {@code address} that Graph did not list, read by their deterministic ids (those that exist). */
@@ -209,7 +242,12 @@ final class IdentityKind implements AzureKind {
         String name = AzureKind.lastSegment(current.cloudId());
         Map<String, String> marker = TagMarker.INSTANCE.marker(env.name(), d.address());
         Map<String, String> tags = current.tags();
-        if (changes.stream().anyMatch(c -> c.path().startsWith("tags"))) tags = syncTags(cloud, group, name, current.tags(), marker, d.attributes());
+        if (changes.stream().anyMatch(c -> c.path().startsWith("tags"))) {
+            // A PATCH of tags replaces them all: computed from the identity's tags as they are now, so nobody else's is dropped.
+            Map<String, String> now = get(cloud, group, name).map(i -> AzureKind.tags(i.tags()))
+                .orElseThrow(() -> new DriverException(d.address() + ": managed identity " + name + " no longer exists; run plan again", false));
+            tags = syncTags(cloud, group, name, now, marker, d.attributes());
+        }
         if (changes.stream().anyMatch(c -> c.path().startsWith("grants"))) {
             IdentityInner identity = get(cloud, group, name)
                 .orElseThrow(() -> new DriverException(d.address() + ": managed identity " + name + " no longer exists; run plan again", false));
