@@ -413,7 +413,7 @@ class AzureImportTest {
 
     @Test
     void aVnetImportTakesOnlyTheSubnetsTheSpecNamesAndKeepsTheOthers() {
-        Case lan = kinds().filter(k -> k.name().equals("network")).findFirst().orElseThrow();
+        Case lan = kind("network");
         rig.apply(rig.env("dev", "team: ml", BASE));
         lan.make().apply(this);
         var vnets = cloud().network().serviceClient().getVirtualNetworks();
@@ -439,7 +439,7 @@ class AzureImportTest {
 
     @Test
     void aClusterImportKeepsAUserPoolTheSpecDoesNotNameAndIsNotDeletedWithIt() {
-        Case k = kinds().filter(x -> x.name().equals("kubernetes_cluster")).findFirst().orElseThrow();
+        Case k = kind("kubernetes_cluster");
         rig.apply(rig.env("dev", "team: ml", BASE));
         String id = k.make().apply(this);
         var pools = cloud().containers().serviceClient().getAgentPools();
@@ -456,6 +456,56 @@ class AzureImportTest {
         assertThat(rig.plan(env).changes()).isEmpty();
         assertThat(rig.run(env, true).result().orElseThrow().failures()).anySatisfy(f -> assertThat(f).contains("node pool theirs").contains("does not manage"));
         assertThat(rig.arm.get(id)).isPresent();
+    }
+
+    /** scope and role GUID of the principal's role assignments. */
+    List<String> assignments(String principal) {
+        return rig.arm.list("Microsoft.Authorization/roleAssignments").stream().map(ArmFake::properties)
+            .filter(p -> principal.equals(p.get("principalId")))
+            .map(p -> p.get("scope") + " " + AzureKind.lastSegment(String.valueOf(p.get("roleDefinitionId")))).toList();
+    }
+
+    Case kind(String name) {
+        return kinds().filter(k -> k.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    void adopt(Environment env, Address address, String id) {
+        ObservedResource read = rig.azure.read(env, address, id).orElseThrow();
+        rig.azure.adopt(env, read, env.resource(address).orElseThrow(), differences(env, read));
+    }
+
+    @Test
+    void grantsOnAnImportedBucketAndEndpointAreMadeAtTheirOwnScopesNotTheNamesMlctlWouldDerive() {
+        Case bucket = kind("bucket");
+        Case endpoint = kind("inference_endpoint");
+        rig.apply(rig.env("dev", "team: ml", BASE));
+        String container = bucket.make().apply(this);
+        String scoring = endpoint.make().apply(this);
+        String grants = """
+            - type: identity
+              name: reader
+              grants:
+                - {actions: [storage.read], resource: bucket/data}
+                - {actions: [endpoint.invoke], resource: inference_endpoint/sentiment}
+            """;
+        Environment imported = rig.env("dev", "team: ml", BASE + bucket.spec() + endpoint.spec());
+        adopt(imported, bucket.address(), container);
+        adopt(imported, endpoint.address(), scoring);
+
+        Environment env = rig.env("dev", "team: ml", BASE + bucket.spec() + endpoint.spec() + grants);
+        rig.apply(env);
+        String principal = String.valueOf(ArmFake.properties(rig.arm.get(rig.id("dev", "Microsoft.ManagedIdentity/userAssignedIdentities/reader"))
+            .orElseThrow()).get("principalId"));
+        assertThat(assignments(principal)).containsExactlyInAnyOrder(container + " " + IdentityGrants.BLOB_READER,
+            scoring + " " + IdentityGrants.ML_DATA_SCIENTIST);
+        assertThat(rig.plan(env).changes()).isEmpty();
+
+        // Taken back: revoked at those same scopes.
+        Environment none = rig.env("dev", "team: ml", BASE + bucket.spec() + endpoint.spec() + "- {type: identity, name: reader}\n");
+        assertThat(AzureRig.paths(rig.plan(none))).containsExactly("identity.reader:grants");
+        rig.apply(none);
+        assertThat(assignments(principal)).isEmpty();
+        assertThat(rig.plan(none).changes()).isEmpty();
     }
 
     @Test
