@@ -210,6 +210,11 @@ interface AzureKind extends ResourceKind<AzureClients> {
         return b.toString();
     }
 
+    /** The id the spec's import list gives {@code address}, if it names it. */
+    static Optional<String> importedId(Environment env, Address address) {
+        return env.imports().stream().filter(i -> i.to().equals(address)).map(Environment.Import::id).findFirst();
+    }
+
     /** An import id of the wrong form: one line saying which form this type takes. */
     static DriverException notAnId(Address address, String cloudId, String what, String... forms) {
         return new DriverException(address + ": '" + cloudId + "' is not the Azure resource id of " + what + "; it takes the form "

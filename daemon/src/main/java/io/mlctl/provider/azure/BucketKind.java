@@ -179,8 +179,10 @@ final class BucketKind implements AzureKind {
     public Page list(AzureClients cloud, Environment env, Optional<String> pageToken) {
         Map<String, Account> rows = new TreeMap<>();
         // A spec bucket Resource Graph does not show yet (it lags ARM writes) is read directly, on a single-page listing.
+        // An imported bucket's account has a name of its own: its id is in the spec's import list, when that still names it.
         Page page = AzureKind.graphPage(cloud, env, ARM_TYPE, storage(cloud).getApiVersion(), pageToken,
-            address -> AzureKind.resourceId(cloud, env, "Microsoft.Storage/storageAccounts", accountName(cloud, env, address.name())), row -> {
+            address -> importedAccount(cloud, env, address)
+                .orElseGet(() -> AzureKind.resourceId(cloud, env, "Microsoft.Storage/storageAccounts", accountName(cloud, env, address.name()))), row -> {
                 Account a = Account.of(row);
                 return TagMarker.INSTANCE.owner(a.tags(), env.name()).filter(x -> x.type() == ResourceType.BUCKET && !x.isComponent()).map(x -> {
                     rows.put(a.id(), a);
@@ -201,6 +203,14 @@ final class BucketKind implements AzureKind {
             reads.get(a.id()).ifPresent(r -> items.add(new ObservedResource(address, a.id(), observed(a, r, address.name()), a.tags())));
         }
         return new Page(items, page.nextPageToken());
+    }
+
+    /** The storage account id of the bucket's entry in the spec's import list (an account's id, or its container's), if any. */
+    private static Optional<String> importedAccount(AzureClients cloud, Environment env, Address address) {
+        return AzureKind.importedId(env, address).flatMap(id -> AzureKind.parseId(id, "Microsoft.Storage", "storageAccounts", "blobServices", "containers")
+                .or(() -> AzureKind.parseId(id, "Microsoft.Storage", "storageAccounts")))
+            .filter(r -> r.group().equalsIgnoreCase(AzureKind.resourceGroup(env)))
+            .map(r -> AzureKind.resourceId(cloud, env, "Microsoft.Storage/storageAccounts", r.names().get(0)));
     }
 
     /** Each account's three reads, all overlapping on a small pool (the same requests as one by one, a fraction of the time). */

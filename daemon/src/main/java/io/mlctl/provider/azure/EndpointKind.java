@@ -486,7 +486,11 @@ final class EndpointKind implements AzureKind {
             for (ResourceSpec spec : env.resources()) {
                 Address a = spec.address();
                 if (a.type() != ResourceType.INFERENCE_ENDPOINT || a.isComponent() || rows.containsKey(a)) continue;
-                String id = MachineLearningWorkspace.endpointId(cloud, env, a.name());
+                // An imported endpoint has a workspace and name of its own: its id is in the spec's import list, when that still names it.
+                String id = AzureKind.importedId(env, a).flatMap(x -> AzureKind.parseId(x, "Microsoft.MachineLearningServices", "workspaces", "onlineEndpoints"))
+                    .filter(r -> r.group().equalsIgnoreCase(AzureKind.resourceGroup(env)))
+                    .map(r -> AzureKind.resourceId(cloud, env, MachineLearningWorkspace.WORKSPACES, r.names().get(0) + "/onlineEndpoints/" + r.name()))
+                    .orElseGet(() -> MachineLearningWorkspace.endpointId(cloud, env, a.name()));
                 MachineLearningWorkspace.get(cloud, "read online endpoint " + AzureKind.lastSegment(id), id, API).filter(e -> ours(env, a, e))
                     .ifPresent(e -> {
                         rows.put(a, e);

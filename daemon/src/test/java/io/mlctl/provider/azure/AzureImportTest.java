@@ -509,6 +509,41 @@ class AzureImportTest {
     }
 
     @Test
+    void whileResourceGraphLagsAnImportedBucketOrEndpointIsListedByTheIdTheSpecsImportListGives() {
+        Case bucket = kind("bucket");
+        Case endpoint = kind("inference_endpoint");
+        rig.apply(rig.env("dev", "team: ml", BASE));
+        rig.arm.graphLag(java.time.Duration.ofHours(1)); // what is made from now on stays out of Graph's answers
+        String container = bucket.make().apply(this);
+        String scoring = endpoint.make().apply(this);
+        Environment plain = rig.env("dev", "team: ml", BASE + bucket.spec() + endpoint.spec());
+        Environment withImports = io.mlctl.testing.Specs.env("""
+            apiVersion: mlctl.io/v1
+            kind: Environment
+            metadata:
+              name: dev
+              labels: {team: ml}
+            spec:
+              provider: azure
+              region: eastus
+              import:
+                - {to: bucket.data, id: %s}
+                - {to: inference_endpoint.sentiment, id: %s}
+              resources:
+            %s""".formatted(container, scoring, (BASE + bucket.spec() + endpoint.spec()).indent(4)));
+        adopt(withImports, bucket.address(), container);
+        adopt(withImports, endpoint.address(), scoring);
+
+        // Graph does not show them yet: neither name is one mlctl derives, so only the import list says where they are.
+        for (Case c : List.of(bucket, endpoint)) {
+            assertThat(rig.azure.list(plain, c.address().type(), Optional.empty()).items()).noneMatch(r -> r.address().equals(c.address()));
+            assertThat(listed(withImports, c.address()).attributes()).isEqualTo(rig.azure.read(withImports, c.address(),
+                c.address().equals(bucket.address()) ? container : scoring).orElseThrow().attributes());
+        }
+        assertThat(rig.plan(withImports).changes()).isEmpty();
+    }
+
+    @Test
     void anInstanceWithoutAPublicAddressOutputsOnlyItsPrivateIp() {
         Environment env = rig.env("dev", "team: ml", BASE + "- {type: instance, name: box, machineType: Standard_D2s_v3, subnet: net/a}\n");
         rig.apply(env);
