@@ -1,6 +1,7 @@
 package io.mlctl.fake.azure;
 
 import com.azure.resourcemanager.network.fluent.models.NetworkSecurityGroupInner;
+import com.azure.resourcemanager.network.fluent.models.PublicIpAddressInner;
 import com.azure.resourcemanager.network.fluent.models.SubnetInner;
 import com.azure.resourcemanager.network.fluent.models.VirtualNetworkInner;
 import com.azure.resourcemanager.network.models.TagsObject;
@@ -40,20 +41,22 @@ import java.util.UUID;
  * (or of what sits in it) gives its VNet a new etag, so a VNet PUT conditional on the etag read before
  * ({@code If-Match}) is refused with 412 and cannot drop a subnet added since. A PATCH of a VNet or
  * security group takes {@code tags} only (Azure's "Update Tags", body {@code TagsObject}); everything
- * else changes by PUT.
+ * else changes by PUT. A public IP address is allocated its address when made ({@code Static}) or only once
+ * something uses it ({@code Dynamic}), and cannot be deleted while a network interface names it.
  */
 final class NetworkTypes {
     static final String VNET = "Microsoft.Network/virtualNetworks";
     static final String SUBNET = "Microsoft.Network/virtualNetworks/subnets";
     static final String NSG = "Microsoft.Network/networkSecurityGroups";
     static final String RULE = "Microsoft.Network/networkSecurityGroups/securityRules";
+    static final String PUBLIC_IP = "Microsoft.Network/publicIPAddresses";
     private static final Set<String> PROTOCOLS = Set.of("tcp", "udp", "icmp", "esp", "ah", "*");
 
     private NetworkTypes() {
     }
 
     static List<ArmType> all() {
-        return List.of(new VirtualNetworks(), new Subnets(), new SecurityGroups());
+        return List.of(new VirtualNetworks(), new Subnets(), new SecurityGroups(), new PublicIpAddresses());
     }
 
     // ---- for other service fakes and tests ------------------------------------------------------
@@ -713,6 +716,69 @@ final class NetworkTypes {
         @Override
         public void afterWrite(ArmFake arm, ArmId id, Optional<Map<String, Object>> now) {
             refreshAssociations(arm);
+        }
+    }
+
+    // ---- Microsoft.Network/publicIPAddresses -----------------------------------------------------
+
+    static final class PublicIpAddresses implements ArmType {
+        private static final Set<String> ALLOCATION = Set.of("static", "dynamic");
+
+        @Override
+        public String type() {
+            return PUBLIC_IP;
+        }
+
+        @Override
+        public Class<?> model() {
+            return PublicIpAddressInner.class;
+        }
+
+        /** Azure's PATCH of a public IP address ("Update Tags") takes {@code tags} alone. */
+        @Override
+        public Class<?> patchModel() {
+            return TagsObject.class;
+        }
+
+        @Override
+        public void checkPut(ArmFake arm, ArmId id, Map<String, Object> body, Optional<Map<String, Object>> existing) {
+            Object method = props(body).get("publicIPAllocationMethod");
+            if (method != null && !ALLOCATION.contains(String.valueOf(method).toLowerCase(Locale.ROOT))) {
+                throw ArmError.badRequest("InvalidRequestFormat", "Cannot parse the request: public IP address " + id.id() + " has "
+                    + "publicIPAllocationMethod '" + method + "', not one of Static, Dynamic.");
+            }
+        }
+
+        /** A static address is the same for the resource's life, derived from its id so tests can expect it. */
+        @Override
+        public Map<String, Object> store(ArmFake arm, ArmId id, Map<String, Object> body, Optional<Map<String, Object>> existing) {
+            Map<String, Object> p = ArmFake.properties(body);
+            p.putIfAbsent("publicIPAllocationMethod", "Dynamic");
+            p.putIfAbsent("publicIPAddressVersion", "IPv4");
+            Object before = existing.map(e -> props(e).get("ipAddress")).orElse(null);
+            if (before != null) p.put("ipAddress", before);
+            else if ("static".equalsIgnoreCase(String.valueOf(p.get("publicIPAllocationMethod")))) p.put("ipAddress", address(id));
+            else p.remove("ipAddress");
+            p.put("resourceGuid", existing.map(e -> props(e).get("resourceGuid")).orElse(UUID.randomUUID().toString()));
+            return body;
+        }
+
+        static String address(ArmId id) {
+            int h = id.key().hashCode();
+            return "20." + ((h >>> 16) & 0xff) + "." + ((h >>> 8) & 0xff) + "." + Math.max(1, h & 0xfe);
+        }
+
+        @Override
+        public void checkDelete(ArmFake arm, ArmId id, Map<String, Object> existing) {
+            for (Map<String, Object> nic : arm.list("Microsoft.Network/networkInterfaces")) {
+                for (Map<String, Object> c : objects(props(nic).get("ipConfigurations"))) {
+                    if (props(c).get("publicIPAddress") instanceof Map<?, ?> pip && id.id().equalsIgnoreCase(String.valueOf(pip.get("id")))) {
+                        throw ArmError.badRequest("PublicIPAddressCannotBeDeleted", "Public IP address " + id.id() + " can not be deleted since it is "
+                            + "still allocated to resource " + c.get("id") + ". In order to delete the public IP, disassociate/detach the Public IP "
+                            + "address from the resource.");
+                    }
+                }
+            }
         }
     }
 }

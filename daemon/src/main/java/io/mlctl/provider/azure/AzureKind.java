@@ -1,6 +1,7 @@
 package io.mlctl.provider.azure;
 
 import io.mlctl.inventory.ObservedResource;
+import io.mlctl.provider.DriverException;
 import io.mlctl.provider.Labels;
 import io.mlctl.provider.Page;
 import io.mlctl.provider.ResourceKind;
@@ -172,6 +173,80 @@ interface AzureKind extends ResourceKind<AzureClients> {
             toResource.apply(row.get()).ifPresent(items::add);
         }
         return new Page(items, Optional.empty());
+    }
+
+    // ---- import: the ids mlctl import takes ----
+
+    /** An ARM id taken apart: subscription, resource group, and the names after {@code providers/<namespace>/}, one per type. */
+    record ArmRef(String subscription, String group, List<String> names) {
+        String name() {
+            return names.get(names.size() - 1);
+        }
+    }
+
+    /**
+     * {@code cloudId} as an id of {@code namespace}/{@code types} ({@code Microsoft.Network}, {@code virtualNetworks}), or
+     * empty when it is not one. Fixed words compare without case, as ARM's do.
+     */
+    static Optional<ArmRef> parseId(String cloudId, String namespace, String... types) {
+        String id = cloudId == null ? "" : cloudId.strip();
+        if (id.endsWith("/")) id = id.substring(0, id.length() - 1);
+        String[] s = id.split("/", -1);
+        if (s.length != 7 + 2 * types.length || !s[0].isEmpty() || !s[1].equalsIgnoreCase("subscriptions") || !s[3].equalsIgnoreCase("resourceGroups")
+            || !s[5].equalsIgnoreCase("providers") || !s[6].equalsIgnoreCase(namespace)) return Optional.empty();
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < types.length; i++) {
+            if (!s[7 + 2 * i].equalsIgnoreCase(types[i]) || s[8 + 2 * i].isBlank()) return Optional.empty();
+            names.add(s[8 + 2 * i]);
+        }
+        if (s[2].isBlank() || s[4].isBlank()) return Optional.empty();
+        return Optional.of(new ArmRef(s[2], s[4], names));
+    }
+
+    /** The form of an id of {@code namespace}/{@code types}, for messages: {@code /subscriptions/<subscription>/.../virtualNetworks/<name>}. */
+    static String idForm(String namespace, String... types) {
+        StringBuilder b = new StringBuilder("/subscriptions/<subscription>/resourceGroups/<group>/providers/").append(namespace);
+        for (int i = 0; i < types.length; i++) b.append('/').append(types[i]).append(i == types.length - 1 ? "/<name>" : "/<" + types[i].replaceAll("s$", "") + ">");
+        return b.toString();
+    }
+
+    /** The id the spec's import list gives {@code address}, if it names it. */
+    static Optional<String> importedId(Environment env, Address address) {
+        return env.imports().stream().filter(i -> i.to().equals(address)).map(Environment.Import::id).findFirst();
+    }
+
+    /** An import id of the wrong form: one line saying which form this type takes. */
+    static DriverException notAnId(Address address, String cloudId, String what, String... forms) {
+        return new DriverException(address + ": '" + cloudId + "' is not the Azure resource id of " + what + "; it takes the form "
+            + String.join(" or ", forms), false);
+    }
+
+    /**
+     * Refuses an import id outside this environment's subscription or resource group: mlctl lists an environment's
+     * resources in its resource group only, and computes the ids of references (subnets, identities, grant scopes) there.
+     */
+    static void requireHere(AzureClients cloud, Environment env, Address address, ArmRef ref, String what) {
+        if (!ref.subscription().equalsIgnoreCase(cloud.subscription())) {
+            throw new DriverException(address + ": " + what + " is in subscription " + ref.subscription() + ", not in subscription "
+                + cloud.subscription() + " of environment " + env.name() + "; it cannot be imported", false);
+        }
+        if (!ref.group().equalsIgnoreCase(resourceGroup(env))) {
+            throw new DriverException(address + ": " + what + " is in resource group " + ref.group() + "; to be imported it must be in resource group "
+                + resourceGroup(env) + ", where environment " + env.name() + " keeps everything (move it there with 'az resource move')", false);
+        }
+    }
+
+    /** Refuses an import whose Azure name is not the address's name: Azure cannot rename it, and mlctl finds and refers to it by that name. */
+    static void requireName(Address address, String what, String name) {
+        if (!name.equals(address.name())) {
+            throw new DriverException(address + ": " + what + " cannot be imported as " + address + ": Azure cannot rename it and mlctl names it "
+                + "after the address; import it as " + address.type().id() + "." + name, false);
+        }
+    }
+
+    /** What {@code outputs} says of a resource that went since inventory read it. */
+    static DriverException gone(ObservedResource r) {
+        return new DriverException(r.address() + ": " + r.cloudId() + " no longer exists; run plan again", false);
     }
 
     /** {@code row.properties}, or an empty map. */

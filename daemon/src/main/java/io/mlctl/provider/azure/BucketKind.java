@@ -179,8 +179,10 @@ final class BucketKind implements AzureKind {
     public Page list(AzureClients cloud, Environment env, Optional<String> pageToken) {
         Map<String, Account> rows = new TreeMap<>();
         // A spec bucket Resource Graph does not show yet (it lags ARM writes) is read directly, on a single-page listing.
+        // An imported bucket's account has a name of its own: its id is in the spec's import list, when that still names it.
         Page page = AzureKind.graphPage(cloud, env, ARM_TYPE, storage(cloud).getApiVersion(), pageToken,
-            address -> AzureKind.resourceId(cloud, env, "Microsoft.Storage/storageAccounts", accountName(cloud, env, address.name())), row -> {
+            address -> importedAccount(cloud, env, address)
+                .orElseGet(() -> AzureKind.resourceId(cloud, env, "Microsoft.Storage/storageAccounts", accountName(cloud, env, address.name()))), row -> {
                 Account a = Account.of(row);
                 return TagMarker.INSTANCE.owner(a.tags(), env.name()).filter(x -> x.type() == ResourceType.BUCKET && !x.isComponent()).map(x -> {
                     rows.put(a.id(), a);
@@ -201,6 +203,14 @@ final class BucketKind implements AzureKind {
             reads.get(a.id()).ifPresent(r -> items.add(new ObservedResource(address, a.id(), observed(a, r, address.name()), a.tags())));
         }
         return new Page(items, page.nextPageToken());
+    }
+
+    /** The storage account id of the bucket's entry in the spec's import list (an account's id, or its container's), if any. */
+    private static Optional<String> importedAccount(AzureClients cloud, Environment env, Address address) {
+        return AzureKind.importedId(env, address).flatMap(id -> AzureKind.parseId(id, "Microsoft.Storage", "storageAccounts", "blobServices", "containers")
+                .or(() -> AzureKind.parseId(id, "Microsoft.Storage", "storageAccounts")))
+            .filter(r -> r.group().equalsIgnoreCase(AzureKind.resourceGroup(env)))
+            .map(r -> AzureKind.resourceId(cloud, env, "Microsoft.Storage/storageAccounts", r.names().get(0)));
     }
 
     /** Each account's three reads, all overlapping on a small pool (the same requests as one by one, a fraction of the time). */
@@ -401,6 +411,47 @@ final class BucketKind implements AzureKind {
             .map(a -> new Existing(a.id(), "storage account " + name, AzureKind.tags(a.tags())));
     }
 
+    /**
+     * The bucket {@code cloudId}: a blob container's id ({@code .../storageAccounts/<account>/blobServices/default/containers/<bucket>})
+     * or its storage account's ({@code .../storageAccounts/<account>}, the id inventory gives a bucket; its container is the one
+     * named after the bucket), observed as {@link #list} observes one. The account may have any name (mlctl derives names only for
+     * accounts it makes); it must be in the environment's resource group, and the container must have the bucket's name.
+     */
+    @Override
+    public Optional<ObservedResource> read(AzureClients cloud, Environment env, Address address, String cloudId) {
+        String ns = "Microsoft.Storage";
+        Optional<AzureKind.ArmRef> asContainer = AzureKind.parseId(cloudId, ns, "storageAccounts", "blobServices", "containers")
+            .filter(r -> r.names().get(1).equalsIgnoreCase("default"));
+        AzureKind.ArmRef ref = asContainer.or(() -> AzureKind.parseId(cloudId, ns, "storageAccounts")).orElseThrow(() -> AzureKind.notAnId(address, cloudId,
+            "a blob container or storage account", "/subscriptions/<subscription>/resourceGroups/<group>/providers/Microsoft.Storage/storageAccounts/<account>"
+                + "/blobServices/default/containers/<name>", AzureKind.idForm(ns, "storageAccounts")));
+        String account = ref.names().get(0);
+        String container = asContainer.isPresent() ? ref.name() : address.name();
+        AzureKind.requireHere(cloud, env, address, ref, "storage account " + account);
+        AzureKind.requireName(address, "container " + container + " of storage account " + account, container);
+        Optional<StorageAccountInner> inner = AzureErrors.find("read storage account " + account,
+            () -> storage(cloud).getStorageAccounts().getByResourceGroup(AzureKind.resourceGroup(env), account));
+        if (inner.isEmpty()) return Optional.empty();
+        Account a = Account.of(inner.get());
+        Optional<BlobServicePropertiesInner> service = readService(cloud, a);
+        if (service.isEmpty()) return Optional.empty();
+        Reads r = new Reads(service.get(), readPolicy(cloud, a), readContainer(cloud, a, container));
+        // A container's id names that container: nothing has the id when it is not there (an account's id shows it missing, as list does).
+        if (asContainer.isPresent() && r.container().isEmpty()) return Optional.empty();
+        return Optional.of(new ObservedResource(address, a.id(), observed(a, r, container), a.tags()));
+    }
+
+    /** {@code uri}: the container's URL, from the account's blob endpoint ({@code https://<account>.blob.core.windows.net/<bucket>}). */
+    @Override
+    public Map<String, String> outputs(AzureClients cloud, Environment env, ObservedResource r) {
+        String name = AzureKind.lastSegment(r.cloudId());
+        StorageAccountInner a = AzureErrors.find("read storage account " + name,
+            () -> storage(cloud).getStorageAccounts().getByResourceGroup(groupOf(r.cloudId()), name)).orElseThrow(() -> AzureKind.gone(r));
+        String blob = a.primaryEndpoints() != null && a.primaryEndpoints().blob() != null && a.primaryEndpoints().blob().startsWith("https://")
+            ? a.primaryEndpoints().blob() : "https://" + name + ".blob.core.windows.net/";
+        return Map.of("uri", (blob.endsWith("/") ? blob : blob + "/") + r.address().name());
+    }
+
     private static DriverException kmsRefused(Address address, String account) {
         return new DriverException(address + ": encryption: kms needs a customer-managed key in Azure Key Vault (a vault, a key, and a managed "
             + "identity storage account " + account + " reaches it with), which mlctl does not create; use encryption: managed (Microsoft-managed "
@@ -445,7 +496,7 @@ final class BucketKind implements AzureKind {
     @Override
     public ObservedResource complete(AzureClients cloud, Environment env, String cloudId, ResourceSpec desired, Map<String, String> marker) {
         StorageAccountInner account = ready(cloud, desired.address(), cloudId);
-        return converge(cloud, desired, marker, account, SETTINGS, true);
+        return converge(cloud, desired, marker, account, SETTINGS, true, true);
     }
 
     private static StorageAccountInner ready(AzureClients cloud, Address address, String id) {
@@ -484,20 +535,22 @@ final class BucketKind implements AzureKind {
         StorageAccountInner account = AzureErrors.find("read storage account " + name,
                 () -> storage(cloud).getStorageAccounts().getByResourceGroup(groupOf(current.cloudId()), name))
             .orElseThrow(() -> new DriverException(current.address() + ": storage account " + name + " no longer exists; run plan again", false));
-        return converge(cloud, desired, TagMarker.INSTANCE.marker(env.name(), desired.address()), account, changed, false);
+        // An import (no marker yet) marks the container too, as a create does.
+        return converge(cloud, desired, TagMarker.INSTANCE.marker(env.name(), desired.address()), account, changed, false,
+            !TagMarker.INSTANCE.marked(current.tags()));
     }
 
     /**
      * Brings the {@code which} settings of the account, its container, blob service and policy to the
      * spec where they differ, each in the call that holds it, and answers the resource as read back.
      * A missing container is made (by {@code complete}, or by the update of {@code container: missing});
-     * {@code complete} also writes the container's marker metadata;
+     * {@code complete} and an import ({@code marking}) also write the container's marker metadata;
      * {@code transport} restores TLS 1.2 and HTTPS-only. Public access opens on the account before the container, and
      * closes on the container before the account (Azure refuses a public container on an account that
      * forbids public access).
      */
     private ObservedResource converge(AzureClients cloud, ResourceSpec d, Map<String, String> marker, StorageAccountInner inner,
-                                      Set<String> which, boolean completing) {
+                                      Set<String> which, boolean completing, boolean marking) {
         Map<String, Object> a = d.attributes();
         Address address = d.address();
         Account account = Account.of(inner);
@@ -538,7 +591,7 @@ final class BucketKind implements AzureKind {
         }
         if (dirty && wantPublic) account = patchAccount(cloud, account, patch);
         Optional<BlobContainerInner> box = convergeContainer(cloud, account, container, reads.container(), marker, wantPublic,
-            which.contains("public") || completing, completing);
+            which.contains("public") || completing, marking);
         if (dirty && !wantPublic) account = patchAccount(cloud, account, patch);
 
         BlobServicePropertiesInner service = reads.service();

@@ -167,11 +167,30 @@ final class ClusterKind implements AzureKind {
     static Optional<String> ownPool(Map<String, String> tags, Environment env, Address cluster, String aksName) {
         Optional<Address> a = TagMarker.INSTANCE.owner(tags, env.name());
         if (a.isEmpty() || !a.get().resource().equals(cluster)) return Optional.empty();
-        if (!a.get().isComponent()) return SYSTEM_POOL.equals(aksName) ? Optional.of(SYSTEM_POOL) : Optional.empty();
+        // mlctl's System pool: the one it made ("system"), or the System pool of a cluster it imported, marked as the cluster itself.
+        if (!a.get().isComponent()) return Optional.of(SYSTEM_POOL);
         String component = a.get().component();
         if (!component.startsWith("node_pool.")) return Optional.empty();
         String spec = component.substring("node_pool.".length());
         return poolName(spec).equals(aksName) ? Optional.of(spec) : Optional.empty();
+    }
+
+    /**
+     * Whose a pool of a cluster being imported (no marker yet) is to be: the spec pool whose AKS name it has, else, for a
+     * System pool, mlctl's System pool (the spec never shows it; AKS needs one); empty for a pool that is anyone's already or
+     * that the spec does not name (someone else's from then on: never changed, and it keeps the cluster from being deleted).
+     */
+    static Optional<String> adoptablePool(Environment env, Address cluster, String aksName, Map<String, String> tags, Object mode) {
+        if (TagMarker.INSTANCE.marked(tags)) return Optional.empty();
+        Optional<String> spec = env.resource(cluster).stream().flatMap(r -> specPools(r).stream()).map(p -> (String) p.get("name"))
+            .filter(n -> poolName(n).equals(aksName)).findFirst();
+        if (spec.isPresent()) return spec;
+        return AgentPoolMode.SYSTEM.equals(mode) ? Optional.of(SYSTEM_POOL) : Optional.empty();
+    }
+
+    /** Whether the cluster is being imported: it carries no marker yet, so its pools are taken as {@link #adoptablePool} says. */
+    private static boolean importing(Map<String, String> clusterTags) {
+        return !TagMarker.INSTANCE.marked(clusterTags);
     }
 
     @SuppressWarnings("unchecked")
@@ -232,8 +251,10 @@ final class ClusterKind implements AzureKind {
         }
         List<Object> pools = new ArrayList<>();
         String subnet = null;
+        boolean importing = importing(AzureKind.tags(mc.tags()));
         for (ManagedClusterAgentPoolProfile p : mc.agentPoolProfiles() == null ? List.<ManagedClusterAgentPoolProfile>of() : mc.agentPoolProfiles()) {
             Optional<String> spec = ownPool(AzureKind.tags(p.tags()), env, address, p.name());
+            if (spec.isEmpty() && importing) spec = adoptablePool(env, address, p.name(), AzureKind.tags(p.tags()), p.mode());
             if (spec.isEmpty()) continue; // someone else's pool: not listed, never changed
             if (subnet == null || spec.get().equals(SYSTEM_POOL)) subnet = p.vnetSubnetId();
             if (spec.get().equals(SYSTEM_POOL)) continue; // mlctl's own System pool: not in the spec
@@ -260,6 +281,39 @@ final class ClusterKind implements AzureKind {
         String group = knownCloudId.map(InstanceKind::groupOf).orElse(AzureKind.resourceGroup(env));
         String name = knownCloudId.map(AzureKind::lastSegment).orElse(address.name());
         return get(cloud, group, name).map(mc -> new Existing(mc.id(), "AKS cluster " + name + " in resource group " + group, AzureKind.tags(mc.tags())));
+    }
+
+    /**
+     * The AKS cluster {@code cloudId} ({@code .../Microsoft.ContainerService/managedClusters/<name>}), observed as {@link #list}
+     * observes one (its pools come inline). It must be in the environment's resource group under the address's name: grants
+     * and references name it so. Not imported yet, its pools are read as the import will take them ({@link #adoptablePool}).
+     */
+    @Override
+    public Optional<ObservedResource> read(AzureClients cloud, Environment env, Address address, String cloudId) {
+        AzureKind.ArmRef ref = AzureKind.parseId(cloudId, "Microsoft.ContainerService", "managedClusters").orElseThrow(() ->
+            AzureKind.notAnId(address, cloudId, "an AKS cluster", AzureKind.idForm("Microsoft.ContainerService", "managedClusters")));
+        String what = "AKS cluster " + ref.name();
+        AzureKind.requireHere(cloud, env, address, ref, what);
+        AzureKind.requireName(address, what, ref.name());
+        return get(cloud, AzureKind.resourceGroup(env), ref.name()).map(mc -> observe(cloud, env, address, mc));
+    }
+
+    /**
+     * {@code endpoint}, the API server's URL (its private FQDN for a private cluster), {@code credentials}, the command that
+     * writes a kubeconfig for it, and {@code version}, the Kubernetes version the control plane runs.
+     */
+    @Override
+    public Map<String, String> outputs(AzureClients cloud, Environment env, ObservedResource r) {
+        String group = InstanceKind.groupOf(r.cloudId());
+        String name = AzureKind.lastSegment(r.cloudId());
+        ManagedClusterInner mc = get(cloud, group, name).orElseThrow(() -> AzureKind.gone(r));
+        Map<String, String> out = new TreeMap<>();
+        String host = mc.fqdn() != null ? mc.fqdn() : mc.privateFqdn();
+        if (host != null) out.put("endpoint", "https://" + host + ":443");
+        out.put("credentials", "az aks get-credentials --resource-group " + group + " --name " + name);
+        String version = mc.currentKubernetesVersion() != null ? mc.currentKubernetesVersion() : mc.kubernetesVersion();
+        if (version != null) out.put("version", version);
+        return out;
     }
 
     private static Optional<ManagedClusterInner> get(AzureClients cloud, String group, String name) {
@@ -485,6 +539,8 @@ final class ClusterKind implements AzureKind {
         // A change a lost answer left running finishes first; a cluster it (or anything) left Failed is repaired before any change.
         ManagedClusterInner mc = repairIfFailed(cloud, group, name, settledCluster(cloud, group, name));
         Map<String, String> marker = TagMarker.INSTANCE.marker(env.name(), d.address());
+        // An import marks the pools it takes before the cluster: a retry after a failure in between still sees an unmarked cluster.
+        if (importing(current.tags())) markAdopted(cloud, env, d.address(), group, name, mc);
         if (tags) syncTags(cloud, group, name, mc, marker, d.attributes());
         if (version) upgrade(cloud, env, d, group, name);
         if (identity) {
@@ -521,6 +577,20 @@ final class ClusterKind implements AzureKind {
             createPool(cloud, group, name, profile(env, d.address(), subnetId, want.get(pool)));
         }
         return observe(cloud, env, d.address(), awaitCluster(cloud, group, name));
+    }
+
+    /** The pools an import takes ({@link #adoptablePool}) get their marker: the spec pool's, or the cluster's own for the System pool. */
+    private void markAdopted(AzureClients cloud, Environment env, Address cluster, String group, String name, ManagedClusterInner mc) {
+        for (ManagedClusterAgentPoolProfile p : mc.agentPoolProfiles() == null ? List.<ManagedClusterAgentPoolProfile>of() : mc.agentPoolProfiles()) {
+            Optional<String> spec = adoptablePool(env, cluster, p.name(), AzureKind.tags(p.tags()), p.mode());
+            if (spec.isEmpty()) continue;
+            Map<String, String> tags = new TreeMap<>(AzureKind.tags(p.tags()));
+            tags.putAll(spec.get().equals(SYSTEM_POOL) ? TagMarker.INSTANCE.marker(env.name(), cluster) : poolMarker(env, cluster, spec.get()));
+            String what = "mark node pool " + p.name() + " of AKS cluster " + name + " as " + cluster + "'s";
+            AgentPoolInner pool = AzureErrors.call("read node pool " + p.name() + " of AKS cluster " + name, () -> pools(cloud).get(group, name, p.name()));
+            finish(what, whenIdle(what, () -> pools(cloud).beginCreateOrUpdate(group, name, p.name(), pool.withTags(tags))),
+                poolState(cloud, group, name, p.name()));
+        }
     }
 
     private static void requireOwnPool(Environment env, Address cluster, String name, ManagedClusterAgentPoolProfile p, String verb) {

@@ -355,10 +355,20 @@ final class EndpointKind implements AzureKind {
         return TagMarker.INSTANCE.owner(AzureKind.tags(resource.get("tags")), env.name()).filter(address::equals).isPresent();
     }
 
-    /** mlctl's deployments of the endpoint, the one serving its traffic first. */
+    /**
+     * mlctl's deployments of the endpoint, the one serving its traffic first. Of an endpoint being imported (no marker yet),
+     * the deployment serving most of its traffic, which the import takes over; the others stay someone else's.
+     */
     private static List<Map<String, Object>> own(Environment env, Address address, Map<String, Object> endpoint, List<Map<String, Object>> deployments) {
         Map<String, Integer> traffic = traffic(endpoint);
         List<Map<String, Object>> out = new ArrayList<>(deployments.stream().filter(x -> ours(env, address, x)).toList());
+        if (!TagMarker.INSTANCE.marked(AzureKind.tags(endpoint.get("tags")))) {
+            deployments.stream().filter(x -> !TagMarker.INSTANCE.marked(AzureKind.tags(x.get("tags"))))
+                .filter(x -> traffic.getOrDefault(String.valueOf(x.get("name")), 0) > 0)
+                .max(Comparator.comparing((Map<String, Object> x) -> traffic.getOrDefault(String.valueOf(x.get("name")), 0))
+                    .thenComparing(x -> String.valueOf(x.get("name")), Comparator.reverseOrder()))
+                .ifPresent(out::add);
+        }
         out.sort(Comparator.comparing((Map<String, Object> x) -> -traffic.getOrDefault(String.valueOf(x.get("name")), 0))
             .thenComparing(x -> String.valueOf(x.get("name"))));
         return out;
@@ -476,7 +486,11 @@ final class EndpointKind implements AzureKind {
             for (ResourceSpec spec : env.resources()) {
                 Address a = spec.address();
                 if (a.type() != ResourceType.INFERENCE_ENDPOINT || a.isComponent() || rows.containsKey(a)) continue;
-                String id = MachineLearningWorkspace.endpointId(cloud, env, a.name());
+                // An imported endpoint has a workspace and name of its own: its id is in the spec's import list, when that still names it.
+                String id = AzureKind.importedId(env, a).flatMap(x -> AzureKind.parseId(x, "Microsoft.MachineLearningServices", "workspaces", "onlineEndpoints"))
+                    .filter(r -> r.group().equalsIgnoreCase(AzureKind.resourceGroup(env)))
+                    .map(r -> AzureKind.resourceId(cloud, env, MachineLearningWorkspace.WORKSPACES, r.names().get(0) + "/onlineEndpoints/" + r.name()))
+                    .orElseGet(() -> MachineLearningWorkspace.endpointId(cloud, env, a.name()));
                 MachineLearningWorkspace.get(cloud, "read online endpoint " + AzureKind.lastSegment(id), id, API).filter(e -> ours(env, a, e))
                     .ifPresent(e -> {
                         rows.put(a, e);
@@ -531,6 +545,34 @@ final class EndpointKind implements AzureKind {
                 + MachineLearningWorkspace.name(env) + ")", AzureKind.tags(e.get("tags"))));
     }
 
+    /**
+     * The online endpoint {@code cloudId} ({@code .../Microsoft.MachineLearningServices/workspaces/<workspace>/onlineEndpoints/<name>}),
+     * observed as {@link #list} observes one: the endpoint, its deployments and the resource group's autoscale settings on them.
+     * Any workspace and name (mlctl derives them only for endpoints it makes), in the environment's resource group.
+     */
+    @Override
+    public Optional<ObservedResource> read(AzureClients cloud, Environment env, Address address, String cloudId) {
+        AzureKind.ArmRef ref = AzureKind.parseId(cloudId, "Microsoft.MachineLearningServices", "workspaces", "onlineEndpoints").orElseThrow(() ->
+            AzureKind.notAnId(address, cloudId, "an Azure ML online endpoint",
+                AzureKind.idForm("Microsoft.MachineLearningServices", "workspaces", "onlineEndpoints")));
+        String what = "online endpoint " + ref.name();
+        AzureKind.requireHere(cloud, env, address, ref, what);
+        String id = AzureKind.resourceId(cloud, env, MachineLearningWorkspace.WORKSPACES, ref.names().get(0) + "/onlineEndpoints/" + ref.name());
+        Optional<Map<String, Object>> endpoint = MachineLearningWorkspace.get(cloud, "read " + what, id, API);
+        if (endpoint.isEmpty()) return Optional.empty();
+        List<Map<String, Object>> deployments = deployments(cloud, String.valueOf(endpoint.get().get("id")));
+        return Optional.of(observed(cloud, env, address, endpoint.get(), deployments, settingsOf(cloud, env, own(env, address, endpoint.get(), deployments))));
+    }
+
+    /** {@code invokeUrl}: the endpoint's scoring URI (callers authenticate with its key or an Entra token). */
+    @Override
+    public Map<String, String> outputs(AzureClients cloud, Environment env, ObservedResource r) {
+        Map<String, Object> endpoint = MachineLearningWorkspace.get(cloud, "read online endpoint " + AzureKind.lastSegment(r.cloudId()), r.cloudId(), API)
+            .orElseThrow(() -> AzureKind.gone(r));
+        Object uri = AzureKind.properties(endpoint).get("scoringUri");
+        return uri == null ? Map.of() : Map.of("invokeUrl", String.valueOf(uri));
+    }
+
     // ---------------------------------------------------------------- create, converge
 
     @Override
@@ -567,7 +609,8 @@ final class EndpointKind implements AzureKind {
         Map<String, String> marker = TagMarker.INSTANCE.marker(env.name(), d.address());
         boolean labels = changes.stream().anyMatch(c -> c.path().equals("tags") || c.path().startsWith("tags."));
         boolean deployment = changes.stream().anyMatch(c -> !(c.path().equals("tags") || c.path().startsWith("tags.")));
-        if (deployment) return converge(cloud, env, current.cloudId(), d, marker, labels);
+        // An import (no marker yet) marks the deployment it takes over too: converge does, before the endpoint's own tags.
+        if (deployment || !TagMarker.INSTANCE.marked(current.tags())) return converge(cloud, env, current.cloudId(), d, marker, labels);
         String id = current.cloudId();
         String what = "online endpoint " + AzureKind.lastSegment(id);
         Map<String, Object> endpoint = read(cloud, d, id);

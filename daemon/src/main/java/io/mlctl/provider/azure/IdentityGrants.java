@@ -17,6 +17,7 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * An identity's grants as Azure role assignments of built-in roles, each at the narrowest scope Azure
@@ -101,8 +102,47 @@ final class IdentityGrants {
         };
     }
 
+    /**
+     * Where the environment's buckets and endpoints are when not under the names mlctl derives for those it makes (one
+     * imported: any storage account or workspace, any endpoint name), as grant references to scope ids. Found by their markers
+     * in one Resource Graph query, made only when an identity of the spec grants on a bucket or endpoint; Graph lagging a
+     * fresh import gives the derived scope, whose grant then waits (a retryable "does not exist yet") until Graph shows it.
+     */
+    record Targets(Map<String, String> ids) {
+        static final Targets NONE = new Targets(Map.of());
+    }
+
+    /**
+     * The {@link Targets} of the environment, when the spec's identities or {@code also} (an identity as inventory saw it) grant
+     * on a bucket or endpoint, or one of {@code rows} (role assignments read) is on a blob container or an online endpoint.
+     */
+    @SafeVarargs
+    @SuppressWarnings("unchecked")
+    static Targets targets(AzureClients cloud, Environment env, List<Row> rows, Map<String, Object>... also) {
+        boolean granted = Stream.concat(env.resources().stream().filter(s -> s.address().type() == ResourceType.IDENTITY).map(ResourceSpec::attributes),
+                Stream.of(also))
+            .flatMap(a -> ((List<Object>) a.getOrDefault("grants", List.of())).stream())
+            .map(g -> String.valueOf(((Map<String, Object>) g).get("resource")))
+            .anyMatch(r -> r.startsWith("bucket/") || r.startsWith("inference_endpoint/"));
+        boolean assigned = rows.stream().map(r -> r.assignment().scope()).anyMatch(x -> whole(CONTAINER, x) || whole(ENDPOINT, x));
+        if (!granted && !assigned) return Targets.NONE;
+        String query = "resources | where type in~ ('" + BucketKind.ARM_TYPE + "', '" + EndpointKind.GRAPH_ENDPOINTS + "') | where resourceGroup =~ '"
+            + AzureKind.resourceGroup(env) + "' | where tags['" + io.mlctl.inventory.Ownership.ENVIRONMENT_TAG + "'] == '" + env.name() + "' | order by id asc";
+        Map<String, String> out = new TreeMap<>();
+        for (Map<String, Object> row : cloud.queryAll("list the buckets and endpoints grants name", query)) {
+            String id = String.valueOf(row.get("id"));
+            io.mlctl.provider.TagMarker.INSTANCE.owner(AzureKind.tags(row.get("tags")), env.name()).filter(a -> !a.isComponent()).ifPresent(a -> {
+                if (a.type() == ResourceType.BUCKET) out.put("bucket/" + a.name(), id + "/blobServices/default/containers/" + a.name());
+                if (a.type() == ResourceType.INFERENCE_ENDPOINT) out.put("inference_endpoint/" + a.name(), id);
+            });
+        }
+        return new Targets(out);
+    }
+
     /** The ARM id a grant on {@code type/name} of the environment is scoped to. */
-    static String scope(AzureClients cloud, Environment env, String reference) {
+    static String scope(AzureClients cloud, Environment env, String reference, Targets targets) {
+        String found = targets.ids().get(reference);
+        if (found != null) return found;
         String type = reference.substring(0, reference.indexOf('/'));
         String name = reference.substring(reference.indexOf('/') + 1);
         return switch (type) {
@@ -113,6 +153,11 @@ final class IdentityGrants {
             case "inference_endpoint" -> MachineLearningWorkspace.endpointId(cloud, env, name);
             default -> throw new IllegalArgumentException("no grants on " + reference);
         };
+    }
+
+    private static boolean whole(Pattern p, String scope) {
+        Matcher m = p.matcher(scope);
+        return m.find() && m.end() == scope.length();
     }
 
     /** {@code /subscriptions/<s>/providers/Microsoft.Authorization/roleDefinitions/<guid>}. */
@@ -127,11 +172,11 @@ final class IdentityGrants {
 
     /** The assignments a spec's grants need (attrs without grants: none). */
     @SuppressWarnings("unchecked")
-    static Set<Assignment> wanted(AzureClients cloud, Environment env, Map<String, Object> attrs) {
+    static Set<Assignment> wanted(AzureClients cloud, Environment env, Map<String, Object> attrs, Targets targets) {
         Set<Assignment> out = new LinkedHashSet<>();
         for (Object o : (List<Object>) attrs.getOrDefault("grants", List.of())) {
             Map<String, Object> g = (Map<String, Object>) o;
-            String scope = scope(cloud, env, (String) g.get("resource"));
+            String scope = scope(cloud, env, (String) g.get("resource"), targets);
             for (Object a : (List<Object>) g.get("actions")) out.add(new Assignment(scope, role((String) a)));
         }
         return out;
@@ -139,12 +184,12 @@ final class IdentityGrants {
 
     /** What each wanted assignment is for, to name it in messages: "storage.read on bucket/data". */
     @SuppressWarnings("unchecked")
-    static Map<Assignment, String> purposes(AzureClients cloud, Environment env, Map<String, Object> attrs) {
+    static Map<Assignment, String> purposes(AzureClients cloud, Environment env, Map<String, Object> attrs, Targets targets) {
         Map<Assignment, String> out = new java.util.LinkedHashMap<>();
         for (Object o : (List<Object>) attrs.getOrDefault("grants", List.of())) {
             Map<String, Object> g = (Map<String, Object>) o;
             String ref = (String) g.get("resource");
-            String scope = scope(cloud, env, ref);
+            String scope = scope(cloud, env, ref, targets);
             for (Object a : (List<Object>) g.get("actions")) out.merge(new Assignment(scope, role((String) a)), a + " on " + ref, (x, y) -> x + ", " + y);
         }
         return out;
@@ -187,20 +232,22 @@ final class IdentityGrants {
             return a.role().equals(AKS_USER) ? Optional.of(known != null ? known : "kubernetes_cluster/" + m.group(1)) : Optional.empty();
         }
         if ((m = ENDPOINT.matcher(scope)).find() && m.end() == scope.length()) {
-            if (!a.role().equals(ML_DATA_SCIENTIST) || !m.group(1).equalsIgnoreCase(MachineLearningWorkspace.name(env))) return Optional.empty();
-            return Optional.of(known != null ? known : "inference_endpoint/" + m.group(2));
+            if (!a.role().equals(ML_DATA_SCIENTIST)) return Optional.empty();
+            if (known != null) return Optional.of(known); // an imported endpoint's, in a workspace of its own
+            if (!m.group(1).equalsIgnoreCase(MachineLearningWorkspace.name(env))) return Optional.empty();
+            return Optional.of("inference_endpoint/" + m.group(2));
         }
         return Optional.empty();
     }
 
     /** Every grantable resource of the spec by its scope (lowercase), to name assignments as the spec does. */
-    static Map<String, String> specScopes(AzureClients cloud, Environment env) {
+    static Map<String, String> specScopes(AzureClients cloud, Environment env, Targets targets) {
         Map<String, String> out = new TreeMap<>();
         for (ResourceSpec s : env.resources()) {
             ResourceType t = s.address().type();
             if (t == ResourceType.BUCKET || t == ResourceType.INSTANCE || t == ResourceType.KUBERNETES_CLUSTER || t == ResourceType.INFERENCE_ENDPOINT) {
                 String ref = t.id() + "/" + s.address().name();
-                out.put(scope(cloud, env, ref).toLowerCase(Locale.ROOT), ref);
+                out.put(scope(cloud, env, ref, targets).toLowerCase(Locale.ROOT), ref);
             }
         }
         return out;
@@ -212,8 +259,8 @@ final class IdentityGrants {
      * spec asks neither, so it shows as a grant to revoke).
      */
     @SuppressWarnings("unchecked")
-    static List<Object> grants(AzureClients cloud, Environment env, Address identity, List<Row> rows) {
-        Map<String, String> specScopes = specScopes(cloud, env);
+    static List<Object> grants(AzureClients cloud, Environment env, Address identity, List<Row> rows, Targets targets) {
+        Map<String, String> specScopes = specScopes(cloud, env, targets);
         Map<String, Set<String>> asked = new TreeMap<>();
         env.resources().stream().filter(s -> s.address().equals(identity)).findFirst().ifPresent(s -> {
             for (Object o : (List<Object>) s.attributes().getOrDefault("grants", List.of())) {
@@ -251,8 +298,8 @@ final class IdentityGrants {
     }
 
     /** Whether an assignment is one mlctl makes for grants of this environment (so it may revoke it). */
-    static boolean ours(AzureClients cloud, Environment env, Assignment a) {
-        return reference(cloud, env, a, Map.of()).isPresent();
+    static boolean ours(AzureClients cloud, Environment env, Assignment a, Map<String, String> specScopes) {
+        return reference(cloud, env, a, specScopes).isPresent();
     }
 
     /** The Resource Graph query for the role assignments of {@code principals}, in a stable order. */

@@ -116,24 +116,63 @@ final class IdentityKind implements AzureKind {
             }
         }
         List<ObservedResource> items = new ArrayList<>();
-        owned.forEach((row, address) -> {
-            List<IdentityGrants.Row> rows = new ArrayList<>(principal(row).map(p -> byPrincipal.getOrDefault(p.toLowerCase(Locale.ROOT), List.of()))
-                .orElse(List.of()));
-            if (onePage) principal(row).ifPresent(p -> rows.addAll(notIndexedYet(cloud, env, address, p, rows)));
-            items.add(observed(address, String.valueOf(row.get("id")), String.valueOf(row.get("location")), AzureKind.tags(row.get("tags")),
-                IdentityGrants.grants(cloud, env, address, rows)));
-        });
+        IdentityGrants.Targets targets = owned.isEmpty() ? IdentityGrants.Targets.NONE
+            : IdentityGrants.targets(cloud, env, byPrincipal.values().stream().flatMap(List::stream).toList());
+        owned.forEach((row, address) -> items.add(observe(cloud, env, address, row,
+            principal(row).map(p -> byPrincipal.getOrDefault(p.toLowerCase(Locale.ROOT), List.of())).orElse(List.of()), onePage, targets)));
         return new Page(items, page.skipToken());
     }
 
+    /**
+     * One identity (a Graph row or a GET, the same shape) with the grants its role assignments {@code listed} make; with
+     * {@code direct}, also those the spec asks that Graph has not indexed yet (read by their deterministic ids).
+     */
+    private static ObservedResource observe(AzureClients cloud, Environment env, Address address, Map<String, Object> row,
+                                            List<IdentityGrants.Row> listed, boolean direct, IdentityGrants.Targets targets) {
+        List<IdentityGrants.Row> rows = new ArrayList<>(listed);
+        if (direct) principal(row).ifPresent(p -> rows.addAll(notIndexedYet(cloud, env, address, p, rows, targets)));
+        return observed(address, String.valueOf(row.get("id")), String.valueOf(row.get("location")), AzureKind.tags(row.get("tags")),
+            IdentityGrants.grants(cloud, env, address, rows, targets));
+    }
+
+    /**
+     * The identity {@code cloudId} ({@code .../Microsoft.ManagedIdentity/userAssignedIdentities/<name>}), observed as {@link #list}
+     * observes one: one GET and one Graph query for its role assignments. It must be in the environment's resource group under
+     * the address's name (list finds identities there by that name).
+     */
+    @Override
+    public Optional<ObservedResource> read(AzureClients cloud, Environment env, Address address, String cloudId) {
+        AzureKind.ArmRef ref = AzureKind.parseId(cloudId, "Microsoft.ManagedIdentity", "userAssignedIdentities").orElseThrow(() ->
+            AzureKind.notAnId(address, cloudId, "a user-assigned managed identity", AzureKind.idForm("Microsoft.ManagedIdentity", "userAssignedIdentities")));
+        String what = "managed identity " + ref.name();
+        AzureKind.requireHere(cloud, env, address, ref, what);
+        AzureKind.requireName(address, what, ref.name());
+        return cloud.getRaw("read " + what, AzureKind.identityId(cloud, env, ref.name()), IDENTITY_API)
+            .map(row -> {
+                List<IdentityGrants.Row> rows = principal(row).map(p -> rows(cloud, p)).orElse(List.of());
+                return observe(cloud, env, address, row, rows, true, IdentityGrants.targets(cloud, env, rows));
+            });
+    }
+
+    /** {@code clientId} (what a workload names to get the identity's tokens) and {@code principalId} (what role assignments name). */
+    @Override
+    public Map<String, String> outputs(AzureClients cloud, Environment env, ObservedResource r) {
+        IdentityInner i = get(cloud, groupOf(r.cloudId()), AzureKind.lastSegment(r.cloudId())).orElseThrow(() -> AzureKind.gone(r));
+        Map<String, String> out = new TreeMap<>();
+        if (i.clientId() != null) out.put("clientId", i.clientId().toString());
+        if (i.principalId() != null) out.put("principalId", i.principalId().toString());
+        return out;
+    }
+
     /** The role assignments the spec asks of {@code address} that Graph did not list, read by their deterministic ids (those that exist). */
-    private static List<IdentityGrants.Row> notIndexedYet(AzureClients cloud, Environment env, Address address, String principal, List<IdentityGrants.Row> listed) {
+    private static List<IdentityGrants.Row> notIndexedYet(AzureClients cloud, Environment env, Address address, String principal, List<IdentityGrants.Row> listed,
+                                                          IdentityGrants.Targets targets) {
         Set<IdentityGrants.Assignment> have = new LinkedHashSet<>();
         listed.forEach(r -> have.add(r.assignment()));
         List<IdentityGrants.Row> out = new ArrayList<>();
         Optional<ResourceSpec> spec = env.resources().stream().filter(s -> s.address().equals(address)).findFirst();
         if (spec.isEmpty()) return out;
-        for (IdentityGrants.Assignment a : IdentityGrants.wanted(cloud, env, spec.get().attributes())) {
+        for (IdentityGrants.Assignment a : IdentityGrants.wanted(cloud, env, spec.get().attributes(), targets)) {
             if (have.contains(a)) continue;
             String id = a.scope() + "/providers/Microsoft.Authorization/roleAssignments/" + IdentityGrants.name(a, principal);
             cloud.getRaw("read role assignment " + a.roleName() + " on " + a.scope(), id, ROLE_ASSIGNMENT_API)
@@ -184,7 +223,7 @@ final class IdentityKind implements AzureKind {
             .orElseThrow(() -> new DriverException(d.address() + ": managed identity " + name + " is not visible yet", true));
         Map<String, String> tags = syncTags(cloud, group, name, AzureKind.tags(identity.tags()), marker, d.attributes());
         String principal = String.valueOf(identity.principalId());
-        IdentityGrants.purposes(cloud, env, d.attributes()).forEach((a, why) -> assign(cloud, env, d.address(), a, principal, why));
+        IdentityGrants.purposes(cloud, env, d.attributes(), IdentityGrants.targets(cloud, env, List.of())).forEach((a, why) -> assign(cloud, env, d.address(), a, principal, why));
         return observed(d.address(), identity.id(), identity.location(), tags, (List<Object>) d.attributes().getOrDefault("grants", List.of()));
     }
 
@@ -209,20 +248,28 @@ final class IdentityKind implements AzureKind {
         String name = AzureKind.lastSegment(current.cloudId());
         Map<String, String> marker = TagMarker.INSTANCE.marker(env.name(), d.address());
         Map<String, String> tags = current.tags();
-        if (changes.stream().anyMatch(c -> c.path().startsWith("tags"))) tags = syncTags(cloud, group, name, current.tags(), marker, d.attributes());
+        if (changes.stream().anyMatch(c -> c.path().startsWith("tags"))) {
+            // A PATCH of tags replaces them all: computed from the identity's tags as they are now, so nobody else's is dropped.
+            Map<String, String> now = get(cloud, group, name).map(i -> AzureKind.tags(i.tags()))
+                .orElseThrow(() -> new DriverException(d.address() + ": managed identity " + name + " no longer exists; run plan again", false));
+            tags = syncTags(cloud, group, name, now, marker, d.attributes());
+        }
         if (changes.stream().anyMatch(c -> c.path().startsWith("grants"))) {
             IdentityInner identity = get(cloud, group, name)
                 .orElseThrow(() -> new DriverException(d.address() + ": managed identity " + name + " no longer exists; run plan again", false));
             String principal = String.valueOf(identity.principalId());
-            Map<IdentityGrants.Assignment, String> want = IdentityGrants.purposes(cloud, env, d.attributes());
+            List<IdentityGrants.Row> rows = rows(cloud, principal);
+            IdentityGrants.Targets targets = IdentityGrants.targets(cloud, env, rows, current.attributes());
+            Map<IdentityGrants.Assignment, String> want = IdentityGrants.purposes(cloud, env, d.attributes(), targets);
+            Map<String, String> specScopes = IdentityGrants.specScopes(cloud, env, targets);
             Set<IdentityGrants.Assignment> have = new LinkedHashSet<>();
-            for (IdentityGrants.Row r : rows(cloud, principal)) {
-                if (!IdentityGrants.ours(cloud, env, r.assignment())) continue;
+            for (IdentityGrants.Row r : rows) {
+                if (!IdentityGrants.ours(cloud, env, r.assignment(), specScopes)) continue;
                 have.add(r.assignment());
                 if (!want.containsKey(r.assignment())) revoke(cloud, r);
             }
             // Graph lags writes: what inventory saw (read directly, maybe) and is no longer wanted goes by its own id too.
-            for (IdentityGrants.Assignment a : IdentityGrants.wanted(cloud, env, current.attributes())) {
+            for (IdentityGrants.Assignment a : IdentityGrants.wanted(cloud, env, current.attributes(), targets)) {
                 if (want.containsKey(a) || have.contains(a)) continue;
                 revoke(cloud, new IdentityGrants.Row(a.scope() + "/providers/Microsoft.Authorization/roleAssignments/" + IdentityGrants.name(a, principal), a));
             }
@@ -243,11 +290,14 @@ final class IdentityKind implements AzureKind {
         if (identity.isEmpty()) return;
         String principal = String.valueOf(identity.get().principalId());
         Map<String, IdentityGrants.Row> doomed = new LinkedHashMap<>();
-        for (IdentityGrants.Row r : rows(cloud, principal)) {
-            if (IdentityGrants.ours(cloud, env, r.assignment())) doomed.put(r.id().toLowerCase(Locale.ROOT), r);
+        List<IdentityGrants.Row> rows = rows(cloud, principal);
+        IdentityGrants.Targets targets = IdentityGrants.targets(cloud, env, rows, current.attributes());
+        Map<String, String> specScopes = IdentityGrants.specScopes(cloud, env, targets);
+        for (IdentityGrants.Row r : rows) {
+            if (IdentityGrants.ours(cloud, env, r.assignment(), specScopes)) doomed.put(r.id().toLowerCase(Locale.ROOT), r);
         }
         // Graph lags writes by seconds: the assignments inventory saw are deleted by their own ids too.
-        for (IdentityGrants.Assignment a : IdentityGrants.wanted(cloud, env, current.attributes())) {
+        for (IdentityGrants.Assignment a : IdentityGrants.wanted(cloud, env, current.attributes(), targets)) {
             String id = a.scope() + "/providers/Microsoft.Authorization/roleAssignments/" + IdentityGrants.name(a, principal);
             doomed.putIfAbsent(id.toLowerCase(Locale.ROOT), new IdentityGrants.Row(id, a));
         }

@@ -407,6 +407,44 @@ final class InstanceKind implements AzureKind {
         return new ObservedResource(address, vm.id(), AzureKind.attrs(vm.location(), m, tags), tags);
     }
 
+    /**
+     * The VM {@code cloudId} ({@code .../Microsoft.Compute/virtualMachines/<name>}), observed as {@link #list} observes one (the VM
+     * and its primary NIC's subnet, read directly). It must be in the environment's resource group under the address's name:
+     * grants and references name it so.
+     */
+    @Override
+    public Optional<ObservedResource> read(AzureClients cloud, Environment env, Address address, String cloudId) {
+        AzureKind.ArmRef ref = AzureKind.parseId(cloudId, "Microsoft.Compute", "virtualMachines").orElseThrow(() ->
+            AzureKind.notAnId(address, cloudId, "a virtual machine", AzureKind.idForm("Microsoft.Compute", "virtualMachines")));
+        String what = "virtual machine " + ref.name();
+        AzureKind.requireHere(cloud, env, address, ref, what);
+        AzureKind.requireName(address, what, ref.name());
+        return readVm(cloud, AzureKind.resourceGroup(env), ref.name()).map(vm -> observe(cloud, env, address, vm, readSubnet(cloud, primaryNic(vm))));
+    }
+
+    /** {@code privateIp} of the primary NIC's primary IP configuration, and {@code publicIp} when a public address is attached to it. */
+    @Override
+    public Map<String, String> outputs(AzureClients cloud, Environment env, ObservedResource r) {
+        VirtualMachineInner vm = readVm(cloud, groupOf(r.cloudId()), AzureKind.lastSegment(r.cloudId())).orElseThrow(() -> AzureKind.gone(r));
+        String nicId = primaryNic(vm);
+        Map<String, String> out = new TreeMap<>();
+        if (nicId.isEmpty()) return out;
+        Optional<NetworkInterfaceInner> nic = AzureErrors.find("read network interface " + AzureKind.lastSegment(nicId),
+            () -> nics(cloud).getByResourceGroup(groupOf(nicId), AzureKind.lastSegment(nicId)));
+        List<NetworkInterfaceIpConfigurationInner> configs = nic.map(NetworkInterfaceInner::ipConfigurations).orElse(List.of());
+        Optional<NetworkInterfaceIpConfigurationInner> primary = configs.stream().filter(c -> Boolean.TRUE.equals(c.primary())).findFirst()
+            .or(() -> configs.stream().findFirst());
+        if (primary.isEmpty()) return out;
+        if (primary.get().privateIpAddress() != null) out.put("privateIp", primary.get().privateIpAddress());
+        if (primary.get().publicIpAddress() != null && primary.get().publicIpAddress().id() != null) {
+            String pip = primary.get().publicIpAddress().id();
+            AzureErrors.find("read public IP address " + AzureKind.lastSegment(pip),
+                    () -> cloud.network().serviceClient().getPublicIpAddresses().getByResourceGroup(groupOf(pip), AzureKind.lastSegment(pip)))
+                .map(p -> p.ipAddress()).ifPresent(ip -> out.put("publicIp", ip));
+        }
+        return out;
+    }
+
     // ---- find, create, complete ----
 
     @Override

@@ -254,7 +254,7 @@ final class NetworkKind implements AzureKind {
         List<String> states = new ArrayList<>();
         if (v != null) {
             String ownGroup = groupIdBeside(v.id(), AzureKind.nsgName(address.name()));
-            Optional<Set<String>> record = subnetRecord(AzureKind.tags(v.tags()));
+            Optional<Set<String>> record = recordOrImport(AzureKind.tags(v.tags()), env.resource(address));
             List<SubnetInner> mine = new ArrayList<>();
             List<SubnetInner> others = new ArrayList<>();
             for (SubnetInner s : v.subnets() == null ? List.<SubnetInner>of() : v.subnets()) (ours(s, record, ownGroup) ? mine : others).add(s);
@@ -338,6 +338,20 @@ final class NetworkKind implements AzureKind {
         values.add(value.toString());
         for (int i = 0; i < values.size(); i++) out.put(i == 0 ? SUBNETS_TAG : SUBNETS_TAG + "-" + (i + 1), values.get(i));
         return out;
+    }
+
+    /**
+     * The VNet's record of mlctl's subnets; for a VNet being imported (no marker, no record yet), the subnets the spec names,
+     * which the import takes over (the others stay someone else's).
+     */
+    static Optional<Set<String>> recordOrImport(Map<String, String> tags, Optional<ResourceSpec> spec) {
+        Optional<Set<String>> record = subnetRecord(tags);
+        if (record.isPresent() || TagMarker.INSTANCE.marked(tags) || spec.isEmpty()) return record;
+        Set<String> names = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        if (spec.get().attributes().get("subnets") instanceof List<?> l) {
+            for (Object o : l) if (o instanceof Map<?, ?> m && m.get("name") != null) names.add(String.valueOf(m.get("name")));
+        }
+        return Optional.of(names);
     }
 
     /**
@@ -517,6 +531,44 @@ final class NetworkKind implements AzureKind {
         @SuppressWarnings("unchecked")
         Optional<T> out = (Optional<T>) last[0];
         return out;
+    }
+
+    // ------------------------------------------------------------------ import, outputs
+
+    /**
+     * The virtual network {@code cloudId} ({@code .../Microsoft.Network/virtualNetworks/<name>}) with its security group
+     * {@code <name>-nsg} when that carries the same marker, observed as {@link #list} observes them, with all the VNet's tags.
+     * It must be in the environment's resource group under the address's name (subnet references name it so).
+     */
+    @Override
+    public Optional<ObservedResource> read(AzureClients c, Environment env, Address address, String cloudId) {
+        AzureKind.ArmRef ref = AzureKind.parseId(cloudId, "Microsoft.Network", "virtualNetworks").orElseThrow(() ->
+            AzureKind.notAnId(address, cloudId, "a virtual network", AzureKind.idForm("Microsoft.Network", "virtualNetworks")));
+        String what = "virtual network " + ref.name();
+        AzureKind.requireHere(c, env, address, ref, what);
+        AzureKind.requireName(address, what, ref.name());
+        String group = AzureKind.resourceGroup(env);
+        Optional<VirtualNetworkInner> v = network(c, group, ref.name());
+        if (v.isEmpty()) return Optional.empty();
+        Map<String, String> tags = AzureKind.tags(v.get().tags());
+        Optional<Address> owner = TagMarker.INSTANCE.owner(tags, env.name());
+        NetworkSecurityGroupInner nsg = owner.isEmpty() ? null : securityGroup(c, group, AzureKind.nsgName(ref.name()))
+            .filter(n -> TagMarker.INSTANCE.owner(AzureKind.tags(n.tags()), env.name()).equals(owner)).orElse(null);
+        ObservedResource o = observed(env, address, v.get(), nsg);
+        return Optional.of(new ObservedResource(address, o.cloudId(), o.attributes(), tags));
+    }
+
+    /** {@code subnets}: mlctl's subnets of the VNet as {@code name=id}, by name, joined by ','. */
+    @Override
+    public Map<String, String> outputs(AzureClients c, Environment env, ObservedResource r) {
+        VirtualNetworkInner v = network(c, groupOf(r.cloudId()), AzureKind.lastSegment(r.cloudId())).orElseThrow(() -> AzureKind.gone(r));
+        Optional<Set<String>> record = subnetRecord(AzureKind.tags(v.tags()));
+        String ownGroup = groupIdBeside(v.id(), AzureKind.nsgName(r.address().name()));
+        Map<String, String> byName = new TreeMap<>();
+        for (SubnetInner s : v.subnets() == null ? List.<SubnetInner>of() : v.subnets()) if (ours(s, record, ownGroup)) byName.put(s.name(), s.id());
+        List<String> out = new ArrayList<>();
+        byName.forEach((n, id) -> out.add(n + "=" + id));
+        return out.isEmpty() ? Map.of() : Map.of("subnets", String.join(",", out));
     }
 
     // ------------------------------------------------------------------ find, create, complete
@@ -718,7 +770,7 @@ final class NetworkKind implements AzureKind {
     static VirtualNetworkInner networkBody(VirtualNetworkInner current, String region, Map<String, String> tags, ResourceSpec d, String nsgId) {
         VirtualNetworkInner v = current != null ? current : new VirtualNetworkInner().withLocation(region);
         String name = d.address().name();
-        Optional<Set<String>> record = current == null ? Optional.of(Set.of()) : subnetRecord(AzureKind.tags(current.tags()));
+        Optional<Set<String>> record = current == null ? Optional.of(Set.of()) : recordOrImport(AzureKind.tags(current.tags()), Optional.of(d));
         List<SubnetInner> before = current == null || current.subnets() == null ? List.of() : current.subnets();
         List<String> spaceBefore = current == null ? List.of() : space(current);
         boolean storage = Boolean.TRUE.equals(d.attributes().get("privateStorageAccess"));
@@ -814,7 +866,8 @@ final class NetworkKind implements AzureKind {
         String nsgName = AzureKind.nsgName(name);
         Map<String, String> marker = TagMarker.INSTANCE.marker(env.name(), d.address());
         boolean labels = changed.contains("tags");
-        boolean retry = changed.contains("provisioningState");
+        // An import writes the VNet whole: its record of the subnets taken over goes with the marker.
+        boolean retry = changed.contains("provisioningState") || !TagMarker.INSTANCE.marked(current.tags());
 
         // A write still under way (a killed run's, or someone's) would refuse ours: wait it out first. A
         // write refused because someone changed the resource since it was read is made again from a new read.

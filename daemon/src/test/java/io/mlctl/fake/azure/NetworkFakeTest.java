@@ -363,4 +363,27 @@ class NetworkFakeTest {
         assertThat(String.valueOf(props(rows.get(0)).get("subnets"))).contains("10.0.1.0/24");
         assertThat(arm.faults().count("(?i)POST .*/providers/Microsoft.ResourceGraph/resources")).isEqualTo(1);
     }
+
+    @Test
+    void aPublicAddressIsAllocatedWhenStaticKeptForItsLifeAndCannotGoWhileANicUsesIt() throws Exception {
+        var pips = clients.network().serviceClient().getPublicIpAddresses();
+        var fixed = pips.createOrUpdate(RG, "fixed", new com.azure.resourcemanager.network.fluent.models.PublicIpAddressInner().withLocation("eastus")
+            .withPublicIpAllocationMethod(com.azure.resourcemanager.network.models.IpAllocationMethod.STATIC));
+        assertThat(fixed.ipAddress()).matches("20\\.\\d+\\.\\d+\\.\\d+");
+        var tagged = pips.createOrUpdate(RG, "fixed", fixed.withTags(Map.of("owner", "web")));
+        assertThat(tagged.ipAddress()).isEqualTo(fixed.ipAddress());
+        var dynamic = pips.createOrUpdate(RG, "dynamic", new com.azure.resourcemanager.network.fluent.models.PublicIpAddressInner().withLocation("eastus"));
+        assertThat(dynamic.ipAddress()).as("a dynamic address comes only once something uses it").isNull();
+        assertThat(put(id("publicIPAddresses/odd"), "{\"location\": \"eastus\", \"properties\": {\"publicIPAllocationMethod\": \"Sometimes\"}}"))
+            .startsWith("400 ").contains("publicIPAllocationMethod");
+
+        vnets().createOrUpdate(RG, "v", vnet("10.0.0.0/16", subnet("a", "10.0.0.0/24")));
+        clients.network().serviceClient().getNetworkInterfaces().createOrUpdate(RG, "nic", new com.azure.resourcemanager.network.fluent.models.NetworkInterfaceInner()
+            .withLocation("eastus").withIpConfigurations(List.of(new com.azure.resourcemanager.network.fluent.models.NetworkInterfaceIpConfigurationInner()
+                .withName("primary").withSubnet(new SubnetInner().withId(id("virtualNetworks/v/subnets/a"))).withPublicIpAddress(fixed))));
+        assertThat(code(() -> pips.delete(RG, "fixed"))).isEqualTo("PublicIPAddressCannotBeDeleted");
+        clients.network().serviceClient().getNetworkInterfaces().delete(RG, "nic");
+        pips.delete(RG, "fixed");
+        assertThat(arm.get(id("publicIPAddresses/fixed"))).isEmpty();
+    }
 }
