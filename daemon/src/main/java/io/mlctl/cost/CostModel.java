@@ -36,13 +36,17 @@ public final class CostModel {
 
     /** A declared resource in its environment. */
     public Cost cost(Environment env, ResourceSpec resource) {
-        return cost(env.provider(), env.region(), resource.address().type(), resource.attributes());
+        return cost(env.provider(), region(env, resource.attributes()), resource.address().type(), resource.attributes());
     }
 
-    /** A resource as the cloud reports it; it is priced where it lives when inventory says so ({@code region}). */
+    /** A resource as the cloud reports it, priced where it lives. */
     public Cost cost(Environment env, ObservedResource resource) {
-        String region = resource.attributes().get("region") instanceof String r ? r : env.region();
-        return cost(env.provider(), region, resource.address().type(), resource.attributes());
+        return cost(env.provider(), region(env, resource.attributes()), resource.address().type(), resource.attributes());
+    }
+
+    /** Attributes carry the resource's region (a resource left behind in another region is priced there). */
+    private static String region(Environment env, Map<String, Object> attributes) {
+        return attributes.get("region") instanceof String r && !r.isBlank() ? r : env.region();
     }
 
     /** Every declared resource of an environment, summed. */

@@ -63,8 +63,14 @@ public final class PriceFile {
         for (String f : r.propertyNames()) {
             if (!FIELDS.contains(f)) throw new MlctlException("prices file " + where + ": unknown field '" + f + "'");
         }
+        PriceKind kind;
         try {
-            return new PriceRow(PriceKind.of(text(r, "kind", where)), text(r, "name", where), text(r, "region", where),
+            kind = PriceKind.of(text(r, "kind", where));
+        } catch (MlctlException e) {
+            throw e.getMessage().startsWith("prices file") ? e : new MlctlException("prices file " + where + ": " + e.getMessage());
+        }
+        try {
+            return new PriceRow(kind, text(r, "name", where), text(r, "region", where),
                 number(r, "onDemandPerHour", where), number(r, "spotPerHour", where), number(r, "perGbMonth", where),
                 text(r, "source", where), date(r, "date", where), optionalText(r, "spotSource", where), optionalDate(r, "spotDate", where));
         } catch (IllegalArgumentException | NullPointerException e) {
