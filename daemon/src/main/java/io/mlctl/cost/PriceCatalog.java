@@ -18,10 +18,10 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * The prices of every provider: the files shipped in the jar ({@code prices/<provider>.json}), each row
- * replaced by the same row of a file {@code mlctl prices update} wrote when that one is at least as new
- * (a jar newer than a refresh keeps its newer prices). A price is looked up by provider, kind, name and
- * region, falling back to the row for every region ({@code *}).
+ * The prices of every provider: the files shipped in the jar ({@code prices/<provider>.json}), or the
+ * file {@code mlctl prices update} wrote for a provider, with the jar's rows that are newer than it or
+ * price something it does not know. A price is looked up by provider, kind, name and region, falling back
+ * to the row for every region ({@code *}).
  */
 public final class PriceCatalog {
     /** Where a provider's prices came from: the jar, or the jar and an override file, and the oldest and newest row dates. */
@@ -60,8 +60,8 @@ public final class PriceCatalog {
         Map<Provider, Map<PriceRow.Key, PriceRow>> merged = new EnumMap<>(Provider.class);
         Map<Provider, String> origins = new EnumMap<>(Provider.class);
         for (Provider p : Provider.values()) {
+            List<PriceRow> shipped = shippedRows(p);
             Map<PriceRow.Key, PriceRow> m = new TreeMap<>();
-            shippedRows(p).forEach(r -> m.put(r.key(), r));
             String origin = "built-in:" + resource(p).substring(1);
             Path file = overrideDir.resolve(p.id() + ".json");
             if (Files.isRegularFile(file)) {
@@ -71,11 +71,21 @@ public final class PriceCatalog {
                 } catch (IOException e) {
                     throw new MlctlException("cannot read prices file " + file + ": " + e.getMessage(), e);
                 }
-                for (PriceRow r : PriceFile.read(p, text, file.toString())) {
-                    PriceRow built = m.get(r.key());
-                    if (built == null || !built.date().isAfter(r.date())) m.put(r.key(), r);
+                List<PriceRow> refreshed = PriceFile.read(p, text, file.toString());
+                refreshed.forEach(r -> m.put(r.key(), r));
+                LocalDate refreshedOn = refreshed.stream().map(PriceRow::date).max(Comparator.naturalOrder()).orElse(LocalDate.MIN);
+                java.util.Set<String> names = new java.util.HashSet<>();
+                refreshed.forEach(r -> names.add(r.kind() + " " + r.name()));
+                for (PriceRow s : shipped) {
+                    PriceRow o = m.get(s.key());
+                    // The file is the whole picture as of its refresh (a regional row it dropped stays dropped); the jar
+                    // still wins with a newer price, and prices what the file does not know at all (a newer machine type).
+                    boolean newer = o != null ? s.date().isAfter(o.date()) : s.date().isAfter(refreshedOn) || !names.contains(s.kind() + " " + s.name());
+                    if (newer) m.put(s.key(), s);
                 }
                 origin = origin + " + " + file;
+            } else {
+                shipped.forEach(r -> m.put(r.key(), r));
             }
             merged.put(p, Collections.unmodifiableMap(m));
             origins.put(p, origin);
