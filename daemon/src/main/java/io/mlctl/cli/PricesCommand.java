@@ -38,24 +38,24 @@ final class PricesCommand implements Callable<Integer> {
     }
 
     @Command(name = "update", mixinStandardHelpOptions = true,
-        description = {"Refresh the prices from the clouds' public price sources (needs the network):",
-            "  aws    AWS Price List bulk API (pricing.us-east-1.amazonaws.com): EC2, SageMaker, S3, EKS; no credentials. "
-                + "EC2's file is hundreds of MB per region. It has no spot prices: the current ones are kept, with their own date.",
-            "  azure  Azure Retail Prices API (prices.azure.com); no credentials.",
-            "  gcp    GCP Cloud Billing Catalog API (cloudbilling.googleapis.com): needs an API key in MLCTL_GCP_API_KEY "
-                + "or Application Default Credentials (gcloud auth application-default login). The key is sent in a header, never shown.",
-            "Writes <provider>.json to DIR in the format shipped in the jar, every row with today's date and its source; "
-                + "a price the source no longer lists is kept with its old date (and listed). Every source is read before "
-                + "anything is written, and each file is replaced in one atomic move: offline or on any error, one line, "
-                + "exit 1, and DIR is left as it was.",
-            "Plans read DIR's files over the built-in prices; a built-in price newer than DIR's wins."},
+        description = {"Refresh the prices from the clouds' public price lists (needs the network) into DIR, one <provider>.json each, "
+            + "in the format shipped in the jar: every row with today's date and its source.",
+            "AWS: the AWS Price List bulk API (EC2, SageMaker, S3, EKS), no credentials. EC2's file is hundreds of MB per region. "
+                + "It has no spot prices: the current ones are kept, with their own source and date.",
+            "Azure: the Azure Retail Prices API, no credentials.",
+            "GCP: the GCP Cloud Billing Catalog API, with an API key in MLCTL_GCP_API_KEY or Application Default Credentials "
+                + "(gcloud auth application-default login). The key goes in a request header and is never shown.",
+            "A price a source no longer lists is kept with its old date, and listed. Every source is read before anything is "
+                + "written, and each file replaces the old one in an atomic move: offline or on any error, one line, exit 1, "
+                + "and DIR is left as it was.",
+            "Plans read DIR's files over the built-in prices (a built-in price newer than DIR's wins)."},
         footerHeading = "%nExamples:%n",
         footer = {"  mlctl prices update", "  MLCTL_GCP_API_KEY=... mlctl prices update --provider gcp --dir ./prices"})
     static final class Update implements Callable<Integer> {
         @ParentCommand PricesCommand parent;
 
         @Option(names = "--dir", paramLabel = "DIR",
-            description = "Where to write the price files (default: $XDG_CONFIG_HOME/mlctl/prices, else ~/.config/mlctl/prices).")
+            description = "Where to write: ~/.config/mlctl/prices by default ($XDG_CONFIG_HOME/mlctl/prices when that is set).")
         Path dir;
 
         @Option(names = "--provider", paramLabel = "PROVIDER", completionCandidates = Providers.class,
