@@ -49,6 +49,7 @@ public final class GcpBillingCatalog implements PriceSource {
     private final URI base;
     private final Supplier<Map<String, String>> auth;
     private final PriceHttp http;
+    private Map<String, String> headers;
 
     /** Against Google, with the key from {@code MLCTL_GCP_API_KEY} or Application Default Credentials. */
     public GcpBillingCatalog(Map<String, String> env) {
@@ -77,8 +78,13 @@ public final class GcpBillingCatalog implements PriceSource {
     }
 
     @Override
+    public synchronized void prepare() {
+        if (headers == null) headers = auth.get();
+    }
+
+    @Override
     public List<PriceRow> fetch(Wanted w, LocalDate today) {
-        Map<String, String> headers = auth.get();
+        prepare();
         Map<Unit, Double> compute = new HashMap<>();
         Map<Unit, Double> vertex = new HashMap<>();
         List<PriceRow> rows = new ArrayList<>();

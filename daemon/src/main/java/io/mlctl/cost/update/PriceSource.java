@@ -12,6 +12,10 @@ public interface PriceSource {
     /** The name rows carry as their {@code source}, e.g. "Azure Retail Prices API". */
     String name();
 
+    /** Checks what can fail before anything is downloaded (GCP's credentials), so a refresh fails fast. */
+    default void prepare() {
+    }
+
     /**
      * Today's prices of what is wanted, each row for an explicit region (never {@code *}); what the source
      * has no price for is simply absent. Unreachable or unreadable: a {@link PriceSourceException}.

@@ -51,8 +51,9 @@ public final class PricesUpdater {
     public List<Result> update(List<Provider> providers, Path dir, LocalDate today) {
         Map<Provider, List<PriceRow>> files = new LinkedHashMap<>();
         List<Result> results = new ArrayList<>();
+        for (Provider p : providers) Objects.requireNonNull(sources.get(p), "no price source for " + p.id()).prepare();
         for (Provider p : providers) {
-            PriceSource source = Objects.requireNonNull(sources.get(p), "no price source for " + p.id());
+            PriceSource source = sources.get(p);
             Wanted wanted = Wanted.of(p, catalog, current);
             List<PriceRow> fetched = source.fetch(wanted, today);
             if (fetched.isEmpty()) {

@@ -123,6 +123,19 @@ class PricesUpdateTest {
     }
 
     @Test
+    void missingGcpCredentialsFailBeforeAnythingIsDownloaded() {
+        try (PriceServer aws = new PriceServer(PriceServer::aws); PriceServer gcp = new PriceServer(PriceServer::gcp)) {
+            Map<Provider, PriceSource> sources = Map.of(Provider.AWS, new AwsPriceList(aws.base()), Provider.GCP, new GcpBillingCatalog(URI.create(gcp.base() + "/v1"), () -> {
+                throw new PriceSourceException("GCP Cloud Billing Catalog", "needs an API key in MLCTL_GCP_API_KEY or Application Default Credentials");
+            }));
+            assertThatThrownBy(() -> new PricesUpdater(CATALOG, SHIPPED, sources).update(List.of(Provider.AWS, Provider.GCP), dir, TODAY))
+                .hasMessageContaining("MLCTL_GCP_API_KEY");
+            assertThat(aws.requests).as("AWS's large files are not fetched for nothing").isEmpty();
+            assertThat(gcp.requests).isEmpty();
+        }
+    }
+
+    @Test
     void aSourceThatFindsNothingIsAnErrorNotAnEmptyFile() {
         PriceSource empty = new PriceSource() {
             @Override
