@@ -36,6 +36,7 @@ public final class Services {
     private final PrintWriter err;
     private final boolean terminal;
     private Catalog catalog;
+    private io.mlctl.cost.PriceCatalog prices;
     private SchemaValidator schema;
     private Providers providers;
 
@@ -68,6 +69,12 @@ public final class Services {
     public synchronized Catalog catalog() {
         if (catalog == null) catalog = Catalog.loadDefault();
         return catalog;
+    }
+
+    /** The prices costs are computed with: the jar's, under the files {@code mlctl prices update} wrote to its default directory. */
+    public synchronized io.mlctl.cost.PriceCatalog prices() {
+        if (prices == null) prices = io.mlctl.cost.PriceCatalog.load(io.mlctl.cost.PriceCatalog.defaultDir(env));
+        return prices;
     }
 
     public synchronized SchemaValidator schema() {
