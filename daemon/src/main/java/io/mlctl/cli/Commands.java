@@ -11,6 +11,7 @@ import io.mlctl.provider.Driver;
 import io.mlctl.spec.Address;
 import java.io.IOException;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -24,7 +25,8 @@ final class Commands {
     }
 
     static Engine engine(Services s, Driver driver, CloudOptions cloud, io.mlctl.apply.LockService locks) {
-        return new Engine(driver, s.stateDir(cloud.stateDir), s.clock(), RetryPolicy.standard(new java.util.Random()), locks, s.policies());
+        return new Engine(driver, s.stateDir(cloud.stateDir), s.clock(), RetryPolicy.standard(new java.util.Random()), locks, s.policies(),
+            Optional.of(new io.mlctl.cost.PlanCosts(new io.mlctl.cost.CostModel(s.prices()))));
     }
 
     static String render(Plan plan, Format format, boolean color) {

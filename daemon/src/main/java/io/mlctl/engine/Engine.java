@@ -38,6 +38,7 @@ public final class Engine {
     private final Planner planner;
     private final LockService locks;
     private final PolicySet policies;
+    private final Optional<io.mlctl.cost.PlanCosts> costs;
 
     public Engine(Driver driver, Path stateDir, Clock clock, RetryPolicy retry) {
         this(driver, stateDir, clock, retry, LockService.files());
@@ -49,8 +50,15 @@ public final class Engine {
 
     /** {@code policies}: the config repository's; every plan is checked against them and one they deny is not applied. */
     public Engine(Driver driver, Path stateDir, Clock clock, RetryPolicy retry, LockService locks, PolicySet policies) {
+        this(driver, stateDir, clock, retry, locks, policies, Optional.empty());
+    }
+
+    /** {@code costs}: prices every plan (cost before and after, per resource and in total), which policies then see. */
+    public Engine(Driver driver, Path stateDir, Clock clock, RetryPolicy retry, LockService locks, PolicySet policies,
+                  Optional<io.mlctl.cost.PlanCosts> costs) {
         this.driver = driver;
         this.policies = policies;
+        this.costs = costs;
         this.locks = locks;
         this.planner = new Planner(driver::rules);
         this.stateDir = stateDir;
@@ -72,12 +80,16 @@ public final class Engine {
         Target target = target(env, "plan");
         Inventory inventory = withImports(env, reader().read(env));
         checkTargets(env, inventory, options);
-        return checked(env, planner.plan(env, inventory, options).readFrom(target.account(), target.region()));
+        return assessed(env, inventory, planner.plan(env, inventory, options).readFrom(target.account(), target.region()));
     }
 
-    /** The plan with the policies it breaks. */
-    private Plan checked(Environment env, Plan plan) {
-        return policies.isEmpty() ? plan : plan.checked(policies.check(env, plan, PolicySet.Cost.UNKNOWN));
+    /** The plan with its cost, and the policies it breaks (which may read the cost). */
+    private Plan assessed(Environment env, Inventory inventory, Plan plan) {
+        Plan priced = costs.map(c -> plan.costing(c.estimate(env, inventory, plan))).orElse(plan);
+        if (policies.isEmpty()) return priced;
+        PolicySet.Cost cost = priced.cost().map(e -> new PolicySet.Cost(e.before().high(), e.after().high(), e.before().known() && e.after().known()))
+            .orElse(PolicySet.Cost.UNKNOWN);
+        return priced.checked(policies.check(env, priced, cost));
     }
 
     /**
@@ -184,9 +196,12 @@ public final class Engine {
             Target target = target(env, "apply");
             Inventory inventory = withImports(env, reader().read(env));
             checkTargets(env, inventory, req.options());
-            Plan fresh = checked(env, planner.plan(env, inventory, req.options()).readFrom(target.account(), target.region()));
+            Plan fresh = assessed(env, inventory, planner.plan(env, inventory, req.options()).readFrom(target.account(), target.region()));
             // A saved plan is judged by the policies as they are now, not as they were when it was saved.
-            Plan plan = req.savedPlan().map(saved -> checkSaved(env, saved, fresh).checked(fresh.policies())).orElse(fresh);
+            Plan plan = req.savedPlan().map(saved -> {
+                Plan checkedSaved = checkSaved(env, saved, fresh).checked(fresh.policies());
+                return fresh.cost().map(checkedSaved::costing).orElse(checkedSaved);
+            }).orElse(fresh);
             observer.planned(plan);
             if (!plan.hasChanges()) {
                 if (interrupted.isPresent()) {

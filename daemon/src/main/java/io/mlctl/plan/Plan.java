@@ -28,7 +28,8 @@ public record Plan(
     boolean massDelete,
     Fingerprints fingerprints,
     Optional<Origin> origin,
-    List<PolicyResult> policies) {
+    List<PolicyResult> policies,
+    Optional<CostEstimate> cost) {
 
     /**
      * 1.1: the plan names the account it read, and subnets and node pools changed on their own ({@code component});
@@ -41,7 +42,7 @@ public record Plan(
                 List<Address> targets, List<Change> changes, List<UnchangedResource> unchanged, List<String> warnings, boolean massDelete,
                 Fingerprints fingerprints) {
         this(formatVersion, environment, provider, region, Optional.empty(), createdAt, destroy, targets, changes, unchanged, warnings, massDelete,
-            fingerprints, Optional.empty(), List.of());
+            fingerprints, Optional.empty(), List.of(), Optional.empty());
     }
 
     /** A plan breaking no policy. */
@@ -49,7 +50,7 @@ public record Plan(
                 boolean destroy, List<Address> targets, List<Change> changes, List<UnchangedResource> unchanged, List<String> warnings,
                 boolean massDelete, Fingerprints fingerprints, Optional<Origin> origin) {
         this(formatVersion, environment, provider, region, account, createdAt, destroy, targets, changes, unchanged, warnings, massDelete,
-            fingerprints, origin, List.of());
+            fingerprints, origin, List.of(), Optional.empty());
     }
 
     public Plan {
@@ -60,24 +61,31 @@ public record Plan(
         unchanged = List.copyOf(unchanged);
         warnings = List.copyOf(warnings);
         policies = List.copyOf(policies);
+        java.util.Objects.requireNonNull(cost, "cost");
     }
 
     /** This plan as read from {@code account} in {@code region}. */
     public Plan readFrom(String account, String region) {
         return new Plan(formatVersion, environment, provider, region, Optional.of(account).filter(a -> !a.isEmpty()), createdAt, destroy,
-            targets, changes, unchanged, warnings, massDelete, fingerprints, origin, policies);
+            targets, changes, unchanged, warnings, massDelete, fingerprints, origin, policies, cost);
     }
 
     /** This plan as made where {@code origin} says (the command line knows; the planner and engine do not). */
     public Plan madeAt(Origin origin) {
         return new Plan(formatVersion, environment, provider, region, account, createdAt, destroy, targets, changes, unchanged, warnings,
-            massDelete, fingerprints, Optional.of(origin), policies);
+            massDelete, fingerprints, Optional.of(origin), policies, cost);
     }
 
     /** This plan as checked against the repository's policies. */
     public Plan checked(List<PolicyResult> results) {
         return new Plan(formatVersion, environment, provider, region, account, createdAt, destroy, targets, changes, unchanged, warnings,
-            massDelete, fingerprints, origin, results);
+            massDelete, fingerprints, origin, results, cost);
+    }
+
+    /** This plan with what it does to the monthly bill. */
+    public Plan costing(CostEstimate estimate) {
+        return new Plan(formatVersion, environment, provider, region, account, createdAt, destroy, targets, changes, unchanged, warnings,
+            massDelete, fingerprints, origin, policies, Optional.of(estimate));
     }
 
     /** Whether a policy with enforcement deny keeps this plan from being applied. */

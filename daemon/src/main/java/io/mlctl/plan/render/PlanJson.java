@@ -161,7 +161,7 @@ public final class PlanJson {
             return new Plan(doc.get("formatVersion").asString(), doc.get("environment").asString(), doc.get("provider").asString(),
                 doc.get("region").asString(), Optional.ofNullable(doc.path("account").isString() ? doc.get("account").asString() : null),
                 Instant.parse(doc.get("createdAt").asString()), doc.get("destroy").asBoolean(),
-                targets, changes, unchanged, warnings, doc.get("massDelete").asBoolean(), fingerprints, origin(doc.get("origin")), policies(doc));
+                targets, changes, unchanged, warnings, doc.get("massDelete").asBoolean(), fingerprints, origin(doc.get("origin")), policies(doc), Optional.empty());
         } catch (RuntimeException e) {
             throw new PlanFileException(source, "plan file is malformed: " + e.getMessage());
         }
