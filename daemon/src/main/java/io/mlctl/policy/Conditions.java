@@ -78,7 +78,7 @@ public final class Conditions {
         if (r.hasError()) {
             CelIssue first = r.getErrors().get(0);
             String vars = String.join(", ", environmentLevel ? ENVIRONMENT_VARIABLES : RESOURCE_VARIABLES);
-            String msg = oneLine(first.getMessage());
+            String msg = oneLine(first.getMessage()).replace(" (in container '')", "");
             if (msg.contains("undeclared reference")) {
                 msg += " (a " + (environmentLevel ? "policy without match.types" : "policy with match.types") + " sees " + vars + ")";
             }

@@ -1,0 +1,140 @@
+package io.mlctl.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mlctl.testing.Cli;
+import io.mlctl.testing.Fixtures;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Policies found next to the specs, through the real CLI on the sandbox: a deny stops a plan and an apply, a warn does not. */
+class PolicyCliTest {
+    private static final String SPEC = """
+        apiVersion: mlctl.io/v1
+        kind: Environment
+        metadata:
+          name: dev
+          labels: {team: ml}
+        spec:
+          provider: aws
+          region: us-east-1
+          resources:
+            - type: bucket
+              name: dev-data
+              public: true
+        """;
+
+    private static final String NO_PUBLIC = """
+        apiVersion: mlctl.io/v1
+        kind: Policy
+        metadata:
+          name: no-public-buckets
+        spec:
+          match: {types: [bucket]}
+          condition: "!resource.public"
+          message: buckets must not be public
+        """;
+
+    @TempDir
+    Path dir;
+    Cli cli;
+
+    @BeforeEach
+    void setUp() {
+        cli = new Cli(dir);
+        Fixtures.write(dir, "repo/envs/dev.yaml", SPEC);
+    }
+
+    @Test
+    void aDenyPolicyIsShownInThePlanFailsItAndKeepsApplyFromTouchingTheCloud() {
+        Fixtures.write(dir, "repo/policies/no-public.yaml", NO_PUBLIC);
+        Cli.Result plan = cli.run("plan", "--sandbox", "repo");
+        assertThat(plan.exitCode()).as(plan.toString()).isEqualTo(1);
+        assertThat(plan.out()).contains("Plan: 1 to add")
+            .contains("Error: policy no-public-buckets (deny): bucket.dev-data: buckets must not be public")
+            .contains("Policy check failed: 1 denial; apply refuses this plan until the spec or the policy changes.");
+        assertThat(plan.err()).isEqualTo("Error: policy check failed for environment dev; the plan above says which policies deny it\n");
+
+        Cli.Result apply = cli.run("apply", "--sandbox", "--auto-approve", "repo");
+        assertThat(apply.exitCode()).isEqualTo(1);
+        assertThat(apply.err()).contains("refusing to apply: policy no-public-buckets denies it (bucket.dev-data: buckets must not be public)");
+        assertThat(cli.run("sandbox", "list").out()).startsWith("0 resources");
+
+        JsonNode json = JsonMapper.builder().build().readTree(cli.run("plan", "--sandbox", "--format", "json", "repo").out());
+        assertThat(json.get("applyable").asBoolean()).isFalse();
+        assertThat(json.at("/policies/0/policy").asString()).isEqualTo("no-public-buckets");
+        assertThat(json.at("/policies/0/enforcement").asString()).isEqualTo("deny");
+        assertThat(json.at("/policies/0/address").asString()).isEqualTo("bucket.dev-data");
+
+        // The spec fixed: the same policy lets it through.
+        Fixtures.write(dir, "repo/envs/dev.yaml", SPEC.replace("public: true", "public: false"));
+        Cli.Result fixed = cli.run("apply", "--sandbox", "--auto-approve", "repo");
+        assertThat(fixed.exitCode()).as(fixed.toString()).isZero();
+        assertThat(fixed.out()).doesNotContain("policy");
+    }
+
+    @Test
+    void aSavedPlanIsJudgedByThePoliciesAsTheyAreWhenItIsApplied() {
+        Fixtures.write(dir, "repo/envs/dev.yaml", SPEC.replace("public: true", "public: false"));
+        Cli.Result saved = cli.run("plan", "--sandbox", "--out", "dev.plan", "repo");
+        assertThat(saved.exitCode()).as(saved.toString()).isZero();
+        Fixtures.write(dir, "repo/policies/labels.yaml", """
+            apiVersion: mlctl.io/v1
+            kind: Policy
+            metadata: {name: cost-center}
+            spec:
+              condition: "'cost-center' in environment.labels"
+              message: label the environment with its cost-center
+            """);
+        Cli.Result apply = cli.run("apply", "--sandbox", "dev.plan");
+        assertThat(apply.exitCode()).isEqualTo(1);
+        assertThat(apply.err()).contains("refusing to apply: policy cost-center denies it (label the environment with its cost-center)");
+        assertThat(cli.run("sandbox", "list").out()).startsWith("0 resources");
+    }
+
+    @Test
+    void aWarnPolicyIsShownAndTheApplyGoesAhead() {
+        Fixtures.write(dir, "repo/policies/no-public.yaml", NO_PUBLIC.replace("spec:\n", "spec:\n  enforcement: warn\n"));
+        Cli.Result plan = cli.run("plan", "--sandbox", "--detailed-exitcode", "repo");
+        assertThat(plan.exitCode()).as(plan.toString()).isEqualTo(2);
+        assertThat(plan.out()).contains("Warning: policy no-public-buckets (warn): bucket.dev-data: buckets must not be public")
+            .doesNotContain("Policy check failed");
+        Cli.Result md = cli.run("plan", "--sandbox", "--format", "markdown", "repo");
+        assertThat(md.out()).contains("> **Warning** from policy `no-public-buckets`: `bucket.dev-data`: buckets must not be public");
+        Cli.Result apply = cli.run("apply", "--sandbox", "--auto-approve", "repo");
+        assertThat(apply.exitCode()).as(apply.toString()).isZero();
+    }
+
+    @Test
+    void aConditionThatDoesNotCompileIsASpecErrorAtItsPositionAndNothingIsPlanned() {
+        Fixtures.write(dir, "repo/policies/typo.yaml", NO_PUBLIC.replace("\"!resource.public\"", "\"!resource.public &&\""));
+        Fixtures.write(dir, "repo/policies/unknown.yaml", NO_PUBLIC.replace("no-public-buckets", "env-level")
+            .replace("  match: {types: [bucket]}\n", "").replace("\"!resource.public\"", "resource.public == false"));
+        Cli.Result r = cli.run("validate", "repo");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).contains("repo/policies/typo.yaml:7:34: policy no-public-buckets: the condition does not compile: mismatched input '<EOF>'")
+            .contains("repo/policies/unknown.yaml:6:14: policy env-level: the condition does not compile: undeclared reference to 'resource' (a policy")
+            .contains("(a policy without match.types sees environment, resources, cost)");
+        assertThat(cli.run("plan", "--sandbox", "repo").exitCode()).isEqualTo(1);
+    }
+
+    @Test
+    void aPolicyDocumentIsCheckedAgainstItsSchemaWithDidYouMean() {
+        Fixtures.write(dir, "repo/policies/bad.yaml", NO_PUBLIC.replace("  match:", "  enforcment: warn\n  match:"));
+        Cli.Result r = cli.run("validate", "repo");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).contains("repo/policies/bad.yaml:6:3: unknown field 'enforcment' in spec (did you mean 'enforcement'?)");
+    }
+
+    @Test
+    void theShippedExamplesValidateWithTheirPolicies() throws Exception {
+        Cli.Result r = cli.run("validate", Fixtures.examples().resolve("policies").toString(), Fixtures.examples().resolve("aws-training.yaml").toString());
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(Files.list(Fixtures.examples().resolve("policies")).count()).isGreaterThanOrEqualTo(8);
+    }
+}
