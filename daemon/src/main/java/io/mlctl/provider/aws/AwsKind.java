@@ -40,6 +40,20 @@ interface AwsKind extends io.mlctl.provider.ResourceKind<AwsClients> {
         return LABELS.atCreate(ownership, labels(attrs));
     }
 
+    /** An import id of a form this kind never uses: one line saying the form it takes. */
+    static io.mlctl.provider.DriverException malformed(io.mlctl.spec.Address address, String id, String what, String form) {
+        return new io.mlctl.provider.DriverException(address + ": '" + id + "' is not " + what + "; import it by " + form, false);
+    }
+
+    /**
+     * An existing resource whose name is not the one mlctl gives {@code address}, on a service that cannot rename it: other
+     * resources (grants, instance profiles, execution roles) reach it by that name, so it is refused rather than half managed.
+     */
+    static io.mlctl.provider.DriverException misnamed(Environment env, io.mlctl.spec.Address address, String what, String actual) {
+        return new io.mlctl.provider.DriverException(address + ": " + what + " " + actual + " cannot be imported as " + address
+            + ": in environment " + env.name() + " it must be named " + physicalName(env, address.name()) + ", and AWS cannot rename it", false);
+    }
+
     /** Tags to set and keys to remove so the resource carries its marker and exactly the wanted labels; other tags stay. */
     static Optional<io.mlctl.provider.Labels.Sync> tagSync(Map<String, String> cloudTags, Map<String, String> marker, Map<String, Object> want) {
         return LABELS.sync(cloudTags, marker, labels(want));

@@ -89,11 +89,55 @@ final class BucketKind implements AwsKind {
             tagsOf.put(bucket, tags);
             addressOf.put(bucket, a.get());
         }
-        Map<String, Optional<Map<String, Object>>> configs = readAll(c.s3, List.copyOf(tagsOf.keySet()));
+        return new Page(observeAll(c.s3, env, addressOf, tagsOf), Optional.ofNullable(r.paginationToken()).filter(t -> !t.isEmpty()));
+    }
+
+    /** The buckets as listed (and as read for an import): each one's configuration read, at its address; a bucket gone meanwhile is left out. */
+    private static List<ObservedResource> observeAll(S3Client s3, Environment env, Map<String, Address> addressOf, Map<String, Map<String, String>> tagsOf) {
+        Map<String, Optional<Map<String, Object>>> configs = readAll(s3, List.copyOf(tagsOf.keySet()));
         List<ObservedResource> items = new ArrayList<>();
         tagsOf.forEach((bucket, tags) -> configs.get(bucket).ifPresent(attrs ->
             items.add(new ObservedResource(addressOf.get(bucket), bucket, observed(env, attrs, tags), tags))));
-        return new Page(items, Optional.ofNullable(r.paginationToken()).filter(t -> !t.isEmpty()));
+        return items;
+    }
+
+    /** S3's naming rules for buckets (general purpose): 3 to 63 lowercase letters, digits, dots and hyphens. */
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
+
+    /** A bucket's id is its name, and its address is that name too (grants and URIs use it): only {@code bucket.<its name>} imports it. */
+    @Override
+    public Optional<ObservedResource> read(AwsClients c, Environment env, Address address, String bucket) {
+        if (!NAME.matcher(bucket).matches()) throw AwsKind.malformed(address, bucket, "an S3 bucket name", "its name (e.g. ml-data)");
+        Map<String, String> tags;
+        try {
+            tags = readTags(c.s3, bucket);
+        } catch (SdkException e) {
+            if (AwsErrors.is(e, "NoSuchBucket")) return Optional.empty();
+            if (AwsErrors.is(e, "PermanentRedirect", "AuthorizationHeaderMalformed")) {
+                throw new DriverException(address + ": bucket " + bucket + " is in another region than " + env.region()
+                    + "; a bucket cannot move between regions, so only one in the environment's region can be imported", false, e);
+            }
+            if (e instanceof software.amazon.awssdk.awscore.exception.AwsServiceException ase && ase.statusCode() == 403 && !headable(c.s3, bucket)) {
+                throw new DriverException(address + ": bucket " + bucket + " belongs to another AWS account or these credentials may not read it", false, e);
+            }
+            throw AwsErrors.translate("s3:GetBucketTagging " + bucket, e);
+        }
+        if (!bucket.equals(address.name())) {
+            throw new DriverException(address + ": bucket " + bucket + " cannot be imported as " + address
+                + ": a bucket's address in the spec is its name (bucket." + bucket + ")", false);
+        }
+        String location = AwsErrors.call("s3:GetBucketLocation " + bucket, () -> c.s3.getBucketLocation(b -> b.bucket(bucket)).locationConstraintAsString());
+        String region = location == null || location.isEmpty() ? "us-east-1" : location.equals("EU") ? "eu-west-1" : location;
+        if (!region.equals(env.region())) {
+            throw new DriverException(address + ": bucket " + bucket + " is in " + region + ", not in " + env.region()
+                + "; a bucket cannot move between regions, so only one in the environment's region can be imported", false);
+        }
+        return observeAll(c.s3, env, Map.of(bucket, address), Map.of(bucket, tags)).stream().findFirst();
+    }
+
+    @Override
+    public Map<String, String> outputs(AwsClients c, Environment env, ObservedResource resource) {
+        return Map.of("uri", "s3://" + resource.cloudId());
     }
 
     /** Attributes as listed: the configuration, the region, and only the labels mlctl manages. */

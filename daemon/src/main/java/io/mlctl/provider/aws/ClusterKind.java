@@ -80,7 +80,8 @@ final class ClusterKind implements AwsKind {
     public ResourceRules rules() {
         // EKS cannot change a node group's instance types or capacity type in place, nor a cluster's subnets or roles.
         // The control plane spans every subnet of the network (EKS wants two zones): it goes with any of them.
-        return new ResourceRules(Set.of("region", "subnet", "identity", "nodePools[].machineType", "nodePools[].spot"), Set.of(), Set.of("subnet"));
+        // The identity is not one of EKS's roles: its grants are copied onto mlctl's node role, which a change rewrites.
+        return new ResourceRules(Set.of("region", "subnet", "nodePools[].machineType", "nodePools[].spot"), Set.of(), Set.of("subnet"));
     }
 
     @Override
@@ -89,35 +90,92 @@ final class ClusterKind implements AwsKind {
         List<ObservedResource> items = new ArrayList<>();
         String prefix = env.name() + "-";
         for (String name : r.clusters()) {
+            // A cluster's name is the one mlctl gives its address (an import must have it too): others are not read.
             if (!name.startsWith(prefix)) continue;
             Cluster cl = AwsErrors.call("eks:DescribeCluster " + name, () -> c.eks.describeCluster(b -> b.name(name)).cluster());
-            Map<String, String> tags = new TreeMap<>(cl.tags());
-            Optional<Address> a = Ownership.ownedAddress(tags, env.name());
+            Optional<Address> a = Ownership.ownedAddress(cl.tags(), env.name());
             if (a.isEmpty() || a.get().type() != ResourceType.KUBERNETES_CLUSTER) continue;
-            Map<String, Object> attrs = new TreeMap<>();
-            attrs.put("version", cl.version());
-            attrs.put("subnet", tags.getOrDefault(NetworkKind.SUBNET_TAG, ""));
-            List<Object> pools = new ArrayList<>();
-            for (String ng : AwsErrors.call("eks:ListNodegroups " + name, () -> c.eks.listNodegroups(b -> b.clusterName(name)).nodegroups())) {
-                Nodegroup g = AwsErrors.call("eks:DescribeNodegroup " + ng, () -> c.eks.describeNodegroup(b -> b.clusterName(name).nodegroupName(ng)).nodegroup());
-                // A node group someone else added to the cluster is theirs: not listed, never changed or deleted.
-                if (!ownPool(g, env, a.get())) continue;
-                Map<String, Object> pool = new TreeMap<>();
-                pool.put("name", g.nodegroupName());
-                pool.put("machineType", g.instanceTypes().isEmpty() ? "" : g.instanceTypes().get(0));
-                pool.put("min", (long) g.scalingConfig().minSize());
-                pool.put("max", (long) g.scalingConfig().maxSize());
-                pool.put("spot", g.capacityType() == CapacityTypes.SPOT);
-                // A pool that will not recover shows as drift (the spec never has a status) rather than looking healthy.
-                if (BROKEN.contains(g.status())) pool.put("status", g.statusAsString());
-                pools.add(pool);
-            }
-            // Identity is immutable and tagged at creation: the node role is mlctl's, not the identity's.
-            if (tags.containsKey(IDENTITY_TAG)) attrs.put("identity", tags.get(IDENTITY_TAG));
-            attrs.put("nodePools", pools);
-            items.add(new ObservedResource(a.get(), cl.arn(), AwsKind.attrs(env, attrs, tags), tags));
+            items.add(observed(c, env, cl, a.get()));
         }
         return new Page(items, Optional.ofNullable(r.nextToken()).filter(t -> !t.isEmpty()));
+    }
+
+    /**
+     * A cluster as listed (and as read for an import) at {@code address}. One that is not (yet) that address's is observed as
+     * an import takes it over: its unmarked node groups are its pools, and its subnet is the spec's when that is in the
+     * cluster's network (see {@link #subnetOfImport}).
+     */
+    private static ObservedResource observed(AwsClients c, Environment env, Cluster cl, Address address) {
+        String name = cl.name();
+        Map<String, String> tags = new TreeMap<>(cl.tags());
+        boolean importing = TagMarker.INSTANCE.owner(tags, env.name()).filter(address::equals).isEmpty();
+        Map<String, Object> attrs = new TreeMap<>();
+        attrs.put("version", cl.version());
+        attrs.put("subnet", tags.containsKey(NetworkKind.SUBNET_TAG) || !importing ? tags.getOrDefault(NetworkKind.SUBNET_TAG, "")
+            : subnetOfImport(c, env, address, cl));
+        List<Object> pools = new ArrayList<>();
+        for (String ng : AwsErrors.call("eks:ListNodegroups " + name, () -> c.eks.listNodegroups(b -> b.clusterName(name)).nodegroups())) {
+            Nodegroup g = AwsErrors.call("eks:DescribeNodegroup " + ng, () -> c.eks.describeNodegroup(b -> b.clusterName(name).nodegroupName(ng)).nodegroup());
+            // A node group someone else added to the cluster is theirs: not listed, never changed or deleted.
+            if (!ownPool(g, env, address) && !(importing && !TagMarker.INSTANCE.marked(g.tags() == null ? Map.of() : g.tags()))) continue;
+            Map<String, Object> pool = new TreeMap<>();
+            pool.put("name", g.nodegroupName());
+            pool.put("machineType", g.instanceTypes().isEmpty() ? "" : g.instanceTypes().get(0));
+            pool.put("min", (long) g.scalingConfig().minSize());
+            pool.put("max", (long) g.scalingConfig().maxSize());
+            pool.put("spot", g.capacityType() == CapacityTypes.SPOT);
+            // A pool that will not recover shows as drift (the spec never has a status) rather than looking healthy.
+            if (BROKEN.contains(g.status())) pool.put("status", g.statusAsString());
+            pools.add(pool);
+        }
+        // The identity is mlctl's record on the cluster (the node role is mlctl's, not the identity's).
+        if (tags.containsKey(IDENTITY_TAG)) attrs.put("identity", tags.get(IDENTITY_TAG));
+        attrs.put("nodePools", pools);
+        return new ObservedResource(address, cl.arn(), AwsKind.attrs(env, attrs, tags), tags);
+    }
+
+    /**
+     * The "network/subnet" of a cluster being imported, which carries no record of it: the spec's, when the cluster's own
+     * subnets (mlctl's, or of a network the spec imports with it) are in the same network; else the first of those, or none.
+     */
+    private static String subnetOfImport(AwsClients c, Environment env, Address address, Cluster cl) {
+        List<String> ids = cl.resourcesVpcConfig() == null ? List.of() : cl.resourcesVpcConfig().subnetIds();
+        Map<String, String> owned = InstanceKind.subnetAddresses(c.ec2, env);
+        Set<String> refs = new TreeSet<>();
+        for (String id : ids) {
+            String ref = owned.containsKey(id) ? owned.get(id) : NetworkKind.importedSubnetRef(c.ec2, env, id).orElse(null);
+            if (ref != null) refs.add(ref);
+        }
+        Object want = env.resource(address).map(r -> r.attributes().get("subnet")).orElse(null);
+        if (want instanceof String w && refs.stream().anyMatch(ref -> ref.substring(0, ref.indexOf('/')).equals(w.substring(0, w.indexOf('/'))))) return w;
+        return refs.isEmpty() ? "" : refs.iterator().next();
+    }
+
+    /** EKS cluster names: a letter or digit, then letters, digits, hyphens and underscores, up to 100. */
+    private static final Pattern NAME = Pattern.compile("[0-9A-Za-z][A-Za-z0-9_-]{0,99}");
+
+    /** By cluster name, which must be the one mlctl gives the address: grants and the node roles reach the cluster by it. */
+    @Override
+    public Optional<ObservedResource> read(AwsClients c, Environment env, Address address, String id) {
+        String name = AwsKind.physicalName(env, address.name());
+        if (!NAME.matcher(id).matches()) throw AwsKind.malformed(address, id, "an EKS cluster name", "its name (" + name + ")");
+        Optional<Cluster> cl = describe(c, id);
+        if (cl.isEmpty()) return Optional.empty();
+        if (!id.equals(name)) throw AwsKind.misnamed(env, address, "EKS cluster", id);
+        return Optional.of(observed(c, env, cl.get(), address));
+    }
+
+    /** The API server, the running version, and the command that writes a kubeconfig for it. */
+    @Override
+    public Map<String, String> outputs(AwsClients c, Environment env, ObservedResource resource) {
+        String name = AwsKind.physicalName(env, resource.address().name());
+        Cluster cl = describe(c, name).orElseThrow(() -> new DriverException(resource.address() + ": EKS cluster " + name
+            + " no longer exists; run plan again", false));
+        Map<String, String> out = new TreeMap<>();
+        if (cl.endpoint() != null) out.put("endpoint", cl.endpoint());
+        out.put("version", cl.version());
+        out.put("credentials", "aws eks update-kubeconfig --region " + env.region() + " --name " + name);
+        return out;
     }
 
     static String serviceRole(Environment env, String cluster) {
@@ -351,12 +409,15 @@ final class ClusterKind implements AwsKind {
         Set<String> replaced = new TreeSet<>();
         boolean tags = false;
         boolean version = false;
+        boolean identity = false;
         for (AttributeChange ch : changes) {
             Matcher m = POOL_PATH.matcher(ch.path());
             if (ch.path().startsWith("tags")) {
                 tags = true;
             } else if (ch.path().equals("version")) {
                 version = true;
+            } else if (ch.path().equals("identity")) {
+                identity = true;
             } else if (ch.path().equals("nodePools")) {
                 continue; // the same pools in another order
             } else if (m.matches() && ch.forcesReplacement()) {
@@ -381,13 +442,31 @@ final class ClusterKind implements AwsKind {
             throw new DriverException(d.address() + ": EKS node group " + ng + " is " + g.statusAsString() + ": " + health(g)
                 + "; remove the pool from the spec to delete it, then add it back", false);
         }
-        if (tags) {
-            // The cloud's tags, not the plan's: only the marker and mlctl's labels are written or removed.
+        if (tags || identity) {
+            // The cloud's tags, not the plan's: only the marker, mlctl's labels and its records on the cluster are written or removed.
             Map<String, String> cloudTags = describe(c, name).map(Cluster::tags).orElse(Map.of());
+            // An import: the node groups its read showed as the cluster's pools are marked first, so a marked cluster has them.
+            if (TagMarker.INSTANCE.owner(cloudTags, env.name()).filter(d.address()::equals).isEmpty()) adoptPools(c, env, d, name);
+            Map<String, String> set = new TreeMap<>();
+            Set<String> remove = new TreeSet<>();
             AwsKind.tagSync(cloudTags, marker, d.attributes()).ifPresent(ch -> {
-                if (!ch.set().isEmpty()) AwsErrors.run("eks:TagResource " + name, () -> c.eks.tagResource(b -> b.resourceArn(current.cloudId()).tags(ch.set())));
-                if (!ch.remove().isEmpty()) AwsErrors.run("eks:UntagResource " + name, () -> c.eks.untagResource(b -> b.resourceArn(current.cloudId()).tagKeys(ch.remove())));
+                set.putAll(ch.set());
+                remove.addAll(ch.remove());
             });
+            // What a created cluster carries from its creation: an imported one gets it with its marker.
+            String subnet = (String) d.attributes().get("subnet");
+            if (subnet != null && !subnet.equals(cloudTags.get(NetworkKind.SUBNET_TAG))) set.put(NetworkKind.SUBNET_TAG, subnet);
+            if (d.attributes().get("identity") instanceof String id) {
+                if (!id.equals(cloudTags.get(IDENTITY_TAG))) set.put(IDENTITY_TAG, id);
+            } else if (cloudTags.containsKey(IDENTITY_TAG)) {
+                remove.add(IDENTITY_TAG);
+            }
+            if (!remove.isEmpty()) AwsErrors.run("eks:UntagResource " + name, () -> c.eks.untagResource(b -> b.resourceArn(current.cloudId()).tagKeys(remove)));
+            if (!set.isEmpty()) AwsErrors.run("eks:TagResource " + name, () -> c.eks.tagResource(b -> b.resourceArn(current.cloudId()).tags(set)));
+        }
+        if (identity && ownRole(c, env, d.address(), nodeRole(env, d.address().name()))) {
+            // The nodes' copy of the identity's grants follows it; a cluster with no pool of mlctl's has no node role yet.
+            ensureNodeRole(c, env, d, marker);
         }
         if (version) {
             Cluster cl = waitCluster(c, name); // a version update a lost answer left running finishes first
@@ -461,13 +540,28 @@ final class ClusterKind implements AwsKind {
 
     /** A role of this cluster's name is deleted only if it carries this cluster's marker. */
     private static void deleteOwnRole(AwsClients c, Environment env, Address cluster, String name) {
+        if (ownRole(c, env, cluster, name)) IdentityKind.deleteRole(c.iam, name);
+    }
+
+    /** Whether the role of that name exists and carries this cluster's marker. */
+    private static boolean ownRole(AwsClients c, Environment env, Address cluster, String name) {
         Map<String, String> tags;
         try {
             tags = c.iam.getRole(b -> b.roleName(name)).role().tags().stream().collect(Collectors.toMap(t -> t.key(), t -> t.value(), (x, y) -> y));
         } catch (SdkException e) {
-            if (AwsErrors.is(e, "NoSuchEntity")) return;
+            if (AwsErrors.is(e, "NoSuchEntity")) return false;
             throw AwsErrors.translate("iam:GetRole " + name, e);
         }
-        if (TagMarker.INSTANCE.owner(tags, env.name()).filter(cluster::equals).isPresent()) IdentityKind.deleteRole(c.iam, name);
+        return TagMarker.INSTANCE.owner(tags, env.name()).filter(cluster::equals).isPresent();
+    }
+
+    /** Marks the unmarked node groups of a cluster being imported: its read showed them as the cluster's pools. */
+    private static void adoptPools(AwsClients c, Environment env, ResourceSpec d, String name) {
+        Map<String, String> tags = AwsKind.allTags(TagMarker.INSTANCE.marker(env.name(), d.address()), d.attributes());
+        for (String ng : AwsErrors.call("eks:ListNodegroups " + name, () -> c.eks.listNodegroups(b -> b.clusterName(name)).nodegroups())) {
+            Optional<Nodegroup> g = describePool(c, name, ng);
+            if (g.isEmpty() || TagMarker.INSTANCE.marked(g.get().tags() == null ? Map.of() : g.get().tags())) continue;
+            AwsErrors.run("eks:TagResource " + ng, () -> c.eks.tagResource(b -> b.resourceArn(g.get().nodegroupArn()).tags(tags)));
+        }
     }
 }

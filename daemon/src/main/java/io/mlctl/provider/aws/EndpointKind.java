@@ -132,36 +132,77 @@ final class EndpointKind implements AwsKind {
             Map<String, String> tags = tags(c, e.endpointName(), e.endpointArn());
             Optional<Address> a = Ownership.ownedAddress(tags, env.name());
             if (a.isEmpty() || a.get().type() != ResourceType.INFERENCE_ENDPOINT) continue;
-            DescribeEndpointResponse ep = AwsErrors.call("sagemaker:DescribeEndpoint " + e.endpointName(),
-                () -> c.sagemaker.describeEndpoint(b -> b.endpointName(e.endpointName())));
-            DescribeEndpointConfigResponse cfg = AwsErrors.call("sagemaker:DescribeEndpointConfig " + ep.endpointConfigName(),
-                () -> c.sagemaker.describeEndpointConfig(b -> b.endpointConfigName(ep.endpointConfigName())));
-            ProductionVariant v = cfg.productionVariants().get(0);
-            DescribeModelResponse model = AwsErrors.call("sagemaker:DescribeModel " + v.modelName(),
-                () -> c.sagemaker.describeModel(b -> b.modelName(v.modelName())));
-            Map<String, Object> attrs = new TreeMap<>();
-            if (ep.endpointStatus() == software.amazon.awssdk.services.sagemaker.model.EndpointStatus.FAILED) {
-                attrs.put("status", "Failed" + (ep.failureReason() == null ? "" : ": " + ep.failureReason()));
-            }
-            attrs.put("modelUri", model.primaryContainer().modelDataUrl());
-            attrs.put("machineType", v.instanceTypeAsString());
-            String image = String.valueOf(model.primaryContainer().image());
-            String framework = tags.get(FRAMEWORK_TAG);
-            if (framework != null && image.equals(defaultImageOrEmpty(framework, env.region(), gpu(v.instanceTypeAsString())))) {
-                attrs.put("framework", framework);
-            } else {
-                attrs.put("image", image);
-            }
-            ScalableTarget t = scaling.get(resourceId(e.endpointName()));
-            attrs.put("minReplicas", (long) (t != null ? t.minCapacity() : v.initialInstanceCount()));
-            attrs.put("maxReplicas", (long) (t != null ? t.maxCapacity() : v.initialInstanceCount()));
-            String role = model.executionRoleArn() == null ? "" : model.executionRoleArn().substring(model.executionRoleArn().lastIndexOf('/') + 1);
-            if (role.startsWith(prefix)) attrs.put("identity", role.substring(prefix.length()));
-            Map<String, String> labels = new TreeMap<>(tags);
-            labels.remove(FRAMEWORK_TAG);
-            items.add(new ObservedResource(a.get(), e.endpointArn(), AwsKind.attrs(env, attrs, labels), tags));
+            items.add(observed(c, env, a.get(), e.endpointName(), e.endpointArn(), tags, Optional.ofNullable(scaling.get(resourceId(e.endpointName())))));
         }
         return new Page(items, Optional.ofNullable(r.nextToken()).filter(t -> !t.isEmpty()));
+    }
+
+    /**
+     * An endpoint as listed (and as read for an import) at {@code address}: what its live config and model hold, and its
+     * scaling limits. One that is not (yet) that address's carries no record of a framework: its image reads as the spec's
+     * framework when it is that framework's default image, as it would on an endpoint mlctl made.
+     */
+    private ObservedResource observed(AwsClients c, Environment env, Address address, String name, String arn, Map<String, String> tags,
+                                      Optional<ScalableTarget> scaling) {
+        String prefix = env.name() + "-";
+        DescribeEndpointResponse ep = AwsErrors.call("sagemaker:DescribeEndpoint " + name, () -> c.sagemaker.describeEndpoint(b -> b.endpointName(name)));
+        DescribeEndpointConfigResponse cfg = AwsErrors.call("sagemaker:DescribeEndpointConfig " + ep.endpointConfigName(),
+            () -> c.sagemaker.describeEndpointConfig(b -> b.endpointConfigName(ep.endpointConfigName())));
+        ProductionVariant v = cfg.productionVariants().get(0);
+        DescribeModelResponse model = AwsErrors.call("sagemaker:DescribeModel " + v.modelName(),
+            () -> c.sagemaker.describeModel(b -> b.modelName(v.modelName())));
+        Map<String, Object> attrs = new TreeMap<>();
+        if (ep.endpointStatus() == software.amazon.awssdk.services.sagemaker.model.EndpointStatus.FAILED) {
+            attrs.put("status", "Failed" + (ep.failureReason() == null ? "" : ": " + ep.failureReason()));
+        }
+        attrs.put("modelUri", model.primaryContainer().modelDataUrl());
+        attrs.put("machineType", v.instanceTypeAsString());
+        String image = String.valueOf(model.primaryContainer().image());
+        String framework = tags.get(FRAMEWORK_TAG);
+        boolean importing = TagMarker.INSTANCE.owner(tags, env.name()).filter(address::equals).isEmpty();
+        if (framework == null && importing) {
+            framework = env.resource(address).map(ResourceSpec::attributes).filter(x -> x.get("framework") instanceof String)
+                .map(x -> (String) x.get("framework")).orElse(null);
+        }
+        if (framework != null && image.equals(defaultImageOrEmpty(framework, env.region(), gpu(v.instanceTypeAsString())))) {
+            attrs.put("framework", framework);
+        } else {
+            attrs.put("image", image);
+        }
+        attrs.put("minReplicas", (long) scaling.map(ScalableTarget::minCapacity).orElse(v.initialInstanceCount()));
+        attrs.put("maxReplicas", (long) scaling.map(ScalableTarget::maxCapacity).orElse(v.initialInstanceCount()));
+        String role = model.executionRoleArn() == null ? "" : model.executionRoleArn().substring(model.executionRoleArn().lastIndexOf('/') + 1);
+        if (role.startsWith(prefix)) attrs.put("identity", role.substring(prefix.length()));
+        Map<String, String> labels = new TreeMap<>(tags);
+        labels.remove(FRAMEWORK_TAG);
+        return new ObservedResource(address, arn, AwsKind.attrs(env, attrs, labels), tags);
+    }
+
+    /** SageMaker endpoint names: letters, digits and single or repeated hyphens between them, up to 63. */
+    private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}");
+
+    /** By endpoint name, which must be the one mlctl gives the address: grants reach the endpoint by it. */
+    @Override
+    public Optional<ObservedResource> read(AwsClients c, Environment env, Address address, String id) {
+        String name = AwsKind.physicalName(env, address.name());
+        if (!NAME.matcher(id).matches() || id.length() > 63) {
+            throw AwsKind.malformed(address, id, "a SageMaker endpoint name", "its name (" + name + ")");
+        }
+        Optional<DescribeEndpointResponse> ep = describe(c, id);
+        if (ep.isEmpty()) return Optional.empty();
+        if (!id.equals(name)) throw AwsKind.misnamed(env, address, "SageMaker endpoint", id);
+        Optional<ScalableTarget> scaling = AwsErrors.call("application-autoscaling:DescribeScalableTargets " + id, () -> c.autoscaling
+            .describeScalableTargets(b -> b.serviceNamespace(ServiceNamespace.SAGEMAKER).resourceIds(resourceId(id))
+                .scalableDimension(ScalableDimension.SAGEMAKER_VARIANT_DESIRED_INSTANCE_COUNT)).scalableTargets()).stream().findFirst();
+        return Optional.of(observed(c, env, address, id, ep.get().endpointArn(), tags(c, id, ep.get().endpointArn()), scaling));
+    }
+
+    /** The URL that InvokeEndpoint answers on (SageMaker Runtime, signed with SigV4 as service "sagemaker"). */
+    @Override
+    public Map<String, String> outputs(AwsClients c, Environment env, ObservedResource resource) {
+        String domain = env.region().startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+        return Map.of("invokeUrl", "https://runtime.sagemaker." + env.region() + "." + domain + "/endpoints/"
+            + AwsKind.physicalName(env, resource.address().name()) + "/invocations");
     }
 
     private static String defaultImageOrEmpty(String framework, String region, boolean gpu) {
@@ -326,10 +367,22 @@ final class EndpointKind implements AwsKind {
         }
         if (tags) {
             // The cloud's tags, not the plan's: only the marker and mlctl's labels are written or removed.
-            AwsKind.tagSync(tags(c, name, current.cloudId()), marker, d.attributes()).ifPresent(ch -> {
-                if (!ch.set().isEmpty()) AwsErrors.run("sagemaker:AddTags " + name, () -> c.sagemaker.addTags(b -> b.resourceArn(current.cloudId()).tags(smTags(ch.set()))));
-                if (!ch.remove().isEmpty()) AwsErrors.run("sagemaker:DeleteTags " + name, () -> c.sagemaker.deleteTags(b -> b.resourceArn(current.cloudId()).tagKeys(ch.remove())));
+            Map<String, String> cloud = tags(c, name, current.cloudId());
+            // An import: its replica limits registered as a created endpoint's are, before its marker says it is done.
+            if (TagMarker.INSTANCE.owner(cloud, env.name()).filter(d.address()::equals).isEmpty()) scale(c, name, d);
+            Map<String, String> set = new TreeMap<>();
+            Set<String> remove = new java.util.TreeSet<>();
+            AwsKind.tagSync(cloud, marker, d.attributes()).ifPresent(ch -> {
+                set.putAll(ch.set());
+                remove.addAll(ch.remove());
             });
+            // An imported endpoint gets, with its marker, the framework record a created one carries (see observed()).
+            if (!d.attributes().containsKey("image")) {
+                String fw = String.valueOf(d.attributes().getOrDefault("framework", "pytorch"));
+                if (!fw.equals(cloud.get(FRAMEWORK_TAG))) set.put(FRAMEWORK_TAG, fw);
+            }
+            if (!remove.isEmpty()) AwsErrors.run("sagemaker:DeleteTags " + name, () -> c.sagemaker.deleteTags(b -> b.resourceArn(current.cloudId()).tagKeys(remove)));
+            if (!set.isEmpty()) AwsErrors.run("sagemaker:AddTags " + name, () -> c.sagemaker.addTags(b -> b.resourceArn(current.cloudId()).tags(smTags(set))));
         }
         if (revision) switchRevision(c, env, d, name, current.cloudId(), marker);
         if (scaling || revision) scale(c, name, d);

@@ -75,23 +75,68 @@ final class IdentityKind implements AwsKind {
             .filter(EntityType.ROLE).maxItems(1000).marker(pageToken.orElse(null))));
         List<ObservedResource> items = new ArrayList<>();
         for (RoleDetail role : r.roleDetailList()) {
-            if (!path(env).equals(role.path())) continue;
-            Map<String, String> tags = new TreeMap<>();
-            role.tags().forEach(t -> tags.put(t.key(), t.value()));
-            // Owned means marked as this environment's identity of that very name.
+            Map<String, String> tags = tags(role.tags());
+            // Owned means marked as this environment's identity of that very name. Any path: mlctl makes its roles under
+            // /mlctl/<env>/, an imported role keeps the path it has (IAM cannot move a role).
             Optional<Address> a = Ownership.ownedAddress(tags, env.name())
                 .filter(x -> x.type() == ResourceType.IDENTITY && role.roleName().equals(AwsKind.physicalName(env, x.name())));
             if (a.isEmpty()) continue;
-            Optional<JsonNode> policy = role.rolePolicyList().stream().filter(p -> POLICY.equals(p.policyName())).findFirst()
-                .map(p -> parse(p.policyDocument()));
-            Map<String, Object> attrs = new TreeMap<>();
-            attrs.put("grants", grants(policy, env));
-            attrs.put("region", env.region());
-            Map<String, String> labels = LABELS.observed(tags);
-            if (!labels.isEmpty()) attrs.put("tags", labels);
-            items.add(new ObservedResource(a.get(), role.arn(), attrs, tags));
+            Optional<String> policy = role.rolePolicyList().stream().filter(p -> POLICY.equals(p.policyName())).findFirst()
+                .map(p -> p.policyDocument());
+            items.add(observed(env, a.get(), role.arn(), tags, policy));
         }
         return new Page(items, Boolean.TRUE.equals(r.isTruncated()) ? Optional.ofNullable(r.marker()) : Optional.empty());
+    }
+
+    /** A role as listed (and as read for an import): its grants, read back from mlctl's policy, the region, and mlctl's labels. */
+    private static ObservedResource observed(Environment env, Address address, String arn, Map<String, String> tags, Optional<String> policy) {
+        Map<String, Object> attrs = new TreeMap<>();
+        attrs.put("grants", grants(policy.map(IdentityKind::parse), env));
+        attrs.put("region", env.region());
+        Map<String, String> labels = LABELS.observed(tags);
+        if (!labels.isEmpty()) attrs.put("tags", labels);
+        return new ObservedResource(address, arn, attrs, tags);
+    }
+
+    /** IAM's role names: up to 64 of letters, digits and {@code +=,.@_-}. */
+    private static final java.util.regex.Pattern ROLE_NAME = java.util.regex.Pattern.compile("[\\w+=,.@-]{1,64}");
+    /** A role ARN: {@code arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME}. */
+    private static final java.util.regex.Pattern ROLE_ARN = java.util.regex.Pattern.compile(
+        "arn:aws(?:-cn|-us-gov)?:iam::\\d{12}:role/(?:[\\x21-\\x7e]*/)?([\\w+=,.@-]{1,64})");
+
+    /**
+     * By role name or ARN. Only the role of the name mlctl gives the address ({@code <env>-<name>}) is taken: instances (through
+     * the instance profile of that name), endpoints and clusters reach the identity by it, and IAM cannot rename a role. Its
+     * path may be any.
+     */
+    @Override
+    public Optional<ObservedResource> read(AwsClients c, Environment env, Address address, String id) {
+        java.util.regex.Matcher arn = ROLE_ARN.matcher(id);
+        String name = arn.matches() ? arn.group(1) : id;
+        if (!arn.matches() && !ROLE_NAME.matcher(id).matches()) {
+            throw AwsKind.malformed(address, id, "an IAM role name or role ARN", "its role name (" + AwsKind.physicalName(env, address.name())
+                + ") or ARN (arn:aws:iam::123456789012:role/" + AwsKind.physicalName(env, address.name()) + ")");
+        }
+        Optional<Role> role = role(c.iam, name);
+        if (role.isEmpty()) return Optional.empty();
+        if (!name.equals(AwsKind.physicalName(env, address.name()))) throw AwsKind.misnamed(env, address, "IAM role", name);
+        Optional<String> policy;
+        try {
+            policy = Optional.of(c.iam.getRolePolicy(b -> b.roleName(name).policyName(POLICY)).policyDocument());
+        } catch (SdkException e) {
+            if (!AwsErrors.is(e, "NoSuchEntity")) throw AwsErrors.translate("iam:GetRolePolicy " + name, e);
+            policy = Optional.empty();
+        }
+        return Optional.of(observed(env, address, role.get().arn(), tags(role.get().tags()), policy));
+    }
+
+    /** The role's ARN and its instance profile's (what an EC2 launch template or another account's trust policy names). */
+    @Override
+    public Map<String, String> outputs(AwsClients c, Environment env, ObservedResource resource) {
+        Map<String, String> out = new TreeMap<>();
+        out.put("arn", resource.cloudId());
+        profile(c.iam, AwsKind.physicalName(env, resource.address().name())).ifPresent(p -> out.put("instanceProfile", p.arn()));
+        return out;
     }
 
     /** IAM returns policy documents URL-encoded. */
@@ -319,7 +364,20 @@ final class IdentityKind implements AwsKind {
         Role role = role(c.iam, name).orElseThrow(() -> new DriverException(d.address() + ": IAM role " + name + " is not visible yet", true));
         Map<String, String> tags = syncTags(c.iam, name, tags(role.tags()), marker, BucketKind.labels(d));
         putPolicy(c.iam, env, name, (List<Map<String, Object>>) d.attributes().getOrDefault("grants", List.of()));
+        ensureProfile(c, env, d.address(), name, marker, false);
+        return new ObservedResource(d.address(), role.arn(), d.attributes(), tags);
+    }
+
+    /**
+     * The instance profile of the role's name (looked up before it is made) holding the role. One that is not this identity's
+     * is refused, unless {@code adopting} an unmarked role with its unmarked profile: then the profile is marked too.
+     */
+    private static void ensureProfile(AwsClients c, Environment env, Address address, String name, Map<String, String> marker, boolean adopting) {
         InstanceProfile profile = profile(c.iam, name).orElse(null);
+        if (profile != null && adopting && !TagMarker.INSTANCE.marked(tags(profile.tags()))) {
+            AwsErrors.run("iam:TagInstanceProfile " + name, () -> c.iam.tagInstanceProfile(b -> b.instanceProfileName(name).tags(iamTags(marker))));
+            profile = profile.toBuilder().tags(iamTags(marker)).build();
+        }
         if (profile == null) {
             // Sent once; after a throttle or a lost answer, look (it may exist now) before sending again.
             profile = AwsErrors.createLooking(() -> {
@@ -327,15 +385,13 @@ final class IdentityKind implements AwsKind {
                     return c.iamOnce.createInstanceProfile(b -> b.instanceProfileName(name).path(path(env)).tags(iamTags(marker))).instanceProfile();
                 } catch (SdkException e) {
                     if (AwsErrors.is(e, "EntityAlreadyExists")) {
-                        throw new DriverException(d.address() + ": IAM instance profile " + name + " appeared while creating it; looking again", true, e);
+                        throw new DriverException(address + ": IAM instance profile " + name + " appeared while creating it; looking again", true, e);
                     }
                     throw AwsErrors.translate("iam:CreateInstanceProfile " + name, e);
                 }
             }, () -> profile(c.iam, name));
-            requireOwnedProfile(env, d.address(), profile);
-        } else {
-            requireOwnedProfile(env, d.address(), profile);
         }
+        requireOwnedProfile(env, address, profile);
         if (profile.roles().stream().noneMatch(r -> r.roleName().equals(name))) {
             try {
                 c.iam.addRoleToInstanceProfile(b -> b.instanceProfileName(name).roleName(name));
@@ -346,7 +402,6 @@ final class IdentityKind implements AwsKind {
                 if (!in) throw AwsErrors.translate("iam:AddRoleToInstanceProfile " + name, e);
             }
         }
-        return new ObservedResource(d.address(), role.arn(), d.attributes(), tags);
     }
 
     /** Sets the marker and labels, removes only labels mlctl set before; other tags stay. Returns the tags after. */
@@ -402,11 +457,15 @@ final class IdentityKind implements AwsKind {
         Set<String> changed = new TreeSet<>();
         for (AttributeChange ch : changes) changed.add(ch.path().split("[.\\[]", 2)[0]);
         Map<String, String> tags = current.tags();
+        if (changed.contains("grants")) putPolicy(c.iam, env, name, (List<Map<String, Object>>) d.attributes().getOrDefault("grants", List.of()));
         if (changed.contains("tags")) {
             Role role = role(c.iam, name).orElseThrow(() -> new DriverException(d.address() + ": IAM role " + name + " no longer exists; run plan again", false));
-            tags = syncTags(c.iam, name, tags(role.tags()), TagMarker.INSTANCE.marker(env.name(), d.address()), BucketKind.labels(d));
+            Map<String, String> marker = TagMarker.INSTANCE.marker(env.name(), d.address());
+            // A tags change is also how an import writes the marker: an adopted role gets the instance profile a created one
+            // has, and the role's marker goes last, so a marked role always has its profile.
+            ensureProfile(c, env, d.address(), name, marker, !owns(env, d.address(), tags(role.tags())));
+            tags = syncTags(c.iam, name, tags(role.tags()), marker, BucketKind.labels(d));
         }
-        if (changed.contains("grants")) putPolicy(c.iam, env, name, (List<Map<String, Object>>) d.attributes().getOrDefault("grants", List.of()));
         return new ObservedResource(d.address(), current.cloudId(), d.attributes(), tags);
     }
 

@@ -94,53 +94,107 @@ final class InstanceKind implements AwsKind {
             .maxResults(500).nextToken(pageToken.orElse(null))));
         List<Instance> instances = new ArrayList<>();
         r.reservations().stream().map(Reservation::instances).forEach(instances::addAll);
-        List<ObservedResource> items = new ArrayList<>();
-        if (!instances.isEmpty()) {
-            Map<String, String> subnets = subnetAddresses(c.ec2, env);
-            Map<String, Integer> rootSizes = new HashMap<>();
-            Map<String, String> rootDevices = new HashMap<>();
-            instances.forEach(i -> rootDevices.put(i.instanceId(), String.valueOf(i.rootDeviceName())));
-            String[] ids = instances.stream().map(Instance::instanceId).toArray(String[]::new);
-            AwsErrors.run("ec2:DescribeVolumes", () -> c.ec2.describeVolumesPaginator(b -> b.filters(NetworkKind.filter("attachment.instance-id", ids)))
-                .forEach(p -> {
-                    for (Volume v : p.volumes()) {
-                        v.attachments().forEach(a -> rootDevices.forEach((inst, dev) -> {
-                            // The root volume's size only: a data volume someone attached is not the spec's diskGb.
-                            if (inst.equals(a.instanceId()) && dev.equals(a.device())) rootSizes.put(inst, v.size());
-                        }));
-                    }
-                }));
-            // The environment's network firewalls, by VPC and group name, to tell an instance that lost its own.
-            Map<String, String> firewalls = new HashMap<>();
-            AwsErrors.run("ec2:DescribeSecurityGroups", () -> c.ec2.describeSecurityGroupsPaginator(b -> b.filters(NetworkKind.owned(env)))
-                .forEach(p -> p.securityGroups().forEach(g -> firewalls.put(g.vpcId() + "/" + g.groupName(), g.groupId()))));
-            for (Instance i : instances) {
-                Map<String, String> tags = NetworkKind.tagMap(i.tags());
-                Optional<Address> a = Ownership.ownedAddress(tags, env.name());
-                if (a.isEmpty() || a.get().type() != io.mlctl.spec.ResourceType.INSTANCE) continue;
-                Map<String, Object> attrs = new TreeMap<>();
-                attrs.put("machineType", i.instanceTypeAsString());
-                attrs.put("spot", i.instanceLifecycle() == InstanceLifecycleType.SPOT);
-                String subnetRef = subnets.getOrDefault(i.subnetId(), i.subnetId());
-                attrs.put("subnet", subnetRef);
-                if (i.iamInstanceProfile() != null && i.iamInstanceProfile().arn() != null) {
-                    String profile = i.iamInstanceProfile().arn().substring(i.iamInstanceProfile().arn().lastIndexOf('/') + 1);
-                    attrs.put("identity", profile.startsWith(env.name() + "-") ? profile.substring(env.name().length() + 1) : profile);
-                }
-                Integer size = rootSizes.get(i.instanceId());
-                if (size != null) attrs.put("diskGb", (long) size);
-                if (subnetRef.contains("/")) {
-                    String groupName = AwsKind.physicalName(env, subnetRef.substring(0, subnetRef.indexOf('/')));
-                    String groupId = firewalls.get(i.vpcId() + "/" + groupName);
-                    // The spec has no attribute for it: present only when wrong, so it shows as drift and update fixes it.
-                    if (groupId != null && i.securityGroups().stream().noneMatch(g -> groupId.equals(g.groupId()))) {
-                        attrs.put("firewall", "network firewall " + groupName + " (" + groupId + ") not attached");
-                    }
-                }
-                items.add(new ObservedResource(a.get(), i.instanceId(), NetworkKind.observed(env, attrs, tags), tags));
-            }
-        }
+        List<ObservedResource> items = instances.isEmpty() ? List.of() : observeAll(c.ec2, env, instances, subnetAddresses(c.ec2, env), i -> {
+            Optional<Address> a = Ownership.ownedAddress(NetworkKind.tagMap(i.tags()), env.name());
+            return a.filter(x -> x.type() == io.mlctl.spec.ResourceType.INSTANCE);
+        });
         return new Page(items, Optional.ofNullable(r.nextToken()).filter(t -> !t.isEmpty()));
+    }
+
+    /**
+     * Instances as listed (and as read for an import), each at the address {@code addressOf} gives it (none: left out), with
+     * the reads they share done once for all: root volume sizes, the environment's network firewalls. {@code subnets}: subnet
+     * id to its "network/subnet" reference.
+     */
+    private static List<ObservedResource> observeAll(Ec2Client ec2, Environment env, List<Instance> instances, Map<String, String> subnets,
+                                                     java.util.function.Function<Instance, Optional<Address>> addressOf) {
+        List<ObservedResource> items = new ArrayList<>();
+        Map<String, Integer> rootSizes = new HashMap<>();
+        Map<String, String> rootDevices = new HashMap<>();
+        instances.forEach(i -> rootDevices.put(i.instanceId(), String.valueOf(i.rootDeviceName())));
+        String[] ids = instances.stream().map(Instance::instanceId).toArray(String[]::new);
+        AwsErrors.run("ec2:DescribeVolumes", () -> ec2.describeVolumesPaginator(b -> b.filters(NetworkKind.filter("attachment.instance-id", ids)))
+            .forEach(p -> {
+                for (Volume v : p.volumes()) {
+                    v.attachments().forEach(a -> rootDevices.forEach((inst, dev) -> {
+                        // The root volume's size only: a data volume someone attached is not the spec's diskGb.
+                        if (inst.equals(a.instanceId()) && dev.equals(a.device())) rootSizes.put(inst, v.size());
+                    }));
+                }
+            }));
+        // The environment's network firewalls, by VPC and group name, to tell an instance that lost its own.
+        Map<String, String> firewalls = new HashMap<>();
+        AwsErrors.run("ec2:DescribeSecurityGroups", () -> ec2.describeSecurityGroupsPaginator(b -> b.filters(NetworkKind.owned(env)))
+            .forEach(p -> p.securityGroups().forEach(g -> firewalls.put(g.vpcId() + "/" + g.groupName(), g.groupId()))));
+        for (Instance i : instances) {
+            Map<String, String> tags = NetworkKind.tagMap(i.tags());
+            Optional<Address> a = addressOf.apply(i);
+            if (a.isEmpty()) continue;
+            Map<String, Object> attrs = new TreeMap<>();
+            attrs.put("machineType", i.instanceTypeAsString());
+            attrs.put("spot", i.instanceLifecycle() == InstanceLifecycleType.SPOT);
+            String subnetRef = subnets.getOrDefault(i.subnetId(), i.subnetId());
+            attrs.put("subnet", subnetRef);
+            if (i.iamInstanceProfile() != null && i.iamInstanceProfile().arn() != null) {
+                String profile = i.iamInstanceProfile().arn().substring(i.iamInstanceProfile().arn().lastIndexOf('/') + 1);
+                attrs.put("identity", profile.startsWith(env.name() + "-") ? profile.substring(env.name().length() + 1) : profile);
+            }
+            Integer size = rootSizes.get(i.instanceId());
+            if (size != null) attrs.put("diskGb", (long) size);
+            if (subnetRef.contains("/")) {
+                String groupName = AwsKind.physicalName(env, subnetRef.substring(0, subnetRef.indexOf('/')));
+                String groupId = firewalls.get(i.vpcId() + "/" + groupName);
+                // The spec has no attribute for it: present only when wrong, so it shows as drift and update fixes it.
+                if (groupId != null && i.securityGroups().stream().noneMatch(g -> groupId.equals(g.groupId()))) {
+                    attrs.put("firewall", "network firewall " + groupName + " (" + groupId + ") not attached");
+                }
+            }
+            items.add(new ObservedResource(a.get(), i.instanceId(), NetworkKind.observed(env, attrs, tags), tags));
+        }
+        return items;
+    }
+
+    /** EC2 instance ids: {@code i-} and 8 or 17 hex digits. */
+    private static final Pattern ID = Pattern.compile("i-[0-9a-f]{8}(?:[0-9a-f]{9})?");
+
+    /**
+     * By instance id, whatever its Name: nothing else reaches an instance by name. Its subnet shows as "network/subnet" when the
+     * network is mlctl's, or is imported by the same spec and has a subnet of that range (see {@link NetworkKind#importedSubnetRef}).
+     */
+    @Override
+    public Optional<ObservedResource> read(AwsClients c, Environment env, Address address, String id) {
+        if (!ID.matcher(id).matches()) throw AwsKind.malformed(address, id, "an EC2 instance id", "its id (i-0123456789abcdef0)");
+        Optional<Instance> found = live(c.ec2, id);
+        if (found.isEmpty()) return Optional.empty();
+        Instance i = found.get();
+        Map<String, String> subnets = new HashMap<>(subnetAddresses(c.ec2, env));
+        Optional<String> imported = Optional.empty();
+        if (i.subnetId() != null && !subnets.containsKey(i.subnetId())) {
+            imported = NetworkKind.importedSubnetRef(c.ec2, env, i.subnetId());
+            imported.ifPresent(ref -> subnets.put(i.subnetId(), ref));
+        }
+        ObservedResource r = observeAll(c.ec2, env, List.of(i), subnets, x -> Optional.of(address)).get(0);
+        if (imported.isEmpty() || r.attributes().containsKey("firewall")) return Optional.of(r);
+        // In a network imported with it whose spec has firewall rules: that import makes the network's group, which
+        // this instance does not carry yet. Shown now, so the plan attaches it rather than the next plan.
+        String network = imported.get().substring(0, imported.get().indexOf('/'));
+        String group = AwsKind.physicalName(env, network);
+        boolean rules = env.resource(new Address(io.mlctl.spec.ResourceType.NETWORK, network))
+            .map(n -> n.attributes().get("firewall") instanceof List<?> l && !l.isEmpty()).orElse(false);
+        if (!rules || i.securityGroups().stream().anyMatch(g -> group.equals(g.groupName()))) return Optional.of(r);
+        Map<String, Object> attrs = new TreeMap<>(r.attributes());
+        attrs.put("firewall", "network firewall " + group + " not attached");
+        return Optional.of(new ObservedResource(address, r.cloudId(), attrs, r.tags()));
+    }
+
+    @Override
+    public Map<String, String> outputs(AwsClients c, Environment env, ObservedResource resource) {
+        Instance i = live(c.ec2, resource.cloudId()).orElseThrow(() -> new DriverException(resource.address() + ": instance "
+            + resource.cloudId() + " no longer exists; run plan again", false));
+        Map<String, String> out = new TreeMap<>();
+        if (i.privateIpAddress() != null) out.put("privateIp", i.privateIpAddress());
+        if (i.publicIpAddress() != null) out.put("publicIp", i.publicIpAddress());
+        return out;
     }
 
     /** subnet id → "network/subnet", from the tags NetworkKind puts on every subnet it creates. */

@@ -152,48 +152,111 @@ final class NetworkKind implements AwsKind {
     public Page list(AwsClients c, Environment env, Optional<String> pageToken) {
         DescribeVpcsResponse vpcs = AwsErrors.call("ec2:DescribeVpcs", () -> c.ec2.describeVpcs(b -> b.filters(owned(env))
             .maxResults(200).nextToken(pageToken.orElse(null))));
-        List<ObservedResource> items = new ArrayList<>();
-        if (!vpcs.vpcs().isEmpty()) {
-            String[] ids = vpcs.vpcs().stream().map(Vpc::vpcId).toArray(String[]::new);
-            // Everything else about these networks in one paged call per kind, not one per network.
-            List<Subnet> subnets = new ArrayList<>();
-            AwsErrors.run("ec2:DescribeSubnets", () -> c.ec2.describeSubnetsPaginator(b -> b.filters(filter("vpc-id", ids)))
-                .forEach(p -> subnets.addAll(p.subnets())));
-            List<SecurityGroup> groups = new ArrayList<>();
-            AwsErrors.run("ec2:DescribeSecurityGroups", () -> c.ec2.describeSecurityGroupsPaginator(b -> b.filters(filter("vpc-id", ids), owned(env)))
-                .forEach(p -> groups.addAll(p.securityGroups())));
-            List<VpcEndpoint> endpoints = new ArrayList<>();
-            AwsErrors.run("ec2:DescribeVpcEndpoints", () -> c.ec2.describeVpcEndpointsPaginator(b -> b.filters(filter("vpc-id", ids)))
-                .forEach(p -> endpoints.addAll(p.vpcEndpoints())));
-            for (Vpc vpc : vpcs.vpcs()) {
-                Map<String, String> tags = tagMap(vpc.tags());
-                Optional<Address> a = Ownership.ownedAddress(tags, env.name());
-                if (a.isEmpty() || a.get().type() != io.mlctl.spec.ResourceType.NETWORK) continue;
-                Map<String, Object> attrs = new LinkedHashMap<>();
-                attrs.put("cidr", vpc.cidrBlock());
-                // Only this network's own endpoint: another team's in the VPC is theirs, not this setting.
-                attrs.put("privateStorageAccess", endpoints.stream().anyMatch(e -> e.vpcId().equals(vpc.vpcId())
-                    && e.serviceName().endsWith(".s3") && !"deleted".equals(e.stateAsString()) && isOurs(tagMap(e.tags()), env, a.get())));
-                List<Object> sn = new ArrayList<>();
-                for (Subnet s : subnets) {
-                    if (!s.vpcId().equals(vpc.vpcId())) continue;
-                    Optional<String> name = ownSubnetName(s, env, a.get());
-                    if (name.isEmpty()) continue; // another team's subnet in this VPC: not ours to show or touch
-                    Map<String, Object> m = new TreeMap<>();
-                    m.put("name", name.get());
-                    m.put("cidr", s.cidrBlock());
-                    m.put("zone", s.availabilityZone());
-                    m.put("private", !Boolean.TRUE.equals(s.mapPublicIpOnLaunch()));
-                    sn.add(m);
-                }
-                attrs.put("subnets", sn);
-                String groupName = AwsKind.physicalName(env, a.get().name());
-                attrs.put("firewall", groups.stream().filter(g -> g.vpcId().equals(vpc.vpcId()) && g.groupName().equals(groupName))
-                    .findFirst().map(NetworkKind::rules).orElse(List.of()));
-                items.add(new ObservedResource(a.get(), vpc.vpcId(), observed(env, attrs, tags), tags));
-            }
-        }
+        List<ObservedResource> items = vpcs.vpcs().isEmpty() ? List.of() : observeAll(c.ec2, env, vpcs.vpcs(), vpc ->
+            Ownership.ownedAddress(tagMap(vpc.tags()), env.name()).filter(a -> a.type() == io.mlctl.spec.ResourceType.NETWORK));
         return new Page(items, Optional.ofNullable(vpcs.nextToken()).filter(t -> !t.isEmpty()));
+    }
+
+    /**
+     * VPCs as listed (and as read for an import), each at the address {@code addressOf} gives it (none: left out), with
+     * everything else about them read in one paged call per kind, not one per network. A VPC that is not (yet) its address's
+     * is observed as an import would take it over: its unmarked subnets named by the spec subnet of their range (see
+     * {@link #specSubnetName}), and an unmarked S3 gateway endpoint counted as its private storage access.
+     */
+    private static List<ObservedResource> observeAll(Ec2Client ec2, Environment env, List<Vpc> vpcs, java.util.function.Function<Vpc, Optional<Address>> addressOf) {
+        String[] ids = vpcs.stream().map(Vpc::vpcId).toArray(String[]::new);
+        List<Subnet> subnets = new ArrayList<>();
+        AwsErrors.run("ec2:DescribeSubnets", () -> ec2.describeSubnetsPaginator(b -> b.filters(filter("vpc-id", ids)))
+            .forEach(p -> subnets.addAll(p.subnets())));
+        List<SecurityGroup> groups = new ArrayList<>();
+        AwsErrors.run("ec2:DescribeSecurityGroups", () -> ec2.describeSecurityGroupsPaginator(b -> b.filters(filter("vpc-id", ids), owned(env)))
+            .forEach(p -> groups.addAll(p.securityGroups())));
+        List<VpcEndpoint> endpoints = new ArrayList<>();
+        AwsErrors.run("ec2:DescribeVpcEndpoints", () -> ec2.describeVpcEndpointsPaginator(b -> b.filters(filter("vpc-id", ids)))
+            .forEach(p -> endpoints.addAll(p.vpcEndpoints())));
+        List<ObservedResource> items = new ArrayList<>();
+        for (Vpc vpc : vpcs) {
+            Map<String, String> tags = tagMap(vpc.tags());
+            Optional<Address> a = addressOf.apply(vpc);
+            if (a.isEmpty()) continue;
+            boolean importing = !isOurs(tags, env, a.get());
+            Map<String, Object> spec = env.resource(a.get()).map(ResourceSpec::attributes).orElse(Map.of());
+            Map<String, Object> attrs = new LinkedHashMap<>();
+            attrs.put("cidr", vpc.cidrBlock());
+            // Only this network's own endpoint: another team's in the VPC is theirs, not this setting.
+            attrs.put("privateStorageAccess", endpoints.stream().anyMatch(e -> e.vpcId().equals(vpc.vpcId()) && e.serviceName().endsWith(".s3")
+                && !"deleted".equals(e.stateAsString()) && (isOurs(tagMap(e.tags()), env, a.get()) || importing && !TagMarker.INSTANCE.marked(tagMap(e.tags())))));
+            List<Object> sn = new ArrayList<>();
+            for (Subnet s : subnets) {
+                if (!s.vpcId().equals(vpc.vpcId())) continue;
+                Optional<String> name = ownSubnetName(s, env, a.get());
+                if (name.isEmpty() && importing && !TagMarker.INSTANCE.marked(tagMap(s.tags()))) name = specSubnetName(spec, s);
+                if (name.isEmpty()) continue; // another team's subnet in this VPC: not ours to show or touch
+                Map<String, Object> m = new TreeMap<>();
+                m.put("name", name.get());
+                m.put("cidr", s.cidrBlock());
+                m.put("zone", s.availabilityZone());
+                m.put("private", !Boolean.TRUE.equals(s.mapPublicIpOnLaunch()));
+                sn.add(m);
+            }
+            attrs.put("subnets", sn);
+            String groupName = AwsKind.physicalName(env, a.get().name());
+            attrs.put("firewall", groups.stream().filter(g -> g.vpcId().equals(vpc.vpcId()) && g.groupName().equals(groupName))
+                .findFirst().map(NetworkKind::rules).orElse(List.of()));
+            items.add(new ObservedResource(a.get(), vpc.vpcId(), observed(env, attrs, tags), tags));
+        }
+        return items;
+    }
+
+    /** The spec subnet (of a network's attributes) an existing subnet is, by its range, and its zone where the spec gives one. */
+    @SuppressWarnings("unchecked")
+    static Optional<String> specSubnetName(Map<String, Object> network, Subnet s) {
+        for (Map<String, Object> w : (List<Map<String, Object>>) network.getOrDefault("subnets", List.of())) {
+            if (fits(s, w)) return Optional.of((String) w.get("name"));
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The "network/subnet" reference of an unmarked subnet in a VPC the spec imports as one of its networks, matched by range
+     * as that network's read names it: what an instance or cluster imported along with its network runs in.
+     */
+    static Optional<String> importedSubnetRef(Ec2Client ec2, Environment env, String subnetId) {
+        List<Subnet> found = AwsErrors.call("ec2:DescribeSubnets " + subnetId, () -> ec2.describeSubnets(b -> b.filters(filter("subnet-id", subnetId))).subnets());
+        if (found.isEmpty() || TagMarker.INSTANCE.marked(tagMap(found.get(0).tags()))) return Optional.empty();
+        Subnet s = found.get(0);
+        for (io.mlctl.spec.Environment.Import imp : env.imports()) {
+            if (imp.to().type() != io.mlctl.spec.ResourceType.NETWORK || !imp.id().equals(s.vpcId())) continue;
+            Optional<String> name = env.resource(imp.to()).flatMap(r -> specSubnetName(r.attributes(), s));
+            if (name.isPresent()) return Optional.of(imp.to().name() + "/" + name.get());
+        }
+        return Optional.empty();
+    }
+
+    /** EC2 VPC ids: {@code vpc-} and 8 or 17 hex digits. */
+    private static final java.util.regex.Pattern ID = java.util.regex.Pattern.compile("vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?");
+
+    /** By VPC id, whatever its Name tag (VPC names are not unique, and nothing reaches a network by name). */
+    @Override
+    public Optional<ObservedResource> read(AwsClients c, Environment env, Address address, String id) {
+        if (!ID.matcher(id).matches()) throw AwsKind.malformed(address, id, "a VPC id", "its VPC id (vpc-0123456789abcdef0)");
+        return vpc(c.ec2, id).flatMap(v -> observeAll(c.ec2, env, List.of(v), x -> Optional.of(address)).stream().findFirst());
+    }
+
+    /** Subnet ids by spec name ({@code name=id,...}), and the security group that holds the firewall when there is one. */
+    @Override
+    public Map<String, String> outputs(AwsClients c, Environment env, ObservedResource resource) {
+        String vpcId = resource.cloudId();
+        Map<String, String> byName = new TreeMap<>();
+        AwsErrors.run("ec2:DescribeSubnets " + vpcId, () -> c.ec2.describeSubnetsPaginator(b -> b.filters(filter("vpc-id", vpcId), owned(env)))
+            .forEach(p -> p.subnets().forEach(s -> ownSubnetName(s, env, resource.address()).ifPresent(n -> byName.put(n, s.subnetId())))));
+        Map<String, String> out = new TreeMap<>();
+        out.put("subnets", String.join(",", byName.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
+        String group = AwsKind.physicalName(env, resource.address().name());
+        AwsErrors.call("ec2:DescribeSecurityGroups " + group, () -> c.ec2.describeSecurityGroups(b -> b.filters(filter("vpc-id", vpcId),
+            filter("group-name", group), owned(env), ownedBy(resource.address()))).securityGroups())
+            .stream().findFirst().ifPresent(g -> out.put("securityGroup", g.groupId()));
+        return out;
     }
 
     /** Firewall rules back from a security group: ranges grouped by the rule name in their description. */
@@ -295,6 +358,8 @@ final class NetworkKind implements AwsKind {
         if (changed.contains("tags")) {
             // The plan carries attributes, not the cloud's tags: read them, so only mlctl's labels are touched.
             Vpc vpc = vpc(c.ec2, vpcId).orElseThrow(() -> new DriverException(d.address() + ": " + vpcId + " no longer exists; run plan again", false));
+            // An import: what its read showed as the network's is marked first, so a marked VPC always has its parts.
+            if (!isOurs(tagMap(vpc.tags()), env, d.address())) adoptParts(c.ec2, env, vpcId, d, tags);
             syncTags(c.ec2, vpcId, tagMap(vpc.tags()), mark, d.attributes());
         }
         if (changed.contains("subnets")) subnets(c, env, vpcId, d, tags);
@@ -304,6 +369,27 @@ final class NetworkKind implements AwsKind {
                 AwsKind.physicalName(env, d.address().name()));
         }
         return new ObservedResource(d.address(), vpcId, d.attributes(), current.tags());
+    }
+
+    /**
+     * Takes over, with the VPC, what its read showed as the network's (see {@link #observeAll}): unmarked subnets of a spec
+     * subnet's range, and an unmarked S3 gateway endpoint. Other subnets, gateways and route tables stay someone else's.
+     */
+    private static void adoptParts(Ec2Client ec2, Environment env, String vpcId, ResourceSpec d, Map<String, String> tags) {
+        List<Subnet> subnets = AwsErrors.call("ec2:DescribeSubnets " + vpcId, () -> ec2.describeSubnets(b -> b.filters(filter("vpc-id", vpcId))).subnets());
+        for (Subnet s : subnets) {
+            if (TagMarker.INSTANCE.marked(tagMap(s.tags()))) continue;
+            Optional<String> name = specSubnetName(d.attributes(), s);
+            if (name.isEmpty()) continue;
+            Map<String, String> st = new TreeMap<>(tags);
+            st.put(SUBNET_TAG, d.address().name() + "/" + name.get());
+            List<Tag> set = st.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+            AwsErrors.run("ec2:CreateTags " + s.subnetId(), () -> ec2.createTags(b -> b.resources(s.subnetId()).tags(set)));
+        }
+        List<Tag> set = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
+        AwsErrors.call("ec2:DescribeVpcEndpoints " + vpcId, () -> ec2.describeVpcEndpoints(b -> b.filters(filter("vpc-id", vpcId))).vpcEndpoints())
+            .stream().filter(e -> e.serviceName().endsWith(".s3") && !"deleted".equals(e.stateAsString()) && !TagMarker.INSTANCE.marked(tagMap(e.tags())))
+            .forEach(e -> AwsErrors.run("ec2:CreateTags " + e.vpcEndpointId(), () -> ec2.createTags(b -> b.resources(e.vpcEndpointId()).tags(set))));
     }
 
     /**
