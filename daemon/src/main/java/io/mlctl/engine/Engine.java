@@ -89,7 +89,12 @@ public final class Engine {
         if (policies.isEmpty()) return priced;
         PolicySet.Cost cost = priced.cost().map(e -> new PolicySet.Cost(e.before().high(), e.after().high(), e.before().known() && e.after().known()))
             .orElse(PolicySet.Cost.UNKNOWN);
-        return priced.checked(policies.check(env, priced, cost));
+        List<io.mlctl.plan.PolicyResult> planned = policies.check(env, priced, cost);
+        PolicySet.Cost now = priced.cost().map(e -> new PolicySet.Cost(e.before().high(), e.before().high(), e.before().known()))
+            .orElse(PolicySet.Cost.UNKNOWN);
+        List<io.mlctl.plan.PolicyResult> all = new ArrayList<>(planned);
+        all.addAll(policies.checkLive(env, inventory, now, planned));
+        return priced.checked(all);
     }
 
     /**
@@ -219,10 +224,11 @@ public final class Engine {
                     + "; review the plan and re-run with --allow-mass-delete if this is intended", plan);
             }
             if (plan.denied()) {
-                io.mlctl.plan.PolicyResult first = plan.policies().stream().filter(io.mlctl.plan.PolicyResult::deny).findFirst().orElseThrow();
-                long more = plan.policies().stream().filter(io.mlctl.plan.PolicyResult::deny).count() - 1;
+                io.mlctl.plan.PolicyResult first = plan.policies().stream().filter(io.mlctl.plan.PolicyResult::denies).findFirst().orElseThrow();
+                long more = plan.policies().stream().filter(io.mlctl.plan.PolicyResult::denies).count() - 1;
                 throw new PolicyDeniedException("refusing to apply: policy " + first.policy() + " denies it ("
-                    + first.address().map(a -> a + ": ").orElse("") + first.message() + ")" + (more > 0 ? " and " + more + " more" : ""), plan);
+                    + first.address().map(a -> a + ": ").orElse("") + first.message() + first.at().map(at -> " at " + at).orElse("") + ")"
+                    + (more > 0 ? " and " + more + " more" : ""), plan);
             }
             if (!approver.approve(plan)) return new ApplyOutcome(plan, Optional.empty(), false);
             Applier applier = new Applier(driver, retry, clock, req.parallelism());

@@ -90,7 +90,7 @@ public record Plan(
 
     /** Whether a policy with enforcement deny keeps this plan from being applied. */
     public boolean denied() {
-        return policies.stream().anyMatch(PolicyResult::deny);
+        return policies.stream().anyMatch(PolicyResult::denies);
     }
 
     /** "account 123456789012, us-east-1", or the region alone when the account is not known. */

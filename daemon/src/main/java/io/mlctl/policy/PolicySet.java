@@ -1,11 +1,12 @@
 package io.mlctl.policy;
 
 import io.mlctl.catalog.Catalog;
+import io.mlctl.inventory.Inventory;
+import io.mlctl.inventory.ObservedResource;
 import io.mlctl.plan.Plan;
 import io.mlctl.plan.PolicyResult;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.ResourceSpec;
-import io.mlctl.spec.ResourceType;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,9 +47,33 @@ public final class PolicySet {
         }
     }
 
+    /** What the plan leaves breaks: these results decide whether it may be applied. */
     public List<PolicyResult> check(Environment env, Plan plan, Cost cost) {
         if (policies.isEmpty()) return List.of();
-        List<ResourceSpec> remaining = plan.destroy() ? List.of() : env.resources();
+        return evaluate(env, plan.destroy() ? List.of() : env.resources(), cost, false);
+    }
+
+    /**
+     * What the environment's resources break as the cloud holds them now (an out-of-band change), leaving out what the
+     * plan's own state breaks too ({@code planned}): reported, never deciding. Usage hints come from the spec.
+     */
+    public List<PolicyResult> checkLive(Environment env, Inventory inventory, Cost cost, List<PolicyResult> planned) {
+        if (policies.isEmpty()) return List.of();
+        List<ResourceSpec> live = new ArrayList<>();
+        for (ObservedResource r : inventory.resources().values()) {
+            Optional<ResourceSpec> declared = env.resource(r.address());
+            Map<String, Object> attrs = new java.util.TreeMap<>(r.attributes());
+            declared.ifPresent(d -> io.mlctl.planner.Planner.USAGE_HINTS.forEach(h -> {
+                if (d.attributes().get(h) != null) attrs.putIfAbsent(h, d.attributes().get(h));
+            }));
+            live.add(new ResourceSpec(r.address(), attrs, java.util.Set.of(), declared.map(ResourceSpec::position).orElse(null)));
+        }
+        java.util.Set<String> already = new java.util.HashSet<>();
+        planned.forEach(p -> already.add(p.policy() + " " + p.address()));
+        return evaluate(env, live, cost, true).stream().filter(r -> !already.contains(r.policy() + " " + r.address())).toList();
+    }
+
+    private List<PolicyResult> evaluate(Environment env, List<ResourceSpec> remaining, Cost cost, boolean live) {
         List<Map<String, Object>> resources = new ArrayList<>();
         long gpus = 0;
         for (ResourceSpec r : remaining) {
@@ -70,23 +95,24 @@ public final class PolicySet {
             if (!p.match().matches(env)) continue;
             if (p.environmentLevel()) {
                 Conditions.Result r = p.program().evaluate(Map.of("environment", environment, "resources", resources, "cost", cost.facts()));
-                if (!r.compliant()) out.add(result(p, Optional.empty(), r));
+                if (!r.compliant()) out.add(result(p, Optional.empty(), r, Optional.ofNullable(env.position()), live));
                 continue;
             }
             for (int i = 0; i < remaining.size(); i++) {
                 ResourceSpec spec = remaining.get(i);
                 if (!p.match().types().contains(spec.address().type())) continue;
                 Conditions.Result r = p.program().evaluate(Map.of("resource", resources.get(i), "environment", environment));
-                if (!r.compliant()) out.add(result(p, Optional.of(spec.address()), r));
+                if (!r.compliant()) out.add(result(p, Optional.of(spec.address()), r, Optional.ofNullable(spec.position()), live));
             }
         }
         return out;
     }
 
-    private static PolicyResult result(Policy p, Optional<io.mlctl.spec.Address> address, Conditions.Result r) {
+    private static PolicyResult result(Policy p, Optional<io.mlctl.spec.Address> address, Conditions.Result r,
+                                       Optional<io.mlctl.spec.SourcePosition> at, boolean live) {
         String message = r.error().map(e -> "the condition could not be evaluated (" + e + ")"
             + (p.enforcement() == Policy.Enforcement.DENY ? "; denied until it can" : "")).orElse(p.message());
-        return new PolicyResult(p.name(), p.enforcement() == Policy.Enforcement.DENY, address, message);
+        return new PolicyResult(p.name(), p.enforcement() == Policy.Enforcement.DENY, address, message, at.map(Object::toString), live);
     }
 
     /**
@@ -138,8 +164,4 @@ public final class PolicySet {
         return v instanceof Number n ? n.longValue() : otherwise;
     }
 
-    /** For messages and tests: the types a resource-level policy would be checked against. */
-    static boolean appliesTo(Policy p, ResourceType type) {
-        return p.match().types().contains(type);
-    }
 }

@@ -56,13 +56,14 @@ class PolicyCliTest {
         Cli.Result plan = cli.run("plan", "--sandbox", "repo");
         assertThat(plan.exitCode()).as(plan.toString()).isEqualTo(1);
         assertThat(plan.out()).contains("Plan: 1 to add")
-            .contains("Error: policy no-public-buckets (deny): bucket.dev-data: buckets must not be public")
+            .contains("Error: policy no-public-buckets (deny): bucket.dev-data (repo/envs/dev.yaml:10:7): buckets must not be public")
             .contains("Policy check failed: 1 denial; apply refuses this plan until the spec or the policy changes.");
         assertThat(plan.err()).isEqualTo("Error: policy check failed for environment dev; the plan above says which policies deny it\n");
 
         Cli.Result apply = cli.run("apply", "--sandbox", "--auto-approve", "repo");
         assertThat(apply.exitCode()).isEqualTo(1);
-        assertThat(apply.err()).contains("refusing to apply: policy no-public-buckets denies it (bucket.dev-data: buckets must not be public)");
+        assertThat(apply.err()).contains("refusing to apply: policy no-public-buckets denies it (bucket.dev-data: buckets must not be public at "
+            + "repo/envs/dev.yaml:10:7)");
         assertThat(cli.run("sandbox", "list").out()).startsWith("0 resources");
 
         JsonNode json = JsonMapper.builder().build().readTree(cli.run("plan", "--sandbox", "--format", "json", "repo").out());
@@ -70,6 +71,8 @@ class PolicyCliTest {
         assertThat(json.at("/policies/0/policy").asString()).isEqualTo("no-public-buckets");
         assertThat(json.at("/policies/0/enforcement").asString()).isEqualTo("deny");
         assertThat(json.at("/policies/0/address").asString()).isEqualTo("bucket.dev-data");
+        assertThat(json.at("/policies/0/at").asString()).isEqualTo("repo/envs/dev.yaml:10:7");
+        assertThat(json.at("/policies/0/live").asBoolean()).isFalse();
 
         // The spec fixed: the same policy lets it through.
         Fixtures.write(dir, "repo/envs/dev.yaml", SPEC.replace("public: true", "public: false"));
@@ -93,8 +96,25 @@ class PolicyCliTest {
             """);
         Cli.Result apply = cli.run("apply", "--sandbox", "dev.plan");
         assertThat(apply.exitCode()).isEqualTo(1);
-        assertThat(apply.err()).contains("refusing to apply: policy cost-center denies it (label the environment with its cost-center)");
+        assertThat(apply.err()).contains("refusing to apply: policy cost-center denies it (label the environment with its cost-center at repo/envs/dev.yaml:1:1)");
         assertThat(cli.run("sandbox", "list").out()).startsWith("0 resources");
+    }
+
+    @Test
+    void aBucketMadePublicOutOfBandIsReportedAsItIsInTheCloudAndThePlanThatCorrectsItGoesAhead() {
+        Fixtures.write(dir, "repo/envs/dev.yaml", SPEC.replace("public: true", "public: false"));
+        Fixtures.write(dir, "repo/policies/no-public.yaml", NO_PUBLIC);
+        assertThat(cli.run("apply", "--sandbox", "--auto-approve", "repo").exitCode()).isZero();
+        assertThat(cli.run("sandbox", "set", "-e", "dev", "bucket.dev-data", "public=true").exitCode()).isZero();
+        Cli.Result plan = cli.run("plan", "--sandbox", "--detailed-exitcode", "repo");
+        assertThat(plan.exitCode()).as(plan.toString()).isEqualTo(2);
+        assertThat(plan.out()).contains("~ public = true -> false")
+            .contains("Warning: policy no-public-buckets (deny): bucket.dev-data (repo/envs/dev.yaml:10:7) as it is in the cloud now: "
+                + "buckets must not be public; this plan corrects it")
+            .doesNotContain("Policy check failed");
+        JsonNode json = JsonMapper.builder().build().readTree(cli.run("plan", "--sandbox", "--format", "json", "repo").out());
+        assertThat(json.at("/policies/0/live").asBoolean()).isTrue();
+        assertThat(json.get("applyable").asBoolean()).isTrue();
     }
 
     @Test
@@ -102,10 +122,10 @@ class PolicyCliTest {
         Fixtures.write(dir, "repo/policies/no-public.yaml", NO_PUBLIC.replace("spec:\n", "spec:\n  enforcement: warn\n"));
         Cli.Result plan = cli.run("plan", "--sandbox", "--detailed-exitcode", "repo");
         assertThat(plan.exitCode()).as(plan.toString()).isEqualTo(2);
-        assertThat(plan.out()).contains("Warning: policy no-public-buckets (warn): bucket.dev-data: buckets must not be public")
+        assertThat(plan.out()).contains("Warning: policy no-public-buckets (warn): bucket.dev-data (repo/envs/dev.yaml:10:7): buckets must not be public")
             .doesNotContain("Policy check failed");
         Cli.Result md = cli.run("plan", "--sandbox", "--format", "markdown", "repo");
-        assertThat(md.out()).contains("> **Warning** from policy `no-public-buckets`: `bucket.dev-data`: buckets must not be public");
+        assertThat(md.out()).contains("> **Warning:** policy no-public-buckets (warn): bucket.dev-data (repo/envs/dev.yaml:10:7): buckets must not be public");
         Cli.Result apply = cli.run("apply", "--sandbox", "--auto-approve", "repo");
         assertThat(apply.exitCode()).as(apply.toString()).isZero();
     }

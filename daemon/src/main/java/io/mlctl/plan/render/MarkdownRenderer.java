@@ -73,8 +73,7 @@ public final class MarkdownRenderer {
         if (plan.policies().isEmpty()) return;
         if (plan.denied()) b.append("> **").append(Policies.deniedLine(plan)).append("**\n>\n");
         for (io.mlctl.plan.PolicyResult r : Policies.ordered(plan)) {
-            b.append("> ").append(r.deny() ? "**Denied** by" : "**Warning** from").append(" policy `").append(r.policy()).append("`: ")
-                .append(r.address().map(a -> "`" + a + "`: ").orElse("")).append(escape(r.message())).append("  \n");
+            b.append("> ").append(r.denies() ? "**Denied:** " : "**Warning:** ").append(escape(Policies.describe(r))).append("  \n");
         }
         b.append('\n');
     }

@@ -67,6 +67,9 @@ public final class PlanJson {
             if (r.address().isPresent()) o.put("address", r.address().get().toString());
             else o.putNull("address");
             o.put("message", r.message());
+            if (r.at().isPresent()) o.put("at", r.at().get());
+            else o.putNull("at");
+            o.put("live", r.live());
         }
         ArrayNode changes = n.putArray("resourceChanges");
         for (Change c : plan.changes()) {
@@ -172,8 +175,10 @@ public final class PlanJson {
         List<PolicyResult> out = new ArrayList<>();
         for (JsonNode p : doc.path("policies")) {
             JsonNode a = p.get("address");
+            JsonNode at = p.get("at");
             out.add(new PolicyResult(p.get("policy").asString(), "deny".equals(p.get("enforcement").asString()),
-                Optional.ofNullable(a == null || a.isNull() ? null : Address.parse(a.asString())), p.get("message").asString()));
+                Optional.ofNullable(a == null || a.isNull() ? null : Address.parse(a.asString())), p.get("message").asString(),
+                Optional.ofNullable(at == null || at.isNull() ? null : at.asString()), p.path("live").asBoolean(false)));
         }
         return out;
     }

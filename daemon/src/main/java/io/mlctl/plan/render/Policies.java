@@ -12,12 +12,20 @@ final class Policies {
 
     /** Denials first, then by policy and address. */
     static List<PolicyResult> ordered(Plan plan) {
-        return plan.policies().stream().sorted(Comparator.comparing((PolicyResult r) -> !r.deny()).thenComparing(PolicyResult::policy)
+        return plan.policies().stream().sorted(Comparator.comparing((PolicyResult r) -> !r.denies()).thenComparing(PolicyResult::live)
+            .thenComparing(PolicyResult::policy)
             .thenComparing(r -> r.address().map(Object::toString).orElse(""))).toList();
     }
 
+    /** "policy P (deny): bucket.data (dev.yaml:12:7): message", and for the cloud's state "... in the cloud now: ...". */
+    static String describe(PolicyResult r) {
+        String what = r.address().map(Object::toString).orElse("environment");
+        return "policy " + r.policy() + " (" + r.enforcement() + "): " + what + r.at().map(at -> " (" + at + ")").orElse("")
+            + (r.live() ? " as it is in the cloud now" : "") + ": " + r.message() + (r.live() ? "; this plan corrects it" : "");
+    }
+
     static String deniedLine(Plan plan) {
-        long n = plan.policies().stream().filter(PolicyResult::deny).count();
+        long n = plan.policies().stream().filter(PolicyResult::denies).count();
         return "Policy check failed: " + n + (n == 1 ? " denial" : " denials") + "; apply refuses this plan until the spec or the policy changes.";
     }
 }

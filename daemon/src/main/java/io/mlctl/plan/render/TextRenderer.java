@@ -92,8 +92,7 @@ public final class TextRenderer {
         if (plan.policies().isEmpty()) return;
         b.append('\n');
         for (PolicyResult r : Policies.ordered(plan)) {
-            b.append(r.deny() ? red("Error: ") : yellow("Warning: ")).append("policy ").append(bold(r.policy())).append(" (").append(r.enforcement())
-                .append("): ").append(r.address().map(a -> a + ": ").orElse("")).append(r.message()).append('\n');
+            b.append(r.denies() ? red("Error: ") : yellow("Warning: ")).append(Policies.describe(r)).append('\n');
         }
         if (plan.denied()) b.append('\n').append(bold(red(Policies.deniedLine(plan)))).append('\n');
     }
