@@ -1,6 +1,8 @@
 package io.mlctl.cli;
 
 import io.mlctl.MlctlException;
+import io.mlctl.plan.PolicyResult;
+import java.util.List;
 import io.mlctl.spec.ConfigRepo;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.SpecError;
@@ -31,12 +33,39 @@ final class ValidateCommand implements Callable<Integer> {
     public Integer call() {
         if (format == ReportFormat.json) return json();
         ConfigRepo repo = root.services.loadConfig(config.paths);
+        int denied = 0;
         for (Environment e : repo.select(config.env)) {
             root.services.out().println(e.position().file() + ": environment " + e.name() + " (" + e.provider().id() + ", " + e.region()
                 + "): " + e.resources().size() + " resources");
+            for (PolicyResult r : policies(e)) {
+                // A denial is an error like a spec error (stderr, exit 1); a warning is said and passes.
+                if (r.denies()) {
+                    root.services.err().println(line(r));
+                    denied++;
+                } else {
+                    root.services.out().println("Warning: " + line(r));
+                }
+            }
+        }
+        if (denied > 0) {
+            root.services.err().println(denied + (denied == 1 ? " policy denial" : " policy denials"));
+            return 1;
         }
         root.services.out().println("Success! " + repo.environments().size() + " environment" + (repo.environments().size() == 1 ? " is" : "s are") + " valid.");
         return 0;
+    }
+
+    /** The repository's policies against what each spec declares, priced from the spec (no cloud is read). */
+    private List<PolicyResult> policies(Environment e) {
+        if (root.services.policies().isEmpty()) return List.of();
+        io.mlctl.plan.CostEstimate cost = new io.mlctl.cost.PlanCosts(new io.mlctl.cost.CostModel(root.services.prices())).ofSpec(e);
+        return root.services.policies().checkSpec(e, new io.mlctl.policy.PolicySet.Cost(0, cost.after().high(), cost.after().known()));
+    }
+
+    /** "dev.yaml:10:7: policy no-public-buckets (deny): bucket.data: buckets must not be public", as a spec error reads. */
+    private static String line(PolicyResult r) {
+        return r.at().map(at -> at + ": ").orElse("") + "policy " + r.policy() + " (" + r.enforcement() + "): "
+            + r.address().map(a -> a + ": ").orElse("") + r.message();
     }
 
     /** Every outcome is one JSON document on stdout, for CI annotations: spec errors and the other errors (no such environment) alike. */
@@ -45,11 +74,20 @@ final class ValidateCommand implements Callable<Integer> {
         ObjectNode doc = mapper.createObjectNode();
         ArrayNode errors = mapper.createArrayNode();
         ArrayNode environments = mapper.createArrayNode();
+        ArrayNode warnings = mapper.createArrayNode();
         try {
             ConfigRepo repo = root.services.loadConfig(config.paths);
             for (Environment e : repo.select(config.env)) {
                 environments.addObject().put("name", e.name()).put("provider", e.provider().id()).put("region", e.region())
                     .put("file", e.position().file()).put("resources", e.resources().size());
+                for (PolicyResult r : policies(e)) {
+                    ObjectNode o = (r.denies() ? errors : warnings).addObject();
+                    String[] at = r.at().orElse("::").split(":");
+                    if (at.length == 3 && !at[0].isEmpty()) o.put("file", at[0]).put("line", Integer.parseInt(at[1])).put("column", Integer.parseInt(at[2]));
+                    else o.putNull("file").putNull("line").putNull("column");
+                    o.put("message", "policy " + r.policy() + " (" + r.enforcement() + "): " + r.address().map(a -> a + ": ").orElse("") + r.message());
+                    o.put("policy", r.policy());
+                }
             }
         } catch (SpecException e) {
             for (SpecError err : e.errors()) {
@@ -68,6 +106,7 @@ final class ValidateCommand implements Callable<Integer> {
         doc.put("valid", errors.isEmpty());
         doc.set("errors", errors);
         doc.set("environments", environments);
+        doc.set("warnings", warnings);
         root.services.out().print(mapper.writeValueAsString(doc) + "\n");
         root.services.out().flush();
         return errors.isEmpty() ? 0 : 1;

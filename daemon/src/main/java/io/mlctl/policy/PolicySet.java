@@ -53,6 +53,12 @@ public final class PolicySet {
         return evaluate(env, plan.destroy() ? List.of() : env.resources(), cost, false);
     }
 
+    /** What the spec itself breaks, with the cost of what it declares ({@code mlctl validate}: no cloud is read). */
+    public List<PolicyResult> checkSpec(Environment env, Cost cost) {
+        if (policies.isEmpty()) return List.of();
+        return evaluate(env, env.resources(), cost, false);
+    }
+
     /**
      * What the environment's resources break as the cloud holds them now (an out-of-band change), leaving out what the
      * plan's own state breaks too ({@code planned}): reported, never deciding. Usage hints come from the spec.

@@ -82,6 +82,36 @@ class PolicyCliTest {
     }
 
     @Test
+    void validateEvaluatesThePoliciesOnTheSpecWithoutACloud() {
+        Fixtures.write(dir, "repo/policies/no-public.yaml", NO_PUBLIC);
+        Fixtures.write(dir, "repo/policies/labels.yaml", """
+            apiVersion: mlctl.io/v1
+            kind: Policy
+            metadata: {name: cost-center}
+            spec:
+              enforcement: warn
+              condition: "'cost-center' in environment.labels"
+              message: label the environment with its cost-center
+            """);
+        Cli.Result r = cli.run("validate", "repo");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("repo/envs/dev.yaml:10:7: policy no-public-buckets (deny): bucket.dev-data: buckets must not be public\n"
+            + "1 policy denial\n");
+        assertThat(r.out()).contains("Warning: repo/envs/dev.yaml:1:1: policy cost-center (warn): label the environment with its cost-center");
+        JsonNode json = JsonMapper.builder().build().readTree(cli.run("validate", "--format", "json", "repo").out());
+        assertThat(json.get("valid").asBoolean()).isFalse();
+        assertThat(json.at("/errors/0/file").asString()).isEqualTo("repo/envs/dev.yaml");
+        assertThat(json.at("/errors/0/line").asInt()).isEqualTo(10);
+        assertThat(json.at("/errors/0/policy").asString()).isEqualTo("no-public-buckets");
+        assertThat(json.at("/warnings/0/policy").asString()).isEqualTo("cost-center");
+
+        Fixtures.write(dir, "repo/envs/dev.yaml", SPEC.replace("public: true", "public: false"));
+        Cli.Result fixed = cli.run("validate", "repo");
+        assertThat(fixed.exitCode()).as(fixed.toString()).isZero();
+        assertThat(fixed.out()).contains("Warning: repo/envs/dev.yaml:1:1: policy cost-center (warn)").contains("Success!");
+    }
+
+    @Test
     void aSavedPlanIsJudgedByThePoliciesAsTheyAreWhenItIsApplied() {
         Fixtures.write(dir, "repo/envs/dev.yaml", SPEC.replace("public: true", "public: false"));
         Cli.Result saved = cli.run("plan", "--sandbox", "--out", "dev.plan", "repo");
