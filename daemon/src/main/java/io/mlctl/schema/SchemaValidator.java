@@ -27,6 +27,7 @@ import tools.jackson.databind.json.JsonMapper;
 public final class SchemaValidator {
     public static final String ENVIRONMENT_SCHEMA = "/schema/environment.schema.json";
     public static final String POLICY_SCHEMA = "/schema/policy.schema.json";
+    public static final String POLICY_TEST_SCHEMA = "/schema/policy-test.schema.json";
     private final Schema schema;
     private final JsonNode schemaTree;
 

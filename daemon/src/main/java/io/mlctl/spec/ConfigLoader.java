@@ -32,6 +32,16 @@ public final class ConfigLoader {
 
     /** Documents of this kind are policies, validated against their own schema; every other one is an environment. */
     public static final String POLICY_KIND = "Policy";
+    /** Examples that mlctl policy test checks the policies against. */
+    public static final String POLICY_TEST_KIND = "PolicyTest";
+    private io.mlctl.schema.SchemaValidator policyTestSchema;
+
+    private io.mlctl.schema.SchemaValidator policyTestSchema() {
+        if (policyTestSchema == null) {
+            policyTestSchema = new io.mlctl.schema.SchemaValidator(io.mlctl.schema.SchemaValidator.POLICY_TEST_SCHEMA);
+        }
+        return policyTestSchema;
+    }
     private io.mlctl.schema.SchemaValidator policySchema;
 
     private io.mlctl.schema.SchemaValidator policySchema() {
@@ -72,6 +82,7 @@ public final class ConfigLoader {
         }
         List<Environment> envs = new ArrayList<>();
         List<YamlDocument> policies = new ArrayList<>();
+        List<ConfigRepo.PolicyTest> tests = new ArrayList<>();
         Map<String, SourcePosition> names = new HashMap<>();
         for (Path f : files) {
             List<YamlDocument> docs;
@@ -89,25 +100,45 @@ public final class ConfigLoader {
                     if (policyErrors.isEmpty()) policies.add(doc);
                     continue;
                 }
-                List<SpecError> schemaErrors = schema.validate(doc);
-                if (!schemaErrors.isEmpty()) {
-                    errors.addAll(schemaErrors);
+                if (POLICY_TEST_KIND.equals(doc.root().path("kind").asString(""))) {
+                    List<SpecError> testErrors = policyTestSchema().validate(doc);
+                    errors.addAll(testErrors);
+                    if (!testErrors.isEmpty()) continue;
+                    // The example environment is checked like any spec, but is not one of the repository's environments.
+                    List<SpecError> envErrors = new ArrayList<>();
+                    Environment example = environment(doc.embedded("/spec/environment"), envErrors);
+                    errors.addAll(envErrors);
+                    if (envErrors.isEmpty()) tests.add(new ConfigRepo.PolicyTest(doc.root().at("/metadata/name").asString(), example, doc));
                     continue;
                 }
-                SpecChecker checker = new SpecChecker(doc, catalog, defaults);
-                Environment env = checker.check();
-                errors.addAll(checker.errors());
+                List<SpecError> checkErrors = new ArrayList<>();
+                Environment env = environment(doc, checkErrors);
+                errors.addAll(checkErrors);
+                if (env == null) continue;
                 SourcePosition first = names.putIfAbsent(env.name(), doc.positionOf("/metadata/name"));
                 if (first != null) {
                     errors.add(new SpecError(doc.positionOf("/metadata/name"),
                         "duplicate environment name '" + env.name() + "' (first defined at " + first + ")"));
-                } else if (checker.errors().isEmpty()) {
+                } else if (checkErrors.isEmpty()) {
                     envs.add(env);
                 }
             }
         }
         if (!errors.isEmpty()) throw new SpecException(errors);
-        return new ConfigRepo(envs, policies);
+        return new ConfigRepo(envs, policies, tests);
+    }
+
+    /** An Environment document checked against the schema and the semantic rules; null when it fails the schema. */
+    private Environment environment(YamlDocument doc, List<SpecError> errors) {
+        List<SpecError> schemaErrors = schema.validate(doc);
+        if (!schemaErrors.isEmpty()) {
+            errors.addAll(schemaErrors);
+            return null;
+        }
+        SpecChecker checker = new SpecChecker(doc, catalog, defaults);
+        Environment env = checker.check();
+        errors.addAll(checker.errors());
+        return env;
     }
 
     /** The spec files in {@code folder} and below, sorted: .yaml and .yml, none in or named as a hidden entry. fmt reads the same. */

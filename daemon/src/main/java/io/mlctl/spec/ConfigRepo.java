@@ -7,14 +7,19 @@ import java.util.List;
  * Every environment of a config repository, validated, and its policy documents ({@code kind: Policy}), validated against
  * their schema; the policy package compiles their conditions.
  */
-public record ConfigRepo(List<Environment> environments, List<YamlDocument> policyDocuments) {
+public record ConfigRepo(List<Environment> environments, List<YamlDocument> policyDocuments, List<PolicyTest> policyTests) {
     public ConfigRepo {
         environments = List.copyOf(environments);
         policyDocuments = List.copyOf(policyDocuments);
+        policyTests = List.copyOf(policyTests);
     }
 
     public ConfigRepo(List<Environment> environments) {
-        this(environments, List.of());
+        this(environments, List.of(), List.of());
+    }
+
+    /** A {@code kind: PolicyTest} document: its example environment (checked like a spec) and the document, for its expectations. */
+    public record PolicyTest(String name, Environment environment, YamlDocument document) {
     }
 
     /** The environment named {@code name}; else a one-line error offering the closest name (or listing them). */

@@ -31,6 +31,11 @@ public final class YamlDocument {
         return root;
     }
 
+    /** The document embedded at {@code pointer} (a policy test's environment), with positions in this file. */
+    public YamlDocument embedded(String pointer) {
+        return new YamlDocument(file, root.at(pointer), walk(pointer, false));
+    }
+
     /** The position of the node at {@code pointer}, or of its nearest ancestor that exists. */
     public SourcePosition positionOf(String pointer) {
         return position(walk(pointer, false));

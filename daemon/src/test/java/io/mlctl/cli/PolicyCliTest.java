@@ -182,6 +182,45 @@ class PolicyCliTest {
     }
 
     @Test
+    void policyTestRunsTheShippedExamplesTestsAndTheyAllPass() {
+        Cli.Result r = cli.run("policy", "test", Fixtures.examples().resolve("policies").toString());
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("PASS  public-bucket-denied").contains("PASS  too-many-gpus-denied").endsWith("15 passed, 0 failed.\n");
+    }
+
+    @Test
+    void aPolicyTestWhoseExpectationIsWrongFailsSayingWhatDiffered() {
+        Fixtures.write(dir, "repo/policies/no-public.yaml", NO_PUBLIC);
+        String test = """
+            apiVersion: mlctl.io/v1
+            kind: PolicyTest
+            metadata: {name: NAME}
+            spec:
+              environment:
+            %s  expect: EXPECT
+            """.formatted(SPEC.indent(4));
+        Fixtures.write(dir, "repo/tests/t.yaml", test.replace("NAME", "wrong").replace("EXPECT", "[{policy: no-public-buckets, address: bucket.other}]")
+            + "---\n" + test.replace("NAME", "right").replace("EXPECT", "[{policy: no-public-buckets, address: bucket.dev-data, enforcement: deny}]")
+            + "---\n" + test.replace("NAME", "wrong-enforcement").replace("EXPECT", "[{policy: no-public-buckets, address: bucket.dev-data, enforcement: warn}]"));
+        Cli.Result r = cli.run("policy", "test", "repo/policies", "repo/tests");
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).contains("FAIL  wrong (repo/tests/t.yaml:1:1)\n        expected, not broken: no-public-buckets bucket.other\n"
+                + "        broken, not expected: no-public-buckets bucket.dev-data (deny)\n")
+            .contains("PASS  right (repo/tests/t.yaml:")
+            .contains("FAIL  wrong-enforcement").contains("expected, not broken: no-public-buckets bucket.dev-data (warn)")
+            .endsWith("1 passed, 2 failed.\n");
+        // The example environments are not the repository's: planning the folder finds none of them.
+        assertThat(cli.run("plan", "--sandbox", "repo/tests").err()).contains("no environments found");
+    }
+
+    @Test
+    void policyTestWithoutTestsOrPoliciesIsOneLine() {
+        Cli.Result none = cli.run("policy", "test", "repo");
+        assertThat(none.exitCode()).isEqualTo(1);
+        assertThat(none.err()).isEqualTo("Error: no policy tests found (kind: PolicyTest documents) in repo\n");
+    }
+
+    @Test
     void theShippedExamplesValidateWithTheirPolicies() throws Exception {
         Cli.Result r = cli.run("validate", Fixtures.examples().resolve("policies").toString(), Fixtures.examples().resolve("aws-training.yaml").toString());
         assertThat(r.exitCode()).as(r.toString()).isZero();
