@@ -46,12 +46,21 @@ final class ApplyRunner {
     /** Plans, asks, applies; throws when the apply was cancelled or did not fully succeed. */
     void run(Environment env, CloudOptions cloud, PlanOptions options, Optional<Plan> saved, boolean autoApprove,
                 boolean allowMassDelete, int parallelism, String purpose) {
+        run(env, cloud, options, saved, autoApprove, allowMassDelete, parallelism, purpose, plan -> { });
+    }
+
+    /** As above; {@code vet} sees the plan before anyone is asked and may refuse it (throw) while nothing is changed yet. */
+    void run(Environment env, CloudOptions cloud, PlanOptions options, Optional<Plan> saved, boolean autoApprove,
+                boolean allowMassDelete, int parallelism, String purpose, java.util.function.Consumer<Plan> vet) {
         try (Driver driver = s.driver(env, cloud.sandbox);
              ApplyReport progress = report(env, saved, autoApprove)) {
             Engine engine = Commands.engine(s, driver, cloud, locks);
             Engine.ApplyOutcome outcome = engine.apply(env,
                 new Engine.ApplyRequest(options, saved, allowMassDelete, parallelism, purpose),
-                plan -> autoApprove || saved.isPresent() || ask(plan, options.destroy()), progress);
+                plan -> {
+                    vet.accept(plan);
+                    return autoApprove || saved.isPresent() || ask(plan, options.destroy());
+                }, progress);
             if (!outcome.approved()) {
                 throw new MlctlException((options.destroy() ? "Destroy" : "Apply") + " cancelled.");
             }

@@ -68,11 +68,23 @@ final class ImportCommand implements Callable<Integer> {
             ApplyRunner runner = new ApplyRunner(s, s.color(root.noColor), locks, output.quiet ? ApplyReport.Mode.QUIET : ApplyReport.Mode.TEXT);
             // The import is planned and applied as the spec's import list would be, limited to this one resource.
             runner.run(environment.importing(target, id, null), cloud, new PlanOptions(false, Set.of(target), s.clock().instant()),
-                Optional.empty(), autoApprove, false, 1, "mlctl import");
+                Optional.empty(), autoApprove, false, 1, "mlctl import", ImportCommand::onlyTheImport);
         } finally {
             LockServices.close(locks);
         }
         return 0;
+    }
+
+    /**
+     * terraform's import never creates: a target whose dependencies do not exist yet would pull their creates into the plan
+     * (targeting includes what a target needs). Refused before anything changes, naming them.
+     */
+    private static void onlyTheImport(io.mlctl.plan.Plan plan) {
+        List<String> others = plan.changes().stream().filter(c -> !(c instanceof io.mlctl.plan.Change.Import))
+            .map(c -> c.action().id() + " " + c.address()).toList();
+        if (others.isEmpty()) return;
+        throw new MlctlException("mlctl import takes over what exists and changes nothing else, but this one would also "
+            + String.join(", ", others) + "; apply those first (mlctl apply --target ADDRESS) or import them too");
     }
 
     /** The one environment whose spec declares {@code target}: import never makes up a resource the spec lacks. */

@@ -78,7 +78,7 @@ public final class Engine {
 
     public Plan plan(Environment env, PlanOptions options) {
         Target target = target(env, "plan");
-        Inventory inventory = withImports(env, reader().read(env));
+        Inventory inventory = withImports(env, reader().read(env), options);
         checkTargets(env, inventory, options);
         return assessed(env, inventory, planner.plan(env, inventory, options).readFrom(target.account(), target.region()));
     }
@@ -102,20 +102,28 @@ public final class Engine {
      * entry may stay in the spec, as terraform's import blocks may); under another id it is an error, as is an id that names
      * nothing or something any mlctl environment manages: only what no one manages can be imported.
      */
-    Inventory withImports(Environment env, Inventory inventory) {
-        if (env.imports().isEmpty()) return inventory;
+    Inventory withImports(Environment env, Inventory inventory, PlanOptions options) {
+        // A destroy takes nothing over; an entry left in the spec must not stand in its way.
+        if (env.imports().isEmpty() || options.destroy()) return inventory;
         Map<io.mlctl.spec.Address, io.mlctl.inventory.ObservedResource> importing = new java.util.TreeMap<>();
         for (Environment.Import i : env.imports()) {
             String at = i.position() == null ? "" : i.position() + ": ";
-            io.mlctl.inventory.ObservedResource found = retry.run(() -> driver.read(env, i.to(), i.id()), (attempt, delay, cause) -> { })
-                .orElseThrow(() -> new MlctlException(at + "import " + i.to() + ": no " + i.to().type().id() + " with id " + i.id()
-                    + " exists in " + env.provider().id() + " " + env.region()));
             Optional<io.mlctl.inventory.ObservedResource> managed = inventory.get(i.to());
-            if (managed.isPresent()) {
-                if (managed.get().cloudId().equals(found.cloudId())) continue; // imported already
-                throw new MlctlException(at + "import " + i.to() + ": this environment already manages " + i.to() + " as "
-                    + managed.get().cloudId() + ", not " + found.cloudId() + "; remove the import entry");
+            Optional<io.mlctl.inventory.ObservedResource> read;
+            try {
+                read = retry.run(() -> driver.read(env, i.to(), i.id()), (attempt, delay, cause) -> { });
+            } catch (MlctlException e) {
+                throw new MlctlException(at + "import " + i.to() + ": " + e.userMessage(), e);
             }
+            if (managed.isPresent()) {
+                // Done already: an entry left in the spec is a no-op, also once what it imported was replaced or deleted.
+                if (read.isEmpty() || managed.get().cloudId().equals(read.get().cloudId())) continue;
+                throw new MlctlException(at + "import " + i.to() + ": this environment already manages " + i.to() + " as "
+                    + managed.get().cloudId() + ", not " + read.get().cloudId()
+                    + (i.position() == null ? "" : "; remove the import entry"));
+            }
+            io.mlctl.inventory.ObservedResource found = read.orElseThrow(() -> new MlctlException(at + "import " + i.to() + ": no "
+                + i.to().type().id() + " with id " + i.id() + " exists in " + env.provider().id() + " " + env.region()));
             Optional<String> owner = driver.markedBy(found.tags());
             if (owner.isPresent()) {
                 throw new io.mlctl.provider.NotOwnedException(at + "import " + i.to() + ": " + found.cloudId() + " is " + owner.get()
@@ -199,7 +207,7 @@ public final class Engine {
             Optional<Journal.Interrupted> interrupted = journal.interrupted();
             interrupted.ifPresent(observer::resuming);
             Target target = target(env, "apply");
-            Inventory inventory = withImports(env, reader().read(env));
+            Inventory inventory = withImports(env, reader().read(env), req.options());
             checkTargets(env, inventory, req.options());
             Plan fresh = assessed(env, inventory, planner.plan(env, inventory, req.options()).readFrom(target.account(), target.region()));
             // A saved plan is judged by the policies as they are now, not as they were when it was saved.

@@ -73,7 +73,7 @@ public final class Planner {
             if (have == null) {
                 ObservedResource existing = inventory.importing().get(want.address());
                 changes.put(want.address(), existing == null ? new Change.Create(want.address(), want.attributes(), want.dependencies())
-                    : adoption(want, existing));
+                    : adoption(env, want, existing));
                 continue;
             }
             List<AttributeChange> diffs = new ArrayList<>();
@@ -157,7 +157,7 @@ public final class Planner {
      * subnet of another CIDR) or that would remove a subnet or node pool the spec does not name is refused: an import never
      * deletes or recreates what it adopts, so the spec has to describe the resource as it is in those respects.
      */
-    private Change adoption(ResourceSpec want, ObservedResource existing) {
+    private Change adoption(Environment env, ResourceSpec want, ObservedResource existing) {
         List<AttributeChange> diffs = new ArrayList<>();
         diff("", existing.attributes(), want.attributes(), rules.apply(want.address().type()), diffs);
         List<String> refused = new ArrayList<>();
@@ -170,7 +170,9 @@ public final class Planner {
             }
         }
         if (!refused.isEmpty()) {
-            throw new ImportMismatchException("import of " + existing.cloudId() + " as " + want.address() + " would replace or remove part of it: "
+            String at = env.imports().stream().filter(i -> i.to().equals(want.address()) && i.position() != null).findFirst()
+                .map(i -> i.position() + ": ").orElse("");
+            throw new ImportMismatchException(at + "import of " + existing.cloudId() + " as " + want.address() + " would replace or remove part of it: "
                 + String.join("; ", refused) + " (cannot change in place); make the spec match the resource");
         }
         return new Change.Import(want.address(), existing.cloudId(), existing.attributes(), want.attributes(), diffs, want.dependencies());

@@ -103,6 +103,16 @@ public final class ManagedResources<C> {
      * address), then writes this address's marker and the planned changes through the kind's update. Every kind's update
      * writes marker and labels together when "tags" changes, so adoption always includes a tags change.
      */
+    /** The names of the node pools (or subnets) a resource held when the plan read it: an import takes over those and no others. */
+    @SuppressWarnings("unchecked")
+    public static java.util.Set<String> namesIn(Map<String, Object> attributes, String list) {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        if (attributes.get(list) instanceof List<?> l) {
+            for (Object o : l) if (o instanceof Map<?, ?> m && m.get("name") instanceof String n) out.add(n);
+        }
+        return out;
+    }
+
     public ObservedResource adopt(C cloud, Environment env, ObservedResource current, ResourceSpec desired, List<AttributeChange> changes) {
         ResourceKind<C> kind = kind(desired.address().type());
         Existing e = kind.find(cloud, env, desired.address(), Optional.of(current.cloudId()))

@@ -138,7 +138,7 @@ class ImportCommandTest {
             """);
         Cli.Result r = cli.run("plan", "--sandbox", mine.toString());
         assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
-        assertThat(r.err()).contains("dev.yaml:").contains("import bucket.mine: team-data is owned by mlctl environment 'other' (bucket.team-data)");
+        assertThat(r.err()).contains("mine/dev.yaml:18:11: import bucket.mine: team-data is owned by mlctl environment 'other' (bucket.team-data)");
         assertThat(cli.run("import", "--sandbox", "--auto-approve", "bucket.mine", "team-data", mine.toString()).exitCode()).isEqualTo(1);
         assertThat(owner("team-data")).isEqualTo("other  bucket.team-data");
     }
@@ -198,5 +198,71 @@ class ImportCommandTest {
         Cli.Result managedElsewhere = cli.run("plan", "--sandbox", elsewhere.toString());
         assertThat(managedElsewhere.exitCode()).isEqualTo(1);
         assertThat(managedElsewhere.err()).contains("elsewhere/dev.yaml:18:11: import bucket.legacy-data: this environment already manages bucket.legacy-data as legacy-data, not other");
+    }
+
+    @Test
+    void anEntryLeftInTheSpecNeverStandsInTheWayOfADestroyOrOfAReplacement() {
+        untag();
+        Path withImport = Fixtures.write(dir, "left/dev.yaml", SPEC + """
+              import:
+                - to: bucket.legacy-data
+                  id: legacy-data
+            """);
+        ok(cli.run("apply", "--sandbox", "--auto-approve", withImport.toString()));
+        ok(cli.run("destroy", "--sandbox", "--auto-approve", withImport.toString()));
+        assertThat(owner("legacy-data")).isEqualTo("missing");
+    }
+
+    @Test
+    void mlctlImportTakesOverAndCreatesNothingElse() {
+        String small = Fixtures.write(dir, "small/dev.yaml", Fixtures.smallEnv("dev")).toString();
+        ok(cli.run("apply", "--sandbox", "--auto-approve", small));
+        ok(cli.run("sandbox", "untag", "-e", "dev", "identity.trainer"));
+        ok(cli.run("sandbox", "delete", "-e", "dev", "bucket.dev-data"));
+        String identityId = cli.run("sandbox", "list").out().lines().filter(l -> l.contains(" - ") || l.contains("  -  "))
+            .filter(l -> l.contains("role/")).map(l -> l.trim().split("\\s+")[3]).findFirst().orElseThrow();
+        Cli.Result r = cli.run("import", "--sandbox", "--auto-approve", "identity.trainer", identityId, small);
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).contains("mlctl import takes over what exists and changes nothing else, but this one would also create bucket.dev-data");
+        assertThat(owner(identityId)).isEqualTo("-");
+        assertThat(owner("dev-data")).isEqualTo("missing");
+    }
+
+    @Test
+    void aClusterWithANodePoolTheSpecDoesNotNameIsNotImported() {
+        String cluster = """
+            apiVersion: mlctl.io/v1
+            kind: Environment
+            metadata:
+              name: dev
+            spec:
+              provider: gcp
+              region: us-central1
+              resources:
+                - type: network
+                  name: net
+                  cidr: 10.0.0.0/16
+                  subnets:
+                    - {name: a, cidr: 10.0.1.0/24, zone: us-central1-a}
+                - type: kubernetes_cluster
+                  name: k8s
+                  version: "1.29"
+                  subnet: net/a
+                  nodePools:
+                    - {name: cpu, machineType: n1-standard-4, min: 1, max: 2}
+                    - {name: gpu, machineType: n1-standard-8, min: 0, max: 2}
+            """;
+        String both = Fixtures.write(dir, "k8s/dev.yaml", cluster).toString();
+        ok(cli.run("apply", "--sandbox", "--auto-approve", both));
+        ok(cli.run("sandbox", "untag", "-e", "dev", "kubernetes_cluster.k8s"));
+        String id = cli.run("sandbox", "list").out().lines().filter(l -> l.contains("/clusters/")).map(l -> l.trim().split("\\s+")[3])
+            .findFirst().orElseThrow();
+        Path one = Fixtures.write(dir, "k8s/dev.yaml", cluster.lines().filter(l -> !l.contains("name: gpu")).collect(java.util.stream.Collectors.joining("\n", "", "\n"))
+            + "  import:\n    - to: kubernetes_cluster.k8s\n      id: " + id + "\n");
+        Cli.Result r = cli.run("plan", "--sandbox", one.toString());
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+        assertThat(r.err()).contains("k8s/dev.yaml:22:11: import of " + id + " as kubernetes_cluster.k8s would replace or remove part of it: "
+            + "nodePools[gpu] exists there and is not in the spec");
+        assertThat(owner(id)).isEqualTo("-");
     }
 }

@@ -446,7 +446,9 @@ final class ClusterKind implements AwsKind {
             // The cloud's tags, not the plan's: only the marker, mlctl's labels and its records on the cluster are written or removed.
             Map<String, String> cloudTags = describe(c, name).map(Cluster::tags).orElse(Map.of());
             // An import: the node groups its read showed as the cluster's pools are marked first, so a marked cluster has them.
-            if (TagMarker.INSTANCE.owner(cloudTags, env.name()).filter(d.address()::equals).isEmpty()) adoptPools(c, env, d, name);
+            if (TagMarker.INSTANCE.owner(cloudTags, env.name()).filter(d.address()::equals).isEmpty()) {
+                adoptPools(c, env, d, name, io.mlctl.provider.ManagedResources.namesIn(current.attributes(), "nodePools"));
+            }
             Map<String, String> set = new TreeMap<>();
             Set<String> remove = new TreeSet<>();
             AwsKind.tagSync(cloudTags, marker, d.attributes()).ifPresent(ch -> {
@@ -555,12 +557,15 @@ final class ClusterKind implements AwsKind {
         return TagMarker.INSTANCE.owner(tags, env.name()).filter(cluster::equals).isPresent();
     }
 
-    /** Marks the unmarked node groups of a cluster being imported: its read showed them as the cluster's pools. */
-    private static void adoptPools(AwsClients c, Environment env, ResourceSpec d, String name) {
+    /**
+     * Marks the unmarked node groups of a cluster being imported that its read showed as the cluster's pools ({@code planned}):
+     * one made since the plan was read was not in it, and is not taken over unseen.
+     */
+    private static void adoptPools(AwsClients c, Environment env, ResourceSpec d, String name, Set<String> planned) {
         Map<String, String> tags = AwsKind.allTags(TagMarker.INSTANCE.marker(env.name(), d.address()), d.attributes());
         for (String ng : AwsErrors.call("eks:ListNodegroups " + name, () -> c.eks.listNodegroups(b -> b.clusterName(name)).nodegroups())) {
             Optional<Nodegroup> g = describePool(c, name, ng);
-            if (g.isEmpty() || TagMarker.INSTANCE.marked(g.get().tags() == null ? Map.of() : g.get().tags())) continue;
+            if (!planned.contains(ng) || g.isEmpty() || TagMarker.INSTANCE.marked(g.get().tags() == null ? Map.of() : g.get().tags())) continue;
             AwsErrors.run("eks:TagResource " + ng, () -> c.eks.tagResource(b -> b.resourceArn(g.get().nodegroupArn()).tags(tags)));
         }
     }

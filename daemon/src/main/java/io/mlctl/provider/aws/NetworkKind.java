@@ -183,9 +183,12 @@ final class NetworkKind implements AwsKind {
             Map<String, Object> spec = env.resource(a.get()).map(ResourceSpec::attributes).orElse(Map.of());
             Map<String, Object> attrs = new LinkedHashMap<>();
             attrs.put("cidr", vpc.cidrBlock());
-            // Only this network's own endpoint: another team's in the VPC is theirs, not this setting.
+            // Only this network's own endpoint: another team's in the VPC is theirs, not this setting. An import takes an unmarked
+            // one over only when the spec asks for one; else it stays whoever's it is, untouched (an import never deletes).
+            boolean wantsEndpoint = Boolean.TRUE.equals(spec.get("privateStorageAccess"));
             attrs.put("privateStorageAccess", endpoints.stream().anyMatch(e -> e.vpcId().equals(vpc.vpcId()) && e.serviceName().endsWith(".s3")
-                && !"deleted".equals(e.stateAsString()) && (isOurs(tagMap(e.tags()), env, a.get()) || importing && !TagMarker.INSTANCE.marked(tagMap(e.tags())))));
+                && !"deleted".equals(e.stateAsString())
+                && (isOurs(tagMap(e.tags()), env, a.get()) || importing && wantsEndpoint && !TagMarker.INSTANCE.marked(tagMap(e.tags())))));
             List<Object> sn = new ArrayList<>();
             for (Subnet s : subnets) {
                 if (!s.vpcId().equals(vpc.vpcId())) continue;
@@ -386,6 +389,8 @@ final class NetworkKind implements AwsKind {
             List<Tag> set = st.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
             AwsErrors.run("ec2:CreateTags " + s.subnetId(), () -> ec2.createTags(b -> b.resources(s.subnetId()).tags(set)));
         }
+        // The S3 endpoint only when the spec wants one (as the read showed it): else it is left as someone else's.
+        if (!Boolean.TRUE.equals(d.attributes().get("privateStorageAccess"))) return;
         List<Tag> set = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
         AwsErrors.call("ec2:DescribeVpcEndpoints " + vpcId, () -> ec2.describeVpcEndpoints(b -> b.filters(filter("vpc-id", vpcId))).vpcEndpoints())
             .stream().filter(e -> e.serviceName().endsWith(".s3") && !"deleted".equals(e.stateAsString()) && !TagMarker.INSTANCE.marked(tagMap(e.tags())))

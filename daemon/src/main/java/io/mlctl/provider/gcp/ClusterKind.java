@@ -618,7 +618,8 @@ final class ClusterKind implements GcpKind {
         }
         Cluster cl = waitCluster(c, id, name); // a change a lost answer left running finishes first
         // An import: the unmarked pools become this cluster's before anything else (the plan counted them as its own).
-        if (labels && GcpMarker.INSTANCE.owner(current.tags(), env.name()).filter(d.address()::equals).isEmpty()) cl = adoptPools(c, env, d, id, name, cl);
+        if (labels && GcpMarker.INSTANCE.owner(current.tags(), env.name()).filter(d.address()::equals).isEmpty()) cl = adoptPools(c, env, d, id, name, cl,
+            io.mlctl.provider.ManagedResources.namesIn(current.attributes(), "nodePools"));
         Map<String, String> tags = labels ? syncLabels(c, env, id, name, d, marker) : current.tags();
         if (version) cl = upgrade(c, env, d, id, name, cl);
         // Only a pool the spec no longer names, or one the plan replaces on its own, is deleted; a pool that is not ours never.
@@ -661,14 +662,15 @@ final class ClusterKind implements GcpKind {
     }
 
     /**
-     * Marks every pool no mlctl environment marked as this cluster's (its other resource labels stay), and gives its nodes the
+     * Marks every pool the plan saw that no mlctl environment marked as this cluster's (its other resource labels stay), and gives its nodes the
      * network's tag, as mlctl's own pools have, so the network's firewall rules apply to them. Returns the cluster after.
      */
-    private Cluster adoptPools(GcpClients c, Environment env, ResourceSpec d, String id, String name, Cluster cl) {
+    private Cluster adoptPools(GcpClients c, Environment env, ResourceSpec d, String id, String name, Cluster cl, Set<String> planned) {
         String tag = NetworkKind.networkTag(env, network(d.attributes()));
         boolean changed = false;
         for (NodePool p : cl.getNodePoolsList()) {
-            if (!GcpKind.unmarked(p.getConfig().getResourceLabelsMap())) continue;
+            // Only the pools the plan saw: one made since was not shown, and is not taken over unseen.
+            if (!planned.contains(p.getName()) || !GcpKind.unmarked(p.getConfig().getResourceLabelsMap())) continue;
             String pool = id + "/nodePools/" + p.getName();
             String what = "container.clusters.nodePools.update " + name + "/" + p.getName();
             Map<String, String> labels = new TreeMap<>(p.getConfig().getResourceLabelsMap());
