@@ -35,6 +35,9 @@ public final class PlanCosts {
         for (Change c : plan.changes()) {
             // A subnet or node pool changes with its resource, whose own change carries the whole of it.
             if (c.address().isComponent()) continue;
+            // A duplicate's delete leaves the resource kept under that address in place.
+            boolean duplicate = inventory.duplicates().stream().anyMatch(d -> d.address().equals(c.address()) && d.cloudId().equals(c.cloudId()));
+            if (duplicate) continue;
             if (c instanceof Change.Delete) after.remove(c.address());
             else after.put(c.address(), withHints(env, c.address(), c.after()));
         }
@@ -53,7 +56,15 @@ public final class PlanCosts {
             f.ifPresent(x -> assumptions.addAll(x.assumptions()));
             resources.add(new CostEstimate.ResourceCost(a, b.map(PlanCosts::amount), f.map(PlanCosts::amount)));
         }
-        return new CostEstimate(Cost.USD, resources, amount(Cost.sum(was.values())), amount(Cost.sum(will.values())), List.copyOf(assumptions));
+        return new CostEstimate(Cost.USD, resources, amount(Cost.sum(was.values())), amount(Cost.sum(will.values())), general(assumptions));
+    }
+
+    /** The assumptions every estimate rests on first (hours, autoscaling, spot), then those of particular resources. */
+    private static List<String> general(java.util.Collection<String> assumptions) {
+        List<String> first = List.of(CostModel.HOURS, CostModel.AUTOSCALED, CostModel.SPOT);
+        List<String> out = new ArrayList<>(first.stream().filter(assumptions::contains).toList());
+        assumptions.stream().filter(a -> !first.contains(a)).forEach(out::add);
+        return out;
     }
 
     /** The estimate without a plan: what the environment's spec costs a month (mlctl cost). */
@@ -67,7 +78,7 @@ public final class PlanCosts {
             assumptions.addAll(c.assumptions());
             resources.add(new CostEstimate.ResourceCost(r.address(), Optional.empty(), Optional.of(amount(c))));
         }
-        return new CostEstimate(Cost.USD, resources, CostEstimate.Amount.ZERO, amount(Cost.sum(costs)), List.copyOf(assumptions));
+        return new CostEstimate(Cost.USD, resources, CostEstimate.Amount.ZERO, amount(Cost.sum(costs)), general(assumptions));
     }
 
     /** The cloud does not report usage hints (a bucket's expected size): the spec's, for a resource it still declares. */
