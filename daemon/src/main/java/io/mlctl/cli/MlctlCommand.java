@@ -23,7 +23,7 @@ import picocli.CommandLine.ScopeType;
     },
     subcommands = {
         VersionCommand.class, FmtCommand.class, ValidateCommand.class, PlanCommand.class, ApplyCommand.class, DestroyCommand.class, ImportCommand.class, ShowCommand.class,
-        InventoryCommand.class, OutputCommand.class, GraphCommand.class, PricesCommand.class, PolicyCommand.class, DaemonCommand.class, SandboxCommand.class, CompletionCommand.class, BenchCommand.class, BenchAwsCommand.class, BenchGcpCommand.class, BenchAzureCommand.class
+        InventoryCommand.class, OutputCommand.class, GraphCommand.class, CostCommand.class, PricesCommand.class, PolicyCommand.class, DaemonCommand.class, SandboxCommand.class, CompletionCommand.class, BenchCommand.class, BenchAwsCommand.class, BenchGcpCommand.class, BenchAzureCommand.class
     })
 public final class MlctlCommand implements java.util.concurrent.Callable<Integer> {
     final Services services;

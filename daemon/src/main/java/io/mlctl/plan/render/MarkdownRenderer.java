@@ -1,8 +1,10 @@
 package io.mlctl.plan.render;
 
 import io.mlctl.plan.Change;
+import io.mlctl.plan.CostEstimate;
 import io.mlctl.plan.Plan;
 import io.mlctl.spec.Values;
+import java.util.List;
 
 /** A plan as a pull-request comment: summary, a table of changes, and a collapsible diff. */
 public final class MarkdownRenderer {
@@ -12,20 +14,25 @@ public final class MarkdownRenderer {
             .append(plan.where()).append(")\n\n");
         if (!plan.hasChanges()) {
             b.append("**No changes.** The environment matches the spec (").append(plan.unchanged().size()).append(" resources).\n");
+            plan.cost().ifPresent(e -> b.append("\n**Cost:** ").append(escape(CostText.current(e.after()))).append('\n'));
             if (plan.warnsOfTargeting() || !plan.policies().isEmpty()) b.append('\n');
             policies(b, plan);
             targeting(b, plan);
             return b.toString();
         }
         b.append("**").append(plan.summary().sentence()).append("**\n\n");
+        plan.cost().ifPresent(e -> costs(b, e));
         policies(b, plan);
         targeting(b, plan);
         for (String w : plan.warnings()) b.append("> **Warning:** ").append(w).append("\n\n");
-        b.append("| Action | Resource | Cloud id | Why |\n|---|---|---|---|\n");
+        // The cost column only when the plan was priced (a plan saved before costs were is not).
+        boolean priced = plan.cost().isPresent();
+        b.append(priced ? "| Action | Resource | Cloud id | Monthly cost | Why |\n|---|---|---|---|---|\n" : "| Action | Resource | Cloud id | Why |\n|---|---|---|---|\n");
         for (Change c : plan.changes()) {
             b.append("| ").append(c.action().id()).append(" | `").append(c.address()).append("` | ")
-                .append(c.cloudId() == null ? "(new)" : "`" + c.cloudId() + "`").append(" | ")
-                .append(escape(c.reason())).append(" |\n");
+                .append(c.cloudId() == null ? "(new)" : "`" + c.cloudId() + "`").append(" | ");
+            if (priced) b.append(CostText.of(plan, c).map(r -> escape(CostText.change(r.before(), r.after()))).orElse("")).append(" | ");
+            b.append(escape(c.reason())).append(" |\n");
         }
         b.append("\n<details><summary>Attribute changes</summary>\n\n```diff\n");
         for (Change c : plan.changes()) {
@@ -66,6 +73,16 @@ public final class MarkdownRenderer {
                     .append(a.forcesReplacement() ? "   # forces replacement" : "").append('\n');
             }
         }
+    }
+
+    /** Under the summary: the totals and the delta, then what had no price and the assumptions, folded. */
+    private static void costs(StringBuilder b, CostEstimate e) {
+        b.append("**Cost:** ").append(escape(CostText.total(e))).append("\n\n");
+        List<String> unknown = CostText.unknown(e);
+        if (!unknown.isEmpty()) b.append("Not priced (left out of the totals): ").append(escape(String.join("; ", unknown))).append("\n\n");
+        b.append("<details><summary>Cost assumptions</summary>\n\n");
+        for (String a : e.assumptions()) b.append("- ").append(escape(a)).append('\n');
+        b.append("\n</details>\n\n");
     }
 
     /** On top, where a reviewer looks first: what the plan breaks, and whether that stops it. */

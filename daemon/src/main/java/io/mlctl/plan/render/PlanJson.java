@@ -4,6 +4,7 @@ import io.mlctl.MlctlException;
 import io.mlctl.plan.Action;
 import io.mlctl.plan.AttributeChange;
 import io.mlctl.plan.Change;
+import io.mlctl.plan.CostEstimate;
 import io.mlctl.plan.Fingerprints;
 import io.mlctl.plan.Origin;
 import io.mlctl.plan.Plan;
@@ -71,6 +72,7 @@ public final class PlanJson {
             else o.putNull("at");
             o.put("live", r.live());
         }
+        plan.cost().ifPresent(e -> n.set("cost", cost(e)));
         ArrayNode changes = n.putArray("resourceChanges");
         for (Change c : plan.changes()) {
             ObjectNode o = changes.addObject();
@@ -98,6 +100,7 @@ public final class PlanJson {
             }
             ArrayNode deps = o.putArray("dependsOn");
             c.dependsOn().stream().sorted().forEach(d -> deps.add(d.toString()));
+            if (plan.cost().isPresent()) o.set("cost", CostText.of(plan, c).<JsonNode>map(PlanJson::sides).orElse(COMPACT.nullNode()));
         }
         ArrayNode unchanged = n.putArray("unchanged");
         for (UnchangedResource u : plan.unchanged()) {
@@ -116,6 +119,44 @@ public final class PlanJson {
             o.specs().forEach(specs::add);
         });
         return n;
+    }
+
+    /**
+     * The plan's cost: totals before and after, the delta, the assumptions, and every resource the estimate priced (the unchanged
+     * ones too, so that a saved plan keeps the whole estimate).
+     */
+    static ObjectNode cost(CostEstimate e) {
+        ObjectNode o = COMPACT.createObjectNode();
+        o.put("currency", e.currency());
+        o.set("before", amount(e.before()));
+        o.set("after", amount(e.after()));
+        o.putObject("delta").put("low", cents(e.deltaLow())).put("high", cents(e.deltaHigh()));
+        ArrayNode assumptions = o.putArray("assumptions");
+        e.assumptions().forEach(assumptions::add);
+        ArrayNode resources = o.putArray("resources");
+        for (CostEstimate.ResourceCost r : e.resources()) resources.addObject().put("address", r.address().toString()).setAll(sides(r));
+        return o;
+    }
+
+    private static ObjectNode sides(CostEstimate.ResourceCost r) {
+        ObjectNode o = COMPACT.createObjectNode();
+        o.set("before", r.before().<JsonNode>map(PlanJson::amount).orElse(COMPACT.nullNode()));
+        o.set("after", r.after().<JsonNode>map(PlanJson::amount).orElse(COMPACT.nullNode()));
+        return o;
+    }
+
+    /** A monthly amount as tools read it: {@code {low, high, usageBased, unknown: [...]}} (also {@code mlctl cost}'s). */
+    public static ObjectNode amount(CostEstimate.Amount a) {
+        ObjectNode o = COMPACT.createObjectNode();
+        o.put("low", a.low()).put("high", a.high()).put("usageBased", a.usageBased());
+        ArrayNode unknown = o.putArray("unknown");
+        a.unknown().forEach(unknown::add);
+        return o;
+    }
+
+    /** A difference of two amounts in cents carries float noise (1094.43 - 0.1): written rounded. */
+    private static double cents(double usd) {
+        return Math.round(usd * 100) / 100.0;
     }
 
     public static ObjectNode summary(Summary s) {
@@ -164,7 +205,7 @@ public final class PlanJson {
             return new Plan(doc.get("formatVersion").asString(), doc.get("environment").asString(), doc.get("provider").asString(),
                 doc.get("region").asString(), Optional.ofNullable(doc.path("account").isString() ? doc.get("account").asString() : null),
                 Instant.parse(doc.get("createdAt").asString()), doc.get("destroy").asBoolean(),
-                targets, changes, unchanged, warnings, doc.get("massDelete").asBoolean(), fingerprints, origin(doc.get("origin")), policies(doc), Optional.empty());
+                targets, changes, unchanged, warnings, doc.get("massDelete").asBoolean(), fingerprints, origin(doc.get("origin")), policies(doc), cost(doc.get("cost")));
         } catch (RuntimeException e) {
             throw new PlanFileException(source, "plan file is malformed: " + e.getMessage());
         }
@@ -181,6 +222,29 @@ public final class PlanJson {
                 Optional.ofNullable(at == null || at.isNull() ? null : at.asString()), p.path("live").asBoolean(false)));
         }
         return out;
+    }
+
+    /** Absent in plans written before costs were, and in plans made without prices. */
+    private static Optional<CostEstimate> cost(JsonNode c) {
+        if (c == null || c.isNull()) return Optional.empty();
+        List<CostEstimate.ResourceCost> resources = new ArrayList<>();
+        for (JsonNode r : c.path("resources")) {
+            resources.add(new CostEstimate.ResourceCost(Address.parse(r.get("address").asString()), optionalAmount(r.get("before")),
+                optionalAmount(r.get("after"))));
+        }
+        List<String> assumptions = new ArrayList<>();
+        c.path("assumptions").forEach(a -> assumptions.add(a.asString()));
+        return Optional.of(new CostEstimate(c.get("currency").asString(), resources, amount(c.get("before")), amount(c.get("after")), assumptions));
+    }
+
+    private static Optional<CostEstimate.Amount> optionalAmount(JsonNode a) {
+        return a == null || a.isNull() ? Optional.empty() : Optional.of(amount(a));
+    }
+
+    private static CostEstimate.Amount amount(JsonNode a) {
+        List<String> unknown = new ArrayList<>();
+        a.path("unknown").forEach(u -> unknown.add(u.asString()));
+        return new CostEstimate.Amount(a.get("low").asDouble(), a.get("high").asDouble(), a.get("usageBased").asBoolean(), unknown);
     }
 
     /** Absent in plans written before it was recorded. */

@@ -2,6 +2,7 @@ package io.mlctl.plan.render;
 
 import io.mlctl.plan.AttributeChange;
 import io.mlctl.plan.Change;
+import io.mlctl.plan.CostEstimate;
 import io.mlctl.plan.Plan;
 import io.mlctl.plan.PolicyResult;
 import io.mlctl.spec.Values;
@@ -30,6 +31,7 @@ public final class TextRenderer {
         if (!plan.hasChanges()) {
             b.append(bold("No changes.")).append(" Environment ").append(where).append(" matches the spec")
                 .append(plan.unchanged().isEmpty() ? "" : " (" + plan.unchanged().size() + " resources)").append(".\n");
+            plan.cost().ifPresent(e -> b.append(bold("Cost:")).append(' ').append(CostText.current(e.after())).append('\n'));
             policies(b, plan);
             targeting(b, plan);
             return b.toString();
@@ -44,12 +46,14 @@ public final class TextRenderer {
                 case CREATE -> {
                     Change.Create cr = (Change.Create) ch;
                     b.append(bold("  # " + cr.address() + " will be created")).append('\n');
+                    cost(b, plan, ch);
                     b.append(green("  +")).append(" ").append(type).append(" \"").append(name).append("\" {\n");
                     attributes(b, cr.after(), green("+"));
                 }
                 case UPDATE -> {
                     Change.Update up = (Change.Update) ch;
                     b.append(bold("  # " + up.address() + " will be updated in place")).append('\n');
+                    cost(b, plan, ch);
                     b.append(yellow("  ~")).append(" ").append(type).append(" \"").append(name).append("\" {\n");
                     b.append("        id = ").append(up.cloudId()).append('\n');
                     for (AttributeChange a : up.attributes()) change(b, a);
@@ -57,6 +61,7 @@ public final class TextRenderer {
                 case REPLACE -> {
                     Change.Replace rp = (Change.Replace) ch;
                     b.append(bold("  # " + rp.address() + " must be replaced")).append(" (").append(rp.reason()).append(")\n");
+                    cost(b, plan, ch);
                     b.append(red("-/+")).append(" ").append(type).append(" \"").append(name).append("\" {\n");
                     if (rp.address().isComponent()) b.append("        in = ").append(rp.cloudId()).append('\n');
                     else b.append("        id = ").append(rp.cloudId()).append(" -> (known after apply)\n");
@@ -67,6 +72,7 @@ public final class TextRenderer {
                     Change.Import im = (Change.Import) ch;
                     boolean changes = !im.attributes().isEmpty();
                     b.append(bold("  # " + im.address() + " will be imported" + (changes ? " and updated in place" : ""))).append('\n');
+                    cost(b, plan, ch);
                     b.append(changes ? yellow("  ~") : "   ").append(" ").append(type).append(" \"").append(name).append("\" {\n");
                     b.append("        id = ").append(im.cloudId()).append('\n');
                     for (AttributeChange a : im.attributes()) change(b, a);
@@ -74,6 +80,7 @@ public final class TextRenderer {
                 case DELETE -> {
                     Change.Delete dl = (Change.Delete) ch;
                     b.append(bold("  # " + dl.address() + " will be destroyed")).append(" (").append(dl.reason()).append(")\n");
+                    cost(b, plan, ch);
                     b.append(red("  -")).append(" ").append(type).append(" \"").append(name).append("\" {\n");
                     b.append(dl.address().isComponent() ? "        in = " : "        id = ").append(dl.cloudId()).append('\n');
                 }
@@ -81,10 +88,23 @@ public final class TextRenderer {
             b.append("    }\n\n");
         }
         b.append(bold(plan.summary().sentence())).append('\n');
+        plan.cost().ifPresent(e -> costs(b, e));
         for (String w : plan.warnings()) b.append('\n').append(yellow("Warning: ")).append(w).append('\n');
         policies(b, plan);
         targeting(b, plan);
         return b.toString();
+    }
+
+    /** Under a resource's heading, as a comment: what it costs a month before and after this change. */
+    private static void cost(StringBuilder b, Plan plan, Change change) {
+        CostText.of(plan, change).ifPresent(r -> b.append("  # cost: ").append(CostText.change(r.before(), r.after())).append('\n'));
+    }
+
+    /** After the summary: the environment's totals and the delta, what had no price, and what the numbers assume. */
+    private void costs(StringBuilder b, CostEstimate e) {
+        b.append('\n').append(bold("Cost:")).append(' ').append(CostText.total(e)).append('\n');
+        for (String u : CostText.unknown(e)) b.append("  ").append(yellow("not priced:")).append(' ').append(u).append(" (left out of the totals)\n");
+        for (String a : e.assumptions()) b.append("  - ").append(a).append('\n');
     }
 
     /** The policies the plan breaks, denials first; a denied plan says that apply will refuse it. */

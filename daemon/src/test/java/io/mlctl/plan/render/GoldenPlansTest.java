@@ -2,6 +2,9 @@ package io.mlctl.plan.render;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mlctl.cost.CostModel;
+import io.mlctl.cost.PlanCosts;
+import io.mlctl.cost.PriceCatalog;
 import io.mlctl.inventory.Inventory;
 import io.mlctl.inventory.ObservedResource;
 import io.mlctl.plan.Plan;
@@ -24,8 +27,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * plans/ holds the plan of every example against an empty cloud, as reviewers would see it in a pull
- * request. This test regenerates them and fails when the committed files drift from what the code
- * produces. To accept a deliberate change: mvn test -Dtest=GoldenPlansTest -Dmlctl.updateGolden=true
+ * request, priced as the engine prices plans (with the prices shipped in the jar). This test regenerates
+ * them and fails when the committed files drift from what the code produces. To accept a deliberate
+ * change: mvn test -Dtest=GoldenPlansTest -Dmlctl.updateGolden=true
  */
 class GoldenPlansTest {
     private static final Instant CREATED = Instant.parse("2026-01-01T00:00:00Z");
@@ -38,7 +42,9 @@ class GoldenPlansTest {
         List<Environment> envs = Specs.load(Fixtures.examples()).environments();
         assertThat(envs).hasSize(6);
         for (Environment env : envs) {
-            Plan plan = new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf).plan(env, Inventory.empty(env.name()), PlanOptions.defaults(CREATED));
+            Plan plan = priced(env, Inventory.empty(env.name()),
+                new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf).plan(env, Inventory.empty(env.name()), PlanOptions.defaults(CREATED)));
+            assertThat(plan.cost().orElseThrow().after().high()).as(env.name() + " costs something").isPositive();
             check(plans.resolve(env.name() + ".md"), new MarkdownRenderer().render(plan), update, drifted);
             check(plans.resolve(env.name() + ".txt"), new TextRenderer(false).render(plan), update, drifted);
             check(plans.resolve(env.name() + ".json"), new PlanJson().write(plan), update, drifted);
@@ -69,8 +75,8 @@ class GoldenPlansTest {
         for (ResourceSpec r : cloud.resources()) {
             observed.put(r.address(), new ObservedResource(r.address(), "id-" + r.address().name(), r.attributes(), Map.of()));
         }
-        Plan plan = new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf)
-            .plan(env, new Inventory(env.name(), observed, List.of()), PlanOptions.defaults(CREATED));
+        Inventory inventory = new Inventory(env.name(), observed, List.of());
+        Plan plan = priced(env, inventory, new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf).plan(env, inventory, PlanOptions.defaults(CREATED)));
         assertThat(plan.summary().update()).isEqualTo(4);
         List<String> drifted = new ArrayList<>();
         check(plans.resolve("training-dev-changes.md"), new MarkdownRenderer().render(plan), update, drifted);
@@ -101,7 +107,7 @@ class GoldenPlansTest {
             }
         }
         assertThat(unowned).hasSize(2);
-        Plan plan = ImportPlans.of(env, unowned, CREATED);
+        Plan plan = priced(env, ImportPlans.owned(env, unowned), ImportPlans.of(env, unowned, CREATED));
         assertThat(plan.summary().imported()).isEqualTo(2);
         assertThat(plan.summary().total()).isEqualTo(2);
         List<String> drifted = new ArrayList<>();
@@ -109,6 +115,11 @@ class GoldenPlansTest {
         check(plans.resolve("training-dev-import.txt"), new TextRenderer(false).render(plan), update, drifted);
         check(plans.resolve("training-dev-import.json"), new PlanJson().write(plan), update, drifted);
         assertThat(drifted).as("plans/ files that differ from the generated plans (regenerate with -Dmlctl.updateGolden=true)").isEmpty();
+    }
+
+    /** Priced as the engine prices every plan, with the prices shipped in the jar (never a refreshed copy on this machine). */
+    static Plan priced(Environment env, Inventory inventory, Plan plan) {
+        return plan.costing(new PlanCosts(new CostModel(PriceCatalog.shipped())).estimate(env, inventory, plan));
     }
 
     private static void check(Path file, String actual, boolean update, List<String> drifted) throws IOException {

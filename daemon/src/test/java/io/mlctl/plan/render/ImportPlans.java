@@ -30,14 +30,7 @@ final class ImportPlans {
     }
 
     static Plan of(Environment env, Map<Address, ObservedResource> unowned, Instant at) {
-        Map<Address, ObservedResource> owned = new TreeMap<>();
-        for (ResourceSpec r : env.resources()) {
-            if (!unowned.containsKey(r.address())) {
-                owned.put(r.address(), new ObservedResource(r.address(), "id-" + r.address().name(), r.attributes(), Ownership.tags(env.name(), r.address())));
-            }
-        }
-        Plan planned = new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf)
-            .plan(env, new Inventory(env.name(), owned, List.of()), PlanOptions.defaults(at));
+        Plan planned = new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf).plan(env, owned(env, unowned), PlanOptions.defaults(at));
         List<Change> changes = new ArrayList<>();
         for (Change c : planned.changes()) {
             ObservedResource existing = unowned.get(c.address());
@@ -47,6 +40,17 @@ final class ImportPlans {
         return new Plan(planned.formatVersion(), planned.environment(), planned.provider(), planned.region(), planned.account(), planned.createdAt(),
             planned.destroy(), planned.targets(), changes, planned.unchanged(), planned.warnings(), planned.massDelete(), planned.fingerprints(),
             planned.origin());
+    }
+
+    /** What the environment owns in that cloud: everything the spec declares but {@code unowned}, as declared. */
+    static Inventory owned(Environment env, Map<Address, ObservedResource> unowned) {
+        Map<Address, ObservedResource> owned = new TreeMap<>();
+        for (ResourceSpec r : env.resources()) {
+            if (!unowned.containsKey(r.address())) {
+                owned.put(r.address(), new ObservedResource(r.address(), "id-" + r.address().name(), r.attributes(), Ownership.tags(env.name(), r.address())));
+            }
+        }
+        return new Inventory(env.name(), owned, List.of());
     }
 
     /** Top-level differences, as the planner lists an update's (none forces a replacement: such an import is refused). */
