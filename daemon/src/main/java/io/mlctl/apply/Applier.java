@@ -110,7 +110,11 @@ public final class Applier {
                             cloudIds.put(n.step.address().toString(), id == null ? "" : id);
                             switch (n.step.op()) {
                                 case "create" -> created.incrementAndGet();
-                                case "import" -> imported.incrementAndGet();
+                                case "import" -> {
+                                    // As the plan counts it: an import that also changes the resource is a change too.
+                                    imported.incrementAndGet();
+                                    if (!n.change.attributes().isEmpty()) updated.incrementAndGet();
+                                }
                                 case "update" -> {
                                     updated.incrementAndGet();
                                     created.addAndGet(n.componentCreates);

@@ -27,6 +27,11 @@ public sealed interface Change permits Change.Create, Change.Update, Change.Repl
 
     String reason();
 
+    /** terraform's JSON actions for this change: a replace is ["delete","create"]; an import ["update"] or ["no-op"]. */
+    default List<String> primitives() {
+        return action().primitives();
+    }
+
     /** Addresses that must be applied first (for deletes: resources whose deletion must come first). */
     Set<Address> dependsOn();
 
@@ -84,6 +89,8 @@ public sealed interface Change permits Change.Create, Change.Update, Change.Repl
         }
 
         public Action action() { return Action.IMPORT; }
+        /** As terraform writes an import: what it does to the resource besides taking it over (the "importing" object says that). */
+        public List<String> primitives() { return attributes.isEmpty() ? List.of("no-op") : List.of("update"); }
         public String reason() {
             return "import of existing " + cloudId + (attributes.isEmpty() ? "" : "; attributes differ: "
                 + String.join(", ", attributes.stream().map(AttributeChange::path).toList()));

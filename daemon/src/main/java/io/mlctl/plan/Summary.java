@@ -17,12 +17,17 @@ public record Summary(int create, int update, int replace, int delete, int impor
                 case UPDATE -> u++;
                 case REPLACE -> r++;
                 case DELETE -> d++;
-                case IMPORT -> i++;
+                case IMPORT -> {
+                    // terraform counts an import that also changes the resource under both.
+                    i++;
+                    if (!ch.attributes().isEmpty()) u++;
+                }
             }
         }
         return new Summary(c, u, r, d, i);
     }
 
+    /** The counts added up (an import that also changes the resource is in both of its counts). */
     public int total() {
         return create + update + replace + delete + imported;
     }

@@ -102,7 +102,7 @@ class ImportCommandTest {
         assertThat(change.at("/changes/0/after").asBoolean()).isTrue();
 
         Cli.Result applied = ok(cli.run("apply", "--sandbox", "--auto-approve", withImport.toString()));
-        assertThat(applied.out()).contains("Resources: 1 imported, 0 added, 0 changed, 0 destroyed.");
+        assertThat(applied.out()).contains("Resources: 1 imported, 0 added, 1 changed, 0 destroyed.");
         assertThat(owner("legacy-data")).isEqualTo("dev  bucket.legacy-data");
         // The entry may stay in the spec, as terraform's import blocks may: the resource is managed now, nothing to do.
         assertThat(ok(cli.run("plan", "--sandbox", "--detailed-exitcode", withImport.toString())).out()).contains("No changes.");

@@ -82,7 +82,7 @@ public final class PlanJson {
             if (c.address().isComponent()) o.put("component", c.address().component());
             o.put("action", c.action().id());
             ArrayNode actions = o.putArray("actions");
-            c.action().primitives().forEach(actions::add);
+            c.primitives().forEach(actions::add);
             if (c.cloudId() == null) o.putNull("cloudId");
             else o.put("cloudId", c.cloudId());
             o.put("reason", c.reason());

@@ -82,7 +82,7 @@ class AwsImportCliTest {
         Cli.Result imported = cli(moto).run("import", "--auto-approve", "bucket.team-data", "team-data", spec);
         assertThat(imported.exitCode()).as(imported.toString()).isZero();
         assertThat(imported.out()).contains("# bucket.team-data will be imported and updated in place").contains("~ versioning")
-            .contains("Resources: 1 imported, 0 added, 0 changed, 0 destroyed.");
+            .contains("Resources: 1 imported, 0 added, 1 changed, 0 destroyed.");
         assertThat(tags()).containsEntry("mlctl-environment", "dev").containsEntry("mlctl-address", "bucket.team-data").containsEntry("team", "ml");
         assertThat(s3.getBucketVersioning(b -> b.bucket("team-data")).status()).isEqualTo(BucketVersioningStatus.ENABLED);
 
@@ -105,7 +105,7 @@ class AwsImportCliTest {
             Cli.Result applied = cli(proxy.endpoint()).run("apply", "--auto-approve", spec);
             assertThat(applied.exitCode()).as(applied.toString()).isZero();
             assertThat(drop.dropped()).as("the answers of PutBucketTagging were dropped").hasSize(AwsClients.READ_ATTEMPTS);
-            assertThat(applied.out()).contains("bucket.team-data: retrying").contains("Resources: 1 imported, 0 added, 0 changed, 0 destroyed.");
+            assertThat(applied.out()).contains("bucket.team-data: retrying").contains("Resources: 1 imported, 0 added, 1 changed, 0 destroyed.");
         }
         assertThat(tags()).containsEntry("mlctl-address", "bucket.team-data");
         Cli.Result again = cli(moto).run("plan", "--detailed-exitcode", spec);
