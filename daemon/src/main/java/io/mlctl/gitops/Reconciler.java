@@ -81,7 +81,18 @@ public final class Reconciler implements AutoCloseable {
     public record Assessment(Catalog catalog, PriceCatalog prices) {
     }
 
-    enum Trigger { SPEC, REQUEST, DRIFT }
+    /**
+     * Why an environment is reconciled: {@code SPEC}, its spec changed; {@code POLICY}, only the policies that apply to it
+     * changed since its spec was applied; {@code REQUEST}, a person asked; {@code DRIFT}, its drift check is due.
+     */
+    enum Trigger {
+        SPEC, POLICY, REQUEST, DRIFT;
+
+        /** A check of what is applied, not a change to apply: drift found is reported, and corrected only with selfHeal. */
+        boolean check() {
+            return this == POLICY || this == DRIFT;
+        }
+    }
 
     /** The last commit of the deploy branch that validated, with each environment's spec fingerprint, and its policies. */
     private record Good(String commit, List<Environment> environments, Map<String, String> fingerprints, PolicySet policies) {
@@ -306,11 +317,24 @@ public final class Reconciler implements AutoCloseable {
         }
         boolean request = syncRequested.remove(env.name());
         // A spec change wins over a pending drift retry: it is applied, not reported as drift.
-        if (!done.map(Reconciler::specOf).equals(Optional.ofNullable(g.fingerprints().get(env.name())))) return Optional.of(Trigger.SPEC);
+        String fingerprint = g.fingerprints().get(env.name());
+        if (!done.map(Reconciler::specOf).equals(Optional.ofNullable(fingerprint))) {
+            return Optional.of(policiesOnly(env, fingerprint) ? Trigger.POLICY : Trigger.SPEC);
+        }
         if (request) return Optional.of(Trigger.REQUEST);
         if (retry != null) return Optional.of(retry.trigger());
         Instant checked = driftCheckedAt.get(env.name());
         return checked == null || !now.isBefore(checked.plus(config.driftInterval())) ? Optional.of(Trigger.DRIFT) : Optional.empty();
+    }
+
+    /**
+     * Whether the spec on record as applied is this one and only the policies that apply to it changed: a policy edit
+     * judges the environment again, but is no one's change to its spec (its drift stays for selfHeal to correct).
+     */
+    private boolean policiesOnly(Environment env, String fingerprint) {
+        if (fingerprint == null) return false;
+        Optional<String> applied = coordination.records().applied(env.name()).map(Reconciler::specOf);
+        return applied.isPresent() && !applied.get().equals(fingerprint) && specPart(applied.get()).equals(specPart(fingerprint));
     }
 
     private void fetchSucceeded() {
@@ -430,14 +454,14 @@ public final class Reconciler implements AutoCloseable {
         String commit = g.commit();
         String fingerprint = g.fingerprints().get(env.name());
         EnvironmentStatus prior = status(env).orElseGet(() -> fresh(env, commit, EnvironmentStatus.Status.PENDING));
-        boolean mayApply = env.applyMode() == Environment.ApplyMode.AUTO && (trigger != Trigger.DRIFT || env.selfHeal());
+        boolean mayApply = env.applyMode() == Environment.ApplyMode.AUTO && (!trigger.check() || env.selfHeal());
         Engine.ApplyOutcome outcome;
         boolean[] usedUp = {false};
         try {
             // One pass under the environment's lock: the plan that is reported is the plan that is applied, from one inventory read.
             outcome = engine.apply(env, new Engine.ApplyRequest(PlanOptions.defaults(clock.instant()), Optional.empty(), false, 10,
                 "mlctl daemon " + coordination.membership().replica()), p -> {
-                    if (trigger == Trigger.DRIFT) drifted(env, p);
+                    if (trigger.check()) drifted(env, p);
                     if (p.massDelete() && releaseUsedUp(env) && (mayApply || blocked.contains(env.name()))) {
                         usedUp[0] = true;
                         return false;
@@ -453,7 +477,7 @@ public final class Reconciler implements AutoCloseable {
             // Blocked when it was going to apply, and at the drift checks after that (its held-back change is not drift) until
             // released; a mass delete found by the drift check of an environment that does not self-heal is drift, reported.
             if (mayApply || blocked.contains(env.name())) return blocked(env, g, prior, e.plan(), now);
-            if (trigger == Trigger.DRIFT) drifted(env, e.plan());
+            if (trigger.check()) drifted(env, e.plan());
             outcome = new Engine.ApplyOutcome(e.plan(), Optional.empty(), false);
         } catch (Engine.PolicyDeniedException e) {
             // Whatever the apply mode or trigger: no one may apply this plan (the CLI refuses it too) until the spec or a policy changes.
@@ -476,7 +500,7 @@ public final class Reconciler implements AutoCloseable {
         if (!outcome.approved()) {
             EnvironmentStatus.Status s = env.applyMode() == Environment.ApplyMode.MANUAL ? EnvironmentStatus.Status.MANUAL : EnvironmentStatus.Status.DRIFTED;
             statuses.put(env.name(), with(base, s, Optional.empty()));
-            if (trigger != Trigger.DRIFT) notifier.send(event("plan", env, commit, plan));
+            if (!trigger.check()) notifier.send(event("plan", env, commit, plan));
             // Planned for a person (manual) or reported (drift without selfHeal): nothing more to do until the spec changes.
             if (trigger != Trigger.DRIFT) handled.put(env.name(), Optional.ofNullable(keepingMark(env, fingerprint)));
             succeeded(env);
@@ -734,7 +758,15 @@ public final class Reconciler implements AutoCloseable {
         List<Map<String, Object>> applying = policies.policies().stream().filter(p -> p.match().matches(env))
             .sorted(java.util.Comparator.comparing(Policy::name)).map(Reconciler::policyFacts).toList();
         String spec = fingerprint(env);
-        return applying.isEmpty() ? spec : Hashing.sha256(Map.of("spec", spec, "policies", applying));
+        return applying.isEmpty() ? spec : spec + POLICIES + Hashing.sha256(applying);
+    }
+
+    /** Separates a fingerprint's spec part from its policies' part. */
+    static final String POLICIES = "+policies:";
+
+    static String specPart(String fingerprint) {
+        int at = fingerprint.indexOf(POLICIES);
+        return at < 0 ? fingerprint : fingerprint.substring(0, at);
     }
 
     /** A policy as it judges a plan (not where in which file it is written). */

@@ -18,6 +18,9 @@ import io.mlctl.policy.PolicySet;
 import io.mlctl.spec.Address;
 import io.mlctl.spec.ConfigRepo;
 import io.mlctl.spec.Environment;
+import io.mlctl.spec.Provider;
+import io.mlctl.spec.ResourceType;
+import io.mlctl.provider.sandbox.SandboxCloud;
 import io.mlctl.testing.GitRepos;
 import io.mlctl.testing.Specs;
 import java.nio.file.Files;
@@ -209,6 +212,63 @@ class PoliciesAndCostTest {
         h.flushEvents();
         assertThat(h.events("blocked")).hasSize(1);
         assertThat(bucket("dev")).containsEntry("public", true);
+    }
+
+    @Test
+    void relaxingThePolicyLetsTheChangeItHeldBackThrough() throws Exception {
+        String v1 = DaemonHarness.autoEnv("dev");
+        git.write("envs/dev.yaml", v1).commit("dev");
+        git.push("main");
+        Reconciler r = h.start(h.config(git.url()));
+        r.tick();
+        git.write("envs/dev.yaml", publicBucket(v1)).write("policies/no-public-buckets.yaml", noPublicBuckets("deny")).commit("public, and the policy");
+        git.push("main");
+        r.tick();
+        assertThat(r.statuses().get(0).status()).isEqualTo(EnvironmentStatus.Status.BLOCKED);
+        git.write("policies/no-public-buckets.yaml", noPublicBuckets("warn")).commit("only a warning after all");
+        git.push("main");
+        r.tick();
+        assertThat(r.statuses().get(0).status()).as(h.logs.toString()).isEqualTo(EnvironmentStatus.Status.SYNCED);
+        assertThat(bucket("dev")).containsEntry("public", true);
+        assertThat(r.statuses().get(0).lastPlanPolicies()).extracting(io.mlctl.plan.PolicyResult::deny).containsExactly(false);
+    }
+
+    void driftBucket(String env) {
+        SandboxCloud.StoredResource b = h.sandbox.all(Provider.AWS, ResourceType.BUCKET).stream()
+            .filter(x -> x.cloudId().equals(env + "-data")).findFirst().orElseThrow();
+        Map<String, Object> attrs = new java.util.TreeMap<>(b.attributes());
+        attrs.put("versioning", false);
+        h.sandbox.write(Provider.AWS, new SandboxCloud.StoredResource(b.cloudId(), b.kind(), attrs, b.tags(), b.createdAt()));
+    }
+
+    @Test
+    void aPolicyEditJudgesTheEnvironmentsItAppliesToButCorrectsDriftOnlyWithSelfHeal() throws Exception {
+        String plain = DaemonHarness.autoEnv("plain");
+        String healing = DaemonHarness.autoEnv("healing").replace("  apply: auto\n", "  apply: auto\n  selfHeal: true\n");
+        git.write("envs/plain.yaml", plain).write("envs/healing.yaml", healing).commit("two environments");
+        git.push("main");
+        Reconciler r = h.start(h.config(git.url()));
+        r.tick();
+        driftBucket("plain");
+        driftBucket("healing");
+        long requests = h.sandbox.requestCount();
+        git.write("policies/no-public-buckets.yaml", noPublicBuckets("deny")).commit("no public buckets (both comply)");
+        git.push("main");
+        r.tick();
+        assertThat(h.sandbox.requestCount()).as("judged at once, not at the next drift check").isGreaterThan(requests);
+        assertThat(bucket("plain")).as("someone else's commit does not correct drift").containsEntry("versioning", false);
+        assertThat(bucket("healing")).containsEntry("versioning", true);
+        Map<String, EnvironmentStatus.Status> statuses = new java.util.TreeMap<>();
+        r.statuses().forEach(s -> statuses.put(s.name(), s.status()));
+        assertThat(statuses).isEqualTo(Map.of("healing", EnvironmentStatus.Status.SYNCED, "plain", EnvironmentStatus.Status.DRIFTED));
+        h.flushEvents();
+        assertThat(h.events("drift")).extracting(e -> e.path("environment").asString()).contains("plain");
+        assertThat(h.events("plan")).as("a drift found is not a plan for a person").isEmpty();
+        // Judged once per edit, not at every tick.
+        requests = h.sandbox.requestCount();
+        h.clock.advance(Duration.ofMinutes(1));
+        r.tick();
+        assertThat(h.sandbox.requestCount()).isEqualTo(requests);
     }
 
     @Test
