@@ -149,7 +149,8 @@ final class DaemonCommand implements Callable<Integer> {
         try (GitSource git = new GitSource(config.repo(), config.stateDir().resolve(".daemon/repo.git"), credentials);
              Notifier notifier = new Notifier(config.webhook(), log, 5, Duration.ofSeconds(1))) {
             Reconciler reconciler = new Reconciler(config, git, dir -> new ConfigLoader(new YamlLoader(), s.schema(), s.catalog(), dir)
-                .load(List.of(dir)), env -> s.driver(env, config.sandbox()), s.clock(), log, notifier, metrics, plans, coordination);
+                .load(List.of(dir)), env -> s.driver(env, config.sandbox()), s.clock(), log, notifier, metrics, plans,
+                new Reconciler.Assessment(s.catalog(), s.prices()), coordination);
             try (StatusServer server = new StatusServer(config.listen(), apiToken, reconciler, metrics, plans, s.clock(), config.interval())) {
                 server.start();
                 // The address bound, not the one asked for: with port 0 (any free one) this line is where the port is learnt.

@@ -73,6 +73,7 @@ public final class DaemonMetrics implements AutoCloseable {
     private final Map<String, Counter> commits = new HashMap<>();
     private final Map<String, Env> environments = new ConcurrentHashMap<>();
     private final Map<String, Shown> shown = new ConcurrentHashMap<>();
+    private final Map<String, Costed> costs = new ConcurrentHashMap<>();
     private final Set<String> providers = ConcurrentHashMap.newKeySet();
     private volatile Supplier<? extends Collection<EnvironmentStatus>> statusSource;
 
@@ -91,6 +92,16 @@ public final class DaemonMetrics implements AutoCloseable {
         final List<Meter> meters = new ArrayList<>();
         Meter lastSyncGauge;
     }
+
+    /** What the cost gauges of one environment read (NaN until a plan of it is priced), and the gauges, to remove them when it goes. */
+    private static final class Costed {
+        volatile double low = Double.NaN;
+        volatile double high = Double.NaN;
+        final List<Meter> meters = new ArrayList<>();
+    }
+
+    /** The two ends of a cost range, as the label {@code bound} of the cost gauge says them. */
+    public static final List<String> BOUNDS = List.of("low", "high");
 
     public DaemonMetrics() {
         this(BuildInfo.current());
@@ -236,6 +247,39 @@ public final class DaemonMetrics implements AutoCloseable {
         c.increment();
     }
 
+    /**
+     * The environments whose monthly cost this replica reports (those of the last valid commit it owns): their cost gauges
+     * are registered, NaN until a plan of theirs is priced; those of an environment no longer listed (it left the repository,
+     * or another replica owns it now) are removed, since its cost is no longer re-planned here.
+     */
+    public synchronized void costed(Collection<String> envs) {
+        for (String env : envs) {
+            costs.computeIfAbsent(env, name -> {
+                Costed c = new Costed();
+                for (String bound : BOUNDS) {
+                    c.meters.add(Gauge.builder("mlctl.environment.monthly.cost.usd", () -> bound.equals("low") ? c.low : c.high)
+                        .description("Monthly cost in USD of each environment as its last plan leaves it (what it costs once that plan is "
+                            + "applied): bound low with autoscaled pools and endpoints at their minimum, high at their maximum; usage-based "
+                            + "charges and resources without a price are not in it; NaN until a plan of it is priced")
+                        .tag("environment", name).tag("bound", bound).register(registry));
+                }
+                return c;
+            });
+        }
+        Set<String> listed = new HashSet<>(envs);
+        for (String gone : List.copyOf(costs.keySet())) {
+            if (!listed.contains(gone)) costs.remove(gone).meters.forEach(registry::remove);
+        }
+    }
+
+    /** An environment's monthly cost as its last plan leaves it, until {@link #watch} reads it; ignored unless {@link #costed} lists it. */
+    public void cost(String env, double low, double high) {
+        Costed c = costs.get(env);
+        if (c == null) return;
+        c.low = low;
+        c.high = high;
+    }
+
     /** An environment's current status (one of {@link #STATUSES}), until {@link #watch} reads them from the source. */
     public void status(String env, String status) {
         if (!STATUSES.contains(status)) throw new IllegalArgumentException("unknown status '" + status + "' (known: " + STATUSES + ")");
@@ -244,8 +288,8 @@ public final class DaemonMetrics implements AutoCloseable {
 
     /**
      * Reads the environments' statuses from {@code source} at every scrape, the list {@code /api/environments}
-     * serves: the gauges then say exactly what the API says (a Git outage shows as error there too), and an
-     * environment this replica no longer owns leaves them, so that a sum over replicas counts it once.
+     * serves: the gauges then say exactly what the API says (a Git outage shows as error there too; the cost is its
+     * last plan's), and an environment this replica no longer owns leaves them, so that a sum over replicas counts it once.
      */
     public void watch(Supplier<? extends Collection<EnvironmentStatus>> source) {
         statusSource = source;
@@ -268,6 +312,7 @@ public final class DaemonMetrics implements AutoCloseable {
                 shownNow.lastSync = s.lastSync().get().toEpochMilli() / 1000.0;
                 showLastSync(s.name(), shownNow);
             }
+            s.lastPlanCost().ifPresent(c -> cost(s.name(), c.after().low(), c.after().high()));
         }
         for (String gone : List.copyOf(shown.keySet())) {
             if (names.contains(gone)) continue;

@@ -6,13 +6,21 @@ import io.mlctl.apply.Journal;
 import io.mlctl.apply.LockedException;
 import io.mlctl.apply.LockService;
 import io.mlctl.apply.RetryPolicy;
+import io.mlctl.catalog.Catalog;
+import io.mlctl.cost.CostModel;
+import io.mlctl.cost.PlanCosts;
+import io.mlctl.cost.PriceCatalog;
 import io.mlctl.engine.Engine;
 import io.mlctl.engine.MassDeleteException;
 import io.mlctl.plan.Plan;
+import io.mlctl.plan.PolicyResult;
 import io.mlctl.plan.Summary;
 import io.mlctl.plan.render.MarkdownRenderer;
 import io.mlctl.plan.render.PlanJson;
 import io.mlctl.planner.PlanOptions;
+import io.mlctl.policy.Policies;
+import io.mlctl.policy.Policy;
+import io.mlctl.policy.PolicySet;
 import io.mlctl.provider.Driver;
 import io.mlctl.spec.ConfigRepo;
 import io.mlctl.spec.Environment;
@@ -50,7 +58,8 @@ import tools.jackson.databind.node.ObjectNode;
  * whose retry or drift check is due) to a bounded pool of reconcilers; and plans review branches. An
  * environment is applied when its own resolved spec changed since it was last made true (or a person
  * asks): someone else's commit never touches it, and its drift is corrected only with {@code selfHeal}.
- * Everything the CLI does is reused through {@link Engine}, including its lock and journal.
+ * Everything the CLI does is reused through {@link Engine}, including its lock and journal, the
+ * repository's policies (a plan one denies is blocked) and the plans' prices.
  */
 public final class Reconciler implements AutoCloseable {
     /** Reads a config repository checked out in a directory. */
@@ -65,10 +74,28 @@ public final class Reconciler implements AutoCloseable {
         }
     }
 
-    enum Trigger { SPEC, REQUEST, DRIFT }
+    /**
+     * What plans are judged and priced with: the catalog the repository's policies are compiled against (they count GPUs
+     * by machine type) and the prices every plan is costed at.
+     */
+    public record Assessment(Catalog catalog, PriceCatalog prices) {
+    }
 
-    /** The last commit of the deploy branch that validated, with each environment's spec fingerprint. */
-    private record Good(String commit, List<Environment> environments, Map<String, String> fingerprints) {
+    /**
+     * Why an environment is reconciled: {@code SPEC}, its spec changed; {@code POLICY}, only the policies that apply to it
+     * changed since its spec was applied; {@code REQUEST}, a person asked; {@code DRIFT}, its drift check is due.
+     */
+    enum Trigger {
+        SPEC, POLICY, REQUEST, DRIFT;
+
+        /** A check of what is applied, not a change to apply: drift found is reported, and corrected only with selfHeal. */
+        boolean check() {
+            return this == POLICY || this == DRIFT;
+        }
+    }
+
+    /** The last commit of the deploy branch that validated, with each environment's spec fingerprint, and its policies. */
+    private record Good(String commit, List<Environment> environments, Map<String, String> fingerprints, PolicySet policies) {
     }
 
     private record Retry(Instant at, Trigger trigger) {
@@ -89,13 +116,15 @@ public final class Reconciler implements AutoCloseable {
     private final DaemonMetrics metrics;
     private final PlanStore plans;
     private final Coordination coordination;
+    private final Catalog catalog;
+    private final PlanCosts costs;
     private final Path work;
     private final ExecutorService pool;
 
     /** The scheduler thread's own. */
     private ObjectId deployed;
     private final Map<String, ObjectId> reviewed = new HashMap<>();
-    private volatile Good good = new Good(null, List.of(), Map.of());
+    private volatile Good good = new Good(null, List.of(), Map.of(), PolicySet.NONE);
     private volatile Source source;
     /** Read by the HTTP threads and written by the reconcilers. */
     private final Map<String, EnvironmentStatus> statuses = new ConcurrentSkipListMap<>();
@@ -116,12 +145,13 @@ public final class Reconciler implements AutoCloseable {
     private volatile Instant lastTick;
 
     public Reconciler(DaemonConfig config, GitSource git, Loader loader, Function<Environment, Driver> drivers, Clock clock,
-                      DaemonLog log, Notifier notifier, DaemonMetrics metrics, PlanStore plans) {
-        this(config, git, loader, drivers, clock, log, notifier, metrics, plans, Coordination.local(config));
+                      DaemonLog log, Notifier notifier, DaemonMetrics metrics, PlanStore plans, Assessment assessment) {
+        this(config, git, loader, drivers, clock, log, notifier, metrics, plans, assessment, Coordination.local(config));
     }
 
     public Reconciler(DaemonConfig config, GitSource git, Loader loader, Function<Environment, Driver> drivers, Clock clock,
-                      DaemonLog log, Notifier notifier, DaemonMetrics metrics, PlanStore plans, Coordination coordination) {
+                      DaemonLog log, Notifier notifier, DaemonMetrics metrics, PlanStore plans, Assessment assessment,
+                      Coordination coordination) {
         this.config = config;
         this.git = git;
         this.loader = loader;
@@ -132,6 +162,8 @@ public final class Reconciler implements AutoCloseable {
         this.metrics = metrics;
         this.plans = plans;
         this.coordination = coordination;
+        this.catalog = assessment.catalog();
+        this.costs = new PlanCosts(new CostModel(assessment.prices()));
         this.work = config.stateDir().resolve(".daemon");
         this.source = new Source(GitSource.redact(config.repo()), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
         // The status gauge reads what /api/environments serves (a Git outage included), so the two never disagree.
@@ -222,6 +254,8 @@ public final class Reconciler implements AutoCloseable {
             }
         }
         Good g = good;
+        // Cost gauges for what this replica owns of the last valid commit: one that left the repository or moved away goes.
+        metrics.costed(g.environments().stream().map(Environment::name).filter(coordination.membership()::owns).toList());
         for (Environment env : g.environments()) {
             if (!coordination.membership().owns(env.name())) {
                 // Another replica owns it now: its status is served there, and its retries are that replica's business.
@@ -283,11 +317,24 @@ public final class Reconciler implements AutoCloseable {
         }
         boolean request = syncRequested.remove(env.name());
         // A spec change wins over a pending drift retry: it is applied, not reported as drift.
-        if (!done.map(Reconciler::specOf).equals(Optional.ofNullable(g.fingerprints().get(env.name())))) return Optional.of(Trigger.SPEC);
+        String fingerprint = g.fingerprints().get(env.name());
+        if (!done.map(Reconciler::specOf).equals(Optional.ofNullable(fingerprint))) {
+            return Optional.of(policiesOnly(env, fingerprint) ? Trigger.POLICY : Trigger.SPEC);
+        }
         if (request) return Optional.of(Trigger.REQUEST);
         if (retry != null) return Optional.of(retry.trigger());
         Instant checked = driftCheckedAt.get(env.name());
         return checked == null || !now.isBefore(checked.plus(config.driftInterval())) ? Optional.of(Trigger.DRIFT) : Optional.empty();
+    }
+
+    /**
+     * Whether the spec on record as applied is this one and only the policies that apply to it changed: a policy edit
+     * judges the environment again, but is no one's change to its spec (its drift stays for selfHeal to correct).
+     */
+    private boolean policiesOnly(Environment env, String fingerprint) {
+        if (fingerprint == null) return false;
+        Optional<String> applied = coordination.records().applied(env.name()).map(Reconciler::specOf);
+        return applied.isPresent() && !applied.get().equals(fingerprint) && specPart(applied.get()).equals(specPart(fingerprint));
     }
 
     private void fetchSucceeded() {
@@ -318,8 +365,11 @@ public final class Reconciler implements AutoCloseable {
     private boolean deploy(ObjectId commit) {
         String id = shortId(commit);
         ConfigRepo repo;
+        PolicySet policies;
         try {
             repo = loader.load(git.checkout(commit, config.path(), work.resolve("checkouts/" + ProcessHandle.current().pid() + "/deploy")));
+            // A policy that does not compile makes the commit invalid, as a spec error does: the last good policies stay in force.
+            policies = Policies.compile(repo.policyDocuments(), catalog);
         } catch (SpecException e) {
             rejected(commit, e);
             return true;
@@ -328,9 +378,9 @@ public final class Reconciler implements AutoCloseable {
             return false;
         }
         Map<String, String> fingerprints = new HashMap<>();
-        for (Environment env : repo.environments()) fingerprints.put(env.name(), fingerprint(env));
+        for (Environment env : repo.environments()) fingerprints.put(env.name(), fingerprint(env, policies));
         Good was = good;
-        good = new Good(commit.name(), repo.environments(), fingerprints);
+        good = new Good(commit.name(), repo.environments(), fingerprints, policies);
         // A new commit is a fresh start for environments whose spec it changed; the others keep their schedule.
         for (Environment env : repo.environments()) {
             if (!fingerprints.get(env.name()).equals(was.fingerprints().get(env.name()))) {
@@ -340,7 +390,7 @@ public final class Reconciler implements AutoCloseable {
         }
         metrics.commit("valid");
         rejectedCommit = Optional.empty();
-        log.info("commit validated", "commit", id, "environments", repo.environments().size());
+        log.info("commit validated", "commit", id, "environments", repo.environments().size(), "policies", policies.policies().size());
         for (String gone : new ArrayList<>(statuses.keySet())) {
             if (!fingerprints.containsKey(gone)) {
                 EnvironmentStatus s = statuses.get(gone);
@@ -376,7 +426,7 @@ public final class Reconciler implements AutoCloseable {
         driftCheckedAt.put(env.name(), start);
         try (Driver driver = drivers.apply(env)) {
             long requestsBefore = driver.requestCount();
-            Engine engine = new Engine(driver, config.stateDir(), clock, RetryPolicy.standard(new Random()), coordination.locks());
+            Engine engine = engine(driver, g.policies());
             try {
                 outcome = reconcileWith(engine, env, trigger, g);
             } finally {
@@ -404,14 +454,14 @@ public final class Reconciler implements AutoCloseable {
         String commit = g.commit();
         String fingerprint = g.fingerprints().get(env.name());
         EnvironmentStatus prior = status(env).orElseGet(() -> fresh(env, commit, EnvironmentStatus.Status.PENDING));
-        boolean mayApply = env.applyMode() == Environment.ApplyMode.AUTO && (trigger != Trigger.DRIFT || env.selfHeal());
+        boolean mayApply = env.applyMode() == Environment.ApplyMode.AUTO && (!trigger.check() || env.selfHeal());
         Engine.ApplyOutcome outcome;
         boolean[] usedUp = {false};
         try {
             // One pass under the environment's lock: the plan that is reported is the plan that is applied, from one inventory read.
             outcome = engine.apply(env, new Engine.ApplyRequest(PlanOptions.defaults(clock.instant()), Optional.empty(), false, 10,
                 "mlctl daemon " + coordination.membership().replica()), p -> {
-                    if (trigger == Trigger.DRIFT) drifted(env, p);
+                    if (trigger.check()) drifted(env, p);
                     if (p.massDelete() && releaseUsedUp(env) && (mayApply || blocked.contains(env.name()))) {
                         usedUp[0] = true;
                         return false;
@@ -427,10 +477,15 @@ public final class Reconciler implements AutoCloseable {
             // Blocked when it was going to apply, and at the drift checks after that (its held-back change is not drift) until
             // released; a mass delete found by the drift check of an environment that does not self-heal is drift, reported.
             if (mayApply || blocked.contains(env.name())) return blocked(env, g, prior, e.plan(), now);
-            if (trigger == Trigger.DRIFT) drifted(env, e.plan());
+            if (trigger.check()) drifted(env, e.plan());
             outcome = new Engine.ApplyOutcome(e.plan(), Optional.empty(), false);
+        } catch (Engine.PolicyDeniedException e) {
+            // Whatever the apply mode or trigger: no one may apply this plan (the CLI refuses it too) until the spec or a policy changes.
+            return denied(env, g, prior, e.plan(), now);
         }
         Plan plan = outcome.plan();
+        // Nothing to apply, yet the spec breaks a deny policy (one committed after it was applied): reported as mlctl plan would.
+        if (plan.denied()) return denied(env, g, prior, plan, now);
         if (usedUp[0]) {
             return blocked(env, g, prior, plan, now, "mass delete held back: the plan deletes %d resources (%s); the spec's allowMassDelete "
                 + "was committed for an earlier change, which is applied: remove it, and commit it again with this change if it is intended "
@@ -445,7 +500,7 @@ public final class Reconciler implements AutoCloseable {
         if (!outcome.approved()) {
             EnvironmentStatus.Status s = env.applyMode() == Environment.ApplyMode.MANUAL ? EnvironmentStatus.Status.MANUAL : EnvironmentStatus.Status.DRIFTED;
             statuses.put(env.name(), with(base, s, Optional.empty()));
-            if (trigger != Trigger.DRIFT) notifier.send(event("plan", env, commit, plan.summary()));
+            if (!trigger.check()) notifier.send(event("plan", env, commit, plan));
             // Planned for a person (manual) or reported (drift without selfHeal): nothing more to do until the spec changes.
             if (trigger != Trigger.DRIFT) handled.put(env.name(), Optional.ofNullable(keepingMark(env, fingerprint)));
             succeeded(env);
@@ -456,9 +511,10 @@ public final class Reconciler implements AutoCloseable {
         if (result.isPresent() && !result.get().ok()) {
             String errors = String.join("; ", result.get().failures());
             statuses.put(env.name(), new EnvironmentStatus(env.name(), env.provider().id(), env.region(), commit, EnvironmentStatus.Status.ERROR,
-                Optional.of(plan.summary()), Optional.of(now), Optional.of(done), Optional.of("failed"), Optional.of(errors), base.lastSync()));
+                Optional.of(plan.summary()), Optional.of(now), Optional.of(done), Optional.of("failed"), Optional.of(errors), base.lastSync(),
+                base.lastPlanCost(), base.lastPlanPolicies()));
             backoff(env, trigger);
-            notifier.send(event("error", env, commit, plan.summary()).put("error", errors));
+            notifier.send(event("error", env, commit, plan).put("error", errors));
             return "failed";
         }
         Summary applied = plan.summary();
@@ -468,10 +524,11 @@ public final class Reconciler implements AutoCloseable {
         metrics.changed(env.name(), "delete", applied.delete());
         metrics.changed(env.name(), "import", applied.imported());
         EnvironmentStatus after = new EnvironmentStatus(env.name(), env.provider().id(), env.region(), commit, EnvironmentStatus.Status.SYNCED,
-            Optional.of(applied), Optional.of(now), Optional.of(done), Optional.of("succeeded"), Optional.empty(), base.lastSync());
+            Optional.of(applied), Optional.of(now), Optional.of(done), Optional.of("succeeded"), Optional.empty(), base.lastSync(), base.lastPlanCost(),
+            base.lastPlanPolicies());
         statuses.put(env.name(), synced(after, done));
         log.info("applied", "environment", env.name(), "commit", shortId(commit), "result", result.map(ApplyResult::sentence).orElse("no changes"));
-        notifier.send(event("apply", env, commit, applied).put("outcome", "succeeded"));
+        notifier.send(event("apply", env, commit, plan).put("outcome", "succeeded"));
         succeeded(env);
         return "applied";
     }
@@ -497,11 +554,44 @@ public final class Reconciler implements AutoCloseable {
         String key = plan.fingerprints().spec() + "/" + plan.fingerprints().inventory();
         if (!key.equals(blockedNotified.put(env.name(), key))) {
             log.warn("mass delete held back", "environment", env.name(), "commit", shortId(g.commit()), "deletes", doomed.size());
-            ObjectNode ev = event("blocked", env, g.commit(), plan.summary()).put("error", why);
+            ObjectNode ev = event("blocked", env, g.commit(), plan).put("error", why);
             ev.putArray("deletes").addAll(doomed.stream().map(tools.jackson.databind.node.StringNode::valueOf).toList());
             notifier.send(ev);
         }
         return "blocked";
+    }
+
+    /**
+     * A plan a deny policy refuses waits for a person to change the spec or the policy: the environment is blocked (not
+     * failing: nothing is retried or backed off), its status names each policy, resource and message, and the webhook hears
+     * of each such plan once. Its drift checks re-plan it, and keep it blocked while the plan is denied.
+     */
+    private String denied(Environment env, Good g, EnvironmentStatus prior, Plan plan, Instant now) {
+        List<PolicyResult> denials = plan.policies().stream().filter(PolicyResult::deny).toList();
+        String why = (plan.hasChanges() ? "plan refused: " : "the applied spec breaks a policy: ") + denials(env, denials)
+            + "; nothing is applied until the spec or the policy changes";
+        statuses.put(env.name(), with(planned(prior, plan, now, g.commit()), EnvironmentStatus.Status.BLOCKED, Optional.of(why)));
+        handled.put(env.name(), Optional.ofNullable(keepingMark(env, g.fingerprints().get(env.name()))));
+        succeeded(env);
+        // The same plan denied for the same reasons is one event; an edited policy (or message) is another.
+        String key = "policy/" + plan.fingerprints().spec() + "/" + plan.fingerprints().inventory() + "/" + Hashing.sha256Text(why);
+        if (!key.equals(blockedNotified.put(env.name(), key))) {
+            log.warn("plan denied by policy", "environment", env.name(), "commit", shortId(g.commit()), "denials", denials.size(), "error", why);
+            notifier.send(event("blocked", env, g.commit(), plan).put("error", why));
+        }
+        return "blocked";
+    }
+
+    /** Each denial as {@code policy P denies ADDRESS (file:line:col): message}, the first five and how many more. */
+    static String denials(Environment env, List<PolicyResult> denials) {
+        List<String> parts = denials.stream().limit(5).map(r -> "policy " + r.policy() + " denies " + r.address().map(a -> a.toString()
+            + env.resources().stream().filter(x -> x.address().equals(a) && x.position() != null).findFirst().map(x -> " (" + x.position() + ")")
+                .orElse("")).orElse("environment " + env.name()) + ": " + r.message()).toList();
+        return String.join("; ", parts) + (denials.size() > 5 ? " and " + (denials.size() - 5) + " more" : "");
+    }
+
+    private Engine engine(Driver driver, PolicySet policies) {
+        return new Engine(driver, config.stateDir(), clock, RetryPolicy.standard(new Random()), coordination.locks(), policies, Optional.of(costs));
     }
 
     private Engine.Observer observer(Environment env, String commit, String fingerprint) {
@@ -512,7 +602,8 @@ public final class Reconciler implements AutoCloseable {
                 if (result.isEmpty() || result.get().ok()) {
                     record(env, fingerprint);
                     blocked.remove(env.name());
-                    blockedNotified.remove(env.name());
+                    // A denied plan with nothing to apply stays blocked: its event is not sent again at every drift check.
+                    if (!plan.denied()) blockedNotified.remove(env.name());
                 }
             }
 
@@ -604,7 +695,7 @@ public final class Reconciler implements AutoCloseable {
         if (!plan.hasChanges()) return;
         metrics.drift(env.name());
         log.warn("drift found", "environment", env.name(), "plan", plan.summary().sentence());
-        notifier.send(event("drift", env, good.commit(), plan.summary()));
+        notifier.send(event("drift", env, good.commit(), plan));
     }
 
     private static EnvironmentStatus fresh(Environment env, String commit, EnvironmentStatus.Status status) {
@@ -614,23 +705,23 @@ public final class Reconciler implements AutoCloseable {
 
     private static EnvironmentStatus planned(EnvironmentStatus s, Plan plan, Instant when, String commit) {
         return new EnvironmentStatus(s.name(), s.provider(), s.region(), commit, s.status(), Optional.of(plan.summary()), Optional.of(when),
-            s.lastApplyTime(), s.lastApplyOutcome(), Optional.empty(), s.lastSync());
+            s.lastApplyTime(), s.lastApplyOutcome(), Optional.empty(), s.lastSync(), EnvironmentStatus.PlanCost.of(plan), plan.policies());
     }
 
     private EnvironmentStatus synced(EnvironmentStatus s, Instant when) {
         metrics.synced(s.name(), when.getEpochSecond());
         return new EnvironmentStatus(s.name(), s.provider(), s.region(), s.commit(), EnvironmentStatus.Status.SYNCED, s.lastPlanSummary(),
-            s.lastPlanTime(), s.lastApplyTime(), s.lastApplyOutcome(), Optional.empty(), Optional.of(when));
+            s.lastPlanTime(), s.lastApplyTime(), s.lastApplyOutcome(), Optional.empty(), Optional.of(when), s.lastPlanCost(), s.lastPlanPolicies());
     }
 
     private static EnvironmentStatus with(EnvironmentStatus s, EnvironmentStatus.Status status, Optional<String> error) {
         return new EnvironmentStatus(s.name(), s.provider(), s.region(), s.commit(), status, s.lastPlanSummary(), s.lastPlanTime(),
-            s.lastApplyTime(), s.lastApplyOutcome(), error, s.lastSync());
+            s.lastApplyTime(), s.lastApplyOutcome(), error, s.lastSync(), s.lastPlanCost(), s.lastPlanPolicies());
     }
 
     private static EnvironmentStatus withCommit(EnvironmentStatus s, String commit) {
         return new EnvironmentStatus(s.name(), s.provider(), s.region(), commit, s.status(), s.lastPlanSummary(), s.lastPlanTime(),
-            s.lastApplyTime(), s.lastApplyOutcome(), s.error(), s.lastSync());
+            s.lastApplyTime(), s.lastApplyOutcome(), s.error(), s.lastSync(), s.lastPlanCost(), s.lastPlanPolicies());
     }
 
     private Optional<EnvironmentStatus> status(Environment env) {
@@ -641,7 +732,8 @@ public final class Reconciler implements AutoCloseable {
         log.error("reconcile failed", "environment", env.name(), "error", message);
         EnvironmentStatus s = status(env).orElseGet(() -> fresh(env, g.commit(), EnvironmentStatus.Status.ERROR));
         statuses.put(env.name(), new EnvironmentStatus(s.name(), s.provider(), s.region(), g.commit(), EnvironmentStatus.Status.ERROR,
-            s.lastPlanSummary(), s.lastPlanTime(), s.lastApplyTime(), s.lastApplyOutcome(), Optional.of(message), s.lastSync()));
+            s.lastPlanSummary(), s.lastPlanTime(), s.lastApplyTime(), s.lastApplyOutcome(), Optional.of(message), s.lastSync(), s.lastPlanCost(),
+            s.lastPlanPolicies()));
         backoff(env, trigger);
         notifier.send(notifier.event("error").put("environment", env.name()).put("commit", g.commit()).put("error", message));
     }
@@ -656,6 +748,39 @@ public final class Reconciler implements AutoCloseable {
     private void succeeded(Environment env) {
         failures.remove(env.name());
         retries.remove(env.name());
+    }
+
+    /**
+     * What an environment's reconcile depends on: its spec, and the policies that apply to it (an edited policy re-evaluates
+     * the environments it matches). Only mixed in when some apply, so that fingerprints without policies stay as they were.
+     */
+    static String fingerprint(Environment env, PolicySet policies) {
+        List<Map<String, Object>> applying = policies.policies().stream().filter(p -> p.match().matches(env))
+            .sorted(java.util.Comparator.comparing(Policy::name)).map(Reconciler::policyFacts).toList();
+        String spec = fingerprint(env);
+        return applying.isEmpty() ? spec : spec + POLICIES + Hashing.sha256(applying);
+    }
+
+    /** Separates a fingerprint's spec part from its policies' part. */
+    static final String POLICIES = "+policies:";
+
+    static String specPart(String fingerprint) {
+        int at = fingerprint.indexOf(POLICIES);
+        return at < 0 ? fingerprint : fingerprint.substring(0, at);
+    }
+
+    /** A policy as it judges a plan (not where in which file it is written). */
+    private static Map<String, Object> policyFacts(Policy p) {
+        Map<String, Object> m = new TreeMap<>();
+        m.put("name", p.name());
+        m.put("enforcement", p.enforcement().id());
+        m.put("types", p.match().types().stream().map(t -> t.id()).sorted().toList());
+        m.put("providers", p.match().providers().stream().map(x -> x.id()).sorted().toList());
+        m.put("labels", new TreeMap<>(p.match().labels()));
+        m.put("environments", p.match().environments().stream().sorted().toList());
+        m.put("condition", p.condition());
+        m.put("message", p.message());
+        return m;
     }
 
     /** What an environment's reconcile depends on in its spec (not where in which file it is written). */
@@ -683,11 +808,14 @@ public final class Reconciler implements AutoCloseable {
         String branch = DaemonConfig.shortName(ref);
         String id = shortId(commit);
         ConfigRepo repo;
+        PolicySet policies;
         // Reviews run side by side: each reads its own checkout, so one branch's files are never planned as another's.
         Path checkout = work.resolve("checkouts/" + ProcessHandle.current().pid() + "/review-" + Hashing.sha256Text(ref).substring(0, 12)
             + "-" + commit.name());
         try {
             repo = loader.load(git.checkout(commit, config.path(), checkout));
+            // The branch is judged by its own policies: a pull request that edits one shows what the edit does.
+            policies = Policies.compile(repo.policyDocuments(), catalog);
         } catch (SpecException e) {
             log.error("review branch does not validate", "branch", branch, "commit", id, "error", e.errors().get(0));
             notifier.send(notifier.event("error").put("branch", branch).put("commit", commit.name()).put("error", e.userMessage()));
@@ -705,11 +833,10 @@ public final class Reconciler implements AutoCloseable {
         }
         for (Environment env : repo.environments()) {
             try (Driver driver = drivers.apply(env)) {
-                Engine engine = new Engine(driver, config.stateDir(), clock, RetryPolicy.standard(new Random()));
-                Plan plan = engine.plan(env, PlanOptions.defaults(clock.instant()));
+                Plan plan = engine(driver, policies).plan(env, PlanOptions.defaults(clock.instant()));
                 publish(branch, env, commit.name(), plan, true);
                 log.info("planned review branch", "branch", branch, "commit", id, "environment", env.name(), "plan", plan.summary().sentence());
-                notifier.send(event("plan", env, commit.name(), plan.summary()).put("branch", branch));
+                notifier.send(event("plan", env, commit.name(), plan).put("branch", branch));
             } catch (MlctlException e) {
                 log.error("cannot plan review branch", "branch", branch, "environment", env.name(), "error", e.userMessage());
             }
@@ -750,6 +877,17 @@ public final class Reconciler implements AutoCloseable {
     private ObjectNode event(String type, Environment env, String commit, Summary summary) {
         ObjectNode n = notifier.event(type).put("environment", env.name()).put("commit", commit).put("time", clock.instant().toString());
         n.set("summary", PlanJson.summary(summary));
+        return n;
+    }
+
+    /**
+     * An event about a plan: its summary, what it changes in the monthly bill ({@code costDelta}, USD, when it was priced) and
+     * the policies it breaks.
+     */
+    private ObjectNode event(String type, Environment env, String commit, Plan plan) {
+        ObjectNode n = event(type, env, commit, plan.summary());
+        plan.cost().ifPresent(c -> n.putObject("costDelta").put("low", c.deltaLow()).put("high", c.deltaHigh()));
+        if (!plan.policies().isEmpty()) n.set("policies", StatusServer.policies(plan.policies()));
         return n;
     }
 

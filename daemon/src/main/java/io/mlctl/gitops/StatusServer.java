@@ -208,6 +208,12 @@ public final class StatusServer implements AutoCloseable {
             ObjectNode lastPlan = o.putObject("lastPlan");
             s.lastPlanSummary().ifPresentOrElse(sum -> lastPlan.set("summary", PlanJson.summary(sum)), () -> lastPlan.putNull("summary"));
             s.lastPlanTime().ifPresentOrElse(t -> lastPlan.put("time", t.toString()), () -> lastPlan.putNull("time"));
+            // The monthly cost the plan leaves the environment at, and what the plan changes in it (USD; null when not priced).
+            s.lastPlanCost().ifPresentOrElse(c -> {
+                lastPlan.putObject("cost").put("low", c.after().low()).put("high", c.after().high()).put("usageBased", c.after().usageBased());
+                lastPlan.putObject("costDelta").put("low", c.deltaLow()).put("high", c.deltaHigh());
+            }, () -> lastPlan.putNull("cost").putNull("costDelta"));
+            lastPlan.set("policies", policies(s.lastPlanPolicies()));
             if (s.lastApplyTime().isPresent()) {
                 o.putObject("lastApply").put("time", s.lastApplyTime().get().toString()).put("outcome", s.lastApplyOutcome().orElse(""));
             } else {
@@ -217,6 +223,17 @@ public final class StatusServer implements AutoCloseable {
             s.lastSync().ifPresentOrElse(t -> o.put("lastSync", t.toString()), () -> o.putNull("lastSync"));
         }
         return JSON.writeValueAsString(arr) + "\n";
+    }
+
+    /** The policies a plan breaks, as the plan's JSON writes them. */
+    static ArrayNode policies(java.util.List<io.mlctl.plan.PolicyResult> results) {
+        ArrayNode arr = JSON.createArrayNode();
+        for (io.mlctl.plan.PolicyResult r : results) {
+            ObjectNode o = arr.addObject().put("policy", r.policy()).put("enforcement", r.enforcement());
+            r.address().ifPresentOrElse(a -> o.put("address", a.toString()), () -> o.putNull("address"));
+            o.put("message", r.message());
+        }
+        return arr;
     }
 
     /** The daemon as a whole: its replica, the live members, and the config repository's health. */

@@ -60,7 +60,8 @@ class DaemonAwsTest {
             try (GitSource source = new GitSource(config.repo(), dir.resolve("cache.git"), GitCredentials.none());
                  Notifier notifier = new Notifier(Optional.empty(), log, 1, Duration.ofMillis(1))) {
                 Reconciler r = new Reconciler(config, source, d -> new ConfigLoader(new YamlLoader(), Specs.SCHEMA, Specs.CATALOG, d).load(List.of(d)),
-                    env -> new AwsDriver(settings, Specs.CATALOG), Clock.systemUTC(), log, notifier, metrics, new PlanStore(dir.resolve("plans")));
+                    env -> new AwsDriver(settings, Specs.CATALOG), Clock.systemUTC(), log, notifier, metrics, new PlanStore(dir.resolve("plans")),
+                    DaemonHarness.ASSESSMENT);
                 r.tick();
                 assertThat(r.statuses()).singleElement().satisfies(s -> {
                     assertThat(s.status()).as(logs.toString()).isEqualTo(EnvironmentStatus.Status.SYNCED);

@@ -36,6 +36,8 @@ import tools.jackson.databind.json.JsonMapper;
  */
 final class DaemonHarness implements AutoCloseable {
     static final JsonMapper JSON = JsonMapper.builder().build();
+    /** The catalog and the prices the jar ships, as {@code mlctl daemon} judges and prices plans without refreshed prices. */
+    static final Reconciler.Assessment ASSESSMENT = new Reconciler.Assessment(Specs.CATALOG, io.mlctl.cost.PriceCatalog.shipped());
     final Path dir;
     final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
     final StringWriter logs = new StringWriter();
@@ -96,7 +98,7 @@ final class DaemonHarness implements AutoCloseable {
         notifier = new Notifier(config.webhook(), log, 3, Duration.ofMillis(10));
         plans = new PlanStore(stateDir().resolve(".daemon"));
         reconciler = new Reconciler(config, source, d -> new ConfigLoader(new YamlLoader(), Specs.SCHEMA, Specs.CATALOG, d).load(List.of(d)),
-            e -> sandbox, clock, log, notifier, metrics, plans);
+            e -> sandbox, clock, log, notifier, metrics, plans, ASSESSMENT);
         server = new StatusServer(config.listen(), apiToken, reconciler, metrics, plans, clock, config.interval());
         server.start();
         return reconciler;

@@ -230,6 +230,7 @@ class DaemonMetricsTest {
         metrics.reconciled("dev", "applied", Duration.ofSeconds(1));
         metrics.status("dev", "synced");
         metrics.synced("dev", 1);
+        metrics.costed(List.of("dev"));
         Map<String, String> types = new HashMap<>();
         Map<String, String> help = new HashMap<>();
         for (String line : metrics.scrape().lines().toList()) {
@@ -263,6 +264,13 @@ class DaemonMetricsTest {
         metrics.changed("dev", "create", 2);
         metrics.cloudRequests("aws", 3);
         metrics.cloudError("aws");
+        metrics.costed(List.of("dev", "prod"));
+        metrics.cost("dev", 83.95, 755.55);
+        assertPromtoolAccepts(metrics.scrape());
+    }
+
+    /** {@code promtool check metrics} exits 0 and says nothing about {@code scrape}. */
+    static void assertPromtoolAccepts(String scrape) throws Exception {
         Process p;
         try {
             p = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
@@ -270,12 +278,59 @@ class DaemonMetricsTest {
             throw new AssertionError("promtool is not installed: apt-get install prometheus (as .ci/run does)", e);
         }
         try (var in = p.getOutputStream()) {
-            in.write(metrics.scrape().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            in.write(scrape.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
         assertThat(out).as("promtool's findings").isBlank();
+    }
+
+    @Test
+    void theCostGaugesAreThereForTheEnvironmentsListedFromTheStartAndGoWithThem() {
+        metrics.costed(List.of("dev", "prod"));
+        metrics.costed(List.of("dev", "prod"));
+        Map<String, Double> cost = costs(metrics.scrape());
+        assertThat(cost.keySet()).containsExactlyInAnyOrder(COST + "{bound=\"high\",environment=\"dev\"}", COST + "{bound=\"low\",environment=\"dev\"}",
+            COST + "{bound=\"high\",environment=\"prod\"}", COST + "{bound=\"low\",environment=\"prod\"}");
+        assertThat(cost.values()).as("not priced yet: NaN, never a made-up 0").allMatch(v -> v.isNaN());
+
+        metrics.cost("dev", 83.95, 755.55);
+        metrics.cost("elsewhere", 1, 2);
+        cost = costs(metrics.scrape());
+        assertThat(cost).containsEntry(COST + "{bound=\"low\",environment=\"dev\"}", 83.95).containsEntry(COST + "{bound=\"high\",environment=\"dev\"}", 755.55)
+            .hasSize(4);
+
+        // Read from the API's statuses: the last plan's cost after it; an environment not listed gets no series from its status.
+        List<EnvironmentStatus> api = new CopyOnWriteArrayList<>();
+        api.add(priced("prod", 10, 30));
+        api.add(priced("gone", 5, 5));
+        metrics.watch(() -> api);
+        cost = costs(metrics.scrape());
+        assertThat(cost).containsEntry(COST + "{bound=\"low\",environment=\"prod\"}", 30.0).containsEntry(COST + "{bound=\"high\",environment=\"prod\"}", 30.0)
+            .containsEntry(COST + "{bound=\"high\",environment=\"dev\"}", 755.55).hasSize(4);
+
+        metrics.costed(List.of("prod"));
+        assertThat(costs(metrics.scrape()).keySet()).containsExactlyInAnyOrder(COST + "{bound=\"high\",environment=\"prod\"}",
+            COST + "{bound=\"low\",environment=\"prod\"}");
+    }
+
+    static final String COST = "mlctl_environment_monthly_cost_usd";
+
+    /** A status whose last plan takes the cost from {@code before} to {@code after} (low = high). */
+    private static EnvironmentStatus priced(String name, double before, double after) {
+        var b = new io.mlctl.plan.CostEstimate.Amount(before, before, false, List.of());
+        var a = new io.mlctl.plan.CostEstimate.Amount(after, after, false, List.of());
+        return new EnvironmentStatus(name, "aws", "eu-west-1", "c0ffee", EnvironmentStatus.Status.SYNCED, Optional.empty(), Optional.empty(),
+            Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.of(new EnvironmentStatus.PlanCost(b, a)), List.of());
+    }
+
+    private static Map<String, Double> costs(String scrape) {
+        Map<String, Double> out = new TreeMap<>();
+        series(scrape).forEach((k, v) -> {
+            if (k.startsWith(COST + "{")) out.put(k, v);
+        });
+        return out;
     }
 
     private static EnvironmentStatus status(String name, String provider, EnvironmentStatus.Status status, Optional<Instant> lastSync) {

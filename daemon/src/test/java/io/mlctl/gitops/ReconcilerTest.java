@@ -81,7 +81,7 @@ class ReconcilerTest {
         notifier = new Notifier(config.webhook(), log, 3, Duration.ofMillis(10));
         plans = new PlanStore(dir.resolve("state/.daemon"));
         Reconciler r = new Reconciler(config, source, d -> new ConfigLoader(new YamlLoader(), Specs.SCHEMA, Specs.CATALOG, d).load(List.of(d)),
-            e -> drivers.apply(e), clock, log, notifier, metrics, plans);
+            e -> drivers.apply(e), clock, log, notifier, metrics, plans, DaemonHarness.ASSESSMENT);
         made.add(r);
         return r;
     }
@@ -742,7 +742,7 @@ class ReconcilerTest {
         DaemonLog log = new DaemonLog(new PrintWriter(logs, true), true, clock);
         notifier = new Notifier(Optional.empty(), log, 1, Duration.ofMillis(1));
         Reconciler r = new Reconciler(one, source, d -> new ConfigLoader(new YamlLoader(), Specs.SCHEMA, Specs.CATALOG, d).load(List.of(d)),
-            e -> drivers.apply(e), clock, log, notifier, metrics, new PlanStore(dir.resolve("state/.daemon")));
+            e -> drivers.apply(e), clock, log, notifier, metrics, new PlanStore(dir.resolve("state/.daemon")), DaemonHarness.ASSESSMENT);
         r.schedule();
         assertThat(inCreate.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         Thread stop = new Thread(() -> {

@@ -126,7 +126,7 @@ class ReplicasTest {
             SandboxCloud sandbox = new SandboxCloud(dir.resolve("sandbox"), Specs.CATALOG, Clock.systemUTC());
             reconciler = new Reconciler(config, source, d -> new ConfigLoader(new YamlLoader(), Specs.SCHEMA, Specs.CATALOG, d).load(List.of(d)),
                 e -> new Counting(sandbox, this), Clock.systemUTC(), log, notifier, new DaemonMetrics(), new PlanStore(state.resolve(".daemon")),
-                new Reconciler.Coordination(locks, membership, records));
+                new Reconciler.Assessment(Specs.CATALOG, io.mlctl.cost.PriceCatalog.shipped()), new Reconciler.Coordination(locks, membership, records));
             daemon = new Daemon(reconciler, config.interval(), new Random(), log, Duration.ZERO);
             daemon.start();
         }
