@@ -232,6 +232,9 @@ public final class StatusServer implements AutoCloseable {
             ObjectNode o = arr.addObject().put("policy", r.policy()).put("enforcement", r.enforcement());
             r.address().ifPresentOrElse(a -> o.put("address", a.toString()), () -> o.putNull("address"));
             o.put("message", r.message());
+            r.at().ifPresentOrElse(at -> o.put("at", at), () -> o.putNull("at"));
+            // As the cloud holds it now (drift breaking a policy): reported even where nothing is corrected.
+            o.put("live", r.live());
         }
         return arr;
     }
