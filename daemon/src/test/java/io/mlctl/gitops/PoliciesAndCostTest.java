@@ -272,6 +272,35 @@ class PoliciesAndCostTest {
     }
 
     @Test
+    void aBucketMadePublicOutOfBandIsReportedAsAViolationAtTheDriftCheckEvenWithoutSelfHeal() throws Exception {
+        git.write("envs/dev.yaml", DaemonHarness.autoEnv("dev")).write("policies/no-public-buckets.yaml", noPublicBuckets("deny"))
+            .commit("a private bucket and the policy");
+        git.push("main");
+        Reconciler r = h.start(h.config(git.url()));
+        r.tick();
+        assertThat(r.statuses().get(0).status()).isEqualTo(EnvironmentStatus.Status.SYNCED);
+        // Someone makes the bucket public in the console.
+        SandboxCloud.StoredResource b = h.sandbox.all(Provider.AWS, ResourceType.BUCKET).stream()
+            .filter(x -> x.cloudId().equals("dev-data")).findFirst().orElseThrow();
+        Map<String, Object> attrs = new java.util.TreeMap<>(b.attributes());
+        attrs.put("public", true);
+        h.sandbox.write(Provider.AWS, new SandboxCloud.StoredResource(b.cloudId(), b.kind(), attrs, b.tags(), b.createdAt()));
+        h.clock.advance(Duration.ofMinutes(11));
+        r.tick();
+        assertThat(r.statuses().get(0).status()).isEqualTo(EnvironmentStatus.Status.DRIFTED);
+        assertThat(bucket("dev")).as("without selfHeal the drift is reported, not corrected").containsEntry("public", true);
+        JsonNode policies = environment("dev").path("lastPlan").path("policies");
+        assertThat(policies).singleElement().satisfies(p -> {
+            assertThat(p.path("policy").asString()).isEqualTo("no-public-buckets");
+            assertThat(p.path("address").asString()).isEqualTo("bucket.dev-data");
+            assertThat(p.path("live").asBoolean()).as("about the bucket as the cloud holds it").isTrue();
+        });
+        h.flushEvents();
+        assertThat(h.events("drift")).singleElement().satisfies(e ->
+            assertThat(e.path("policies").toString()).contains("no-public-buckets").contains("\"live\":true"));
+    }
+
+    @Test
     void aPolicyThatDoesNotCompileRejectsTheCommitAndTheLastGoodOneStays() throws Exception {
         String v1 = DaemonHarness.autoEnv("dev");
         var good = git.write("envs/dev.yaml", v1).commit("dev");
