@@ -61,6 +61,8 @@ final class PlanCommand implements Callable<Integer> {
                 if (output.quiet) {
                     // The summary line alone, named by environment when there are several.
                     s.out().println((envs.size() > 1 ? env.name() + ": " : "") + (plan.hasChanges() ? plan.summary().sentence() : "No changes."));
+                    // A denied plan's reasons are what a quiet run is for: the error below points at them.
+                    if (plan.denied()) s.out().print(new io.mlctl.plan.render.TextRenderer(s.color(root.noColor)).policies(plan));
                     if (out != null) Commands.writeFile(s, out, new PlanJson().write(plan));
                     continue;
                 }

@@ -42,7 +42,7 @@ final class PolicyCommand {
             for (ConfigRepo.PolicyTest t : repo.policyTests()) {
                 PolicyTests.Outcome o = PolicyTests.run(s.policies(), t, env -> {
                     CostEstimate e = costs.ofSpec(env);
-                    return new PolicySet.Cost(0, e.after().high(), e.after().known());
+                    return new PolicySet.Cost(e.after().high(), e.after().high(), e.after().known());
                 });
                 if (o.passed()) {
                     s.out().println("PASS  " + o.name() + " (" + o.at() + ")");
@@ -52,6 +52,7 @@ final class PolicyCommand {
                 s.out().println("FAIL  " + o.name() + " (" + o.at() + ")");
                 o.missing().forEach(m -> s.out().println("        expected, not broken: " + m));
                 o.unexpected().forEach(u -> s.out().println("        broken, not expected: " + u));
+                o.errors().forEach(e -> s.out().println("        could not evaluate: " + e));
             }
             int n = repo.policyTests().size();
             s.out().println((n - failed) + " passed, " + failed + " failed.");

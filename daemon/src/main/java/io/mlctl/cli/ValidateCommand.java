@@ -59,7 +59,8 @@ final class ValidateCommand implements Callable<Integer> {
     private List<PolicyResult> policies(Environment e) {
         if (root.services.policies().isEmpty()) return List.of();
         io.mlctl.plan.CostEstimate cost = new io.mlctl.cost.PlanCosts(new io.mlctl.cost.CostModel(root.services.prices())).ofSpec(e);
-        return root.services.policies().checkSpec(e, new io.mlctl.policy.PolicySet.Cost(0, cost.after().high(), cost.after().known()));
+        // Only the spec is known here: before is taken to be the same (no delta), so a rule on the change cannot deny what it cannot see.
+        return root.services.policies().checkSpec(e, new io.mlctl.policy.PolicySet.Cost(cost.after().high(), cost.after().high(), cost.after().known()));
     }
 
     /** "dev.yaml:10:7: policy no-public-buckets (deny): bucket.data: buckets must not be public", as a spec error reads. */
@@ -82,8 +83,10 @@ final class ValidateCommand implements Callable<Integer> {
                     .put("file", e.position().file()).put("resources", e.resources().size());
                 for (PolicyResult r : policies(e)) {
                     ObjectNode o = (r.denies() ? errors : warnings).addObject();
-                    String[] at = r.at().orElse("::").split(":");
-                    if (at.length == 3 && !at[0].isEmpty()) o.put("file", at[0]).put("line", Integer.parseInt(at[1])).put("column", Integer.parseInt(at[2]));
+                    // file:line:col, the file itself possibly holding a colon: the last two fields are the numbers.
+                    String at = r.at().orElse("");
+                    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.+):(\\d+):(\\d+)").matcher(at);
+                    if (m.matches()) o.put("file", m.group(1)).put("line", Integer.parseInt(m.group(2))).put("column", Integer.parseInt(m.group(3)));
                     else o.putNull("file").putNull("line").putNull("column");
                     o.put("message", "policy " + r.policy() + " (" + r.enforcement() + "): " + r.address().map(a -> a + ": ").orElse("") + r.message());
                     o.put("policy", r.policy());

@@ -31,6 +31,8 @@ public final class PlanCosts {
     public CostEstimate estimate(Environment env, Inventory inventory, Plan plan) {
         Map<Address, Map<String, Object>> before = new TreeMap<>();
         for (ObservedResource r : inventory.resources().values()) before.put(r.address(), withHints(env, r.address(), r.attributes()));
+        // What an import takes over is already paid for: it is in the bill before the plan, not new spend.
+        for (ObservedResource r : inventory.importing().values()) before.put(r.address(), withHints(env, r.address(), r.attributes()));
         Map<Address, Map<String, Object>> after = new TreeMap<>(before);
         for (Change c : plan.changes()) {
             // A subnet or node pool changes with its resource, whose own change carries the whole of it.
@@ -49,13 +51,17 @@ public final class PlanCosts {
         TreeSet<Address> all = new TreeSet<>(was.keySet());
         all.addAll(will.keySet());
         LinkedHashSet<String> assumptions = new LinkedHashSet<>();
+        java.util.Set<String> defaulted = new java.util.TreeSet<>();
         for (Address a : all) {
             Optional<Cost> b = Optional.ofNullable(was.get(a));
             Optional<Cost> f = Optional.ofNullable(will.get(a));
             b.ifPresent(x -> assumptions.addAll(x.assumptions()));
             f.ifPresent(x -> assumptions.addAll(x.assumptions()));
+            b.ifPresent(x -> defaulted.addAll(defaulted(env, x)));
+            f.ifPresent(x -> defaulted.addAll(defaulted(env, x)));
             resources.add(new CostEstimate.ResourceCost(a, b.map(PlanCosts::amount), f.map(PlanCosts::amount)));
         }
+        if (!defaulted.isEmpty()) assumptions.add(defaultedNote(env, defaulted));
         return new CostEstimate(Cost.USD, resources, amount(Cost.sum(was.values())), amount(Cost.sum(will.values())), general(assumptions));
     }
 
@@ -67,17 +73,34 @@ public final class PlanCosts {
         return out;
     }
 
+    /** Where each cloud's catalog prices are the default ("*") rows': a price used elsewhere is an approximation, said so. */
+    private static final Map<io.mlctl.spec.Provider, String> DEFAULT_REGION = Map.of(io.mlctl.spec.Provider.AWS, "us-east-1",
+        io.mlctl.spec.Provider.GCP, "us-central1", io.mlctl.spec.Provider.AZURE, "eastus");
+
+    private static List<String> defaulted(Environment env, Cost c) {
+        if (env.region().equals(DEFAULT_REGION.get(env.provider()))) return List.of();
+        return c.items().stream().filter(i -> io.mlctl.cost.PriceRow.ANY_REGION.equals(i.region())).map(Cost.LineItem::name).toList();
+    }
+
+    private static String defaultedNote(Environment env, java.util.Set<String> names) {
+        return "no " + env.region() + " price in the catalog for " + String.join(", ", names) + ": priced at "
+            + DEFAULT_REGION.get(env.provider()) + "'s";
+    }
+
     /** The estimate without a plan: what the environment's spec costs a month (mlctl cost). */
     public CostEstimate ofSpec(Environment env) {
         List<CostEstimate.ResourceCost> resources = new ArrayList<>();
         List<Cost> costs = new ArrayList<>();
         LinkedHashSet<String> assumptions = new LinkedHashSet<>();
+        java.util.Set<String> defaulted = new java.util.TreeSet<>();
         for (ResourceSpec r : env.resources()) {
             Cost c = model.cost(env, r);
             costs.add(c);
             assumptions.addAll(c.assumptions());
+            defaulted.addAll(defaulted(env, c));
             resources.add(new CostEstimate.ResourceCost(r.address(), Optional.empty(), Optional.of(amount(c))));
         }
+        if (!defaulted.isEmpty()) assumptions.add(defaultedNote(env, defaulted));
         return new CostEstimate(Cost.USD, resources, CostEstimate.Amount.ZERO, amount(Cost.sum(costs)), general(assumptions));
     }
 

@@ -87,13 +87,14 @@ public final class Engine {
     private Plan assessed(Environment env, Inventory inventory, Plan plan) {
         Plan priced = costs.map(c -> plan.costing(c.estimate(env, inventory, plan))).orElse(plan);
         if (policies.isEmpty()) return priced;
-        PolicySet.Cost cost = priced.cost().map(e -> new PolicySet.Cost(e.before().high(), e.after().high(), e.before().known() && e.after().known()))
+        // Known when what the plan leaves is fully priced: an unpriced thing before it (changed out of band) must not switch budgets off.
+        PolicySet.Cost cost = priced.cost().map(e -> new PolicySet.Cost(e.before().high(), e.after().high(), e.after().known()))
             .orElse(PolicySet.Cost.UNKNOWN);
         List<io.mlctl.plan.PolicyResult> planned = policies.check(env, priced, cost);
         PolicySet.Cost now = priced.cost().map(e -> new PolicySet.Cost(e.before().high(), e.before().high(), e.before().known()))
             .orElse(PolicySet.Cost.UNKNOWN);
         List<io.mlctl.plan.PolicyResult> all = new ArrayList<>(planned);
-        all.addAll(policies.checkLive(env, inventory, now, planned));
+        if (!priced.destroy()) all.addAll(policies.checkLive(env, inventory, now, planned));
         return priced.checked(all);
     }
 

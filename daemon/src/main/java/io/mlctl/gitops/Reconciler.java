@@ -567,7 +567,7 @@ public final class Reconciler implements AutoCloseable {
      * of each such plan once. Its drift checks re-plan it, and keep it blocked while the plan is denied.
      */
     private String denied(Environment env, Good g, EnvironmentStatus prior, Plan plan, Instant now) {
-        List<PolicyResult> denials = plan.policies().stream().filter(PolicyResult::deny).toList();
+        List<PolicyResult> denials = plan.policies().stream().filter(PolicyResult::denies).toList();
         String why = (plan.hasChanges() ? "plan refused: " : "the applied spec breaks a policy: ") + denials(env, denials)
             + "; nothing is applied until the spec or the policy changes";
         statuses.put(env.name(), with(planned(prior, plan, now, g.commit()), EnvironmentStatus.Status.BLOCKED, Optional.of(why)));

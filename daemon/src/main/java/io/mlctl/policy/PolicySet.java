@@ -49,8 +49,9 @@ public final class PolicySet {
 
     /** What the plan leaves breaks: these results decide whether it may be applied. */
     public List<PolicyResult> check(Environment env, Plan plan, Cost cost) {
-        if (policies.isEmpty()) return List.of();
-        return evaluate(env, plan.destroy() ? List.of() : env.resources(), cost, false);
+        // A destroy leaves nothing to judge: an environment-level rule (labels, a region) must not keep it from going away.
+        if (policies.isEmpty() || plan.destroy()) return List.of();
+        return evaluate(env, env.resources(), cost, false);
     }
 
     /** What the spec itself breaks, with the cost of what it declares ({@code mlctl validate}: no cloud is read). */
@@ -84,7 +85,7 @@ public final class PolicySet {
         long gpus = 0;
         for (ResourceSpec r : remaining) {
             Map<String, Object> facts = resourceFacts(env, r);
-            gpus += (Long) facts.get("gpus");
+            gpus = gpus < 0 || !facts.containsKey("gpus") ? -1 : gpus + (Long) facts.get("gpus");
             resources.add(facts);
         }
         Map<String, Object> environment = new LinkedHashMap<>();
@@ -93,7 +94,7 @@ public final class PolicySet {
         environment.put("provider", env.provider().id());
         environment.put("region", env.region());
         env.account().ifPresent(a -> environment.put("account", a));
-        environment.put("gpus", gpus);
+        if (gpus >= 0) environment.put("gpus", gpus);
         environment.put("resourceCount", (long) remaining.size());
 
         List<PolicyResult> out = new ArrayList<>();
@@ -118,7 +119,8 @@ public final class PolicySet {
                                        Optional<io.mlctl.spec.SourcePosition> at, boolean live) {
         String message = r.error().map(e -> "the condition could not be evaluated (" + e + ")"
             + (p.enforcement() == Policy.Enforcement.DENY ? "; denied until it can" : "")).orElse(p.message());
-        return new PolicyResult(p.name(), p.enforcement() == Policy.Enforcement.DENY, address, message, at.map(Object::toString), live);
+        return new PolicyResult(p.name(), p.enforcement() == Policy.Enforcement.DENY, address, message, at.map(Object::toString), live,
+            r.error().isPresent());
     }
 
     /**
@@ -134,25 +136,32 @@ public final class PolicySet {
         facts.put("address", r.address().toString());
         long gpus = 0;
         switch (r.address().type()) {
-            case INSTANCE -> gpus = gpusPerMachine(env, r.attributes(), false);
-            case INFERENCE_ENDPOINT -> gpus = gpusPerMachine(env, r.attributes(), true) * number(r.attributes().get("maxReplicas"), 1);
+            case INSTANCE -> gpus = known(gpusPerMachine(env, r.attributes(), false), 1);
+            case INFERENCE_ENDPOINT -> gpus = known(gpusPerMachine(env, r.attributes(), true), number(r.attributes().get("maxReplicas"), 1));
             case KUBERNETES_CLUSTER -> {
                 List<Object> pools = new ArrayList<>();
                 for (Object o : (List<Object>) r.attributes().getOrDefault("nodePools", List.of())) {
                     Map<String, Object> pool = new LinkedHashMap<>((Map<String, Object>) o);
-                    long poolGpus = gpusPerMachine(env, pool, false) * number(pool.get("max"), 0);
-                    pool.put("gpus", poolGpus);
-                    gpus += poolGpus;
+                    long poolGpus = known(gpusPerMachine(env, pool, false), number(pool.get("max"), 0));
+                    if (poolGpus >= 0) pool.put("gpus", poolGpus);
+                    gpus = gpus < 0 || poolGpus < 0 ? -1 : gpus + poolGpus;
                     pools.add(pool);
                 }
                 facts.put("nodePools", pools);
             }
             default -> { }
         }
-        facts.put("gpus", gpus);
+        // A machine type the catalog does not know (one changed out of band): no gpus at all, so a condition reading them cannot
+        // be evaluated and fails closed, rather than seeing 0.
+        if (gpus >= 0) facts.put("gpus", gpus);
         return facts;
     }
 
+    private static long known(long perMachine, long machines) {
+        return perMachine < 0 ? -1 : perMachine * machines;
+    }
+
+    /** GPUs of one machine, -1 when its type is not in the catalog. */
     @SuppressWarnings("unchecked")
     private long gpusPerMachine(Environment env, Map<String, Object> attrs, boolean endpoint) {
         long n = 0;
@@ -160,7 +169,8 @@ public final class PolicySet {
             Catalog.ProviderCatalog c = catalog.of(env.provider());
             Catalog.MachineType m = (endpoint ? c.endpointMachineTypes() : c.machineTypes()).get(type);
             if (m == null && endpoint) m = c.machineTypes().get(type);
-            if (m != null) n += m.gpus();
+            if (m == null) return -1;
+            n += m.gpus();
         }
         if (attrs.get("accelerator") instanceof Map<?, ?> a) n += number(((Map<String, Object>) a).get("count"), 1);
         return n;

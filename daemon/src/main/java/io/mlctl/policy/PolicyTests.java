@@ -20,9 +20,10 @@ public final class PolicyTests {
     }
 
     /** One test's outcome: what was expected and not broken, and what was broken and not expected. */
-    public record Outcome(String name, SourcePosition at, List<String> missing, List<String> unexpected) {
+    public record Outcome(String name, SourcePosition at, List<String> missing, List<String> unexpected, List<String> errors) {
+        /** A condition that could not be evaluated fails its test: it is not the violation the test expects. */
         public boolean passed() {
-            return missing.isEmpty() && unexpected.isEmpty();
+            return missing.isEmpty() && unexpected.isEmpty() && errors.isEmpty();
         }
     }
 
@@ -30,8 +31,14 @@ public final class PolicyTests {
     public static Outcome run(PolicySet policies, ConfigRepo.PolicyTest test, Function<Environment, PolicySet.Cost> priced) {
         JsonNode spec = test.document().root().get("spec");
         JsonNode stated = spec.path("cost").path("after");
-        PolicySet.Cost cost = stated.isNumber() ? new PolicySet.Cost(0, stated.asDouble(), true) : priced.apply(test.environment());
-        List<PolicyResult> got = policies.checkSpec(test.environment(), cost);
+        JsonNode statedBefore = spec.path("cost").path("before");
+        PolicySet.Cost cost = stated.isNumber()
+            ? new PolicySet.Cost(statedBefore.isNumber() ? statedBefore.asDouble() : stated.asDouble(), stated.asDouble(), true)
+            : priced.apply(test.environment());
+        List<PolicyResult> all = policies.checkSpec(test.environment(), cost);
+        List<String> errors = all.stream().filter(PolicyResult::error)
+            .map(r -> r.policy() + " " + r.address().map(Object::toString).orElse("environment") + ": " + r.message()).toList();
+        List<PolicyResult> got = all.stream().filter(r -> !r.error()).toList();
         TreeSet<String> broken = new TreeSet<>();
         TreeSet<String> brokenWithout = new TreeSet<>();
         for (PolicyResult r : got) {
@@ -53,6 +60,6 @@ public final class PolicyTests {
         for (String b : broken) {
             if (!matched.contains(b.substring(0, b.lastIndexOf(" (")))) unexpected.add(b);
         }
-        return new Outcome(test.name(), test.document().positionOf(""), missing, unexpected);
+        return new Outcome(test.name(), test.document().positionOf(""), missing, unexpected, errors);
     }
 }

@@ -140,11 +140,46 @@ class PolicyCliTest {
         assertThat(plan.exitCode()).as(plan.toString()).isEqualTo(2);
         assertThat(plan.out()).contains("~ public = true -> false")
             .contains("Warning: policy no-public-buckets (deny): bucket.dev-data (repo/envs/dev.yaml:10:7) as it is in the cloud now: "
-                + "buckets must not be public; this plan corrects it")
+                + "buckets must not be public; applying this plan corrects it")
             .doesNotContain("Policy check failed");
         JsonNode json = JsonMapper.builder().build().readTree(cli.run("plan", "--sandbox", "--format", "json", "repo").out());
         assertThat(json.at("/policies/0/live").asBoolean()).isTrue();
         assertThat(json.get("applyable").asBoolean()).isTrue();
+        // A plan that leaves the bucket out (targeting something else) reports it, and does not claim to correct it.
+        Fixtures.write(dir, "repo/envs/dev.yaml", SPEC.replace("public: true", "public: false") + """
+                - type: bucket
+                  name: other-data
+            """);
+        Cli.Result targeted = cli.run("plan", "--sandbox", "--target", "bucket.other-data", "repo");
+        assertThat(targeted.out()).contains("bucket.dev-data (repo/envs/dev.yaml:10:7) as it is in the cloud now: buckets must not be public\n")
+            .doesNotContain("corrects");
+    }
+
+    @Test
+    void aDestroyIsNotKeptFromRemovingAnEnvironmentThatBreaksAnEnvironmentLevelPolicy() {
+        Fixtures.write(dir, "repo/envs/dev.yaml", SPEC.replace("public: true", "public: false"));
+        assertThat(cli.run("apply", "--sandbox", "--auto-approve", "repo").exitCode()).isZero();
+        Fixtures.write(dir, "repo/policies/labels.yaml", """
+            apiVersion: mlctl.io/v1
+            kind: Policy
+            metadata: {name: cost-center}
+            spec:
+              condition: "'cost-center' in environment.labels"
+              message: label the environment with its cost-center
+            """);
+        assertThat(cli.run("plan", "--sandbox", "repo").exitCode()).as("the environment breaks it").isEqualTo(1);
+        Cli.Result destroy = cli.run("destroy", "--sandbox", "--auto-approve", "repo");
+        assertThat(destroy.exitCode()).as(destroy.toString()).isZero();
+        assertThat(cli.run("sandbox", "list").out()).startsWith("0 resources");
+    }
+
+    @Test
+    void planQuietShowsTheDenialsItFailsOn() {
+        Fixtures.write(dir, "repo/policies/no-public.yaml", NO_PUBLIC);
+        Cli.Result r = cli.run("plan", "--sandbox", "--quiet", "repo");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).startsWith("Plan: 1 to add, 0 to change, 0 to destroy.\n")
+            .contains("Error: policy no-public-buckets (deny): bucket.dev-data (repo/envs/dev.yaml:10:7): buckets must not be public");
     }
 
     @Test
@@ -211,6 +246,31 @@ class PolicyCliTest {
             .endsWith("1 passed, 2 failed.\n");
         // The example environments are not the repository's: planning the folder finds none of them.
         assertThat(cli.run("plan", "--sandbox", "repo/tests").err()).contains("no environments found");
+    }
+
+    @Test
+    void aConditionThatCannotBeEvaluatedFailsItsPolicyTestInsteadOfPassingAsTheExpectedViolation() {
+        Fixtures.write(dir, "repo/policies/size.yaml", """
+            apiVersion: mlctl.io/v1
+            kind: Policy
+            metadata: {name: small-buckets}
+            spec:
+              match: {types: [bucket]}
+              condition: resource.expectedSizeGb < 5000
+              message: buckets stay under 5 TB
+            """);
+        Fixtures.write(dir, "repo/tests/t.yaml", """
+            apiVersion: mlctl.io/v1
+            kind: PolicyTest
+            metadata: {name: huge-bucket-denied}
+            spec:
+              environment:
+            %s  expect: [{policy: small-buckets, address: bucket.dev-data}]
+            """.formatted(SPEC.indent(4)));
+        Cli.Result r = cli.run("policy", "test", "repo");
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).contains("FAIL  huge-bucket-denied").contains("could not evaluate: small-buckets bucket.dev-data:")
+            .endsWith("0 passed, 1 failed.\n");
     }
 
     @Test

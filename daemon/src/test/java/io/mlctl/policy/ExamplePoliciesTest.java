@@ -79,7 +79,7 @@ class ExamplePoliciesTest {
             Arguments.of("an on-demand GPU instance is allowed by the label",
                 env(", gpu-on-demand: allowed", "aws", "us-east-1", NET + "- {type: instance, name: train, machineType: p3.2xlarge, subnet: net/a}\n"),
                 List.of()),
-            Arguments.of("an on-demand GPU node pool is denied, its CPU pool is not",
+            Arguments.of("a cluster with an on-demand GPU pool is denied (a CPU pool on demand is fine)",
                 aws("""
                     - type: kubernetes_cluster
                       name: k8s
@@ -89,7 +89,7 @@ class ExamplePoliciesTest {
                         - {name: cpu, machineType: m5.large, min: 1, max: 3}
                         - {name: gpu, machineType: g5.xlarge, min: 0, max: 2}
                     """), List.of("gpus-on-spot deny kubernetes_cluster.k8s")),
-            Arguments.of("17 GPUs at the pools' maximum are denied, as is the pool being on demand",
+            Arguments.of("17 GPUs, counting the spot pool at its maximum, are denied",
                 aws("""
                     - type: kubernetes_cluster
                       name: k8s
@@ -111,12 +111,13 @@ class ExamplePoliciesTest {
     void eachExamplePolicyKeepsOrBreaksAsItSays(String why, String yaml, List<String> expected) {
         Environment env = Specs.env(yaml);
         Plan plan = new Planner(SandboxCloud::rulesOf).plan(env, Inventory.empty(env.name()), PlanOptions.defaults(Cli.NOW));
-        List<String> got = POLICIES.check(env, plan, PolicySet.Cost.UNKNOWN).stream()
+        List<String> got = POLICIES.check(env, plan, new PolicySet.Cost(0, 100, true)).stream()
             .map(r -> r.policy() + " " + r.enforcement() + " " + r.address().map(Object::toString).orElse("-")).toList();
         assertThat(got).as(why).containsExactlyInAnyOrderElementsOf(expected);
     }
 
-    @ParameterizedTest(name = "budget {0}")
+    /** A budget that denies fails closed: a cost that is not known (a price missing) is not let through; a warning stays quiet. */
+    @ParameterizedTest(name = "budget {0} known {1}")
     @MethodSource("budgets")
     void budgetsReadTheCostAfterThePlan(double after, boolean known, List<String> expected) {
         Environment env = Specs.env(aws("- {type: bucket, name: data}\n"));
@@ -130,6 +131,7 @@ class ExamplePoliciesTest {
             Arguments.of(5000.0, true, List.of()),
             Arguments.of(9000.0, true, List.of("team-ml-budget warn")),
             Arguments.of(25000.0, true, List.of("team-ml-budget warn", "monthly-budget deny")),
-            Arguments.of(25000.0, false, List.of()));
+            Arguments.of(9000.0, false, List.of("monthly-budget deny")),
+            Arguments.of(25000.0, false, List.of("monthly-budget deny")));
     }
 }

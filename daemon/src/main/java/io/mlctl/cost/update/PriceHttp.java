@@ -42,10 +42,15 @@ final class PriceHttp {
         if (r.statusCode() != 200) {
             String body;
             try (InputStream in = r.body()) {
-                body = new String(in.readNBytes(300), StandardCharsets.UTF_8);
+                body = new String(in.readNBytes(65_536), StandardCharsets.UTF_8);
             } catch (IOException e) {
                 body = "";
             }
+            // Mask what was sent (an API key an error echoes) in the whole body first: cut first, a key split at the cut would show.
+            for (String v : headers.values()) {
+                if (v.length() >= 8) body = body.replace(v, "***").replace(v.startsWith("Bearer ") ? v.substring(7) : v, "***");
+            }
+            if (body.length() > 300) body = body.substring(0, 300);
             throw new PriceSourceException(source, where(uri) + " answered HTTP " + r.statusCode()
                 + (body.isBlank() ? "" : ": " + Redaction.text(PriceSourceException.oneLine(body))));
         }

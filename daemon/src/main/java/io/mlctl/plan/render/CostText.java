@@ -72,7 +72,8 @@ public final class CostText {
      */
     public static String change(Optional<Amount> before, Optional<Amount> after) {
         if (before.isPresent() && after.isPresent() && before.get().equals(after.get())) return amount(after.get()) + " (unchanged)";
-        String was = before.map(b -> unpriced(b) ? amount(b) : range(b.low(), b.high())).orElse("$0.00");
+        // A before with an unpriced part says so, rather than passing for the whole cost.
+        String was = before.map(b -> unpriced(b) || !b.known() ? amount(b) : range(b.low(), b.high())).orElse("$0.00");
         String will = after.map(CostText::amount).orElse("$0.00/month");
         return (was + "/month").equals(will) ? will : was + " -> " + will;
     }
@@ -86,7 +87,8 @@ public final class CostText {
             return range(e.after().low(), e.after().high()) + "/month (no change)" + tail(e.after());
         }
         return range(e.before().low(), e.before().high()) + " -> " + range(e.after().low(), e.after().high()) + "/month ("
-            + delta(e.deltaLow(), e.deltaHigh()) + ")" + tail(e.after());
+            + delta(e.deltaLow(), e.deltaHigh()) + (e.before().known() && e.after().known() ? "" : ", not counting what has no price") + ")"
+            + tail(e.after());
     }
 
     /** An environment's total as it stands (a plan without changes, {@code mlctl cost}): {@code $1,094.43/month + usage-based}. */

@@ -90,7 +90,7 @@ public final class MarkdownRenderer {
         if (plan.policies().isEmpty()) return;
         if (plan.denied()) b.append("> **").append(Policies.deniedLine(plan)).append("**\n>\n");
         for (io.mlctl.plan.PolicyResult r : Policies.ordered(plan)) {
-            b.append("> ").append(r.denies() ? "**Denied:** " : "**Warning:** ").append(escape(Policies.describe(r))).append("  \n");
+            b.append("> ").append(r.denies() ? "**Denied:** " : "**Warning:** ").append(text(Policies.describe(r, plan))).append("  \n");
         }
         b.append('\n');
     }
@@ -101,6 +101,11 @@ public final class MarkdownRenderer {
         b.append("> **Warning: ").append(Targeting.TITLE).append("**\n");
         for (String p : Targeting.paragraphs(plan)) b.append(">\n> ").append(p.replace("--target", "`--target`")).append('\n');
         b.append('\n');
+    }
+
+    /** A policy author's words as plain text in the comment: Markdown and HTML in them do not change its layout. */
+    private static String text(String s) {
+        return s.replaceAll("([\\\\`*_\\[\\]<>|#])", "\\\\$1");
     }
 
     private static String escape(String s) {

@@ -130,7 +130,9 @@ public final class PlanJson {
         o.put("currency", e.currency());
         o.set("before", amount(e.before()));
         o.set("after", amount(e.after()));
-        o.putObject("delta").put("low", cents(e.deltaLow())).put("high", cents(e.deltaHigh()));
+        // complete: false when something before or after had no price, so the difference leaves it out.
+        o.putObject("delta").put("low", cents(e.deltaLow())).put("high", cents(e.deltaHigh()))
+            .put("complete", e.before().known() && e.after().known());
         ArrayNode assumptions = o.putArray("assumptions");
         e.assumptions().forEach(assumptions::add);
         ArrayNode resources = o.putArray("resources");

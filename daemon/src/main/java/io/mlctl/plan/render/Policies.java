@@ -18,10 +18,12 @@ final class Policies {
     }
 
     /** "policy P (deny): bucket.data (dev.yaml:12:7): message", and for the cloud's state "... in the cloud now: ...". */
-    static String describe(PolicyResult r) {
+    static String describe(PolicyResult r, Plan plan) {
         String what = r.address().map(Object::toString).orElse("environment");
+        // Only where the plan does change it back: a targeted plan may leave it out, and a drift report may not be applied.
+        boolean corrected = r.live() && r.address().isPresent() && plan.changes().stream().anyMatch(c -> c.address().resource().equals(r.address().get()));
         return "policy " + r.policy() + " (" + r.enforcement() + "): " + what + r.at().map(at -> " (" + at + ")").orElse("")
-            + (r.live() ? " as it is in the cloud now" : "") + ": " + r.message() + (r.live() ? "; this plan corrects it" : "");
+            + (r.live() ? " as it is in the cloud now" : "") + ": " + r.message() + (corrected ? "; applying this plan corrects it" : "");
     }
 
     static String deniedLine(Plan plan) {

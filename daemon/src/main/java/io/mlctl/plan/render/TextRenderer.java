@@ -107,12 +107,19 @@ public final class TextRenderer {
         for (String a : e.assumptions()) b.append("  - ").append(a).append('\n');
     }
 
+    /** Only what the plan breaks (for plan --quiet, which shows a denied plan's reasons and nothing else of it). */
+    public String policies(Plan plan) {
+        StringBuilder b = new StringBuilder();
+        policies(b, plan);
+        return b.length() > 0 ? b.substring(1) : "";
+    }
+
     /** The policies the plan breaks, denials first; a denied plan says that apply will refuse it. */
     private void policies(StringBuilder b, Plan plan) {
         if (plan.policies().isEmpty()) return;
         b.append('\n');
         for (PolicyResult r : Policies.ordered(plan)) {
-            b.append(r.denies() ? red("Error: ") : yellow("Warning: ")).append(Policies.describe(r)).append('\n');
+            b.append(r.denies() ? red("Error: ") : yellow("Warning: ")).append(Policies.describe(r, plan)).append('\n');
         }
         if (plan.denied()) b.append('\n').append(bold(red(Policies.deniedLine(plan)))).append('\n');
     }

@@ -161,7 +161,7 @@ class CostRenderingTest {
             .contains("  # cost: $383.98 -> $383.98/month + unknown (" + NO_PRICE + ")\n-/+ instance \"gpu-1\" {\n")
             .contains("  # identity.old will be destroyed (no longer declared in the spec)\n  # cost: $0.00/month\n")
             .contains("Plan: 3 to add, 1 to change, 3 to destroy (2 replaced).\n\n"
-                + "Cost: $483.98..$783.98 -> $506.98..$806.98/month (+$23.00) + unknown\n"
+                + "Cost: $483.98..$783.98 -> $506.98..$806.98/month (+$23.00, not counting what has no price) + unknown\n"
                 + "  not priced: " + NO_PRICE + " (left out of the totals)\n"
                 + "  - 730 hours a month\n  - spot at the catalog's spot price\n");
         // The cluster the plan leaves alone counts in the totals, but is not a change.
@@ -176,7 +176,7 @@ class CostRenderingTest {
         String md = new MarkdownRenderer().render(handPriced());
         assertThat(md)
             .contains("**Plan: 3 to add, 1 to change, 3 to destroy (2 replaced).**\n\n"
-                + "**Cost:** $483.98..$783.98 -> $506.98..$806.98/month (+$23.00) + unknown\n\n"
+                + "**Cost:** $483.98..$783.98 -> $506.98..$806.98/month (+$23.00, not counting what has no price) + unknown\n\n"
                 + "Not priced (left out of the totals): " + NO_PRICE + "\n\n"
                 + "<details><summary>Cost assumptions</summary>\n\n- 730 hours a month\n- spot at the catalog's spot price\n\n</details>\n\n")
             .contains("| Action | Resource | Cloud id | Monthly cost | Why |\n|---|---|---|---|---|\n")
