@@ -135,6 +135,12 @@ class PlacementCliTest {
     }
 
     @Test
+    void costPricesTheSpecAsAFirstPlanWouldPlaceIt() {
+        // p3.2xlarge at $3.06 an hour and its 100 GB gp3 boot disk at $0.08 a GB-month.
+        assertThat(ok("cost", spec).out()).contains("  instance.trainer  $2,241.80/month\n").doesNotContain("unknown");
+    }
+
+    @Test
     void anUnknownAcceleratorIsASpecErrorWithDidYouMean() {
         String bad = Fixtures.write(dir, "specs/bad.yaml", SPEC.replace("type: nvidia-v100", "type: nvidia-v10O")).toString();
         Cli.Result r = cli.run("validate", bad);
