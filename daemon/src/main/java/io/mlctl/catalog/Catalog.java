@@ -19,13 +19,51 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code catalog/} so they can be updated without code changes.
  */
 public final class Catalog {
+    /** The machine type that asks mlctl for the cheapest one carrying the resource's accelerator (see {@link ProviderCatalog#gpuMachines}). */
+    public static final String AUTO = "auto";
+
     public record MachineType(String name, int vcpus, double memoryGb, int gpus, String gpu, double pricePerHour) {
     }
 
-    public record Accelerator(String name, String gpu, double pricePerHour, List<String> machineFamilies) {
+    /**
+     * An accelerator attached to a machine (GCP): the machine families it attaches to and, per count it can be attached in, the
+     * most vCPUs a machine may have with that many ({@code maxVcpusByCount}, sorted by count; empty when the catalog does not say).
+     */
+    public record Accelerator(String name, String gpu, double pricePerHour, List<String> machineFamilies, java.util.SortedMap<Integer, Integer> maxVcpusByCount) {
         public Accelerator {
             machineFamilies = List.copyOf(machineFamilies);
+            maxVcpusByCount = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(maxVcpusByCount));
         }
+
+        public Accelerator(String name, String gpu, double pricePerHour, List<String> machineFamilies) {
+            this(name, gpu, pricePerHour, machineFamilies, new java.util.TreeMap<>());
+        }
+
+        /** Whether it attaches to {@code machineType}. */
+        public boolean attachesTo(String machineType) {
+            return machineFamilies.stream().anyMatch(machineType::startsWith);
+        }
+    }
+
+    /**
+     * One way to get GPUs of a type on a provider, the cross-cloud view {@code machineType: auto} chooses from: a machine type
+     * that carries them (AWS p3.2xlarge, Azure Standard_NC6s_v3, GCP a2-highgpu-1g), or a machine type with {@code count} of
+     * the provider's accelerator {@code attached} (GCP n1-standard-8 + nvidia-tesla-v100).
+     *
+     * @param acceleratorType the cross-cloud name of the GPU ({@code nvidia-v100}), see {@link #acceleratorType(String)}
+     */
+    public record GpuMachine(String machineType, String acceleratorType, int count, java.util.Optional<String> attached, int vcpus, double memoryGb) {
+        /** "p3.2xlarge (1× nvidia-v100, 8 vCPU, 61 GB)", "n1-standard-8 + 1× nvidia-tesla-v100 (8 vCPU, 30 GB)". */
+        public String describe() {
+            String shape = vcpus > 0 ? vcpus + " vCPU, " + (memoryGb == Math.rint(memoryGb) ? Long.toString((long) memoryGb) : Double.toString(memoryGb)) + " GB" : "";
+            return attached.map(a -> machineType + " + " + count + "× " + a + (shape.isEmpty() ? "" : " (" + shape + ")"))
+                .orElse(machineType + " (" + count + "× " + acceleratorType + (shape.isEmpty() ? "" : ", " + shape) + ")");
+        }
+    }
+
+    /** The cross-cloud name of a GPU model the catalogs name in {@code gpu}: V100 is {@code nvidia-v100}, A10G {@code nvidia-a10g}. */
+    public static String acceleratorType(String gpu) {
+        return "nvidia-" + gpu.toLowerCase(java.util.Locale.ROOT);
     }
 
     public record ProviderCatalog(
@@ -36,6 +74,69 @@ public final class Catalog {
         Map<String, Accelerator> accelerators,
         List<String> kubernetesVersions,
         List<String> modelUriSchemes) {
+
+        /**
+         * The cross-cloud accelerator types this provider offers, for machines or (with {@code endpoint}) inference endpoints,
+         * sorted; the provider's own accelerator names (GCP's {@code nvidia-tesla-v100}) are accepted too, see {@link #gpuModel}.
+         */
+        public java.util.SortedSet<String> acceleratorTypes(boolean endpoint) {
+            java.util.SortedSet<String> out = new java.util.TreeSet<>();
+            (endpoint ? endpointMachineTypes : machineTypes).values().stream().filter(m -> m.gpus() > 0 && !m.gpu().isEmpty())
+                .forEach(m -> out.add(acceleratorType(m.gpu())));
+            accelerators.values().forEach(a -> out.add(acceleratorType(a.gpu())));
+            return out;
+        }
+
+        /** The GPU model ({@code V100}) an accelerator type names, cross-cloud ({@code nvidia-v100}) or the provider's own; empty when unknown. */
+        public java.util.Optional<String> gpuModel(String type, boolean endpoint) {
+            if (accelerators.containsKey(type)) return java.util.Optional.of(accelerators.get(type).gpu());
+            java.util.Set<String> known = acceleratorTypes(endpoint);
+            if (!known.contains(type)) return java.util.Optional.empty();
+            java.util.stream.Stream<String> gpus = java.util.stream.Stream.concat(
+                (endpoint ? endpointMachineTypes : machineTypes).values().stream().map(MachineType::gpu), accelerators.values().stream().map(Accelerator::gpu));
+            return gpus.filter(g -> !g.isEmpty() && acceleratorType(g).equals(type)).findFirst();
+        }
+
+        /**
+         * Every machine type (for endpoints, endpoint machine type) that gives at least {@code count} GPUs of {@code type}: those
+         * that carry them, and those an accelerator of that GPU attaches to, with the fewest of it that is at least {@code count}
+         * and that the machine's vCPUs allow. In catalog order; empty for an unknown type.
+         */
+        public List<GpuMachine> gpuMachines(String type, int count, boolean endpoint) {
+            java.util.Optional<String> gpu = gpuModel(type, endpoint);
+            if (gpu.isEmpty()) return List.of();
+            String canonical = acceleratorType(gpu.get());
+            Map<String, MachineType> machines = endpoint ? endpointMachineTypes : machineTypes;
+            List<GpuMachine> out = new ArrayList<>();
+            for (MachineType m : machines.values()) {
+                // Endpoint types list no shape of their own; a machine type of the same name has it.
+                MachineType shape = m.vcpus() > 0 ? m : machineTypes.getOrDefault(m.name(), m);
+                if (m.gpus() > 0) {
+                    if (m.gpu().equals(gpu.get()) && m.gpus() >= count) {
+                        out.add(new GpuMachine(m.name(), canonical, m.gpus(), java.util.Optional.empty(), shape.vcpus(), shape.memoryGb()));
+                    }
+                    continue;
+                }
+                for (Accelerator a : accelerators.values()) {
+                    if (!a.gpu().equals(gpu.get()) || !a.attachesTo(m.name())) continue;
+                    java.util.Optional<Integer> n = a.maxVcpusByCount().isEmpty() ? java.util.Optional.of(count)
+                        : a.maxVcpusByCount().entrySet().stream().filter(e -> e.getKey() >= count && (shape.vcpus() == 0 || shape.vcpus() <= e.getValue()))
+                            .map(Map.Entry::getKey).findFirst();
+                    n.ifPresent(c -> out.add(new GpuMachine(m.name(), canonical, c, java.util.Optional.of(a.name()), shape.vcpus(), shape.memoryGb())));
+                }
+            }
+            return List.copyOf(out);
+        }
+
+        /** The most GPUs of {@code type} one machine (or endpoint machine) can have here: 0 when none. */
+        public int maxGpus(String type, boolean endpoint) {
+            int most = gpuMachines(type, 1, endpoint).stream().mapToInt(GpuMachine::count).max().orElse(0);
+            java.util.Optional<String> gpu = gpuModel(type, endpoint);
+            for (Accelerator a : accelerators.values()) {
+                if (gpu.isPresent() && a.gpu().equals(gpu.get()) && !a.maxVcpusByCount().isEmpty()) most = Math.max(most, a.maxVcpusByCount().lastKey());
+            }
+            return most;
+        }
     }
 
     /**
@@ -100,8 +201,10 @@ public final class Catalog {
         for (Map.Entry<String, JsonNode> e : root.path("accelerators").properties()) {
             List<String> families = new ArrayList<>();
             e.getValue().path("machineFamilies").forEach(f -> families.add(f.asString()));
+            java.util.SortedMap<Integer, Integer> maxVcpus = new java.util.TreeMap<>();
+            e.getValue().path("maxVcpusByCount").properties().forEach(c -> maxVcpus.put(Integer.parseInt(c.getKey()), c.getValue().asInt()));
             accelerators.put(e.getKey(), new Accelerator(e.getKey(), e.getValue().path("gpu").asString(""),
-                e.getValue().path("pricePerHour").asDouble(0), families));
+                e.getValue().path("pricePerHour").asDouble(0), families, maxVcpus));
         }
         List<String> versions = new ArrayList<>();
         root.path("kubernetesVersions").forEach(v -> versions.add(v.asString()));

@@ -60,6 +60,10 @@ final class ApplyCommand implements Callable<Integer> {
     @Option(names = "--target", paramLabel = "ADDR", description = "Apply only this resource (type.name) and what it depends on; repeatable.")
     List<String> targets;
 
+    @Option(names = "--replace-placement", description = "Re-resolve machineType: auto of resources that exist too: they move to the cheapest "
+        + "machine type now (without it they keep the one they run on).")
+    boolean replacePlacement;
+
     @Override
     public Integer call() {
         Services s = root.services;
@@ -81,6 +85,9 @@ final class ApplyCommand implements Callable<Integer> {
         if (planPath != null && targets != null && !targets.isEmpty()) {
             // The saved plan is applied as it was made, whole: a --target here would be silently ignored.
             throw new MlctlException("--target cannot narrow a saved plan, which is applied as it was made; make it again with mlctl plan --target … --out FILE");
+        }
+        if (planPath != null && replacePlacement) {
+            throw new MlctlException("--replace-placement cannot change a saved plan, which is applied as it was made; make it again with mlctl plan --replace-placement --out FILE");
         }
         if (planPath != null) {
             Plan p = SavedPlans.read(s, planPath);
@@ -104,7 +111,9 @@ final class ApplyCommand implements Callable<Integer> {
             ApplyRunner runner = new ApplyRunner(s, s.color(root.noColor), locks, mode);
             for (Environment env : envs) {
                 if (envs.size() > 1 && mode == ApplyReport.Mode.TEXT) s.out().println("== " + env.name() + " (" + env.provider().id() + ", " + env.region() + ")");
-                PlanOptions options = new PlanOptions(saved.map(Plan::destroy).orElse(false), Commands.targets(targets), s.clock().instant());
+                // A saved plan that re-placed resources is re-checked as it was made: with --replace-placement.
+                boolean replace = replacePlacement || saved.map(p -> p.placements().stream().anyMatch(x -> x.choice() == io.mlctl.plan.Placement.Choice.REPLACED)).orElse(false);
+                PlanOptions options = new PlanOptions(saved.map(Plan::destroy).orElse(false), Commands.targets(targets), s.clock().instant(), replace);
                 runner.run(env, cloud, options, saved, autoApprove, allowMassDelete, parallelism, "mlctl apply");
             }
         } finally {

@@ -26,7 +26,8 @@ final class Commands {
 
     static Engine engine(Services s, Driver driver, CloudOptions cloud, io.mlctl.apply.LockService locks) {
         return new Engine(driver, s.stateDir(cloud.stateDir), s.clock(), RetryPolicy.standard(new java.util.Random()), locks, s.policies(),
-            Optional.of(new io.mlctl.cost.PlanCosts(new io.mlctl.cost.CostModel(s.prices()))));
+            Optional.of(new io.mlctl.cost.PlanCosts(new io.mlctl.cost.CostModel(s.prices()))),
+            Optional.of(new io.mlctl.placement.Placements(s.catalog(), s.prices())));
     }
 
     static String render(Plan plan, Format format, boolean color) {

@@ -67,7 +67,11 @@ final class CostCommand implements Callable<Integer> {
         List<Environment> envs = repo.select(config.env);
         PlanCosts costs = new PlanCosts(new CostModel(s.prices()));
         List<Priced> priced = new ArrayList<>();
-        for (Environment env : envs) priced.add(live ? live(s, costs, env) : spec(costs, env));
+        // The spec as a first plan would place it: machineType: auto at the cheapest machine type carrying its accelerator.
+        io.mlctl.placement.Placements placements = new io.mlctl.placement.Placements(s.catalog(), s.prices());
+        for (Environment env : envs) {
+            priced.add(live ? live(s, costs, env) : spec(costs, placements.resolve(env, Inventory.empty(env.name()), false).environment()));
+        }
         LinkedHashSet<String> assumptions = new LinkedHashSet<>();
         priced.forEach(p -> assumptions.addAll(p.assumptions()));
         if (format == Format.json) json(s, priced, List.copyOf(assumptions));

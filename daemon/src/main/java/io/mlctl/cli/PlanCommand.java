@@ -40,6 +40,10 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--destroy", description = "Plan the deletion of everything the environment owns.")
     boolean destroy;
 
+    @Option(names = "--replace-placement", description = "Re-resolve machineType: auto of resources that exist too: plan moving them to the "
+        + "cheapest machine type now (without it they keep the one they run on).")
+    boolean replacePlacement;
+
     @Override
     public Integer call() {
         Services s = root.services;
@@ -54,7 +58,7 @@ final class PlanCommand implements Callable<Integer> {
         for (Environment env : envs) {
             try (Driver driver = s.driver(env, cloud.sandbox)) {
                 Engine engine = Commands.engine(s, driver, cloud);
-                Plan plan = engine.plan(env, new PlanOptions(destroy, Commands.targets(targets), s.clock().instant()))
+                Plan plan = engine.plan(env, new PlanOptions(destroy, Commands.targets(targets), s.clock().instant(), replacePlacement))
                     .madeAt(SavedPlans.origin(s, config.paths, cloud.sandbox));
                 changes |= plan.hasChanges();
                 if (plan.denied()) denied.add(env.name());

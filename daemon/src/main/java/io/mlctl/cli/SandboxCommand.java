@@ -104,6 +104,7 @@ final class SandboxCommand {
         java.util.Set<String> allowed = new java.util.TreeSet<>(stored);
         root.services.schema().schemaTree().at("/$defs/" + type.id() + "/properties").propertyNames().forEach(allowed::add);
         allowed.removeAll(List.of("type", "name"));
+        allowed.removeAll(io.mlctl.planner.Planner.USAGE_HINTS); // what the spec expects of use: no cloud holds it
         for (String key : new java.util.TreeSet<>(given)) {
             if (allowed.contains(key)) continue;
             throw new MlctlException(type.id() + " has no attribute '" + key + "'" + io.mlctl.util.Typos.didYouMean(key, allowed)

@@ -39,6 +39,7 @@ public final class Engine {
     private final LockService locks;
     private final PolicySet policies;
     private final Optional<io.mlctl.cost.PlanCosts> costs;
+    private final Optional<io.mlctl.placement.Placements> placements;
 
     public Engine(Driver driver, Path stateDir, Clock clock, RetryPolicy retry) {
         this(driver, stateDir, clock, retry, LockService.files());
@@ -56,6 +57,13 @@ public final class Engine {
     /** {@code costs}: prices every plan (cost before and after, per resource and in total), which policies then see. */
     public Engine(Driver driver, Path stateDir, Clock clock, RetryPolicy retry, LockService locks, PolicySet policies,
                   Optional<io.mlctl.cost.PlanCosts> costs) {
+        this(driver, stateDir, clock, retry, locks, policies, costs, Optional.empty());
+    }
+
+    /** {@code placements}: resolves {@code machineType: auto} to concrete machine types before every plan. */
+    public Engine(Driver driver, Path stateDir, Clock clock, RetryPolicy retry, LockService locks, PolicySet policies,
+                  Optional<io.mlctl.cost.PlanCosts> costs, Optional<io.mlctl.placement.Placements> placements) {
+        this.placements = placements;
         this.driver = driver;
         this.policies = policies;
         this.costs = costs;
@@ -80,7 +88,19 @@ public final class Engine {
         Target target = target(env, "plan");
         Inventory inventory = withImports(env, reader().read(env), options);
         checkTargets(env, inventory, options);
-        return assessed(env, inventory, planner.plan(env, inventory, options).readFrom(target.account(), target.region()));
+        io.mlctl.placement.Placements.Resolution placed = placed(env, inventory, options);
+        return assessed(placed.environment(), inventory, planner.plan(placed.environment(), inventory, options)
+            .readFrom(target.account(), target.region()).placing(placed.placements()));
+    }
+
+    /**
+     * The environment with its {@code machineType: auto} resolved (nothing to resolve for a destroy); the planner, costs and
+     * policies see the concrete machine types.
+     */
+    private io.mlctl.placement.Placements.Resolution placed(Environment env, Inventory inventory, PlanOptions options) {
+        if (options.destroy() || !io.mlctl.placement.Placements.asks(env)) return new io.mlctl.placement.Placements.Resolution(env, List.of());
+        return placements.orElseThrow(() -> new MlctlException("environment " + env.name() + " uses machineType: auto, which this engine cannot resolve (no prices)"))
+            .resolve(env, inventory, options.replacePlacement());
     }
 
     /** The plan with its cost, and the policies it breaks (which may read the cost). */
@@ -210,10 +230,12 @@ public final class Engine {
             Target target = target(env, "apply");
             Inventory inventory = withImports(env, reader().read(env), req.options());
             checkTargets(env, inventory, req.options());
-            Plan fresh = assessed(env, inventory, planner.plan(env, inventory, req.options()).readFrom(target.account(), target.region()));
+            io.mlctl.placement.Placements.Resolution placed = placed(env, inventory, req.options());
+            Plan fresh = assessed(placed.environment(), inventory, planner.plan(placed.environment(), inventory, req.options())
+                .readFrom(target.account(), target.region()).placing(placed.placements()));
             // A saved plan is judged by the policies as they are now, not as they were when it was saved.
             Plan plan = req.savedPlan().map(saved -> {
-                Plan checkedSaved = checkSaved(env, saved, fresh).checked(fresh.policies());
+                Plan checkedSaved = checkSaved(placed.environment(), saved, fresh).checked(fresh.policies());
                 return fresh.cost().map(checkedSaved::costing).orElse(checkedSaved);
             }).orElse(fresh);
             observer.planned(plan);
@@ -241,7 +263,7 @@ public final class Engine {
             }
             if (!approver.approve(plan)) return new ApplyOutcome(plan, Optional.empty(), false);
             Applier applier = new Applier(driver, retry, clock, req.parallelism());
-            ApplyResult result = applier.apply(env, plan, journal, interrupted, guarded(observer, lock));
+            ApplyResult result = applier.apply(placed.environment(), plan, journal, interrupted, guarded(observer, lock));
             if (plan.destroy() && result.ok() && !plan.targeted()) driver.released(env); // a saved targeted destroy plan too
             lock.check();
             observer.done(plan, Optional.of(result));

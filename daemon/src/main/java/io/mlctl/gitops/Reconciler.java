@@ -118,6 +118,7 @@ public final class Reconciler implements AutoCloseable {
     private final Coordination coordination;
     private final Catalog catalog;
     private final PlanCosts costs;
+    private final io.mlctl.placement.Placements placements;
     private final Path work;
     private final ExecutorService pool;
 
@@ -164,6 +165,7 @@ public final class Reconciler implements AutoCloseable {
         this.coordination = coordination;
         this.catalog = assessment.catalog();
         this.costs = new PlanCosts(new CostModel(assessment.prices()));
+        this.placements = new io.mlctl.placement.Placements(assessment.catalog(), assessment.prices());
         this.work = config.stateDir().resolve(".daemon");
         this.source = new Source(GitSource.redact(config.repo()), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
         // The status gauge reads what /api/environments serves (a Git outage included), so the two never disagree.
@@ -591,7 +593,8 @@ public final class Reconciler implements AutoCloseable {
     }
 
     private Engine engine(Driver driver, PolicySet policies) {
-        return new Engine(driver, config.stateDir(), clock, RetryPolicy.standard(new Random()), coordination.locks(), policies, Optional.of(costs));
+        return new Engine(driver, config.stateDir(), clock, RetryPolicy.standard(new Random()), coordination.locks(), policies, Optional.of(costs),
+            Optional.of(placements));
     }
 
     private Engine.Observer observer(Environment env, String commit, String fingerprint) {

@@ -29,11 +29,13 @@ public record Plan(
     Fingerprints fingerprints,
     Optional<Origin> origin,
     List<PolicyResult> policies,
-    Optional<CostEstimate> cost) {
+    Optional<CostEstimate> cost,
+    List<Placement> placements) {
 
     /**
      * 1.1: the plan names the account it read, and subnets and node pools changed on their own ({@code component});
-     * later within 1.1, {@code origin} (where the plan was made, optional: older files lack it).
+     * later within 1.1, {@code origin} (where the plan was made, optional: older files lack it), and {@code placements} (how each
+     * {@code machineType: auto} was resolved; absent in older files).
      */
     public static final String FORMAT_VERSION = "1.1";
 
@@ -53,7 +55,16 @@ public record Plan(
             fingerprints, origin, List.of(), Optional.empty());
     }
 
+    /** A plan that resolved no {@code machineType: auto}. */
+    public Plan(String formatVersion, String environment, String provider, String region, Optional<String> account, Instant createdAt,
+                boolean destroy, List<Address> targets, List<Change> changes, List<UnchangedResource> unchanged, List<String> warnings,
+                boolean massDelete, Fingerprints fingerprints, Optional<Origin> origin, List<PolicyResult> policies, Optional<CostEstimate> cost) {
+        this(formatVersion, environment, provider, region, account, createdAt, destroy, targets, changes, unchanged, warnings, massDelete,
+            fingerprints, origin, policies, cost, List.of());
+    }
+
     public Plan {
+        placements = List.copyOf(placements);
         java.util.Objects.requireNonNull(account, "account");
         java.util.Objects.requireNonNull(origin, "origin");
         targets = targets.stream().sorted().distinct().toList();
@@ -67,25 +78,31 @@ public record Plan(
     /** This plan as read from {@code account} in {@code region}. */
     public Plan readFrom(String account, String region) {
         return new Plan(formatVersion, environment, provider, region, Optional.of(account).filter(a -> !a.isEmpty()), createdAt, destroy,
-            targets, changes, unchanged, warnings, massDelete, fingerprints, origin, policies, cost);
+            targets, changes, unchanged, warnings, massDelete, fingerprints, origin, policies, cost, placements);
     }
 
     /** This plan as made where {@code origin} says (the command line knows; the planner and engine do not). */
     public Plan madeAt(Origin origin) {
         return new Plan(formatVersion, environment, provider, region, account, createdAt, destroy, targets, changes, unchanged, warnings,
-            massDelete, fingerprints, Optional.of(origin), policies, cost);
+            massDelete, fingerprints, Optional.of(origin), policies, cost, placements);
     }
 
     /** This plan as checked against the repository's policies. */
     public Plan checked(List<PolicyResult> results) {
         return new Plan(formatVersion, environment, provider, region, account, createdAt, destroy, targets, changes, unchanged, warnings,
-            massDelete, fingerprints, origin, results, cost);
+            massDelete, fingerprints, origin, results, cost, placements);
     }
 
     /** This plan with what it does to the monthly bill. */
     public Plan costing(CostEstimate estimate) {
         return new Plan(formatVersion, environment, provider, region, account, createdAt, destroy, targets, changes, unchanged, warnings,
-            massDelete, fingerprints, origin, policies, Optional.of(estimate));
+            massDelete, fingerprints, origin, policies, Optional.of(estimate), placements);
+    }
+
+    /** This plan with how its {@code machineType: auto} resources were placed. */
+    public Plan placing(List<Placement> resolved) {
+        return new Plan(formatVersion, environment, provider, region, account, createdAt, destroy, targets, changes, unchanged, warnings,
+            massDelete, fingerprints, origin, policies, cost, resolved);
     }
 
     /** Whether a policy with enforcement deny keeps this plan from being applied. */

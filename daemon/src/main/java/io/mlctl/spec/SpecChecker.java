@@ -21,6 +21,8 @@ import tools.jackson.databind.JsonNode;
 final class SpecChecker {
     /** Label names joined by ':' must fit one tag value: mlctl keeps there which tags are its labels. */
     static final int MAX_LABEL_KEYS = 255;
+    /** The machine type that asks mlctl to choose the cheapest one carrying the accelerator. */
+    static final String AUTO = Catalog.AUTO;
 
     private final YamlDocument doc;
     private final Catalog.ProviderCatalog cat;
@@ -94,8 +96,10 @@ final class SpecChecker {
                 }
                 case IDENTITY -> checkIdentity(p, r, deps);
                 case INSTANCE -> {
-                    checkMachine(p + "/machineType", r.get("machineType").asString(), cat.machineTypes(), "machine type");
-                    checkAccelerator(p, r);
+                    if (!checkPlacement(p, r, false)) {
+                        checkMachine(p + "/machineType", r.get("machineType").asString(), cat.machineTypes(), "machine type");
+                        checkAccelerator(p, r);
+                    }
                     subnetRef(p + "/subnet", r.get("subnet").asString(), deps);
                     optionalIdentity(p, r, deps);
                 }
@@ -275,8 +279,10 @@ final class SpecChecker {
             if (names.putIfAbsent(pool.get("name").asString(), j) != null) {
                 error(pp + "/name", "duplicate node pool '" + pool.get("name").asString() + "'");
             }
-            checkMachine(pp + "/machineType", pool.get("machineType").asString(), cat.machineTypes(), "machine type");
-            checkAccelerator(pp, pool);
+            if (!checkPlacement(pp, pool, false)) {
+                checkMachine(pp + "/machineType", pool.get("machineType").asString(), cat.machineTypes(), "machine type");
+                checkAccelerator(pp, pool);
+            }
             if (pool.get("min").asInt() > pool.get("max").asInt()) {
                 error(pp + "/min", "min (" + pool.get("min").asInt() + ") is greater than max (" + pool.get("max").asInt() + ")");
             }
@@ -284,7 +290,8 @@ final class SpecChecker {
     }
 
     private void checkEndpoint(String p, JsonNode r, JsonNode raw, Set<Address> deps) {
-        checkMachine(p + "/machineType", r.get("machineType").asString(), cat.endpointMachineTypes(), "endpoint machine type");
+        boolean auto = checkPlacement(p, r, true);
+        if (!auto) checkMachine(p + "/machineType", r.get("machineType").asString(), cat.endpointMachineTypes(), "endpoint machine type");
         if (raw.has("image") && raw.has("framework")) {
             error(p + "/framework", "give either image or framework, not both: framework only chooses the default image");
         }
@@ -292,7 +299,10 @@ final class SpecChecker {
         if (provider == Provider.AWS && !raw.has("image") && "sklearn".equals(r.path("framework").asString("")) && m != null && m.gpus() > 0) {
             error(p + "/framework", "the SageMaker scikit-learn image has no GPU build; choose a CPU machine type or give an image");
         }
-        checkAccelerator(p, r);
+        if (auto && provider == Provider.AWS && !raw.has("image") && "sklearn".equals(r.path("framework").asString(""))) {
+            error(p + "/framework", "the SageMaker scikit-learn image has no GPU build, and machineType: auto places on a GPU; give an image");
+        }
+        if (!auto) checkAccelerator(p, r);
         optionalIdentity(p, r, deps);
         if (r.get("minReplicas").asInt() > r.get("maxReplicas").asInt()) {
             error(p + "/minReplicas", "minReplicas (" + r.get("minReplicas").asInt() + ") is greater than maxReplicas ("
@@ -318,6 +328,31 @@ final class SpecChecker {
                 deps.add(new Address(ResourceType.BUCKET, bucket));
             }
         }
+    }
+
+    /**
+     * {@code machineType: auto}: mlctl places the resource on the cheapest machine type that carries its accelerator (resolved
+     * before planning), so the accelerator must name a GPU this provider offers in at least that count. Whether it is auto.
+     */
+    private boolean checkPlacement(String p, JsonNode r, boolean endpoint) {
+        if (!AUTO.equals(r.get("machineType").asString())) return false;
+        if (!r.has("accelerator")) {
+            error(p + "/machineType", "machineType: auto places the resource by its accelerator: add accelerator: {type: nvidia-v100, count: 1}"
+                + " (or name a machine type)");
+            return true;
+        }
+        String type = r.at("/accelerator/type").asString();
+        int count = r.at("/accelerator/count").asInt(1);
+        if (cat.gpuModel(type, endpoint).isEmpty()) {
+            java.util.Set<String> known = new TreeSet<>(cat.acceleratorTypes(endpoint));
+            known.addAll(cat.accelerators().keySet());
+            error(p + "/accelerator/type", "unknown accelerator type '" + type + "' for " + provider.id() + (endpoint ? " endpoints" : "")
+                + suggest(type, known) + " (known: " + String.join(", ", cat.acceleratorTypes(endpoint)) + ")");
+        } else if (cat.gpuMachines(type, count, endpoint).isEmpty()) {
+            error(p + "/accelerator/count", "no " + provider.id() + (endpoint ? " endpoint" : "") + " machine type has " + count + "× " + type
+                + " (at most " + cat.maxGpus(type, endpoint) + ")");
+        }
+        return true;
     }
 
     private void checkMachine(String pointer, String name, Map<String, Catalog.MachineType> known, String what) {

@@ -15,6 +15,8 @@ public final class MarkdownRenderer {
         if (!plan.hasChanges()) {
             b.append("**No changes.** The environment matches the spec (").append(plan.unchanged().size()).append(" resources).\n");
             plan.cost().ifPresent(e -> b.append("\n**Cost:** ").append(escape(CostText.current(e.after()))).append('\n'));
+            if (!plan.placements().isEmpty()) b.append('\n');
+            placements(b, plan);
             if (plan.warnsOfTargeting() || !plan.policies().isEmpty()) b.append('\n');
             policies(b, plan);
             targeting(b, plan);
@@ -22,6 +24,7 @@ public final class MarkdownRenderer {
         }
         b.append("**").append(plan.summary().sentence()).append("**\n\n");
         plan.cost().ifPresent(e -> costs(b, e));
+        placements(b, plan);
         policies(b, plan);
         targeting(b, plan);
         for (String w : plan.warnings()) b.append("> **Warning:** ").append(w).append("\n\n");
@@ -83,6 +86,18 @@ public final class MarkdownRenderer {
         b.append("<details><summary>Cost assumptions</summary>\n\n");
         for (String a : e.assumptions()) b.append("- ").append(escape(a)).append('\n');
         b.append("\n</details>\n\n");
+    }
+
+    /** How each machineType: auto was resolved, with the alternatives a reviewer may weigh, cheapest first. */
+    private static void placements(StringBuilder b, Plan plan) {
+        if (plan.placements().isEmpty()) return;
+        b.append("**Placement** (`machineType: auto`)\n\n| Resource | Chosen | Why | Alternatives |\n|---|---|---|---|\n");
+        for (io.mlctl.plan.Placement p : plan.placements()) {
+            String others = String.join("<br>", p.alternatives().stream().map(o -> o.describe() + ": " + PlacementText.price(p, o.monthly())).toList());
+            b.append("| `").append(PlacementText.where(p)).append("` | ").append(escape(PlacementText.chosen(p))).append(" | ")
+                .append(escape(p.reason())).append(" | ").append(others.isEmpty() ? "(none)" : escape(others)).append(" |\n");
+        }
+        b.append('\n');
     }
 
     /** On top, where a reviewer looks first: what the plan breaks, and whether that stops it. */

@@ -73,6 +73,7 @@ public final class PlanJson {
             o.put("live", r.live());
         }
         plan.cost().ifPresent(e -> n.set("cost", cost(e)));
+        if (!plan.placements().isEmpty()) n.set("placements", placements(plan));
         ArrayNode changes = n.putArray("resourceChanges");
         for (Change c : plan.changes()) {
             ObjectNode o = changes.addObject();
@@ -207,7 +208,8 @@ public final class PlanJson {
             return new Plan(doc.get("formatVersion").asString(), doc.get("environment").asString(), doc.get("provider").asString(),
                 doc.get("region").asString(), Optional.ofNullable(doc.path("account").isString() ? doc.get("account").asString() : null),
                 Instant.parse(doc.get("createdAt").asString()), doc.get("destroy").asBoolean(),
-                targets, changes, unchanged, warnings, doc.get("massDelete").asBoolean(), fingerprints, origin(doc.get("origin")), policies(doc), cost(doc.get("cost")));
+                targets, changes, unchanged, warnings, doc.get("massDelete").asBoolean(), fingerprints, origin(doc.get("origin")), policies(doc), cost(doc.get("cost")),
+                placements(doc));
         } catch (RuntimeException e) {
             throw new PlanFileException(source, "plan file is malformed: " + e.getMessage());
         }
@@ -224,6 +226,60 @@ public final class PlanJson {
                 Optional.ofNullable(at == null || at.isNull() ? null : at.asString()), p.path("live").asBoolean(false)));
         }
         return out;
+    }
+
+    /**
+     * How each {@code machineType: auto} was resolved: the chosen machine type and the alternatives (cheapest first), each with
+     * its monthly price (null without one); written only when the plan resolved one.
+     */
+    private static ArrayNode placements(Plan plan) {
+        ArrayNode out = COMPACT.createArrayNode();
+        for (io.mlctl.plan.Placement p : plan.placements()) {
+            ObjectNode o = out.addObject();
+            o.put("address", p.address().toString());
+            o.put("path", p.path());
+            o.put("choice", p.choice().id());
+            o.set("chosen", option(p.chosen()));
+            o.put("spot", p.spot());
+            o.put("unit", p.unit());
+            o.put("reason", p.reason());
+            ArrayNode alternatives = o.putArray("alternatives");
+            p.alternatives().forEach(a -> alternatives.add(option(a)));
+        }
+        return out;
+    }
+
+    private static ObjectNode option(io.mlctl.plan.Placement.Option a) {
+        ObjectNode o = COMPACT.createObjectNode();
+        o.put("machineType", a.machineType());
+        if (a.attached().isPresent()) o.put("attached", a.attached().get());
+        else o.putNull("attached");
+        o.put("accelerator", a.accelerator());
+        o.put("count", a.count());
+        if (a.monthly().isPresent()) o.put("monthly", a.monthly().get());
+        else o.putNull("monthly");
+        return o;
+    }
+
+    /** Absent in plans written before placements were, and in plans that resolved none. */
+    private static List<io.mlctl.plan.Placement> placements(JsonNode doc) {
+        List<io.mlctl.plan.Placement> out = new ArrayList<>();
+        for (JsonNode p : doc.path("placements")) {
+            List<io.mlctl.plan.Placement.Option> alternatives = new ArrayList<>();
+            p.path("alternatives").forEach(a -> alternatives.add(option(a)));
+            out.add(new io.mlctl.plan.Placement(Address.parse(p.get("address").asString()), p.get("path").asString(),
+                io.mlctl.plan.Placement.Choice.of(p.get("choice").asString()), option(p.get("chosen")), p.get("spot").asBoolean(),
+                p.get("unit").asString(), p.get("reason").asString(), alternatives));
+        }
+        return out;
+    }
+
+    private static io.mlctl.plan.Placement.Option option(JsonNode o) {
+        JsonNode attached = o.get("attached");
+        JsonNode monthly = o.get("monthly");
+        return new io.mlctl.plan.Placement.Option(o.get("machineType").asString(),
+            Optional.ofNullable(attached == null || attached.isNull() ? null : attached.asString()), o.get("accelerator").asString(),
+            o.get("count").asInt(), Optional.ofNullable(monthly == null || monthly.isNull() ? null : monthly.asDouble()));
     }
 
     /** Absent in plans written before costs were, and in plans made without prices. */

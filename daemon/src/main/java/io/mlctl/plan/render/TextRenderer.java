@@ -32,6 +32,7 @@ public final class TextRenderer {
             b.append(bold("No changes.")).append(" Environment ").append(where).append(" matches the spec")
                 .append(plan.unchanged().isEmpty() ? "" : " (" + plan.unchanged().size() + " resources)").append(".\n");
             plan.cost().ifPresent(e -> b.append(bold("Cost:")).append(' ').append(CostText.current(e.after())).append('\n'));
+            placements(b, plan);
             policies(b, plan);
             targeting(b, plan);
             return b.toString();
@@ -89,6 +90,7 @@ public final class TextRenderer {
         }
         b.append(bold(plan.summary().sentence())).append('\n');
         plan.cost().ifPresent(e -> costs(b, e));
+        placements(b, plan);
         for (String w : plan.warnings()) b.append('\n').append(yellow("Warning: ")).append(w).append('\n');
         policies(b, plan);
         targeting(b, plan);
@@ -112,6 +114,18 @@ public final class TextRenderer {
         StringBuilder b = new StringBuilder();
         policies(b, plan);
         return b.length() > 0 ? b.substring(1) : "";
+    }
+
+    /** How each machineType: auto was resolved: the machine type chosen, its price and why, then the alternatives, cheapest first. */
+    private void placements(StringBuilder b, Plan plan) {
+        if (plan.placements().isEmpty()) return;
+        b.append('\n').append(bold("Placement (machineType: auto):")).append('\n');
+        for (io.mlctl.plan.Placement p : plan.placements()) {
+            b.append("  ").append(PlacementText.where(p)).append(": ").append(PlacementText.chosen(p)).append("\n    ").append(p.reason()).append('\n');
+            for (io.mlctl.plan.Placement.Option o : p.alternatives()) {
+                b.append("    - ").append(o.describe()).append(": ").append(PlacementText.price(p, o.monthly())).append('\n');
+            }
+        }
     }
 
     /** The policies the plan breaks, denials first; a denied plan says that apply will refuse it. */
