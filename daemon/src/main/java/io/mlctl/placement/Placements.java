@@ -49,7 +49,12 @@ public final class Placements {
         private final Address address;
 
         public PlacementException(Address address, String message) {
-            super(address + ": " + message);
+            this(address, null, message);
+        }
+
+        /** At the resource's {@code file:line:col} in the spec, when known. */
+        public PlacementException(Address address, io.mlctl.spec.SourcePosition at, String message) {
+            super((at == null ? "" : at + ": ") + address + ": " + message);
             this.address = address;
         }
 
@@ -122,6 +127,13 @@ public final class Placements {
     }
 
     @SuppressWarnings("unchecked")
+    /** Whether the running machine has the option's accelerator attached, of its type and count. */
+    private static boolean attachedAsObserved(Map<String, Object> observed, Placement.Option o) {
+        if (!(observed.get("accelerator") instanceof Map<?, ?> a)) return false;
+        int count = a.get("count") instanceof Number n ? n.intValue() : 1;
+        return String.valueOf(a.get("type")).equals(o.attached().orElseThrow()) && count == o.count();
+    }
+
     private static Optional<Map<String, Object>> pool(Map<String, Object> cluster, String name) {
         if (!(cluster.get("nodePools") instanceof List<?> pools)) return Optional.empty();
         return pools.stream().filter(p -> p instanceof Map<?, ?> m && name.equals(m.get("name"))).map(p -> (Map<String, Object>) p).findFirst();
@@ -146,7 +158,9 @@ public final class Placements {
         String where = env.provider().id() + " " + env.region();
         String mode = spot ? "spot" : "on-demand";
         Optional<String> running = observed.map(o -> o.get("machineType")).filter(String.class::isInstance).map(String.class::cast);
-        Optional<Placement.Option> current = running.flatMap(t -> options.stream().filter(o -> o.machineType().equals(t)).findFirst());
+        // Kept only when what runs gives what is asked: on GCP the accelerator attached to it counts, not the machine type alone.
+        Optional<Placement.Option> current = running.flatMap(t -> options.stream()
+            .filter(o -> o.machineType().equals(t) && (o.attached().isEmpty() || attachedAsObserved(observed.get(), o))).findFirst());
         Placement.Option chosen;
         Placement.Choice choice;
         String reason;
@@ -157,7 +171,8 @@ public final class Placements {
                 + "; a price change alone does not move it (plan --replace-placement re-resolves)";
         } else {
             if (priced.isEmpty()) {
-                throw new PlacementException(address, "machineType: auto found no " + mode + " price for any " + where + " machine type with " + what
+                throw new PlacementException(address, env.resource(address.resource()).map(io.mlctl.spec.ResourceSpec::position).orElse(null),
+                    "machineType: auto found no " + mode + " price for any " + where + " machine type with " + what
                     + (options.isEmpty() ? "" : " (" + String.join(", ", options.stream().map(Placement.Option::describe).toList()) + " have none)"));
             }
             chosen = priced.get(0);

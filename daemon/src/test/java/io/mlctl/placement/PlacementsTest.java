@@ -213,8 +213,33 @@ class PlacementsTest {
             PriceRow.hourly(PriceKind.MACHINE, "p3.2xlarge", "*", 3.06, null, "test", LocalDate.of(2026, 12, 1))));
         Environment env = env(Provider.AWS, instance("{type: nvidia-v100}", true));
         assertThatThrownBy(() -> none.resolve(env, Inventory.empty(env.name()), false)).isInstanceOf(Placements.PlacementException.class)
-            .hasMessage("instance.trainer: machineType: auto found no spot price for any aws us-east-1 machine type with 1× nvidia-v100 "
+            .hasMessageEndingWith("instance.trainer: machineType: auto found no spot price for any aws us-east-1 machine type with 1× nvidia-v100 "
                 + "(p3.2xlarge, p3.8xlarge, p3.16xlarge have none)");
+    }
+
+    @Test
+    void withoutAnyPriceTheErrorIsAtTheResourcesPosition() {
+        Placements none = new Placements(Specs.CATALOG, prices(Provider.AWS,
+            PriceRow.hourly(PriceKind.MACHINE, "p3.2xlarge", "*", 3.06, null, "test", LocalDate.of(2026, 12, 1))));
+        Environment env = env(Provider.AWS, instance("{type: nvidia-v100}", true));
+        String at = env.resource(new Address(ResourceType.INSTANCE, "trainer")).orElseThrow().position().toString();
+        assertThatThrownBy(() -> none.resolve(env, Inventory.empty(env.name()), false)).hasMessageStartingWith(at + ": instance.trainer: ");
+    }
+
+    /** On GCP the GPU is attached: a machine of the right type with another accelerator (or count) is not kept as if it had it. */
+    @ParameterizedTest(name = "running on n1-standard-8 with {0}: {2}")
+    @org.junit.jupiter.params.provider.CsvSource({
+        "nvidia-tesla-v100, 1, KEPT",
+        "nvidia-tesla-t4, 1, CHEAPEST",
+        "nvidia-tesla-v100, 2, CHEAPEST"})
+    void onGcpTheAttachedAcceleratorDecidesWhetherTheRunningMachineIsKept(String attached, int count, Placement.Choice choice) {
+        Environment env = env(Provider.GCP, instance("{type: nvidia-v100, count: 1}", false));
+        Address a = new Address(ResourceType.INSTANCE, "trainer");
+        Inventory inventory = new Inventory(env.name(), Map.of(a, new ObservedResource(a, "zone/gpu-trainer", Map.of("machineType", "n1-standard-8",
+            "accelerator", Map.of("type", attached, "count", count), "region", env.region()), Map.of())), List.of());
+        Placements.Resolution r = SHIPPED.resolve(env, inventory, false);
+        assertThat(r.placements().get(0).choice()).isEqualTo(choice);
+        if (choice == Placement.Choice.KEPT) assertThat(attributes(r, ResourceType.INSTANCE, "trainer").get("machineType")).isEqualTo("n1-standard-8");
     }
 
     @Test
