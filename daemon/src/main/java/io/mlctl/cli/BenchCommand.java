@@ -85,8 +85,11 @@ final class BenchCommand implements Callable<Integer> {
             if (n == 0) throw new MlctlException("no policies (kind: Policy documents) found in " + policiesDir);
         }
 
-        // Per run: load + validate, inventory, plan, cost, policies (load + compile + check), and validate's own check.
+        // Per run: load + validate, inventory, plan, cost, policies (load + compile + check), and validate's own check; each in
+        // wall time and in this thread's CPU time (all but the inventory run on this thread alone: on a machine shared with
+        // other work, CPU time shows the cost of the work itself, wall time what a user waits).
         List<long[]> runs = new ArrayList<>();
+        List<long[]> cpuRuns = new ArrayList<>();
         long peakHeap = 0;
         int changes = 0;
         Plan last = null;
@@ -94,53 +97,61 @@ final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i <= repeat; i++) {
             System.gc();
             resetPeaks();
-            long t0 = System.nanoTime();
+            long[] wall = new long[7];
+            long[] cpu = new long[7];
+            mark(wall, cpu, 0);
             Environment e = loader.load(List.of(spec)).environments().get(0);
-            long t1 = System.nanoTime();
+            mark(wall, cpu, 1);
             Inventory inv = new InventoryReader(sandbox).read(e);
-            long t2 = System.nanoTime();
+            mark(wall, cpu, 2);
             Plan plan = new Planner(io.mlctl.provider.sandbox.SandboxCloud::rulesOf).plan(e, inv, PlanOptions.defaults(s.clock().instant()));
-            long t3 = System.nanoTime();
+            mark(wall, cpu, 3);
             plan = Engine.priced(e, inv, plan, costs);
-            long t4 = System.nanoTime();
+            mark(wall, cpu, 4);
             PolicySet policies = PolicySet.NONE;
             if (!policyPaths.isEmpty()) {
                 policies = Policies.compile(loader.load(policyPaths).policyDocuments(), s.catalog());
                 plan = Engine.checked(e, inv, plan, policies);
                 policyCount = policies.policies().size();
             }
-            long t5 = System.nanoTime();
+            mark(wall, cpu, 5);
             if (!policies.isEmpty()) {
                 // What 'mlctl validate' adds on its own (not part of a plan): the spec priced, and the policies checked against it.
                 PolicySet.Cost specCost = costs.map(c -> c.ofSpec(e)).map(c -> new PolicySet.Cost(0, c.after().high(), c.after().known()))
                     .orElse(PolicySet.Cost.UNKNOWN);
                 policies.checkSpec(e, specCost);
             }
-            long validateCheck = System.nanoTime() - t5;
+            mark(wall, cpu, 6);
             changes = plan.changes().size();
             last = plan;
-            long plain = (t1 - t0) + (t3 - t2);
-            if (i > 0) runs.add(new long[] {t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t5 - t0, plain, plain + (t4 - t3), plain + (t5 - t3), validateCheck});
+            if (i > 0) {
+                runs.add(phases(wall));
+                cpuRuns.add(phases(cpu));
+            }
             peakHeap = Math.max(peakHeap, peakHeap());
         }
         List<String> names = new ArrayList<>(List.of("load + validate", "inventory (sandbox)", "plan", "cost", "policies", "total",
             "validate + plan", "  with cost", "  with cost + policies", "validate's own check"));
         long[] median = new long[names.size()];
+        long[] cpuMedian = new long[names.size()];
         for (int k = 0; k < names.size(); k++) {
-            List<Long> xs = new ArrayList<>();
-            for (long[] r : runs) xs.add(r[k]);
-            Collections.sort(xs);
+            List<Long> xs = sorted(runs, k);
+            List<Long> cs = sorted(cpuRuns, k);
             median[k] = xs.get(xs.size() / 2);
+            cpuMedian[k] = cs.get(cs.size() / 2);
             boolean skipped = (k == 3 || k == 7) && costs.isEmpty() || (k == 4 || k == 8 || k == 9) && policyPaths.isEmpty();
             if (skipped) continue;
-            s.out().printf("%-24s median %8.1f ms   min %8.1f ms%n", names.get(k), median[k] / 1e6, xs.get(0) / 1e6);
+            String cpuColumn = k == 1 || k == 5 ? "" : String.format(Locale.ROOT, "   cpu median %8.1f ms", cpuMedian[k] / 1e6);
+            s.out().printf("%-24s median %8.1f ms   min %8.1f ms%s%n", names.get(k), median[k] / 1e6, xs.get(0) / 1e6, cpuColumn);
         }
         if (costs.isPresent() || !policyPaths.isEmpty()) {
-            List<String> parts = new ArrayList<>();
-            if (costs.isPresent()) parts.add(String.format(Locale.ROOT, "cost %+.1f %%", 100.0 * (median[7] - median[6]) / median[6]));
-            if (!policyPaths.isEmpty()) parts.add(String.format(Locale.ROOT, "%s %+.1f %%", costs.isPresent() ? "cost + policies" : "policies",
-                100.0 * (median[8] - median[6]) / median[6]));
-            s.out().println("overhead on validate + plan (medians): " + String.join("; ", parts));
+            for (long[] m : List.of(median, cpuMedian)) {
+                List<String> parts = new ArrayList<>();
+                if (costs.isPresent()) parts.add(String.format(Locale.ROOT, "cost %+.1f %%", 100.0 * (m[7] - m[6]) / m[6]));
+                if (!policyPaths.isEmpty()) parts.add(String.format(Locale.ROOT, "%s %+.1f %%", costs.isPresent() ? "cost + policies" : "policies",
+                    100.0 * (m[8] - m[6]) / m[6]));
+                s.out().println("overhead on validate + plan (" + (m == median ? "medians" : "cpu medians") + "): " + String.join("; ", parts));
+            }
         }
         s.out().println("changes planned: " + changes + "; sandbox list requests per run: " + (sandbox.requestCount() / (repeat + 1)));
         if (last != null && last.cost().isPresent()) {
@@ -167,6 +178,27 @@ final class BenchCommand implements Callable<Integer> {
             String id = r.address().type().id() + "-" + r.address().name();
             sandbox.write(env.provider(), new SandboxCloud.StoredResource(id, r.address().type(), attrs, Ownership.tags(env.name(), r.address()), "2026-01-01T00:00:00Z"));
         }
+    }
+
+    private static final java.lang.management.ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    private static void mark(long[] wall, long[] cpu, int at) {
+        wall[at] = System.nanoTime();
+        cpu[at] = THREADS.getCurrentThreadCpuTime();
+    }
+
+    /** From the seven marks of a run: each phase, the total, validate + plan plain, with cost, with cost and policies, validate's check. */
+    private static long[] phases(long[] t) {
+        long plain = (t[1] - t[0]) + (t[3] - t[2]);
+        return new long[] {t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3], t[5] - t[4], t[5] - t[0], plain, plain + (t[4] - t[3]),
+            plain + (t[5] - t[3]), t[6] - t[5]};
+    }
+
+    private static List<Long> sorted(List<long[]> runs, int k) {
+        List<Long> xs = new ArrayList<>();
+        for (long[] r : runs) xs.add(r[k]);
+        Collections.sort(xs);
+        return xs;
     }
 
     private static void resetPeaks() {

@@ -101,12 +101,9 @@ public final class Engine {
         if (policies.isEmpty()) return priced;
         PolicySet.Cost cost = priced.cost().map(e -> new PolicySet.Cost(e.before().high(), e.after().high(), e.before().known() && e.after().known()))
             .orElse(PolicySet.Cost.UNKNOWN);
-        List<io.mlctl.plan.PolicyResult> planned = policies.check(env, priced, cost);
         PolicySet.Cost now = priced.cost().map(e -> new PolicySet.Cost(e.before().high(), e.before().high(), e.before().known()))
             .orElse(PolicySet.Cost.UNKNOWN);
-        List<io.mlctl.plan.PolicyResult> all = new ArrayList<>(planned);
-        all.addAll(policies.checkLive(env, inventory, now, planned));
-        return priced.checked(all);
+        return priced.checked(policies.checkPlan(env, priced, inventory, cost, now));
     }
 
     /**
