@@ -131,7 +131,7 @@ final class BenchCommand implements Callable<Integer> {
             peakHeap = Math.max(peakHeap, peakHeap());
         }
         List<String> names = new ArrayList<>(List.of("load + validate", "inventory (sandbox)", "plan", "cost", "policies", "total",
-            "validate + plan", "  with cost", "  with cost + policies", "validate's own check"));
+            "validate + plan", "  with cost", costs.isPresent() ? "  with cost + policies" : "  with policies", "validate's own check"));
         long[] median = new long[names.size()];
         long[] cpuMedian = new long[names.size()];
         for (int k = 0; k < names.size(); k++) {

@@ -15,7 +15,6 @@ import io.mlctl.spec.Values;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -201,8 +200,8 @@ public final class PolicySet {
         Map<String, Object> costValues = Conditions.celValues(cost.facts());
         // A subject evaluated with the same facts in the same environment already: its results are the plan's.
         boolean[] evaluated = same != null && environmentValues.equals(same.environment()) ? asPlanned : new boolean[subjects.size()];
-        Map<ResourceType, List<Integer>> byType = new EnumMap<>(ResourceType.class);
-        for (int i = 0; i < subjects.size(); i++) byType.computeIfAbsent(subjects.get(i).address().type(), t -> new ArrayList<>()).add(i);
+        ResourceType[] types = new ResourceType[subjects.size()];
+        for (int i = 0; i < types.length; i++) types[i] = subjects.get(i).address().type();
 
         List<PolicyResult> out = new ArrayList<>();
         for (Policy p : applying) {
@@ -211,12 +210,11 @@ public final class PolicySet {
                 if (!r.compliant()) out.add(result(p, Optional.empty(), r, Optional.ofNullable(env.position()), live));
                 continue;
             }
-            // In the subjects' order; a policy of one type walks only that type's.
-            List<Integer> candidates = p.match().types().size() == 1 ? byType.getOrDefault(p.match().types().iterator().next(), List.of())
-                : java.util.stream.IntStream.range(0, subjects.size()).boxed().toList();
-            for (int i : candidates) {
+            // In the subjects' order; a policy of one type compares types, not looks them up.
+            ResourceType only = p.match().types().size() == 1 ? p.match().types().iterator().next() : null;
+            for (int i = 0; i < types.length; i++) {
+                if (evaluated[i] || (only != null ? types[i] != only : !p.match().types().contains(types[i]))) continue;
                 Subject subject = subjects.get(i);
-                if (!p.match().types().contains(subject.address().type()) || evaluated[i]) continue;
                 Conditions.Result r = p.program().evaluateValues(Map.of("resource", subject.facts(), "environment", environmentValues));
                 if (!r.compliant()) out.add(result(p, Optional.of(subject.address()), r, Optional.ofNullable(subject.position()), live));
             }
