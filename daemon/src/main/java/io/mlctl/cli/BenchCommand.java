@@ -97,8 +97,8 @@ final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i <= repeat; i++) {
             System.gc();
             resetPeaks();
-            long[] wall = new long[7];
-            long[] cpu = new long[7];
+            long[] wall = new long[8];
+            long[] cpu = new long[8];
             mark(wall, cpu, 0);
             Environment e = loader.load(List.of(spec)).environments().get(0);
             mark(wall, cpu, 1);
@@ -109,8 +109,9 @@ final class BenchCommand implements Callable<Integer> {
             plan = Engine.priced(e, inv, plan, costs);
             mark(wall, cpu, 4);
             PolicySet policies = PolicySet.NONE;
+            if (!policyPaths.isEmpty()) policies = Policies.compile(loader.load(policyPaths).policyDocuments(), s.catalog());
+            mark(wall, cpu, 7);
             if (!policyPaths.isEmpty()) {
-                policies = Policies.compile(loader.load(policyPaths).policyDocuments(), s.catalog());
                 plan = Engine.checked(e, inv, plan, policies);
                 policyCount = policies.policies().size();
             }
@@ -131,15 +132,16 @@ final class BenchCommand implements Callable<Integer> {
             peakHeap = Math.max(peakHeap, peakHeap());
         }
         List<String> names = new ArrayList<>(List.of("load + validate", "inventory (sandbox)", "plan", "cost", "policies", "total",
-            "validate + plan", "  with cost", costs.isPresent() ? "  with cost + policies" : "  with policies", "validate's own check"));
+            "validate + plan", "  with cost", costs.isPresent() ? "  with cost + policies" : "  with policies", "validate's own check",
+            "  load + compile"));
         long[] median = new long[names.size()];
         long[] cpuMedian = new long[names.size()];
-        for (int k = 0; k < names.size(); k++) {
+        for (int k : new int[] {0, 1, 2, 3, 4, 10, 5, 6, 7, 8, 9}) {
             List<Long> xs = sorted(runs, k);
             List<Long> cs = sorted(cpuRuns, k);
             median[k] = xs.get(xs.size() / 2);
             cpuMedian[k] = cs.get(cs.size() / 2);
-            boolean skipped = (k == 3 || k == 7) && costs.isEmpty() || (k == 4 || k == 8 || k == 9) && policyPaths.isEmpty();
+            boolean skipped = (k == 3 || k == 7) && costs.isEmpty() || (k == 4 || k == 8 || k == 9 || k == 10) && policyPaths.isEmpty();
             if (skipped) continue;
             String cpuColumn = k == 1 || k == 5 ? "" : String.format(Locale.ROOT, "   cpu median %8.1f ms", cpuMedian[k] / 1e6);
             s.out().printf("%-24s median %8.1f ms   min %8.1f ms%s%n", names.get(k), median[k] / 1e6, xs.get(0) / 1e6, cpuColumn);
@@ -187,11 +189,14 @@ final class BenchCommand implements Callable<Integer> {
         cpu[at] = THREADS.getCurrentThreadCpuTime();
     }
 
-    /** From the seven marks of a run: each phase, the total, validate + plan plain, with cost, with cost and policies, validate's check. */
+    /**
+     * From the eight marks of a run (the seventh, policies loaded and compiled, last): each phase, the total, validate + plan
+     * plain, with cost, with cost and policies, validate's check, and the policies' load and compile.
+     */
     private static long[] phases(long[] t) {
         long plain = (t[1] - t[0]) + (t[3] - t[2]);
         return new long[] {t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3], t[5] - t[4], t[5] - t[0], plain, plain + (t[4] - t[3]),
-            plain + (t[5] - t[3]), t[6] - t[5]};
+            plain + (t[5] - t[3]), t[6] - t[5], t[7] - t[4]};
     }
 
     private static List<Long> sorted(List<long[]> runs, int k) {
