@@ -7,11 +7,13 @@ public final class SyntheticEnvironment {
 
     /**
      * Groups of ten: a network with two subnets, three buckets with lifecycle rules, two identities
-     * granted on buckets, three spot GPU instances in the network, one endpoint.
+     * granted on buckets, three spot GPU instances in the network, one endpoint. The environment is labelled (team, cost
+     * center, confidential data) so that every example policy but data residency applies to it.
      */
     public static String yaml(String name, int resources) {
         StringBuilder b = new StringBuilder(resources * 120);
         b.append("apiVersion: mlctl.io/v1\nkind: Environment\nmetadata:\n  name: ").append(name)
+            .append("\n  labels: {team: ml, cost-center: bench, data-classification: confidential}")
             .append("\nspec:\n  provider: aws\n  region: us-east-1\n  resources:\n");
         int groups = (resources + 9) / 10;
         int written = 0;

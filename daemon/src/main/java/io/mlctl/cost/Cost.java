@@ -68,10 +68,23 @@ public record Cost(double low, double high, String currency, boolean usageBased,
         return new Cost(low + o.low, high + o.high, USD, usageBased || o.usageBased, i, u, List.copyOf(a));
     }
 
+    /** As adding them one after another with {@link #plus} (the same order, so the same sums), in one pass. */
     public static Cost sum(Collection<Cost> costs) {
-        Cost total = free();
-        for (Cost c : costs) total = total.plus(c);
-        return total;
+        double low = 0;
+        double high = 0;
+        boolean usageBased = false;
+        List<LineItem> i = new ArrayList<>();
+        List<Unpriced> u = new ArrayList<>();
+        LinkedHashSet<String> a = new LinkedHashSet<>();
+        for (Cost c : costs) {
+            low += c.low;
+            high += c.high;
+            usageBased |= c.usageBased;
+            i.addAll(c.items);
+            u.addAll(c.unpriced);
+            a.addAll(c.assumptions);
+        }
+        return new Cost(low, high, USD, usageBased, i, u, List.copyOf(a));
     }
 
     /** This cost minus {@code before} (a resource's cost after a change minus its cost before). */

@@ -8,7 +8,6 @@ import io.mlctl.spec.ResourceType;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -184,7 +183,7 @@ public final class CostModel {
                 return;
             }
             double cost = row.perGbMonth() * gb;
-            String description = what + ": " + String.format(Locale.ROOT, "%s GB %s", plain(gb), name);
+            String description = what + ": " + plain(gb) + " GB " + name;
             items.add(new Cost.LineItem(description, PriceKind.STORAGE, name, row.region(), false, row.perGbMonth(), "GB-month", gb, gb, cost, cost,
                 row.source(), row.date()));
             low += cost;

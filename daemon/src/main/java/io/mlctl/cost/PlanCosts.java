@@ -10,12 +10,12 @@ import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.ResourceSpec;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * Prices a plan: every resource the environment holds before it (as inventory read it) and after it (each change applied to
@@ -29,37 +29,55 @@ public final class PlanCosts {
     }
 
     public CostEstimate estimate(Environment env, Inventory inventory, Plan plan) {
-        Map<Address, Map<String, Object>> before = new TreeMap<>();
-        for (ObservedResource r : inventory.resources().values()) before.put(r.address(), withHints(env, r.address(), r.attributes()));
+        Map<Address, ResourceSpec> declared = hinted(env);
+        Map<Address, Cost> was = new TreeMap<>();
+        for (ObservedResource r : inventory.resources().values()) {
+            Map<String, Object> attrs = withHints(declared, r.address(), r.attributes());
+            was.put(r.address(), model.cost(env.provider(), region(env, attrs), r.address().type(), attrs));
+        }
         // What an import takes over is already paid for: it is in the bill before the plan, not new spend.
-        for (ObservedResource r : inventory.importing().values()) before.put(r.address(), withHints(env, r.address(), r.attributes()));
-        Map<Address, Map<String, Object>> after = new TreeMap<>(before);
+        for (ObservedResource r : inventory.importing().values()) {
+            Map<String, Object> attrs = withHints(declared, r.address(), r.attributes());
+            was.put(r.address(), model.cost(env.provider(), region(env, attrs), r.address().type(), attrs));
+        }
+        // What the plan leaves as it is costs what it cost; each change applied in turn prices what it leaves.
+        Map<Address, Cost> will = new TreeMap<>(was);
         for (Change c : plan.changes()) {
             // A subnet or node pool changes with its resource, whose own change carries the whole of it.
             if (c.address().isComponent()) continue;
             // A duplicate's delete leaves the resource kept under that address in place.
             boolean duplicate = inventory.duplicates().stream().anyMatch(d -> d.address().equals(c.address()) && d.cloudId().equals(c.cloudId()));
             if (duplicate) continue;
-            if (c instanceof Change.Delete) after.remove(c.address());
-            else after.put(c.address(), withHints(env, c.address(), c.after()));
+            if (c instanceof Change.Delete) {
+                will.remove(c.address());
+            } else {
+                Map<String, Object> attrs = withHints(declared, c.address(), c.after());
+                will.put(c.address(), model.cost(env.provider(), region(env, attrs), c.address().type(), attrs));
+            }
         }
-        Map<Address, Cost> was = new TreeMap<>();
-        before.forEach((a, attrs) -> was.put(a, model.cost(env.provider(), region(env, attrs), a.type(), attrs)));
-        Map<Address, Cost> will = new TreeMap<>();
-        after.forEach((a, attrs) -> will.put(a, model.cost(env.provider(), region(env, attrs), a.type(), attrs)));
-        List<CostEstimate.ResourceCost> resources = new ArrayList<>();
-        TreeSet<Address> all = new TreeSet<>(was.keySet());
-        all.addAll(will.keySet());
+        List<CostEstimate.ResourceCost> resources = new ArrayList<>(will.size());
         LinkedHashSet<String> assumptions = new LinkedHashSet<>();
         java.util.Set<String> defaulted = new java.util.TreeSet<>();
-        for (Address a : all) {
-            Optional<Cost> b = Optional.ofNullable(was.get(a));
-            Optional<Cost> f = Optional.ofNullable(will.get(a));
-            b.ifPresent(x -> assumptions.addAll(x.assumptions()));
-            f.ifPresent(x -> assumptions.addAll(x.assumptions()));
-            b.ifPresent(x -> defaulted.addAll(defaulted(env, x)));
-            f.ifPresent(x -> defaulted.addAll(defaulted(env, x)));
-            resources.add(new CostEstimate.ResourceCost(a, b.map(PlanCosts::amount), f.map(PlanCosts::amount)));
+        // Every address of either, in order: the two sorted maps walked side by side.
+        Iterator<Map.Entry<Address, Cost>> wasIt = was.entrySet().iterator();
+        Iterator<Map.Entry<Address, Cost>> willIt = will.entrySet().iterator();
+        Map.Entry<Address, Cost> w = wasIt.hasNext() ? wasIt.next() : null;
+        Map.Entry<Address, Cost> x = willIt.hasNext() ? willIt.next() : null;
+        while (w != null || x != null) {
+            int order = w == null ? 1 : x == null ? -1 : w.getKey().compareTo(x.getKey());
+            Address a = order <= 0 ? w.getKey() : x.getKey();
+            Optional<Cost> b = Optional.ofNullable(order <= 0 ? w.getValue() : null);
+            Optional<Cost> f = Optional.ofNullable(order >= 0 ? x.getValue() : null);
+            b.ifPresent(c -> assumptions.addAll(c.assumptions()));
+            f.ifPresent(c -> assumptions.addAll(c.assumptions()));
+            b.ifPresent(c -> defaulted.addAll(defaulted(env, c)));
+            if (f.isPresent() && (b.isEmpty() || f.get() != b.get())) defaulted.addAll(defaulted(env, f.get()));
+            Optional<CostEstimate.Amount> before = b.map(PlanCosts::amount);
+            // An unchanged resource's one cost, its amount made once.
+            Optional<CostEstimate.Amount> after = f.isPresent() && b.isPresent() && f.get() == b.get() ? before : f.map(PlanCosts::amount);
+            resources.add(new CostEstimate.ResourceCost(a, before, after));
+            if (order <= 0) w = wasIt.hasNext() ? wasIt.next() : null;
+            if (order >= 0) x = willIt.hasNext() ? willIt.next() : null;
         }
         if (!defaulted.isEmpty()) assumptions.add(defaultedNote(env, defaulted));
         return new CostEstimate(Cost.USD, resources, amount(Cost.sum(was.values())), amount(Cost.sum(will.values())), general(assumptions));
@@ -104,14 +122,31 @@ public final class PlanCosts {
         return new CostEstimate(Cost.USD, resources, CostEstimate.Amount.ZERO, amount(Cost.sum(costs)), general(assumptions));
     }
 
-    /** The cloud does not report usage hints (a bucket's expected size): the spec's, for a resource it still declares. */
-    private static Map<String, Object> withHints(Environment env, Address address, Map<String, Object> attributes) {
-        Optional<ResourceSpec> declared = env.resource(address);
-        if (declared.isEmpty()) return attributes;
-        Map<String, Object> out = new TreeMap<>(attributes);
+    /** The declared resources that give a usage hint, by address: the others have none to add. */
+    private static Map<Address, ResourceSpec> hinted(Environment env) {
+        Map<Address, ResourceSpec> out = new java.util.HashMap<>();
+        for (ResourceSpec r : env.resources()) {
+            for (String hint : Planner.USAGE_HINTS) {
+                if (r.attributes().get(hint) != null) {
+                    out.putIfAbsent(r.address(), r);
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The cloud does not report usage hints (a bucket's expected size): the spec's ({@code spec}: {@link #hinted}), for a resource it still declares. */
+    private static Map<String, Object> withHints(Map<Address, ResourceSpec> spec, Address address, Map<String, Object> attributes) {
+        ResourceSpec declared = spec.get(address);
+        if (declared == null) return attributes;
+        Map<String, Object> out = attributes;
         for (String hint : Planner.USAGE_HINTS) {
-            Object v = declared.get().attributes().get(hint);
-            if (v != null) out.putIfAbsent(hint, v);
+            Object v = declared.attributes().get(hint);
+            if (v == null || out.get(hint) != null) continue;
+            // Copied only when a hint is added (most resources have none).
+            if (out == attributes) out = new TreeMap<>(attributes);
+            out.put(hint, v);
         }
         return out;
     }
@@ -121,7 +156,8 @@ public final class PlanCosts {
     }
 
     static CostEstimate.Amount amount(Cost c) {
-        return new CostEstimate.Amount(round(c.low()), round(c.high()), c.usageBased(), c.unpriced().stream().map(Cost.Unpriced::message).distinct().toList());
+        List<String> unknown = c.unpriced().isEmpty() ? List.of() : c.unpriced().stream().map(Cost.Unpriced::message).distinct().toList();
+        return new CostEstimate.Amount(round(c.low()), round(c.high()), c.usageBased(), unknown);
     }
 
     /** Cents: sums of 730-hour prices carry float noise that would show in JSON and golden files. */

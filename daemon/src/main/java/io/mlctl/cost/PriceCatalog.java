@@ -29,10 +29,15 @@ public final class PriceCatalog {
     }
 
     private final Map<Provider, Map<PriceRow.Key, PriceRow>> rows;
+    /** The same rows hashed, for {@link #find} (a plan looks up a price or two per resource). */
+    private final Map<Provider, Map<PriceRow.Key, PriceRow>> byKey;
     private final List<Info> infos;
 
     private PriceCatalog(Map<Provider, Map<PriceRow.Key, PriceRow>> rows, Map<Provider, String> origins) {
         this.rows = rows;
+        Map<Provider, Map<PriceRow.Key, PriceRow>> hashed = new EnumMap<>(Provider.class);
+        rows.forEach((p, m) -> hashed.put(p, Map.copyOf(m)));
+        this.byKey = hashed;
         List<Info> out = new ArrayList<>();
         for (Provider p : Provider.values()) {
             Map<PriceRow.Key, PriceRow> m = rows.getOrDefault(p, Map.of());
@@ -113,7 +118,7 @@ public final class PriceCatalog {
 
     /** The price of {@code name} in {@code region}, else its price for every region; empty when there is neither. */
     public Optional<PriceRow> find(Provider provider, PriceKind kind, String name, String region) {
-        Map<PriceRow.Key, PriceRow> m = rows.getOrDefault(provider, Map.of());
+        Map<PriceRow.Key, PriceRow> m = byKey.getOrDefault(provider, Map.of());
         PriceRow r = region == null ? null : m.get(new PriceRow.Key(kind, name, region));
         if (r == null) r = m.get(new PriceRow.Key(kind, name, PriceRow.ANY_REGION));
         return Optional.ofNullable(r);

@@ -105,17 +105,26 @@ public final class Engine {
 
     /** The plan with its cost, and the policies it breaks (which may read the cost). */
     private Plan assessed(Environment env, Inventory inventory, Plan plan) {
-        Plan priced = costs.map(c -> plan.costing(c.estimate(env, inventory, plan))).orElse(plan);
+        return checked(env, inventory, priced(env, inventory, plan, costs), policies);
+    }
+
+    /** The plan with its cost when plans are priced ({@code mlctl bench} times this step on its own). */
+    public static Plan priced(Environment env, Inventory inventory, Plan plan, Optional<io.mlctl.cost.PlanCosts> costs) {
+        return costs.map(c -> plan.costing(c.estimate(env, inventory, plan))).orElse(plan);
+    }
+
+    /**
+     * The (priced) plan with the policies it breaks: what it leaves, and what the cloud holds now (an out-of-band change).
+     * The policies see the plan's cost, unknown when it was not priced.
+     */
+    public static Plan checked(Environment env, Inventory inventory, Plan priced, PolicySet policies) {
         if (policies.isEmpty()) return priced;
         // Known when what the plan leaves is fully priced: an unpriced thing before it (changed out of band) must not switch budgets off.
         PolicySet.Cost cost = priced.cost().map(e -> new PolicySet.Cost(e.before().high(), e.after().high(), e.after().known()))
             .orElse(PolicySet.Cost.UNKNOWN);
-        List<io.mlctl.plan.PolicyResult> planned = policies.check(env, priced, cost);
         PolicySet.Cost now = priced.cost().map(e -> new PolicySet.Cost(e.before().high(), e.before().high(), e.before().known()))
             .orElse(PolicySet.Cost.UNKNOWN);
-        List<io.mlctl.plan.PolicyResult> all = new ArrayList<>(planned);
-        if (!priced.destroy()) all.addAll(policies.checkLive(env, inventory, now, planned));
-        return priced.checked(all);
+        return priced.checked(policies.checkPlan(env, priced, inventory, cost, now));
     }
 
     /**

@@ -49,8 +49,14 @@ public final class Conditions {
     public record Compiled(CelRuntime.Program program) {
         /** True when compliant; an evaluation error is returned as its message (the caller fails closed). */
         public Result evaluate(Map<String, Object> variables) {
+            return evaluateValues(celValues(variables));
+        }
+
+        /** As {@link #evaluate}, with every value already as {@link #celValues} makes it (converted once, evaluated many times). */
+        Result evaluateValues(Map<String, Object> values) {
             try {
-                Object out = program.eval(celValues(variables));
+                // A resolver over the map, rather than the map: CEL copies a map it is given into one of its own on every call.
+                Object out = program.eval((String name) -> Optional.ofNullable(values.get(name)));
                 return out instanceof Boolean b ? new Result(b, Optional.empty()) : new Result(false, Optional.of("the condition gave " + out + ", not true or false"));
             } catch (CelEvaluationException e) {
                 return new Result(false, Optional.of(oneLine(e.getMessage())));
@@ -100,10 +106,28 @@ public final class Conditions {
         throw new CompileError(message, line, column);
     }
 
-    /** Integers as longs (CEL's int), maps and lists copied through; everything else as it is. */
+    /**
+     * Integers as longs (CEL's int), maps and lists copied through; everything else as it is. A map or list that holds
+     * nothing to convert (a spec's attributes, which are frozen with longs already) is returned as it is, not copied.
+     */
     @SuppressWarnings("unchecked")
     static Map<String, Object> celValues(Map<String, Object> in) {
-        return (Map<String, Object>) cel(in);
+        return converts(in) ? (Map<String, Object>) cel(in) : in;
+    }
+
+    /** Whether {@link #cel} would change anything in {@code v}: a number of another type, or a map key that is not a string. */
+    private static boolean converts(Object v) {
+        if (io.mlctl.spec.Values.isPlain(v)) return false;
+        if (v instanceof Integer || v instanceof Short || v instanceof Float || v instanceof java.math.BigDecimal
+            || v instanceof java.math.BigInteger) return true;
+        if (v instanceof Map<?, ?> m) {
+            for (Map.Entry<?, ?> e : m.entrySet()) if (!(e.getKey() instanceof String) || converts(e.getValue())) return true;
+            return false;
+        }
+        if (v instanceof List<?> l) {
+            for (Object x : l) if (converts(x)) return true;
+        }
+        return false;
     }
 
     private static Object cel(Object v) {

@@ -5,13 +5,25 @@ import io.mlctl.inventory.Inventory;
 import io.mlctl.inventory.ObservedResource;
 import io.mlctl.plan.Plan;
 import io.mlctl.plan.PolicyResult;
+import io.mlctl.planner.Planner;
+import io.mlctl.spec.Address;
 import io.mlctl.spec.Environment;
 import io.mlctl.spec.ResourceSpec;
+import io.mlctl.spec.ResourceType;
+import io.mlctl.spec.SourcePosition;
+import io.mlctl.spec.Values;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The policies of a config repository, checked against a plan: each resource-level policy against every matching resource
@@ -51,13 +63,13 @@ public final class PolicySet {
     public List<PolicyResult> check(Environment env, Plan plan, Cost cost) {
         // A destroy leaves nothing to judge: an environment-level rule (labels, a region) must not keep it from going away.
         if (policies.isEmpty() || plan.destroy()) return List.of();
-        return evaluate(env, env.resources(), cost, false);
+        return evaluate(env, planned(env, plan), cost, false, null, null).results();
     }
 
     /** What the spec itself breaks, with the cost of what it declares ({@code mlctl validate}: no cloud is read). */
     public List<PolicyResult> checkSpec(Environment env, Cost cost) {
         if (policies.isEmpty()) return List.of();
-        return evaluate(env, env.resources(), cost, false);
+        return evaluate(env, declared(env, env.resources()), cost, false, null, null).results();
     }
 
     /**
@@ -66,27 +78,116 @@ public final class PolicySet {
      */
     public List<PolicyResult> checkLive(Environment env, Inventory inventory, Cost cost, List<PolicyResult> planned) {
         if (policies.isEmpty()) return List.of();
-        List<ResourceSpec> live = new ArrayList<>();
-        for (ObservedResource r : inventory.resources().values()) {
-            Optional<ResourceSpec> declared = env.resource(r.address());
-            Map<String, Object> attrs = new java.util.TreeMap<>(r.attributes());
-            declared.ifPresent(d -> io.mlctl.planner.Planner.USAGE_HINTS.forEach(h -> {
-                if (d.attributes().get(h) != null) attrs.putIfAbsent(h, d.attributes().get(h));
-            }));
-            live.add(new ResourceSpec(r.address(), attrs, java.util.Set.of(), declared.map(ResourceSpec::position).orElse(null)));
-        }
-        java.util.Set<String> already = new java.util.HashSet<>();
-        planned.forEach(p -> already.add(p.policy() + " " + p.address()));
-        return evaluate(env, live, cost, true).stream().filter(r -> !already.contains(r.policy() + " " + r.address())).toList();
+        return notIn(planned, evaluate(env, live(env, inventory, null, null), cost, true, null, null).results());
     }
 
-    private List<PolicyResult> evaluate(Environment env, List<ResourceSpec> remaining, Cost cost, boolean live) {
-        List<Map<String, Object>> resources = new ArrayList<>();
+    /**
+     * {@link #check} with {@code planned}, then {@link #checkLive} with {@code now} (the plan's results first): the same
+     * results, but a resource the cloud holds as the spec declares it, in an environment that looks the same to the
+     * policies, is not evaluated twice (it can only break what the plan's state breaks, which is left out of the live part).
+     */
+    public List<PolicyResult> checkPlan(Environment env, Plan plan, Inventory inventory, Cost planned, Cost now) {
+        if (policies.isEmpty() || plan.destroy()) return List.of();
+        Evaluation p = evaluate(env, planned(env, plan), planned, false, null, null);
+        List<PolicyResult> all = new ArrayList<>(p.results());
+        boolean[] asPlanned = new boolean[inventory.resources().size()];
+        all.addAll(notIn(p.results(), evaluate(env, live(env, inventory, p, asPlanned), now, true, p, asPlanned).results()));
+        return all;
+    }
+
+    /** A resource as the policies see it: its address, the attributes its facts (as CEL values) were built from, where it is declared. */
+    private record Subject(Address address, Map<String, Object> attributes, Map<String, Object> facts, SourcePosition position) {
+    }
+
+    /** Results, and what they were evaluated on (the subjects by address, the environment's values). */
+    private record Evaluation(List<PolicyResult> results, Map<Address, Subject> subjects, Map<String, Object> environment) {
+    }
+
+    private List<Subject> planned(Environment env, Plan plan) {
+        return declared(env, plan.destroy() ? List.of() : env.resources());
+    }
+
+    private List<Subject> declared(Environment env, List<ResourceSpec> resources) {
+        if (noneApply(env)) return List.of();
+        List<Subject> out = new ArrayList<>(resources.size());
+        for (ResourceSpec r : resources) out.add(new Subject(r.address(), r.attributes(), resourceFacts(env, r.address(), r.attributes()), r.position()));
+        return out;
+    }
+
+    /**
+     * The resources as the cloud holds them, with the spec's usage hints. With {@code same} (the plan's evaluation, on what
+     * the spec declares), a resource the cloud holds as declared is the subject evaluated there (the same facts), and is
+     * marked in {@code asPlanned}.
+     */
+    private List<Subject> live(Environment env, Inventory inventory, Evaluation same, boolean[] asPlanned) {
+        if (noneApply(env)) return List.of();
+        Map<Address, Subject> planned = same == null ? Map.of() : same.subjects();
+        Map<Address, ResourceSpec> spec = null;
+        List<Subject> out = new ArrayList<>(inventory.resources().size());
+        for (ObservedResource r : inventory.resources().values()) {
+            Subject as = planned.get(r.address());
+            if (as != null && r.attributes().equals(as.attributes())) {
+                asPlanned[out.size()] = true;
+                out.add(as);
+                continue;
+            }
+            Map<String, Object> attributes;
+            SourcePosition position;
+            if (as != null) {
+                attributes = as.attributes();
+                position = as.position();
+            } else {
+                if (spec == null) spec = env.resourcesByAddress();
+                ResourceSpec declared = spec.get(r.address());
+                attributes = declared == null ? null : declared.attributes();
+                position = declared == null ? null : declared.position();
+            }
+            Map<String, Object> attrs = r.attributes();
+            boolean copied = false;
+            if (attributes != null) {
+                for (String h : Planner.USAGE_HINTS) {
+                    Object hint = attributes.get(h);
+                    if (hint == null || attrs.get(h) != null) continue;
+                    if (!copied) attrs = new TreeMap<>(attrs);
+                    copied = true;
+                    attrs.put(h, hint);
+                }
+            }
+            // With the hints, as declared: a bucket's expected size is never read back from the cloud.
+            if (as != null && copied && attrs.equals(as.attributes())) {
+                asPlanned[out.size()] = true;
+                out.add(as);
+            } else {
+                out.add(new Subject(r.address(), attrs, resourceFacts(env, r.address(), attrs), position));
+            }
+        }
+        return out;
+    }
+
+    private boolean noneApply(Environment env) {
+        return policies.stream().noneMatch(p -> p.match().matches(env));
+    }
+
+    private static List<PolicyResult> notIn(List<PolicyResult> planned, List<PolicyResult> live) {
+        Set<String> already = new HashSet<>();
+        planned.forEach(p -> already.add(p.policy() + " " + p.address()));
+        return live.stream().filter(r -> !already.contains(r.policy() + " " + r.address())).toList();
+    }
+
+    /**
+     * Every applying policy over {@code subjects}. With {@code same} (the plan's evaluation), a resource-level policy is not
+     * evaluated again on a subject marked {@code asPlanned} (evaluated there) when the environment looks the same as there:
+     * same inputs, same result.
+     */
+    private Evaluation evaluate(Environment env, List<Subject> subjects, Cost cost, boolean live, Evaluation same, boolean[] asPlanned) {
+        List<Policy> applying = policies.stream().filter(p -> p.match().matches(env)).toList();
+        if (applying.isEmpty()) return new Evaluation(List.of(), Map.of(), Map.of());
+        // Facts are built as CEL's values once, then shared by every policy's evaluation.
+        List<Map<String, Object>> resources = new ArrayList<>(subjects.size());
         long gpus = 0;
-        for (ResourceSpec r : remaining) {
-            Map<String, Object> facts = resourceFacts(env, r);
-            gpus = gpus < 0 || !facts.containsKey("gpus") ? -1 : gpus + (Long) facts.get("gpus");
-            resources.add(facts);
+        for (Subject r : subjects) {
+            gpus = gpus < 0 || !(r.facts().get("gpus") instanceof Long g) ? -1 : gpus + g;
+            resources.add(r.facts());
         }
         Map<String, Object> environment = new LinkedHashMap<>();
         environment.put("name", env.name());
@@ -95,24 +196,34 @@ public final class PolicySet {
         environment.put("region", env.region());
         env.account().ifPresent(a -> environment.put("account", a));
         if (gpus >= 0) environment.put("gpus", gpus);
-        environment.put("resourceCount", (long) remaining.size());
+        environment.put("resourceCount", (long) subjects.size());
+        Map<String, Object> environmentValues = Conditions.celValues(environment);
+        Map<String, Object> costValues = Conditions.celValues(cost.facts());
+        // A subject evaluated with the same facts in the same environment already: its results are the plan's.
+        boolean[] evaluated = same != null && environmentValues.equals(same.environment()) ? asPlanned : new boolean[subjects.size()];
+        ResourceType[] types = new ResourceType[subjects.size()];
+        for (int i = 0; i < types.length; i++) types[i] = subjects.get(i).address().type();
 
         List<PolicyResult> out = new ArrayList<>();
-        for (Policy p : policies) {
-            if (!p.match().matches(env)) continue;
+        for (Policy p : applying) {
             if (p.environmentLevel()) {
-                Conditions.Result r = p.program().evaluate(Map.of("environment", environment, "resources", resources, "cost", cost.facts()));
+                Conditions.Result r = p.program().evaluateValues(Map.of("environment", environmentValues, "resources", resources, "cost", costValues));
                 if (!r.compliant()) out.add(result(p, Optional.empty(), r, Optional.ofNullable(env.position()), live));
                 continue;
             }
-            for (int i = 0; i < remaining.size(); i++) {
-                ResourceSpec spec = remaining.get(i);
-                if (!p.match().types().contains(spec.address().type())) continue;
-                Conditions.Result r = p.program().evaluate(Map.of("resource", resources.get(i), "environment", environment));
-                if (!r.compliant()) out.add(result(p, Optional.of(spec.address()), r, Optional.ofNullable(spec.position()), live));
+            // In the subjects' order; a policy of one type compares types, not looks them up.
+            ResourceType only = p.match().types().size() == 1 ? p.match().types().iterator().next() : null;
+            for (int i = 0; i < types.length; i++) {
+                if (evaluated[i] || (only != null ? types[i] != only : !p.match().types().contains(types[i]))) continue;
+                Subject subject = subjects.get(i);
+                Conditions.Result r = p.program().evaluateValues(Map.of("resource", subject.facts(), "environment", environmentValues));
+                if (!r.compliant()) out.add(result(p, Optional.of(subject.address()), r, Optional.ofNullable(subject.position()), live));
             }
         }
-        return out;
+        // What the plan's state was evaluated on, for the live part that follows (which nothing follows).
+        Map<Address, Subject> byAddress = new HashMap<>(live ? 0 : subjects.size() * 2);
+        if (!live) for (Subject subject : subjects) byAddress.putIfAbsent(subject.address(), subject);
+        return new Evaluation(out, byAddress, environmentValues);
     }
 
     private static PolicyResult result(Policy p, Optional<io.mlctl.spec.Address> address, Conditions.Result r,
@@ -129,18 +240,26 @@ public final class PolicySet {
      * has its own {@code gpus}.
      */
     @SuppressWarnings("unchecked")
-    Map<String, Object> resourceFacts(Environment env, ResourceSpec r) {
-        Map<String, Object> facts = new LinkedHashMap<>(r.attributes());
-        facts.put("type", r.address().type().id());
-        facts.put("name", r.address().name());
-        facts.put("address", r.address().toString());
+    Map<String, Object> resourceFacts(Environment env, Address address, Map<String, Object> attributes) {
+        if (address.type() != ResourceType.KUBERNETES_CLUSTER && Values.isPlain(attributes)) {
+            long gpus = switch (address.type()) {
+                case INSTANCE -> known(gpusPerMachine(env, attributes, false), 1);
+                case INFERENCE_ENDPOINT -> known(gpusPerMachine(env, attributes, true), number(attributes.get("maxReplicas"), 1));
+                default -> 0;
+            };
+            if (gpus >= 0) return new Facts(attributes, address.type().id(), address.name(), address.toString(), gpus);
+        }
+        Map<String, Object> facts = new LinkedHashMap<>(attributes);
+        facts.put("type", address.type().id());
+        facts.put("name", address.name());
+        facts.put("address", address.toString());
         long gpus = 0;
-        switch (r.address().type()) {
-            case INSTANCE -> gpus = known(gpusPerMachine(env, r.attributes(), false), 1);
-            case INFERENCE_ENDPOINT -> gpus = known(gpusPerMachine(env, r.attributes(), true), number(r.attributes().get("maxReplicas"), 1));
+        switch (address.type()) {
+            case INSTANCE -> gpus = known(gpusPerMachine(env, attributes, false), 1);
+            case INFERENCE_ENDPOINT -> gpus = known(gpusPerMachine(env, attributes, true), number(attributes.get("maxReplicas"), 1));
             case KUBERNETES_CLUSTER -> {
                 List<Object> pools = new ArrayList<>();
-                for (Object o : (List<Object>) r.attributes().getOrDefault("nodePools", List.of())) {
+                for (Object o : (List<Object>) attributes.getOrDefault("nodePools", List.of())) {
                     Map<String, Object> pool = new LinkedHashMap<>((Map<String, Object>) o);
                     long poolGpus = known(gpusPerMachine(env, pool, false), number(pool.get("max"), 0));
                     if (poolGpus >= 0) pool.put("gpus", poolGpus);
@@ -154,7 +273,65 @@ public final class PolicySet {
         // A machine type the catalog does not know (one changed out of band): no gpus at all, so a condition reading them cannot
         // be evaluated and fails closed, rather than seeing 0.
         if (gpus >= 0) facts.put("gpus", gpus);
-        return facts;
+        return Conditions.celValues(facts);
+    }
+
+    /**
+     * The facts of a resource whose attributes need no conversion for CEL (frozen, longs already): what a {@code LinkedHashMap}
+     * copy of the attributes with type, name, address and gpus put in would hold, in its order, without the copy.
+     */
+    private static final class Facts extends AbstractMap<String, Object> {
+        static final List<String> KEYS = List.of("type", "name", "address", "gpus");
+
+        private final Map<String, Object> attributes;
+        private final Object[] added;
+
+        Facts(Map<String, Object> attributes, String type, String name, String address, long gpus) {
+            this.attributes = attributes;
+            this.added = new Object[] {type, name, address, gpus};
+        }
+
+        @Override
+        public Object get(Object key) {
+            int i = KEYS.indexOf(key);
+            return i >= 0 ? added[i] : attributes.get(key);
+        }
+
+        @Override
+        public boolean containsKey(Object key) {
+            return KEYS.contains(key) || attributes.containsKey(key);
+        }
+
+        @Override
+        public int size() {
+            int n = attributes.size();
+            for (String k : KEYS) if (!attributes.containsKey(k)) n++;
+            return n;
+        }
+
+        /** The attributes in their order (one of the four keys with its value here), then those of the four they lack. */
+        @Override
+        public Set<Map.Entry<String, Object>> entrySet() {
+            List<Map.Entry<String, Object>> entries = new ArrayList<>(attributes.size() + KEYS.size());
+            for (Map.Entry<String, Object> e : attributes.entrySet()) {
+                int i = KEYS.indexOf(e.getKey());
+                entries.add(i >= 0 ? new AbstractMap.SimpleImmutableEntry<>(e.getKey(), added[i]) : e);
+            }
+            for (int i = 0; i < KEYS.size(); i++) {
+                if (!attributes.containsKey(KEYS.get(i))) entries.add(new AbstractMap.SimpleImmutableEntry<>(KEYS.get(i), added[i]));
+            }
+            return new AbstractSet<>() {
+                @Override
+                public Iterator<Map.Entry<String, Object>> iterator() {
+                    return java.util.Collections.unmodifiableList(entries).iterator();
+                }
+
+                @Override
+                public int size() {
+                    return entries.size();
+                }
+            };
+        }
     }
 
     private static long known(long perMachine, long machines) {

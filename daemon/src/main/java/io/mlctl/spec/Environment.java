@@ -67,7 +67,15 @@ public record Environment(
         return deletes <= massDeleteAllowance;
     }
 
+    /** A linear search: to look up many addresses, build {@link #resourcesByAddress()} once. */
     public Optional<ResourceSpec> resource(Address address) {
         return resources.stream().filter(r -> r.address().equals(address)).findFirst();
+    }
+
+    /** The declared resources by address (the first of a repeated address, as {@link #resource} finds it); a new map each call. */
+    public Map<Address, ResourceSpec> resourcesByAddress() {
+        Map<Address, ResourceSpec> out = new java.util.HashMap<>(resources.size() * 2);
+        for (ResourceSpec r : resources) out.putIfAbsent(r.address(), r);
+        return out;
     }
 }

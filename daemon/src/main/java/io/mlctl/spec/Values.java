@@ -66,10 +66,33 @@ public final class Values {
 
     /** A map {@link #freeze} made: sorted, immutable all the way down, so freezing it again is free. */
     private static final class FrozenMap extends java.util.AbstractMap<String, Object> {
+        private final TreeMap<String, Object> sorted;
         private final Map<String, Object> delegate;
+        private final boolean plain;
 
         FrozenMap(TreeMap<String, Object> m) {
+            this.sorted = m;
             this.delegate = Collections.unmodifiableSortedMap(m);
+            this.plain = m.values().stream().allMatch(Values::isPlain);
+        }
+
+        /** As {@link java.util.AbstractMap#equals}; two frozen maps (both sorted by key) are compared entry by entry in order. */
+        @Override
+        public boolean equals(Object o) {
+            if (o == this) return true;
+            if (!(o instanceof FrozenMap f)) return super.equals(o);
+            if (f.sorted.size() != sorted.size()) return false;
+            java.util.Iterator<Map.Entry<String, Object>> other = f.sorted.entrySet().iterator();
+            for (Map.Entry<String, Object> e : sorted.entrySet()) {
+                Map.Entry<String, Object> x = other.next();
+                if (!e.getKey().equals(x.getKey()) || !e.getValue().equals(x.getValue())) return false;
+            }
+            return true;
+        }
+
+        @Override
+        public int hashCode() {
+            return super.hashCode();
         }
 
         @Override
@@ -95,9 +118,23 @@ public final class Values {
 
     private static final class FrozenList extends java.util.AbstractList<Object> implements java.util.RandomAccess {
         private final Object[] items;
+        private final boolean plain;
 
         FrozenList(Object[] items) {
             this.items = items;
+            this.plain = java.util.Arrays.stream(items).allMatch(Values::isPlain);
+        }
+
+        /** As {@link java.util.AbstractList#equals}; two frozen lists compare their arrays. */
+        @Override
+        public boolean equals(Object o) {
+            if (o == this) return true;
+            return o instanceof FrozenList f ? java.util.Arrays.equals(items, f.items) : super.equals(o);
+        }
+
+        @Override
+        public int hashCode() {
+            return super.hashCode();
         }
 
         @Override
@@ -109,6 +146,16 @@ public final class Values {
         public int size() {
             return items.length;
         }
+    }
+
+    /**
+     * Whether {@code value} is a string, long, double or boolean, or a map or list {@link #freeze} made that holds only those
+     * (and such maps and lists): nothing in it is another kind of number or object. Constant time for a frozen map or list.
+     */
+    public static boolean isPlain(Object value) {
+        if (value instanceof FrozenMap m) return m.plain;
+        if (value instanceof FrozenList l) return l.plain;
+        return value instanceof String || value instanceof Long || value instanceof Double || value instanceof Boolean;
     }
 
     /** Deep copy into unmodifiable sorted maps and lists; integers widen to Long. Already-frozen values are returned as they are. */
