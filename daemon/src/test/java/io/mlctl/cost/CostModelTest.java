@@ -95,7 +95,7 @@ class CostModelTest {
             .containsExactly("control plane: eks-standard × 1", "node pool gpu: g5.xlarge spot × 0..4");
         Cost.LineItem pool = cost.items().get(1);
         assertThat(pool.unitPrice()).isEqualTo(0.3623);
-        assertThat(pool.source()).isEqualTo("EC2 Spot price history");
+        assertThat(pool.source()).as("a spot price says where it comes from: the shipped ones are estimates").isEqualTo("estimate, entered by hand (not fetched)");
         assertThat(pool.date()).isEqualTo(LocalDate.parse("2026-11-27"));
         assertThat(pool.region()).isEqualTo("*");
         assertThat(cost.assumptions()).contains(CostModel.HOURS, CostModel.AUTOSCALED, CostModel.SPOT);

@@ -65,7 +65,7 @@ class PricesUpdateTest {
             assertThat(p3.date()).isEqualTo(TODAY);
             assertThat(p3.source()).isEqualTo("AWS Price List");
             assertThat(p3.spotPerHour()).as("no spot in the Price List: kept").isEqualTo(0.90);
-            assertThat(p3.spotSource()).isEqualTo("EC2 Spot price history");
+            assertThat(p3.spotSource()).as("the kept spot price keeps its own source").isEqualTo("estimate, entered by hand (not fetched)");
             assertThat(p3.spotDate()).isEqualTo(SHIPPED_ON);
             assertThat(find(refreshed, Provider.AWS, PriceKind.MACHINE, "m5.large", "*").onDemandPerHour()).isEqualTo(0.097);
             PriceRow frankfurt = find(refreshed, Provider.AWS, PriceKind.MACHINE, "p3.2xlarge", "eu-central-1");
