@@ -118,7 +118,7 @@ final class BenchCommand implements Callable<Integer> {
             mark(wall, cpu, 5);
             if (!policies.isEmpty()) {
                 // What 'mlctl validate' adds on its own (not part of a plan): the spec priced, and the policies checked against it.
-                PolicySet.Cost specCost = costs.map(c -> c.ofSpec(e)).map(c -> new PolicySet.Cost(0, c.after().high(), c.after().known()))
+                PolicySet.Cost specCost = costs.map(c -> c.ofSpec(e)).map(c -> new PolicySet.Cost(c.after().high(), c.after().high(), c.after().known()))
                     .orElse(PolicySet.Cost.UNKNOWN);
                 policies.checkSpec(e, specCost);
             }

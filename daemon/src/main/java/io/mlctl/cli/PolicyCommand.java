@@ -39,7 +39,12 @@ final class PolicyCommand {
             if (s.policies().isEmpty()) throw new MlctlException("no policies found (kind: Policy documents) to test");
             PlanCosts costs = new PlanCosts(new CostModel(s.prices()));
             int failed = 0;
-            for (ConfigRepo.PolicyTest t : repo.policyTests()) {
+            io.mlctl.placement.Placements placements = new io.mlctl.placement.Placements(s.catalog(), s.prices());
+            for (ConfigRepo.PolicyTest test : repo.policyTests()) {
+                // The example as a first plan would place it (machineType: auto resolved), as plan checks it.
+                ConfigRepo.PolicyTest t = new ConfigRepo.PolicyTest(test.name(),
+                    placements.resolve(test.environment(), io.mlctl.inventory.Inventory.empty(test.environment().name()), false).environment(),
+                    test.document());
                 PolicyTests.Outcome o = PolicyTests.run(s.policies(), t, env -> {
                     CostEstimate e = costs.ofSpec(env);
                     return new PolicySet.Cost(e.after().high(), e.after().high(), e.after().known());

@@ -56,8 +56,11 @@ final class ValidateCommand implements Callable<Integer> {
     }
 
     /** The repository's policies against what each spec declares, priced from the spec (no cloud is read). */
-    private List<PolicyResult> policies(Environment e) {
+    private List<PolicyResult> policies(Environment spec) {
         if (root.services.policies().isEmpty()) return List.of();
+        // As a first plan would place it: machineType: auto at the machine type it resolves to (GPUs, price).
+        Environment e = new io.mlctl.placement.Placements(root.services.catalog(), root.services.prices())
+            .resolve(spec, io.mlctl.inventory.Inventory.empty(spec.name()), false).environment();
         io.mlctl.plan.CostEstimate cost = new io.mlctl.cost.PlanCosts(new io.mlctl.cost.CostModel(root.services.prices())).ofSpec(e);
         // Only the spec is known here: before is taken to be the same (no delta), so a rule on the change cannot deny what it cannot see.
         return root.services.policies().checkSpec(e, new io.mlctl.policy.PolicySet.Cost(cost.after().high(), cost.after().high(), cost.after().known()));

@@ -112,6 +112,42 @@ class PolicyCliTest {
     }
 
     @Test
+    void validateJudgesMachineTypeAutoAsTheMachineItResolvesTo() throws Exception {
+        Fixtures.write(dir, "repo/envs/dev.yaml", """
+            apiVersion: mlctl.io/v1
+            kind: Environment
+            metadata:
+              name: dev
+              labels: {team: ml, cost-center: research}
+            spec:
+              provider: aws
+              region: us-east-1
+              resources:
+                - type: network
+                  name: net
+                  cidr: 10.0.0.0/16
+                  subnets:
+                    - {name: a, cidr: 10.0.1.0/24, zone: us-east-1a}
+                - type: instance
+                  name: trainer
+                  machineType: auto
+                  accelerator: {type: nvidia-v100, count: 1}
+                  spot: SPOT
+                  subnet: net/a
+            """.replace("SPOT", "true"));
+        for (String p : java.util.List.of("gpus-on-spot.yaml", "max-gpus.yaml", "monthly-budget.yaml")) {
+            Fixtures.write(dir, "repo/policies/" + p, Files.readString(Fixtures.examples().resolve("policies").resolve(p)));
+        }
+        Cli.Result ok = cli.run("validate", "repo");
+        assertThat(ok.exitCode()).as(ok.toString()).isZero();
+        Fixtures.write(dir, "repo/envs/dev.yaml", Files.readString(dir.resolve("repo/envs/dev.yaml")).replace("spot: true", "spot: false"));
+        Cli.Result onDemand = cli.run("validate", "repo");
+        assertThat(onDemand.exitCode()).isEqualTo(1);
+        assertThat(onDemand.err()).contains("policy gpus-on-spot (deny): instance.trainer: GPU instances and node pools must be spot")
+            .doesNotContain("could not be evaluated");
+    }
+
+    @Test
     void aSavedPlanIsJudgedByThePoliciesAsTheyAreWhenItIsApplied() {
         Fixtures.write(dir, "repo/envs/dev.yaml", SPEC.replace("public: true", "public: false"));
         Cli.Result saved = cli.run("plan", "--sandbox", "--out", "dev.plan", "repo");
